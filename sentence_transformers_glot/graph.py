@@ -1,0 +1,238 @@
+r"""Token graphs from cosine similarity, and neighbour aggregation on them.
+
+For a sentence with real tokens :math:`x_1..x_n` (padding is never a node) the graph has an edge
+:math:`j \to i` (``i != j``) when
+
+.. math::  \cos(x_i, x_j) > \tau   \quad\text{and, with } k \text{ set,}\quad j \in \operatorname{top-}k_{j' \ne i} \cos(x_i, x_{j'})
+
+There are no self-loops in the graph; layers that want them (GCN, GAT) add the self term themselves.
+Two representations serve the same maths:
+
+* :class:`DenseTokenGraph` keeps a ``(B, L, L)`` adjacency and aggregates with batched matmuls; fastest
+  for sentence-length inputs.
+* :class:`SparseTokenGraph` keeps a CSR edge list over the packed real tokens of the whole batch and
+  aggregates with segment reductions (torch-scatter or native torch); its memory grows with the number
+  of edges, not with :math:`L^2`, which is what long documents with a top-k graph need.
+
+Both are built with row blocks of the similarity matrix, so building never holds more than
+``block_elements`` similarities at once (beyond the dense adjacency itself).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from sentence_transformers_glot.aggregation import segment_reduce
+
+# Similarity entries computed at once while building a graph (64 MiB of float32).
+DEFAULT_BLOCK_ELEMENTS = 1 << 24
+
+
+def _edge_block(
+    xn: Tensor, mask: Tensor, start: int, stop: int, threshold: float | None, top_k: int | None
+) -> Tensor:
+    """Boolean edges ``(B, stop - start, L)`` for destination rows ``start:stop``; ``out[b, i, j]``: j -> i."""
+    sim = torch.matmul(xn[:, start:stop], xn.transpose(1, 2))
+    rows = torch.arange(start, stop, device=xn.device)
+    cols = torch.arange(xn.shape[1], device=xn.device)
+    valid = mask[:, start:stop, None] & mask[:, None, :] & (rows[:, None] != cols[None, :])
+    if threshold is not None:
+        edges = valid & (sim > threshold)
+    else:
+        edges = valid
+    if top_k is not None:
+        k = min(top_k, xn.shape[1] - 1)
+        if k <= 0:
+            return torch.zeros_like(valid)
+        scores = sim.masked_fill(~valid, float("-inf"))
+        nearest = scores.topk(k, dim=-1).indices
+        chosen = torch.zeros_like(valid).scatter_(-1, nearest, True)
+        edges = edges & chosen  # `& valid` drops picks among -inf when a sentence has < k other tokens
+    return edges
+
+
+def _row_blocks(batch: int, length: int, block_elements: int) -> list[tuple[int, int]]:
+    rows = max(1, block_elements // max(1, batch * length))
+    return [(start, min(start + rows, length)) for start in range(0, length, rows)]
+
+
+def normalize_tokens(x: Tensor) -> Tensor:
+    """Unit-normalise token vectors; all-zero vectors (padding) stay zero."""
+    return F.normalize(x, p=2.0, dim=-1, eps=1e-12)
+
+
+@dataclass
+class DenseTokenGraph:
+    """A batch of token graphs as a dense adjacency ``adj[b, i, j] = 1`` iff edge ``j -> i``.
+
+    Node features are ``(B, L, D)``; padding positions have no edges.
+    """
+
+    adj: Tensor
+    mask: Tensor
+    _cache: dict[str, Tensor] = field(default_factory=dict, repr=False)
+
+    @property
+    def in_degree(self) -> Tensor:
+        """``(B, L, 1)`` number of neighbours of each node."""
+        if "deg" not in self._cache:
+            self._cache["deg"] = self.adj.sum(-1, keepdim=True)
+        return self._cache["deg"]
+
+    def aggregate(self, h: Tensor, reduce: str = "mean") -> Tensor:
+        """Sum or mean of the neighbours' features (0 for a node without neighbours)."""
+        if reduce == "sum":
+            return torch.bmm(self.adj, h)
+        if reduce == "mean":
+            if "mean_adj" not in self._cache:
+                self._cache["mean_adj"] = self.adj / self.in_degree.clamp(min=1)
+            return torch.bmm(self._cache["mean_adj"], h)
+        raise ValueError(f"unknown reduce {reduce!r}; expected 'sum' or 'mean'")
+
+    def gcn_aggregate(self, h: Tensor) -> Tensor:
+        r""":math:`\sum_{j \in N(i) \cup \{i\}} h_j / \sqrt{\hat d_i \hat d_j}` with :math:`\hat d = d + 1`."""
+        if "gcn_adj" not in self._cache:
+            inv_sqrt = (self.in_degree + 1).rsqrt()  # (B, L, 1)
+            eye = torch.eye(self.adj.shape[-1], dtype=self.adj.dtype, device=self.adj.device)
+            self._cache["gcn_adj"] = (self.adj + eye) * inv_sqrt * inv_sqrt.transpose(1, 2)
+        return torch.bmm(self._cache["gcn_adj"], h)
+
+    def attention_aggregate(self, h: Tensor, score_src: Tensor, score_dst: Tensor, negative_slope: float) -> Tensor:
+        r"""GAT aggregation over :math:`N(i) \cup \{i\}`.
+
+        :math:`\alpha_{ij} = \mathrm{softmax}_j(\mathrm{LeakyReLU}(s^{dst}_i + s^{src}_j))`,
+        :math:`\mathrm{out}_i = \sum_j \alpha_{ij} h_j`. ``score_*`` are ``(B, L)``.
+        """
+        logits = F.leaky_relu(score_dst[:, :, None] + score_src[:, None, :], negative_slope)
+        eye = torch.eye(self.adj.shape[-1], dtype=torch.bool, device=self.adj.device)
+        logits = logits.masked_fill(~((self.adj > 0) | eye), float("-inf"))
+        return torch.bmm(torch.softmax(logits, dim=-1), h)
+
+
+@dataclass
+class SparseTokenGraph:
+    """A batch of token graphs as one edge list over the packed real tokens.
+
+    Node ``n`` is the ``n``-th real token of the batch in row-major order; ``node_index[n]`` is its flat
+    position in the ``(B * L)`` grid. Edges ``src -> dst`` are sorted by ``dst``; ``indptr`` is the CSR
+    offset vector. Node features are ``(N, D)``.
+    """
+
+    src: Tensor
+    dst: Tensor
+    indptr: Tensor
+    node_index: Tensor
+    batch_shape: tuple[int, int]
+    use_scatter: bool = True
+    _cache: dict[str, Tensor] = field(default_factory=dict, repr=False)
+
+    @property
+    def num_nodes(self) -> int:
+        return self.node_index.numel()
+
+    @property
+    def in_degree(self) -> Tensor:
+        """``(N, 1)`` number of neighbours of each node."""
+        if "deg" not in self._cache:
+            self._cache["deg"] = (self.indptr[1:] - self.indptr[:-1]).unsqueeze(-1)
+        return self._cache["deg"]
+
+    def _reduce(self, values: Tensor, reduce: str) -> Tensor:
+        return segment_reduce(values, self.dst, self.indptr, self.num_nodes, reduce, self.use_scatter)
+
+    def aggregate(self, h: Tensor, reduce: str = "mean") -> Tensor:
+        """Sum or mean of the neighbours' features (0 for a node without neighbours)."""
+        if reduce not in ("sum", "mean"):
+            raise ValueError(f"unknown reduce {reduce!r}; expected 'sum' or 'mean'")
+        return self._reduce(h[self.src], reduce)
+
+    def gcn_aggregate(self, h: Tensor) -> Tensor:
+        r""":math:`\sum_{j \in N(i) \cup \{i\}} h_j / \sqrt{\hat d_i \hat d_j}` with :math:`\hat d = d + 1`."""
+        inv_sqrt = (self.in_degree.to(h.dtype) + 1).rsqrt()  # (N, 1)
+        if "gcn_weight" not in self._cache:
+            self._cache["gcn_weight"] = inv_sqrt[self.src] * inv_sqrt[self.dst]
+        return self._reduce(h[self.src] * self._cache["gcn_weight"], "sum") + h * inv_sqrt.square()
+
+    def attention_aggregate(self, h: Tensor, score_src: Tensor, score_dst: Tensor, negative_slope: float) -> Tensor:
+        r"""GAT aggregation over :math:`N(i) \cup \{i\}`; ``score_*`` are ``(N,)``.
+
+        The self term is folded in analytically, so the edge list needs no self-loops.
+        """
+        edge_logit = F.leaky_relu(score_dst[self.dst] + score_src[self.src], negative_slope)
+        self_logit = F.leaky_relu(score_dst + score_src, negative_slope)
+        peak = torch.maximum(self._reduce(edge_logit, "max"), self_logit).detach()
+        edge_w = torch.exp(edge_logit - peak[self.dst])
+        self_w = torch.exp(self_logit - peak)
+        denom = self._reduce(edge_w, "sum") + self_w
+        numer = self._reduce(h[self.src] * edge_w[:, None], "sum") + h * self_w[:, None]
+        return numer / denom[:, None]
+
+    def to_padded(self, h: Tensor) -> Tensor:
+        """Scatter node features ``(N, D)`` back to a zero-padded ``(B, L, D)`` tensor."""
+        batch, length = self.batch_shape
+        out = h.new_zeros(batch * length, h.shape[-1])
+        out[self.node_index] = h
+        return out.view(batch, length, h.shape[-1])
+
+    def pack(self, x: Tensor) -> Tensor:
+        """Gather the real tokens of a padded ``(B, L, D)`` tensor into ``(N, D)``."""
+        return x.reshape(-1, x.shape[-1])[self.node_index]
+
+
+def build_dense_graph(
+    x: Tensor,
+    mask: Tensor,
+    threshold: float | None,
+    top_k: int | None = None,
+) -> DenseTokenGraph:
+    """Dense adjacency of the cosine-similarity token graph.
+
+    Args:
+        x: token states ``(B, L, d)``, float32, padding positions zeroed.
+        mask: ``(B, L)`` bool, True for real tokens.
+        threshold: edge when cosine similarity is strictly greater; ``None`` for no threshold.
+        top_k: keep only each token's ``k`` most similar other tokens; ``None`` for no limit.
+    """
+    xn = normalize_tokens(x)
+    adj = _edge_block(xn, mask, 0, x.shape[1], threshold, top_k)
+    return DenseTokenGraph(adj=adj.to(x.dtype), mask=mask)
+
+
+def build_sparse_graph(
+    x: Tensor,
+    mask: Tensor,
+    threshold: float | None,
+    top_k: int | None = None,
+    use_scatter: bool = True,
+    block_elements: int = DEFAULT_BLOCK_ELEMENTS,
+) -> SparseTokenGraph:
+    """Edge list of the cosine-similarity token graph over the packed real tokens (same maths as dense).
+
+    The similarity matrix is computed in row blocks of at most ``block_elements`` entries, so memory is
+    bounded by the block and the number of edges, not by ``B * L * L``.
+    """
+    batch, length, _ = x.shape
+    xn = normalize_tokens(x)
+    flat_mask = mask.reshape(-1)
+    node_index = flat_mask.nonzero().squeeze(-1)
+    packed_id = torch.cumsum(flat_mask.long(), 0) - 1  # flat position -> node id (valid where mask)
+
+    dst_parts, src_parts = [], []
+    for start, stop in _row_blocks(batch, length, block_elements):
+        b, i, j = _edge_block(xn, mask, start, stop, threshold, top_k).nonzero(as_tuple=True)
+        dst_parts.append(packed_id[b * length + start + i])
+        src_parts.append(packed_id[b * length + j])
+    dst = torch.cat(dst_parts)
+    src = torch.cat(src_parts)
+    if len(dst_parts) > 1:  # blocks interleave sentences; a single block is already sorted by dst
+        dst, order = torch.sort(dst, stable=True)
+        src = src[order]
+    counts = torch.bincount(dst, minlength=node_index.numel())
+    indptr = torch.cat([counts.new_zeros(1), torch.cumsum(counts, 0)])
+    return SparseTokenGraph(
+        src=src, dst=dst, indptr=indptr, node_index=node_index, batch_shape=(batch, length), use_scatter=use_scatter
+    )

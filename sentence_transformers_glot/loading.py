@@ -1,0 +1,67 @@
+"""Load a saved GLOT model without handing out a blanket ``trust_remote_code``.
+
+Since sentence-transformers 6.0 a module class outside the ``sentence_transformers.*`` namespace, such as
+``sentence_transformers_glot.pooling.GlotPooling``, loads only with ``trust_remote_code=True``, even from a
+local folder. That flag would also let the backbone's config run repository code (``auto_map``).
+:func:`load_glot_model` first checks that the model names only sentence-transformers and
+sentence-transformers-glot classes and no repository code, and only then passes the flag.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from sentence_transformers import SentenceTransformer
+from sentence_transformers.util import load_file_path
+
+TRUSTED_PREFIXES = ("sentence_transformers.", "sentence_transformers_glot.")
+
+
+def _json(model_name_or_path: str, filename: str, **hub: Any) -> Any:
+    path = load_file_path(model_name_or_path, filename, **hub)
+    if path is None:
+        return None
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def check_glot_model(model_name_or_path: str, **hub: Any) -> list[dict[str, Any]]:
+    """Return the model's ``modules.json`` after checking it needs no code beyond the two packages.
+
+    Raises:
+        ValueError: a module class comes from another package, or a module's config has an ``auto_map``
+            (repository code). Load such a model with ``SentenceTransformer(..., trust_remote_code=True)``
+            only if you trust its source.
+    """
+    modules = _json(model_name_or_path, "modules.json", **hub)
+    if modules is None:
+        raise ValueError(f"load_glot_model: {model_name_or_path} has no modules.json; is it a saved SentenceTransformer?")
+    foreign = [m["type"] for m in modules if not m["type"].startswith(TRUSTED_PREFIXES)]
+    if foreign:
+        raise ValueError(
+            f"load_glot_model: {model_name_or_path} uses module classes outside sentence-transformers(-glot): "
+            f"{foreign}. Load it with SentenceTransformer(path, trust_remote_code=True) if you trust it."
+        )
+    for module in modules:
+        config = _json(model_name_or_path, os.path.join(module["path"], "config.json") if module["path"] else
+                       "config.json", **hub)
+        if isinstance(config, dict) and "auto_map" in config:
+            raise ValueError(
+                f"load_glot_model: {model_name_or_path}/{module['path']} asks for repository code (auto_map). "
+                "Load it with SentenceTransformer(path, trust_remote_code=True) if you trust it."
+            )
+    return modules
+
+
+def load_glot_model(model_name_or_path: str, **kwargs: Any) -> SentenceTransformer:
+    """Load a saved GLOT model (a local folder or a Hub id) as a ``SentenceTransformer``.
+
+    Equivalent to ``SentenceTransformer(model_name_or_path, trust_remote_code=True, **kwargs)`` once
+    :func:`check_glot_model` has verified that the flag admits no code beyond sentence-transformers and
+    sentence-transformers-glot. Keyword arguments go to ``SentenceTransformer``.
+    """
+    hub = {k: kwargs[k] for k in ("token", "cache_folder", "revision", "local_files_only") if k in kwargs}
+    check_glot_model(str(model_name_or_path), **hub)
+    return SentenceTransformer(str(model_name_or_path), trust_remote_code=True, **kwargs)

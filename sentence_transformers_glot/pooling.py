@@ -1,0 +1,351 @@
+r"""``GlotPooling``: GLOT as a sentence-transformers module.
+
+Given the token states :math:`X \in \mathbb{R}^{L \times d}` of a frozen backbone, GLOT
+
+1. builds a token graph with an edge :math:`j \to i` when :math:`\cos(x_i, x_j) > \tau` (optionally only
+   each token's ``top_k`` nearest tokens),
+2. refines the tokens with ``num_layers`` GNN layers, :math:`h' = \mathrm{ReLU}(W[h_i \| \mathrm{AGG}_{j} h_j])`
+   for the default ``conv="sage"``,
+3. reads out :math:`z = \sum_i \pi_i u_i` with :math:`\pi = \mathrm{softmax}(v^\top \tanh(W_m u + b_m))`.
+
+Chain it after a ``Transformer`` exactly like ``Pooling``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from typing import Any
+
+import torch
+from safetensors.torch import load_file as load_safetensors
+from safetensors.torch import save_file as save_safetensors
+from torch import Tensor
+
+from sentence_transformers_glot._compat import Module
+from sentence_transformers_glot.backend import BACKENDS, choose_backend
+from sentence_transformers_glot.graph import build_dense_graph, build_sparse_graph
+from sentence_transformers_glot.message_passing import CONVS, JUMPING_KNOWLEDGE, TokenGNN
+from sentence_transformers_glot.readout import READOUTS, AttentionReadout, functional_readout
+
+FORMAT_VERSION = 1
+WEIGHTS_NAME = "model.safetensors"
+CONFIG_NAME = "config.json"
+
+BASELINES: dict[str, dict[str, Any]] = {
+    "mean": {"num_layers": 0, "readout": "mean"},
+    "max": {"num_layers": 0, "readout": "max"},
+    "cls": {"num_layers": 0, "readout": "cls"},
+    "last": {"num_layers": 0, "readout": "last"},
+    "adapool": {"num_layers": 0, "readout": "attention"},
+}
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_real(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _check(ok: bool, name: str, expected: str, value: Any) -> None:
+    if not ok:
+        raise ValueError(f"GlotPooling: `{name}` must be {expected}; got {value!r}.")
+
+
+class GlotPooling(Module):
+    r"""GLOT pooling: cosine-similarity token graph, K GNN layers, attention readout.
+
+    Args:
+        word_embedding_dimension: dimension ``d`` of the backbone's token states.
+        threshold: :math:`\tau` in ``[-1, 1]``; an edge joins two tokens whose cosine similarity is strictly
+            greater. ``None`` keeps every pair (use with ``top_k``). The paper uses 0.8 on GLUE.
+        top_k: if set, each token keeps only its ``top_k`` most similar other tokens (on top of the threshold).
+            A sparse k-NN graph; what long documents need.
+        num_layers: number of GNN layers ``K``; 0 skips the graph (an AdaPool-style pooler with the
+            attention readout).
+        hidden_dim: width of each GNN layer.
+        conv: ``"sage"`` (the paper's :math:`W[h_i \| \mathrm{mean}_j h_j]`), ``"gat"`` (the reference code's
+            default), ``"gcn"`` or ``"gin"``.
+        jumping_knowledge: how layer outputs are combined: ``"cat"`` (:math:`[X \| h^1 \| \dots \| h^K]`,
+            as the reference code), ``"none"`` (:math:`h^K`), ``"max"`` or ``"mean"`` over :math:`h^1..h^K`.
+        readout: ``"attention"`` (learned, the paper's), or ``"mean"``, ``"max"``, ``"cls"``, ``"last"``.
+        readout_hidden_dim: width of the attention scorer; ``None`` gives ``max(128, D // 2)``.
+        dropout: dropout after each GNN layer, in training mode only.
+        backend: ``"dense"`` (batched masked matmul over a ``(B, L, L)`` adjacency), ``"scatter"`` (edge list;
+            torch-scatter kernels when installed), or ``"auto"`` (picked per batch, see
+            :func:`sentence_transformers_glot.backend.choose_backend`).
+
+    The graph and GNN always run in float32: parameters stay float32 even when the model is cast to
+    fp16/bf16, and the output is cast back to the input's dtype.
+    """
+
+    config_keys = [
+        "word_embedding_dimension",
+        "threshold",
+        "top_k",
+        "num_layers",
+        "hidden_dim",
+        "conv",
+        "jumping_knowledge",
+        "readout",
+        "readout_hidden_dim",
+        "dropout",
+        "backend",
+    ]
+    config_file_name = CONFIG_NAME
+
+    def __init__(
+        self,
+        word_embedding_dimension: int,
+        threshold: float | None = 0.8,
+        top_k: int | None = None,
+        num_layers: int = 2,
+        hidden_dim: int = 256,
+        conv: str = "sage",
+        jumping_knowledge: str = "cat",
+        readout: str = "attention",
+        readout_hidden_dim: int | None = None,
+        dropout: float = 0.0,
+        backend: str = "auto",
+    ) -> None:
+        super().__init__()
+        _check(
+            _is_int(word_embedding_dimension) and word_embedding_dimension >= 1,
+            "word_embedding_dimension", "a positive int (the backbone's hidden size)", word_embedding_dimension,
+        )
+        _check(
+            threshold is None or (_is_real(threshold) and -1.0 <= threshold <= 1.0),
+            "threshold", "a float in [-1, 1] or None", threshold,
+        )
+        _check(top_k is None or (_is_int(top_k) and top_k >= 1), "top_k", "an int >= 1 or None", top_k)
+        _check(_is_int(num_layers) and num_layers >= 0, "num_layers", "an int >= 0", num_layers)
+        _check(_is_int(hidden_dim) and hidden_dim >= 1, "hidden_dim", "an int >= 1", hidden_dim)
+        _check(conv in CONVS, "conv", f"one of {CONVS}", conv)
+        _check(jumping_knowledge in JUMPING_KNOWLEDGE, "jumping_knowledge", f"one of {JUMPING_KNOWLEDGE}",
+               jumping_knowledge)
+        _check(readout in READOUTS, "readout", f"one of {READOUTS}", readout)
+        _check(readout_hidden_dim is None or (_is_int(readout_hidden_dim) and readout_hidden_dim >= 1),
+               "readout_hidden_dim", "an int >= 1 or None", readout_hidden_dim)
+        _check(_is_real(dropout) and 0.0 <= dropout < 1.0, "dropout", "a float in [0, 1)", dropout)
+        _check(backend in BACKENDS, "backend", f"one of {BACKENDS}", backend)
+        if num_layers > 0 and threshold is None and top_k is None:
+            raise ValueError(
+                "GlotPooling: with num_layers > 0 set `threshold` (e.g. 0.8) or `top_k` (e.g. 16); "
+                "with both None every token pair would be an edge."
+            )
+
+        self.word_embedding_dimension = word_embedding_dimension
+        self.threshold = None if threshold is None else float(threshold)
+        self.top_k = top_k
+        self.num_layers = num_layers
+        self.hidden_dim = hidden_dim
+        self.conv = conv
+        self.jumping_knowledge = jumping_knowledge
+        self.readout = readout
+        self.readout_hidden_dim = readout_hidden_dim
+        self.dropout = float(dropout)
+        self.backend = backend
+
+        self.gnn = TokenGNN(word_embedding_dimension, hidden_dim, num_layers, conv, jumping_knowledge, dropout)
+        self.output_dimension = self.gnn.out_dim
+        if readout == "attention":
+            scorer_dim = readout_hidden_dim or max(128, self.output_dimension // 2)
+            self.attention = AttentionReadout(self.output_dimension, scorer_dim)
+        else:
+            self.attention = None
+
+    # ------------------------------------------------------------------ presets
+    @classmethod
+    def baseline(cls, name: str, word_embedding_dimension: int, **kwargs: Any) -> GlotPooling:
+        """A GlotPooling that reproduces a standard pooling exactly.
+
+        ``"mean"``, ``"max"``, ``"cls"`` (first real token) and ``"last"`` (last real token) equal
+        sentence-transformers' ``Pooling`` and have no parameters; ``"adapool"`` is the additive-attention
+        pooler (GLOT with ``num_layers=0``), the AdaPool baseline of the GLOT paper.
+        """
+        if name not in BASELINES:
+            raise ValueError(f"GlotPooling.baseline: `name` must be one of {tuple(BASELINES)}; got {name!r}.")
+        return cls(word_embedding_dimension, **{**BASELINES[name], **kwargs})
+
+    # ------------------------------------------------------------------ ST interface
+    def get_embedding_dimension(self) -> int:
+        """Dimension of ``sentence_embedding`` (sentence-transformers >= 6 name)."""
+        return self.output_dimension
+
+    def get_sentence_embedding_dimension(self) -> int:
+        """Dimension of ``sentence_embedding`` (sentence-transformers 5.x name)."""
+        return self.output_dimension
+
+    def get_config_dict(self) -> dict[str, Any]:
+        return {"format_version": FORMAT_VERSION, **{key: getattr(self, key) for key in self.config_keys}}
+
+    def _apply(self, fn, recurse: bool = True):
+        # sentence-transformers casts every module to the backbone's dtype; thresholds on half-precision
+        # cosines flip edges, so keep float32 parameters and honour only device moves.
+        def keep_fp32(t: Tensor) -> Tensor:
+            out = fn(t)
+            if t.dtype == torch.float32 and out.dtype in (torch.float16, torch.bfloat16):
+                return t.to(out.device)
+            return out
+
+        return super()._apply(keep_fp32, recurse)
+
+    # ------------------------------------------------------------------ forward
+    def _inputs(self, features: dict[str, Any]) -> tuple[Tensor, Tensor]:
+        x = features["token_embeddings"]
+        if "cu_seq_lens_q" in features:  # unpadded (flash-attention varlen) output: (1, total, d)
+            bounds = features["cu_seq_lens_q"].long()
+            lengths = bounds[1:] - bounds[:-1]
+            length = int(lengths.max()) if lengths.numel() else 0
+            positions = torch.arange(length, device=x.device)
+            mask = positions[None, :] < lengths[:, None]
+            padded = x.new_zeros(lengths.numel(), length, x.shape[-1])
+            padded[mask] = x.reshape(-1, x.shape[-1])[: int(bounds[-1])]
+            return padded, mask
+        if x.dim() != 3:
+            raise ValueError(f"GlotPooling: token_embeddings must be (batch, length, dim); got shape {tuple(x.shape)}.")
+        mask = features.get("attention_mask")
+        if mask is None:
+            return x, torch.ones(x.shape[:2], dtype=torch.bool, device=x.device)
+        if mask.shape != x.shape[:2]:
+            raise ValueError(
+                f"GlotPooling: attention_mask shape {tuple(mask.shape)} does not match token_embeddings "
+                f"shape {tuple(x.shape)}."
+            )
+        return x, mask.bool()
+
+    def pool(self, token_embeddings: Tensor, attention_mask: Tensor) -> Tensor:
+        """Sentence vectors ``(B, D)`` in float32 from token states ``(B, L, d)`` and a ``(B, L)`` mask."""
+        if token_embeddings.shape[-1] != self.word_embedding_dimension:
+            raise ValueError(
+                f"GlotPooling: token_embeddings have dimension {token_embeddings.shape[-1]}, but this module was "
+                f"built with word_embedding_dimension={self.word_embedding_dimension}. Use "
+                f"word_embedding_dimension={token_embeddings.shape[-1]} (the backbone's hidden size)."
+            )
+        mask = attention_mask.bool()
+        # padding may hold NaN (fully masked rows in some decoders): select, never multiply
+        x = torch.where(mask.unsqueeze(-1), token_embeddings.float(), 0.0)
+        if not bool(torch.isfinite(x).all()):
+            raise ValueError("GlotPooling: token_embeddings contain NaN or Inf at non-padding positions.")
+
+        if self.num_layers > 0:
+            batch, length, _ = x.shape
+            backend = choose_backend(self.backend, batch, length, self.top_k)
+            if backend == "dense":
+                graph = build_dense_graph(x, mask, self.threshold, self.top_k)
+                u = self.gnn(x, graph)
+            else:
+                graph = build_sparse_graph(x, mask, self.threshold, self.top_k)
+                u = graph.to_padded(self.gnn(graph.pack(x), graph))
+        else:
+            u = x
+        if self.attention is not None:
+            return self.attention(u, mask)
+        return functional_readout(self.readout)(u, mask)
+
+    def forward(self, features: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        """Reads ``token_embeddings`` and ``attention_mask``; writes ``sentence_embedding``."""
+        x, mask = self._inputs(features)
+        with torch.autocast(device_type=x.device.type, enabled=False):
+            z = self.pool(x, mask)
+        features["sentence_embedding"] = z.to(x.dtype) if x.is_floating_point() else z
+        return features
+
+    # ------------------------------------------------------------------ save / load
+    def save(self, output_path: str, *args: Any, safe_serialization: bool = True, **kwargs: Any) -> None:
+        """Write ``config.json`` and ``model.safetensors`` to ``output_path``, each file atomically."""
+        os.makedirs(output_path, exist_ok=True)
+        state = {name: t.detach().contiguous().cpu() for name, t in self.state_dict().items()}
+        _atomic_write(output_path, WEIGHTS_NAME, lambda path: save_safetensors(state, path))
+        config = json.dumps(self.get_config_dict(), indent=2)
+
+        def write_config(path: str) -> None:
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(config)
+
+        _atomic_write(output_path, CONFIG_NAME, write_config)
+
+    @classmethod
+    def load(
+        cls,
+        model_name_or_path: str,
+        subfolder: str = "",
+        token: bool | str | None = None,
+        cache_folder: str | None = None,
+        revision: str | None = None,
+        local_files_only: bool = False,
+        **kwargs: Any,
+    ) -> GlotPooling:
+        """Load a saved GlotPooling; errors name the file and what is wrong with it."""
+        hub = dict(subfolder=subfolder, token=token, cache_folder=cache_folder, revision=revision,
+                   local_files_only=local_files_only)
+        where = os.path.join(str(model_name_or_path), subfolder)
+        config_path = cls.load_file_path(str(model_name_or_path), filename=CONFIG_NAME, **hub)
+        if config_path is None:
+            raise FileNotFoundError(f"GlotPooling: no {CONFIG_NAME} in {where}.")
+        try:
+            module = cls(**_read_config(config_path))
+        except ValueError as err:
+            raise ValueError(f"{err} (in {config_path})") from err
+        weights_path = cls.load_file_path(str(model_name_or_path), filename=WEIGHTS_NAME, **hub)
+        if weights_path is None:
+            raise FileNotFoundError(f"GlotPooling: no {WEIGHTS_NAME} in {where}.")
+        _load_weights(module, weights_path)
+        return module
+
+
+def _atomic_write(folder: str, name: str, write) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=folder)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, os.path.join(folder, name))
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def _read_config(path: str) -> dict[str, Any]:
+    try:
+        with open(path, encoding="utf-8") as f:
+            config = json.load(f)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"GlotPooling: {path} is not valid JSON ({err}).") from err
+    if not isinstance(config, dict):
+        raise ValueError(f"GlotPooling: {path} must hold a JSON object; got {type(config).__name__}.")
+    version = config.pop("format_version", FORMAT_VERSION)
+    if not _is_int(version) or version > FORMAT_VERSION:
+        raise ValueError(
+            f"GlotPooling: {path} has format_version {version!r}; this sentence-transformers-glot reads "
+            f"format_version <= {FORMAT_VERSION}. Upgrade sentence-transformers-glot."
+        )
+    unknown = sorted(set(config) - set(GlotPooling.config_keys))
+    missing = sorted(set(GlotPooling.config_keys) - set(config))
+    if unknown or missing:
+        raise ValueError(
+            f"GlotPooling: {path} does not match the GlotPooling config: unknown keys {unknown}, missing keys {missing}."
+        )
+    return config
+
+
+def _load_weights(module: GlotPooling, path: str) -> None:
+    try:
+        state = load_safetensors(path)
+    except Exception as err:  # safetensors raises its own error types for truncated/corrupt files
+        raise ValueError(f"GlotPooling: cannot read {path}: {err}") from err
+    expected = module.state_dict()
+    problems = []
+    for name in sorted(set(expected) - set(state)):
+        problems.append(f"missing {name}")
+    for name in sorted(set(state) - set(expected)):
+        problems.append(f"unexpected {name}")
+    for name in sorted(set(state) & set(expected)):
+        if state[name].shape != expected[name].shape:
+            problems.append(f"{name} has shape {tuple(state[name].shape)}, config implies {tuple(expected[name].shape)}")
+    if problems:
+        raise ValueError(f"GlotPooling: weights in {path} do not match its config.json: " + "; ".join(problems))
+    module.load_state_dict({name: t.float() for name, t in state.items()})

@@ -1,0 +1,72 @@
+r"""Readouts: from refined token vectors ``u`` ``(B, L, D)`` and a mask ``(B, L)`` to one vector per sentence.
+
+``attention`` is the paper's learned readout,
+
+.. math::  m_i = v^\top \tanh(W_m u_i + b_m), \qquad \pi = \mathrm{softmax}_{i \in \text{tokens}}(m), \qquad z = \sum_i \pi_i u_i,
+
+and ``mean``/``max``/``cls``/``last`` are the parameter-free poolings, written to agree with
+sentence-transformers' ``Pooling`` for any padding side. A sentence with no real token pools to zeros.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+READOUTS = ("attention", "mean", "max", "cls", "last")
+
+
+def masked_mean(u: Tensor, mask: Tensor) -> Tensor:
+    """Mean over real tokens."""
+    weights = mask.unsqueeze(-1).to(u.dtype)
+    return (u * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
+
+
+def masked_max(u: Tensor, mask: Tensor) -> Tensor:
+    """Element-wise max over real tokens (0 for an empty sentence)."""
+    out = u.masked_fill(~mask.unsqueeze(-1), float("-inf")).amax(1)
+    return out.masked_fill(~mask.any(1, keepdim=True), 0.0)
+
+
+def first_token(u: Tensor, mask: Tensor) -> Tensor:
+    """The first real token ([CLS] for BERT-style models), whichever side the padding is on."""
+    index = mask.int().argmax(1)
+    return u[torch.arange(u.shape[0], device=u.device), index] * mask.any(1, keepdim=True)
+
+
+def last_token(u: Tensor, mask: Tensor) -> Tensor:
+    """The last real token ([EOS] for decoder-only models), whichever side the padding is on."""
+    index = mask.shape[1] - 1 - mask.int().flip(1).argmax(1)
+    return u[torch.arange(u.shape[0], device=u.device), index] * mask.any(1, keepdim=True)
+
+
+class AttentionReadout(nn.Module):
+    r"""Additive-attention readout :math:`z = \sum_i \mathrm{softmax}(v^\top \tanh(W_m u_i + b_m))_i\, u_i`.
+
+    Args:
+        in_dim: dimension ``D`` of the token vectors.
+        hidden_dim: rows of :math:`W_m`; the reference code uses ``max(128, D // 2)``.
+    """
+
+    def __init__(self, in_dim: int, hidden_dim: int) -> None:
+        super().__init__()
+        self.proj = nn.Linear(in_dim, hidden_dim)
+        self.score = nn.Linear(hidden_dim, 1, bias=False)  # a bias would cancel in the softmax
+
+    def weights(self, u: Tensor, mask: Tensor) -> Tensor:
+        """Attention weights ``pi`` ``(B, L)``: zero on padding, summing to 1 over real tokens."""
+        logits = self.score(torch.tanh(self.proj(u))).squeeze(-1)
+        logits = logits.masked_fill(~mask, float("-inf"))
+        # an empty sentence would give softmax(all -inf) = NaN; give it all-zero weights instead
+        return torch.softmax(logits.masked_fill(~mask.any(1, keepdim=True), 0.0), dim=-1) * mask
+
+    def forward(self, u: Tensor, mask: Tensor) -> Tensor:
+        return torch.einsum("bl,bld->bd", self.weights(u, mask), u)
+
+
+_FUNCTIONAL_READOUTS = {"mean": masked_mean, "max": masked_max, "cls": first_token, "last": last_token}
+
+
+def functional_readout(name: str):
+    """The parameter-free readout called ``name`` (``mean``, ``max``, ``cls`` or ``last``)."""
+    return _FUNCTIONAL_READOUTS[name]
