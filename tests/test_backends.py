@@ -1,0 +1,85 @@
+"""Dense, torch-scatter and native edge-list backends compute the same GLOT, forward and backward."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import pytest
+import torch
+from helpers import random_batch
+
+import sentence_transformers_glot.aggregation as aggregation
+from sentence_transformers_glot import GlotPooling
+from sentence_transformers_glot.backend import choose_backend
+
+BACKENDS = ["dense", "scatter-kernels", "scatter-native"]
+
+
+def run(pooling: GlotPooling, backend: str, x: torch.Tensor, mask: torch.Tensor, monkeypatch):
+    """Pooled output and input gradient of `pooling` forced onto one backend."""
+    if backend == "scatter-kernels" and not aggregation.HAS_TORCH_SCATTER:
+        pytest.skip("torch-scatter is not installed")
+    with monkeypatch.context() as patch:
+        if backend == "scatter-native":
+            patch.setattr(aggregation, "HAS_TORCH_SCATTER", False)
+        pooling.backend = "dense" if backend == "dense" else "scatter"
+        x = x.clone().requires_grad_(True)
+        out = pooling.pool(x, mask)
+        (out * torch.linspace(-1, 1, out.shape[-1])).sum().backward()
+        grads = [p.grad.clone() for p in pooling.parameters()]
+        pooling.zero_grad()
+        return out.detach(), x.grad, grads
+
+
+@pytest.mark.parametrize("conv", ["sage", "gat", "gcn", "gin"])
+@pytest.mark.parametrize("graph", [{"threshold": 0.2}, {"threshold": None, "top_k": 3}, {"threshold": 0.3, "top_k": 5}])
+def test_backends_agree(conv, graph, monkeypatch):
+    torch.manual_seed(0)
+    x, mask = random_batch(6, 12, 24, seed=7)
+    pooling = GlotPooling(24, num_layers=2, hidden_dim=16, conv=conv, **graph)
+    results = {backend: run(pooling, backend, x, mask, monkeypatch) for backend in ("dense", "scatter-native")}
+    if aggregation.HAS_TORCH_SCATTER:
+        results["scatter-kernels"] = run(pooling, "scatter-kernels", x, mask, monkeypatch)
+    out, x_grad, grads = results["dense"]
+    for backend, (other_out, other_x_grad, other_grads) in results.items():
+        assert torch.allclose(out, other_out, atol=1e-5), backend
+        assert torch.allclose(x_grad, other_x_grad, atol=1e-5), backend
+        for g, h in zip(grads, other_grads):
+            assert torch.allclose(g, h, atol=1e-5), backend
+
+
+@pytest.mark.parametrize("jk", ["none", "cat", "max", "mean"])
+def test_backends_agree_for_every_jumping_knowledge(jk, monkeypatch):
+    torch.manual_seed(1)
+    x, mask = random_batch(4, 10, 16, seed=8)
+    pooling = GlotPooling(16, threshold=0.1, num_layers=3, hidden_dim=32, jumping_knowledge=jk)
+    dense = run(pooling, "dense", x, mask, monkeypatch)
+    native = run(pooling, "scatter-native", x, mask, monkeypatch)
+    assert torch.allclose(dense[0], native[0], atol=1e-5)
+    assert torch.allclose(dense[1], native[1], atol=1e-5)
+
+
+@pytest.mark.skipif(not os.environ.get("CI"), reason="CI installs torch-scatter; local runs may not have it")
+def test_torch_scatter_is_installed_in_ci():
+    assert aggregation.HAS_TORCH_SCATTER, "the test command must build torch-scatter (--no-build-isolation)"
+
+
+def test_native_fallback_logs_once(monkeypatch, caplog):
+    monkeypatch.setattr(aggregation, "HAS_TORCH_SCATTER", False)
+    monkeypatch.setattr(aggregation, "_warned_fallback", False)
+    x, mask = random_batch(2, 6, 8, seed=9)
+    pooling = GlotPooling(8, threshold=0.0, backend="scatter")
+    with caplog.at_level(logging.INFO, logger="sentence_transformers_glot.aggregation"):
+        pooling.pool(x, mask)
+        pooling.pool(x, mask)
+    notes = [r for r in caplog.records if "torch-scatter is not installed" in r.getMessage()]
+    assert len(notes) == 1
+
+
+def test_auto_backend_rule():
+    assert choose_backend("auto", 32, 64, None) == "dense"
+    assert choose_backend("auto", 1, 16384, 16) == "scatter"
+    assert choose_backend("scatter", 32, 64, None) == "scatter"
+    with pytest.raises(MemoryError, match="backend='scatter'"):
+        choose_backend("dense", 8, 16384, None)

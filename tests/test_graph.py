@@ -1,0 +1,105 @@
+"""Graph construction: the edge rule, padding, top-k, and agreement of the dense and edge-list forms."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+from helpers import random_batch, to_left_padding
+
+from sentence_transformers_glot.graph import build_dense_graph, build_sparse_graph
+
+
+def reference_edges(x: torch.Tensor, mask: torch.Tensor, threshold, top_k) -> set[tuple[int, int, int]]:
+    """Edges (b, dst, src) by the definition, one sentence and one token pair at a time."""
+    edges = set()
+    for b in range(x.shape[0]):
+        nodes = mask[b].nonzero().flatten().tolist()
+        for i in nodes:
+            sims = {j: F.cosine_similarity(x[b, i], x[b, j], dim=0).item() for j in nodes if j != i}
+            keep = set(sims)
+            if top_k is not None:
+                keep = set(sorted(sims, key=sims.get, reverse=True)[:top_k])
+            if threshold is not None:
+                keep = {j for j in keep if sims[j] > threshold}
+            edges |= {(b, i, j) for j in keep}
+    return edges
+
+
+def dense_edges(graph) -> set[tuple[int, int, int]]:
+    return {tuple(e) for e in graph.adj.nonzero().tolist()}
+
+
+def sparse_edges(graph) -> set[tuple[int, int, int]]:
+    length = graph.batch_shape[1]
+    flat_dst = graph.node_index[graph.dst]
+    flat_src = graph.node_index[graph.src]
+    return {(d // length, d % length, s % length) for d, s in zip(flat_dst.tolist(), flat_src.tolist())}
+
+
+@pytest.mark.parametrize("threshold,top_k", [(0.3, None), (-0.2, None), (None, 3), (0.2, 4)])
+def test_edges_follow_the_definition(threshold, top_k):
+    x, mask = random_batch(4, 9, 16, seed=1)
+    expected = reference_edges(x, mask, threshold, top_k)
+    assert expected, "the test data should produce some edges"
+    assert dense_edges(build_dense_graph(x, mask, threshold, top_k)) == expected
+    assert sparse_edges(build_sparse_graph(x, mask, threshold, top_k)) == expected
+
+
+def test_no_self_loops_and_padding_is_never_a_node():
+    x, mask = random_batch(3, 8, 16, seed=2, min_length=2)
+    x = torch.where(mask[..., None], x, torch.ones_like(x))  # padding identical to each other: cos = 1
+    graph = build_dense_graph(x, mask, threshold=-1.0)
+    assert not graph.adj.diagonal(dim1=1, dim2=2).any()
+    pad = ~mask
+    assert not graph.adj[pad].any() and not graph.adj.transpose(1, 2)[pad].any()
+    # threshold -1 (strict >) connects every pair of distinct real tokens
+    lengths = mask.sum(1)
+    assert torch.equal(graph.adj.sum((1, 2)), (lengths * (lengths - 1)).float())
+    sparse = build_sparse_graph(x, mask, threshold=-1.0)
+    assert sparse.num_nodes == int(mask.sum())
+    assert sparse.src.numel() == int((lengths * (lengths - 1)).sum())
+
+
+def test_threshold_is_strict():
+    x = torch.tensor([[[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]]])
+    mask = torch.ones(1, 3, dtype=torch.bool)
+    graph = build_dense_graph(x, mask, threshold=1.0)
+    assert not graph.adj.any()
+    graph = build_dense_graph(x, mask, threshold=0.0)  # the orthogonal pair has cos 0: not > 0
+    assert dense_edges(graph) == {(0, 0, 1), (0, 1, 0)}
+
+
+def test_left_and_right_padding_give_the_same_graph():
+    x, mask = random_batch(5, 10, 16, seed=3)
+    x_left, mask_left = to_left_padding(x, mask)
+    right = build_dense_graph(x * mask[..., None], mask, 0.2)
+    left = build_dense_graph(x_left * mask_left[..., None], mask_left, 0.2)
+    deg_right = right.adj.sum(-1)[mask]
+    deg_left = left.adj.sum(-1)[mask_left]
+    assert torch.equal(deg_right, deg_left)
+    assert deg_right.sum() > 0
+
+
+def test_top_k_larger_than_sentence_keeps_all_other_tokens():
+    x, mask = random_batch(2, 5, 8, seed=4)
+    graph = build_dense_graph(x, mask, threshold=None, top_k=50)
+    lengths = mask.sum(1)
+    assert torch.equal(graph.adj.sum((1, 2)), (lengths * (lengths - 1)).float())
+
+
+def test_blockwise_sparse_build_equals_single_block():
+    x, mask = random_batch(3, 40, 16, seed=5)
+    one = build_sparse_graph(x, mask, 0.1, top_k=6)
+    blocks = build_sparse_graph(x, mask, 0.1, top_k=6, block_elements=3 * 40 * 7)  # 7 rows a block
+    assert torch.equal(one.dst, blocks.dst) and torch.equal(one.indptr, blocks.indptr)
+    assert sparse_edges(one) == sparse_edges(blocks)
+    assert torch.all(blocks.dst[1:] >= blocks.dst[:-1]), "edges must be sorted by destination"
+
+
+def test_single_token_and_isolated_tokens_have_no_edges():
+    x = torch.randn(2, 4, 8)
+    mask = torch.tensor([[True, False, False, False], [True, True, True, True]])
+    graph = build_sparse_graph(x, mask, threshold=0.9999)
+    assert graph.src.numel() == 0
+    assert graph.indptr.tolist() == [0, 0, 0, 0, 0, 0]

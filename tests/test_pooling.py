@@ -1,0 +1,184 @@
+"""GlotPooling's contract: config checks, exact baselines, padding, dtypes, and batch invariance."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from helpers import random_batch, to_left_padding
+
+try:
+    from sentence_transformers.sentence_transformer.modules import Pooling
+except ImportError:  # sentence-transformers 5.x
+    from sentence_transformers.models import Pooling
+
+from sentence_transformers_glot import GlotPooling
+
+ST_MODES = {"mean": "mean", "max": "max", "cls": "cls", "last": "lasttoken"}
+
+
+@pytest.mark.parametrize(
+    "kwargs,name",
+    [
+        ({"threshold": 1.5}, "threshold"),
+        ({"threshold": -1.01}, "threshold"),
+        ({"threshold": "high"}, "threshold"),
+        ({"num_layers": -1}, "num_layers"),
+        ({"num_layers": 1.5}, "num_layers"),
+        ({"conv": "transformer"}, "conv"),
+        ({"readout": "sum"}, "readout"),
+        ({"backend": "cuda"}, "backend"),
+        ({"top_k": 0}, "top_k"),
+        ({"top_k": True}, "top_k"),
+        ({"hidden_dim": 0}, "hidden_dim"),
+        ({"jumping_knowledge": "lstm"}, "jumping_knowledge"),
+        ({"dropout": 1.0}, "dropout"),
+        ({"readout_hidden_dim": 0}, "readout_hidden_dim"),
+        ({"threshold": None, "top_k": None}, "threshold"),
+    ],
+)
+def test_invalid_config_names_the_parameter(kwargs, name):
+    with pytest.raises(ValueError, match=f"`{name}`"):
+        GlotPooling(16, **kwargs)
+
+
+def test_invalid_choice_lists_allowed_values():
+    with pytest.raises(ValueError, match="'sage', 'gat', 'gcn', 'gin'"):
+        GlotPooling(16, conv="gatv2")
+    with pytest.raises(ValueError, match="word_embedding_dimension"):
+        GlotPooling(0)
+    with pytest.raises(ValueError, match="one of"):
+        GlotPooling.baseline("median", word_embedding_dimension=16)
+
+
+def test_paper_defaults_and_output_dimension():
+    pooling = GlotPooling(word_embedding_dimension=384)
+    assert (pooling.threshold, pooling.num_layers, pooling.hidden_dim, pooling.conv) == (0.8, 2, 256, "sage")
+    assert pooling.get_embedding_dimension() == pooling.get_sentence_embedding_dimension() == 384 + 2 * 256
+    assert GlotPooling(384, jumping_knowledge="none").get_embedding_dimension() == 256
+    assert GlotPooling(384, num_layers=0).get_embedding_dimension() == 384
+    x, mask = random_batch(3, 7, 384)
+    out = pooling({"token_embeddings": x, "attention_mask": mask.long()})["sentence_embedding"]
+    assert out.shape == (3, 896)
+
+
+@pytest.mark.parametrize("mode", ["mean", "max", "cls", "last"])
+@pytest.mark.parametrize("padding_side", ["right", "left"])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.bfloat16])
+def test_presets_equal_sentence_transformers_pooling(mode, padding_side, dtype):
+    x, mask = random_batch(8, 11, 32, seed=3, padding_side=padding_side)
+    x = x.to(dtype)
+    ours = GlotPooling.baseline(mode, word_embedding_dimension=32)
+    assert sum(p.numel() for p in ours.parameters()) == 0
+    theirs = Pooling(32, pooling_mode=ST_MODES[mode])
+    expected = theirs({"token_embeddings": x, "attention_mask": mask.long()})["sentence_embedding"]
+    got = ours({"token_embeddings": x, "attention_mask": mask.long()})["sentence_embedding"]
+    assert got.dtype == expected.dtype == dtype
+    assert torch.allclose(got.float(), expected.float(), atol=1e-6, rtol=0)
+
+
+def test_adapool_preset_is_masked_additive_attention():
+    torch.manual_seed(0)
+    x, mask = random_batch(4, 9, 16, seed=4)
+    pooling = GlotPooling.baseline("adapool", word_embedding_dimension=16)
+    readout = pooling.attention
+    out = pooling.pool(x, mask)
+    for b in range(4):
+        tokens = x[b, mask[b]]
+        weights = torch.softmax(readout.score(torch.tanh(readout.proj(tokens))).squeeze(-1), 0)
+        assert torch.allclose(out[b], weights @ tokens, atol=1e-6)
+
+
+@pytest.mark.parametrize("backend", ["dense", "scatter"])
+@pytest.mark.parametrize("conv", ["sage", "gat", "gcn", "gin"])
+def test_left_and_right_padding_give_identical_embeddings(backend, conv):
+    torch.manual_seed(0)
+    x, mask = random_batch(6, 10, 16, seed=5)
+    x_left, mask_left = to_left_padding(x, mask)
+    pooling = GlotPooling(16, threshold=0.2, hidden_dim=8, conv=conv, backend=backend).eval()
+    assert torch.allclose(pooling.pool(x, mask), pooling.pool(x_left, mask_left), atol=1e-5)
+
+
+@pytest.mark.parametrize("backend", ["dense", "scatter"])
+def test_batch_invariance(backend):
+    """A sentence's embedding does not depend on its batch mates or on the padded length."""
+    torch.manual_seed(0)
+    x, mask = random_batch(8, 14, 24, seed=6)
+    pooling = GlotPooling(24, threshold=0.3, hidden_dim=16, conv="gat", backend=backend).eval()
+    batched = pooling.pool(x, mask)
+    for b in range(8):
+        n = int(mask[b].sum())
+        alone = pooling.pool(x[b : b + 1, :n], mask[b : b + 1, :n])
+        padded = torch.cat([x[b : b + 1, :n], torch.randn(1, 20, 24)], 1)
+        padded_mask = torch.cat([mask[b : b + 1, :n], torch.zeros(1, 20, dtype=torch.bool)], 1)
+        assert (alone[0] - batched[b]).abs().max() <= 1e-5
+        assert (pooling.pool(padded, padded_mask)[0] - batched[b]).abs().max() <= 1e-5
+
+
+@pytest.mark.parametrize("backend", ["dense", "scatter"])
+@pytest.mark.parametrize("conv", ["sage", "gat", "gcn", "gin"])
+def test_single_token_and_edgeless_sentences_are_finite(backend, conv):
+    pooling = GlotPooling(8, threshold=0.99, conv=conv, backend=backend)
+    x = torch.randn(3, 5, 8)
+    mask = torch.tensor([[1, 0, 0, 0, 0], [1, 1, 1, 1, 1], [0, 0, 0, 0, 0]], dtype=torch.bool)
+    out = pooling.pool(x, mask)
+    assert torch.isfinite(out).all()
+    assert torch.equal(out[2], torch.zeros_like(out[2])), "a sentence without tokens pools to zeros"
+
+
+def test_wrong_dimension_names_both_numbers():
+    pooling = GlotPooling(32)
+    with pytest.raises(ValueError, match=r"dimension 48.*word_embedding_dimension=32"):
+        pooling({"token_embeddings": torch.randn(2, 5, 48), "attention_mask": torch.ones(2, 5)})
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_non_finite_tokens_raise(bad):
+    x = torch.randn(2, 5, 8)
+    x[1, 2, 3] = bad
+    with pytest.raises(ValueError, match="NaN or Inf"):
+        GlotPooling(8)({"token_embeddings": x, "attention_mask": torch.ones(2, 5)})
+
+
+def test_non_finite_padding_is_ignored():
+    """Decoders can leave NaN in fully masked positions; they are not tokens, so they must not leak."""
+    x, mask = random_batch(3, 6, 8, seed=7, padding_side="left")
+    clean = GlotPooling(8, threshold=0.0).eval()
+    expected = clean.pool(x, mask)
+    x = x.masked_fill(~mask[..., None], float("nan"))
+    assert torch.allclose(clean.pool(x, mask), expected, atol=1e-6)
+
+
+def test_graph_runs_in_fp32_when_the_model_is_cast_to_half():
+    torch.manual_seed(0)
+    pooling = GlotPooling(16, threshold=0.2, hidden_dim=8)
+    x, mask = random_batch(4, 9, 16, seed=8)
+    x = x.to(torch.bfloat16)
+    expected = pooling.pool(x, mask)  # fp32 parameters, fp32 maths on the bf16 input
+    pooling.to(torch.bfloat16)
+    pooling.half()
+    assert all(p.dtype == torch.float32 for p in pooling.parameters())
+    out = pooling({"token_embeddings": x, "attention_mask": mask})["sentence_embedding"]
+    assert out.dtype == torch.bfloat16
+    assert torch.allclose(out.float(), expected.to(torch.bfloat16).float())
+
+
+def test_unpadded_flash_attention_input_matches_padded():
+    torch.manual_seed(0)
+    x, mask = random_batch(4, 7, 16, seed=9)
+    pooling = GlotPooling(16, threshold=0.2).eval()
+    padded = pooling({"token_embeddings": x, "attention_mask": mask})["sentence_embedding"]
+    lengths = mask.sum(1)
+    flat = x[mask].unsqueeze(0)
+    cu = torch.cat([torch.zeros(1, dtype=torch.int32), lengths.cumsum(0).int()])
+    unpadded = pooling({"token_embeddings": flat, "cu_seq_lens_q": cu})["sentence_embedding"]
+    assert torch.allclose(padded, unpadded, atol=1e-6)
+
+
+def test_gradients_reach_every_parameter():
+    torch.manual_seed(0)
+    for conv in ("sage", "gat", "gcn", "gin"):
+        pooling = GlotPooling(16, threshold=0.0, hidden_dim=8, conv=conv, dropout=0.1).train()
+        x, mask = random_batch(4, 9, 16, seed=10)
+        pooling.pool(x, mask).square().sum().backward()
+        for name, p in pooling.named_parameters():
+            assert p.grad is not None and p.grad.abs().sum() > 0, (conv, name)
