@@ -1,10 +1,19 @@
-"""The sentence-transformers module base class, under its v6 path or its v5 one."""
+"""sentence-transformers names that moved between 5.x and 6.x."""
 
 from __future__ import annotations
 
 try:  # sentence-transformers >= 6
+    from sentence_transformers.base.modules import Transformer
     from sentence_transformers.base.modules.module import Module
 except ImportError:  # sentence-transformers 5.x
-    from sentence_transformers.models import Module
+    from sentence_transformers.models import Module, Transformer
 
-__all__ = ["Module"]
+
+def token_dimension(transformer: Transformer) -> int:
+    """Hidden size of a ``Transformer`` module's token states (the method was renamed in 6.0)."""
+    if hasattr(type(transformer), "get_embedding_dimension"):
+        return transformer.get_embedding_dimension()
+    return transformer.get_word_embedding_dimension()
+
+
+__all__ = ["Module", "Transformer", "token_dimension"]
