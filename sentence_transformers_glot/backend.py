@@ -1,8 +1,16 @@
 """Which aggregation backend ``backend="auto"`` picks, and the dense backend's memory guard.
 
-The rule comes from ``benchmarks/backend_grid.py`` (results in ``benchmarks/results/backend_grid.json``):
-on 2 CPU cores the dense masked-matmul backend wins for every graph up to the length printed there,
-the edge-list backend beyond it and for sparse top-k graphs on long inputs.
+The rule comes from ``benchmarks/backend_grid.py`` (results in ``benchmarks/results/backend_grid.json``,
+L = 16..2048, 4096 tokens a batch, 1 thread, 2-core AMD EPYC). The edge-list backend's cost grows with
+edges x hidden size, the dense backend's with L^2 at matmul speed, so:
+
+* threshold graphs: dense was fastest or within 7% at every length (and 3-9x faster than the edge list at
+  30% density from L = 256 on); ``auto`` cannot see the density in advance, and a wrong dense pick costs far
+  less than a wrong edge-list pick;
+* top-k graphs (density about k / L): dense up to L = 1024 (a tie there), the edge list from L = 2048
+  (178 vs 224 ms, 241 vs 343 ms), hence the cut at ``L >= 128 * top_k``.
+
+With this rule ``auto`` was within 7% of the fastest backend at every grid point.
 """
 
 from __future__ import annotations
@@ -11,8 +19,8 @@ from sentence_transformers_glot.aggregation import HAS_TORCH_SCATTER
 
 BACKENDS = ("auto", "dense", "scatter")
 
-# Longest padded length at which "auto" still picks the dense backend (from the benchmark).
-DENSE_MAX_LENGTH = 512
+# "auto" picks the edge list for top-k graphs once L >= TOP_K_SPARSE_FACTOR * top_k (from the benchmark).
+TOP_K_SPARSE_FACTOR = 128
 # Largest dense adjacency (B * L * L float32 entries, in bytes) "dense" agrees to build.
 DENSE_MAX_BYTES = 2 << 30
 
@@ -29,9 +37,10 @@ def choose_backend(backend: str, batch: int, length: int, top_k: int | None) -> 
         MemoryError: ``backend="dense"`` was asked for a batch whose adjacency exceeds ``DENSE_MAX_BYTES``.
     """
     if backend == "auto":
-        if length <= DENSE_MAX_LENGTH and dense_adjacency_bytes(batch, length) <= DENSE_MAX_BYTES:
-            return "dense"
-        return "scatter"
+        sparse_top_k = top_k is not None and length >= TOP_K_SPARSE_FACTOR * top_k
+        if sparse_top_k or dense_adjacency_bytes(batch, length) > DENSE_MAX_BYTES:
+            return "scatter"
+        return "dense"
     if backend == "dense" and dense_adjacency_bytes(batch, length) > DENSE_MAX_BYTES:
         raise MemoryError(
             f"GlotPooling(backend='dense') would build a {batch}x{length}x{length} adjacency "

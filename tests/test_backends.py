@@ -79,7 +79,10 @@ def test_native_fallback_logs_once(monkeypatch, caplog):
 
 def test_auto_backend_rule():
     assert choose_backend("auto", 32, 64, None) == "dense"
-    assert choose_backend("auto", 1, 16384, 16) == "scatter"
+    assert choose_backend("auto", 2, 2048, None) == "dense", "threshold graphs stay dense while they fit"
+    assert choose_backend("auto", 4, 1024, 16) == "dense"
+    assert choose_backend("auto", 2, 2048, 16) == "scatter", "long top-k graphs are sparse"
+    assert choose_backend("auto", 1, 32768, None) == "scatter", "over the memory cap the edge list is the only way"
     assert choose_backend("scatter", 32, 64, None) == "scatter"
     with pytest.raises(MemoryError, match="backend='scatter'"):
         choose_backend("dense", 8, 16384, None)
