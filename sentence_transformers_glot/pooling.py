@@ -251,7 +251,7 @@ class GlotPooling(Module):
         x, mask = self._inputs(features)
         with torch.autocast(device_type=x.device.type, enabled=False):
             z = self.pool(x, mask)
-        features["sentence_embedding"] = z.to(x.dtype) if x.is_floating_point() else z
+        features["sentence_embedding"] = z.to(x.dtype)
         return features
 
     # ------------------------------------------------------------------ save / load
