@@ -1,0 +1,266 @@
+"""On-disk cache of a frozen backbone's token states.
+
+The backbone never changes during head training, so each text's token states are computed once and
+memory-mapped afterwards, across epochs, runs and pooling configurations.
+
+Key. A cache entry is named by the SHA-256 of everything that changes the states: the backbone's
+fingerprint (its config, tokenizer files and weight files; for a Hub id, the resolved revision), the
+maximum sequence length, the layer, the storage dtype, the cache format version, and the texts themselves
+(in order). Two tasks that share texts share states; a changed text, backbone, revision, max_length or
+layer is a different entry.
+
+Layout. ``<root>/<key>/`` holds ``meta.json`` and shards of ``shard_size`` texts: ``shard-NNNNN.tokens.npy``
+(the real tokens of the shard's texts, concatenated, ``(T, d)``), ``shard-NNNNN.lengths.npy`` and, written
+last, ``shard-NNNNN.json`` with both files' SHA-256. A shard without a valid commit record, or whose
+checksums disagree, is rebuilt; a build that was killed resumes at the first missing shard. A file lock
+makes concurrent builders of one entry take turns.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from filelock import FileLock
+from torch import Tensor
+from tqdm.auto import tqdm
+
+CACHE_FORMAT = 1
+DEFAULT_SHARD_SIZE = 2048
+
+
+def default_cache_root() -> Path:
+    """``$GLOT_CACHE_DIR/states`` or ``~/.cache/sentence-transformers-glot/states``."""
+    base = os.environ.get("GLOT_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "sentence-transformers-glot")
+    return Path(base) / "states"
+
+
+def _sha256_file(path: Path, chunk: int = 1 << 22) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def backbone_fingerprint(path_or_id: str, revision: str | None = None) -> str:
+    """A string that changes when the backbone's weights, config or tokenizer change.
+
+    For a local folder: SHA-256 of its config and tokenizer files and of each weight file's size and
+    first and last MiB (weights are large; a re-trained checkpoint differs there). For a Hub id: the id
+    and the resolved commit of ``revision``.
+    """
+    folder = Path(path_or_id)
+    if not folder.is_dir():
+        from huggingface_hub import HfApi
+
+        commit = HfApi().model_info(path_or_id, revision=revision).sha
+        return f"hub:{path_or_id}@{commit}"
+    digest = hashlib.sha256()
+    for file in sorted(p for p in folder.rglob("*") if p.is_file()):
+        name = file.relative_to(folder).as_posix()
+        if file.suffix in (".json", ".txt", ".model", ".jinja"):
+            digest.update(name.encode() + file.read_bytes())
+        elif file.suffix in (".safetensors", ".bin", ".gguf"):
+            size = file.stat().st_size
+            with open(file, "rb") as f:
+                head = f.read(1 << 20)
+                f.seek(max(0, size - (1 << 20)))
+                tail = f.read()
+            digest.update(name.encode() + str(size).encode() + head + tail)
+    return f"dir:{digest.hexdigest()}"
+
+
+def cache_key(fingerprint: str, texts: Sequence[str], max_length: int, layer: int, dtype: str) -> str:
+    """SHA-256 naming a cache entry; see the module docstring for what it covers."""
+    digest = hashlib.sha256()
+    header = {"format": CACHE_FORMAT, "backbone": fingerprint, "max_length": max_length, "layer": layer, "dtype": dtype}
+    digest.update(json.dumps(header, sort_keys=True).encode())
+    for text in texts:
+        encoded = text.encode("utf-8", "surrogatepass")
+        digest.update(len(encoded).to_bytes(8, "little") + encoded)
+    return digest.hexdigest()
+
+
+def _save_npy(path: str, array: np.ndarray) -> None:
+    with open(path, "wb") as f:
+        np.save(f, array)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _atomic_write_bytes(path: Path, write: Callable[[str], None]) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+@dataclass
+class TokenStates:
+    """Read-only, memory-mapped token states of ``n`` texts.
+
+    ``batch(indices)`` returns zero-padded float32 states ``(B, L, d)`` and a bool mask ``(B, L)``.
+    """
+
+    shards: list[np.ndarray]
+    lengths: np.ndarray
+    shard_size: int
+    dim: int
+
+    def __post_init__(self) -> None:
+        self._offsets = [np.concatenate([[0], np.cumsum(self.lengths[i : i + self.shard_size])])
+                         for i in range(0, len(self.lengths), self.shard_size)]
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    def batch(self, indices: Sequence[int] | np.ndarray) -> tuple[Tensor, Tensor]:
+        indices = np.asarray(indices, dtype=np.int64)
+        lengths = self.lengths[indices]
+        out = np.zeros((len(indices), int(lengths.max(initial=1)), self.dim), dtype=np.float32)
+        for row, index in enumerate(indices):
+            shard, local = divmod(int(index), self.shard_size)
+            start = self._offsets[shard][local]
+            out[row, : lengths[row]] = self.shards[shard][start : start + lengths[row]]
+        mask = np.arange(out.shape[1])[None, :] < lengths[:, None]
+        return torch.from_numpy(out), torch.from_numpy(mask)
+
+
+class StateCache:
+    """Builds and opens cache entries under ``root``.
+
+    Args:
+        root: cache folder (default :func:`default_cache_root`).
+        shard_size: texts per shard; a killed build loses at most one shard of work.
+        dtype: storage dtype, ``"float16"`` (half the disk, ~1e-3 relative error) or ``"float32"``.
+    """
+
+    def __init__(self, root: str | os.PathLike | None = None, shard_size: int = DEFAULT_SHARD_SIZE,
+                 dtype: str = "float16") -> None:
+        if dtype not in ("float16", "float32"):
+            raise ValueError(f"StateCache: `dtype` must be 'float16' or 'float32'; got {dtype!r}.")
+        self.root = Path(root) if root is not None else default_cache_root()
+        self.shard_size = shard_size
+        self.dtype = dtype
+
+    def get_or_build(
+        self,
+        texts: Sequence[str],
+        encode: Callable[[list[str]], list[np.ndarray]],
+        fingerprint: str,
+        max_length: int,
+        layer: int = -1,
+        description: str = "",
+        batch_size: int = 64,
+    ) -> TokenStates:
+        """Token states of ``texts``, computed with ``encode`` where not cached yet.
+
+        ``encode(list_of_texts)`` returns one ``(length_i, d)`` array of real-token states per text.
+        """
+        if len(texts) == 0:
+            raise ValueError(f"StateCache: no texts to encode for {description or 'this split'}.")
+        key = cache_key(fingerprint, texts, max_length, layer, self.dtype)
+        folder = self.root / key
+        folder.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(folder) + ".lock"):
+            meta = {"format": CACHE_FORMAT, "backbone": fingerprint, "max_length": max_length, "layer": layer,
+                    "dtype": self.dtype, "num_texts": len(texts), "shard_size": self.shard_size,
+                    "description": description}
+            meta_path = folder / "meta.json"
+            if not meta_path.exists() or json.loads(meta_path.read_text()) != meta:
+                _atomic_write_bytes(meta_path, lambda p: Path(p).write_text(json.dumps(meta, indent=2)))
+            starts = range(0, len(texts), self.shard_size)
+            missing = [s for s in starts if not self._valid_shard(folder, s // self.shard_size)]
+            if missing:
+                total = sum(min(self.shard_size, len(texts) - s) for s in missing)
+                with tqdm(total=total, desc=f"caching states {description}".strip(), unit="text") as bar:
+                    for start in missing:
+                        self._build_shard(folder, start // self.shard_size,
+                                          list(texts[start : start + self.shard_size]), encode, batch_size, bar)
+            return self._open(folder, len(texts))
+
+    # -- shards
+    def _paths(self, folder: Path, shard: int) -> tuple[Path, Path, Path]:
+        stem = f"shard-{shard:05d}"
+        return folder / f"{stem}.tokens.npy", folder / f"{stem}.lengths.npy", folder / f"{stem}.json"
+
+    def _valid_shard(self, folder: Path, shard: int) -> bool:
+        tokens, lengths, record = self._paths(folder, shard)
+        if not (record.exists() and tokens.exists() and lengths.exists()):
+            return False
+        try:
+            expected = json.loads(record.read_text())
+        except json.JSONDecodeError:
+            return False
+        return expected == {"tokens": _sha256_file(tokens), "lengths": _sha256_file(lengths)}
+
+    def _build_shard(self, folder: Path, shard: int, texts: list[str], encode, batch_size: int, bar) -> None:
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths batch together
+        states: list[np.ndarray | None] = [None] * len(texts)
+        for start in range(0, len(order), batch_size):
+            chunk = order[start : start + batch_size]
+            for i, state in zip(chunk, encode([texts[i] for i in chunk])):
+                states[i] = np.asarray(state, dtype=self.dtype)
+            bar.update(len(chunk))
+        tokens_path, lengths_path, record_path = self._paths(folder, shard)
+        lengths = np.array([len(s) for s in states], dtype=np.int64)
+        _atomic_write_bytes(tokens_path, lambda p: _save_npy(p, np.concatenate(states)))
+        _atomic_write_bytes(lengths_path, lambda p: _save_npy(p, lengths))
+        record = {"tokens": _sha256_file(tokens_path), "lengths": _sha256_file(lengths_path)}
+        _atomic_write_bytes(record_path, lambda p: Path(p).write_text(json.dumps(record)))
+
+    def _open(self, folder: Path, num_texts: int) -> TokenStates:
+        shards, lengths = [], []
+        for shard in range((num_texts + self.shard_size - 1) // self.shard_size):
+            tokens_path, lengths_path, _ = self._paths(folder, shard)
+            shards.append(np.load(tokens_path, mmap_mode="r"))
+            lengths.append(np.load(lengths_path))
+        lengths_all = np.concatenate(lengths)
+        if len(lengths_all) != num_texts:
+            raise RuntimeError(f"StateCache: {folder} holds {len(lengths_all)} texts, expected {num_texts}.")
+        return TokenStates(shards=shards, lengths=lengths_all, shard_size=self.shard_size, dim=shards[0].shape[1])
+
+
+def transformer_encoder(model, layer: int = -1) -> Callable[[list[str]], list[np.ndarray]]:
+    """An ``encode`` function for :meth:`StateCache.get_or_build` from a ``SentenceTransformer`` whose first
+    module is the backbone ``Transformer``: the exact token states a pooling module after it would see.
+
+    ``layer=-1`` is the last layer (what the saved model computes); other values take
+    ``hidden_states[layer]`` from the Hugging Face model.
+    """
+
+    tokenize = getattr(model, "preprocess", None) or model.tokenize  # renamed in sentence-transformers 6
+
+    @torch.inference_mode()
+    def encode(texts: list[str]) -> list[np.ndarray]:
+        features = tokenize(texts)
+        features = {k: v.to(model.device) if isinstance(v, Tensor) else v for k, v in features.items()}
+        if layer == -1:
+            out = model[0](dict(features))
+            states, mask = out["token_embeddings"], out.get("attention_mask")
+            if "cu_seq_lens_q" in out:  # unpadded flash-attention output: (1, total, d)
+                bounds = out["cu_seq_lens_q"].tolist()
+                flat = states.reshape(-1, states.shape[-1]).float().cpu().numpy()
+                return [flat[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+        else:
+            inputs = {k: features[k] for k in ("input_ids", "attention_mask", "token_type_ids") if k in features}
+            states = model[0].auto_model(**inputs, output_hidden_states=True, return_dict=True).hidden_states[layer]
+            mask = features["attention_mask"]
+        states = states.float().cpu().numpy()
+        mask = mask.bool().cpu().numpy()
+        return [states[i][mask[i]] for i in range(len(texts))]
+
+    return encode

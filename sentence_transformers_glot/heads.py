@@ -1,0 +1,105 @@
+r"""Task heads on top of a pooled sentence vector ``z`` (or a pair ``u``, ``v``) and their losses.
+
+* ``classification`` (single text): logits ``= W z + b``, cross-entropy.
+* ``pair-classification``: logits ``= W [u \| v \| |u - v| \| u \odot v] + b`` (the SBERT pair features;
+  the reference code used ``[u \| v]``), cross-entropy.
+* ``regression`` (single text): ``\hat y = w^\top z + b`` on the standardised target, MSE.
+* ``similarity`` (text pairs with a score): ``\cos(P u, P v)`` against the score rescaled to [0, 1], MSE
+  (the reference's STS head, ``P`` a ``D x D`` projection).
+* ``contrastive`` (text pairs): symmetric InfoNCE over in-batch negatives, temperature 0.07, on ``P u``, ``P v``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import torch
+import torch.nn.functional as F
+from safetensors.torch import load_file, save_file
+from torch import Tensor, nn
+
+HEADS = ("classification", "pair-classification", "regression", "similarity", "contrastive")
+
+
+class TaskHead(nn.Module):
+    """One of :data:`HEADS` over ``dim``-dimensional sentence vectors.
+
+    Args:
+        kind: the head type.
+        dim: sentence-vector dimension ``D``.
+        num_labels: classes, for the classification heads.
+        target_shift, target_scale: the target is ``(y - shift) / scale`` inside the loss (standardisation
+            for ``regression``, rescaling to [0, 1] for ``similarity``); predictions are mapped back.
+        temperature: InfoNCE temperature for ``contrastive``.
+    """
+
+    def __init__(self, kind: str, dim: int, num_labels: int | None = None, target_shift: float = 0.0,
+                 target_scale: float = 1.0, temperature: float = 0.07) -> None:
+        super().__init__()
+        if kind not in HEADS:
+            raise ValueError(f"TaskHead: `kind` must be one of {HEADS}; got {kind!r}.")
+        if kind in ("classification", "pair-classification") and (num_labels is None or num_labels < 2):
+            raise ValueError(f"TaskHead: a {kind} head needs `num_labels` >= 2; got {num_labels!r}.")
+        self.kind, self.dim, self.num_labels = kind, dim, num_labels
+        self.target_shift, self.target_scale, self.temperature = float(target_shift), float(target_scale), temperature
+        if kind == "classification":
+            self.linear = nn.Linear(dim, num_labels)
+        elif kind == "pair-classification":
+            self.linear = nn.Linear(4 * dim, num_labels)
+        elif kind == "regression":
+            self.linear = nn.Linear(dim, 1)
+        else:
+            self.projection = nn.Linear(dim, dim)
+
+    @property
+    def is_pair(self) -> bool:
+        return self.kind in ("pair-classification", "similarity", "contrastive")
+
+    def forward(self, u: Tensor, v: Tensor | None = None) -> Tensor:
+        """Logits (classification), standardised scores (regression) or cosines (similarity, contrastive)."""
+        if self.kind == "classification":
+            return self.linear(u)
+        if self.kind == "pair-classification":
+            return self.linear(torch.cat([u, v, (u - v).abs(), u * v], dim=-1))
+        if self.kind == "regression":
+            return self.linear(u).squeeze(-1)
+        pu, pv = F.normalize(self.projection(u), dim=-1), F.normalize(self.projection(v), dim=-1)
+        if self.kind == "similarity":
+            return (pu * pv).sum(-1)
+        return pu @ pv.T  # contrastive: (B, B) cosine matrix
+
+    def loss(self, output: Tensor, labels: Tensor | None) -> Tensor:
+        if self.kind in ("classification", "pair-classification"):
+            return F.cross_entropy(output, labels)
+        if self.kind in ("regression", "similarity"):
+            return F.mse_loss(output, (labels.float() - self.target_shift) / self.target_scale)
+        logits = output / self.temperature
+        targets = torch.arange(logits.shape[0], device=logits.device)
+        return 0.5 * (F.cross_entropy(logits, targets) + F.cross_entropy(logits.T, targets))
+
+    def predict(self, output: Tensor) -> Tensor:
+        """Class ids, or scores on the original target scale."""
+        if self.kind in ("classification", "pair-classification"):
+            return output.argmax(-1)
+        if self.kind in ("regression", "similarity"):
+            return output * self.target_scale + self.target_shift
+        return output.argmax(-1)  # contrastive: index of the retrieved partner
+
+    def config(self) -> dict:
+        return {"kind": self.kind, "dim": self.dim, "num_labels": self.num_labels, "target_shift": self.target_shift,
+                "target_scale": self.target_scale, "temperature": self.temperature}
+
+    def save(self, folder: str) -> None:
+        """Write ``head_config.json`` and ``head.safetensors`` to ``folder``."""
+        os.makedirs(folder, exist_ok=True)
+        save_file({k: v.detach().contiguous() for k, v in self.state_dict().items()}, os.path.join(folder, "head.safetensors"))
+        with open(os.path.join(folder, "head_config.json"), "w", encoding="utf-8") as f:
+            json.dump(self.config(), f, indent=2)
+
+    @classmethod
+    def load(cls, folder: str) -> TaskHead:
+        with open(os.path.join(folder, "head_config.json"), encoding="utf-8") as f:
+            head = cls(**json.load(f))
+        head.load_state_dict(load_file(os.path.join(folder, "head.safetensors")))
+        return head

@@ -1,0 +1,376 @@
+"""Train a pooling module and a task head on a frozen backbone, from the hidden-state cache.
+
+``train(config, run_dir)`` does the whole job: it caches the backbone's token states for every split
+(:mod:`sentence_transformers_glot.cache`), trains the pooling (GLOT or a baseline) and the head with AdamW,
+selects the epoch with the best validation metric, reports that epoch's test metric, and exports a normal
+sentence-transformers model folder (backbone + pooling) with the head beside it (``model/task_head``).
+
+The run is deterministic for a seed: initialisation comes from the seed, each epoch's order from a
+generator seeded with (seed, epoch), and a checkpoint (written atomically, every ``checkpoint_every``
+steps and at each epoch's end) holds the model, optimiser and RNG state. A run that is interrupted and
+started again with the same ``run_dir`` resumes from its last checkpoint and ends with the same metrics and
+weights as an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from sentence_transformers_glot.cache import StateCache, TokenStates, backbone_fingerprint, transformer_encoder
+from sentence_transformers_glot.heads import HEADS, TaskHead
+from sentence_transformers_glot.metrics import compute_metric
+from sentence_transformers_glot.pooling import BASELINES, GlotPooling
+from sentence_transformers_glot.tasks import SPLITS, TaskData
+
+logger = logging.getLogger(__name__)
+
+POOLINGS = ("glot", *BASELINES)
+CHECKPOINT = "checkpoint.pt"
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a training run (saved as ``run_config.json`` in the run folder).
+
+    Attributes:
+        backbone: short name (``minilm``, ...), local folder or Hugging Face id.
+        task: task name or data file (see :func:`sentence_transformers_glot.datasets.load_task`).
+        pooling: ``"glot"`` or a baseline: ``mean``, ``max``, ``cls``, ``last``, ``adapool``.
+        glot: keyword arguments for :class:`GlotPooling` (``threshold``, ``num_layers``, ...).
+        head: head type (default: from the task: classification, pair-classification, regression, similarity).
+        epochs, batch_size, lr, weight_decay: optimisation (AdamW); the paper: 3 epochs, batch 32, lr 2e-4.
+        max_length: backbone truncation length (part of the cache key, and of the exported model).
+        layer: which hidden layer feeds the pooling (-1: last; only -1 can be exported as a model).
+        seed: initialisation, data order and the task split.
+        cache_dtype: ``"float16"`` or ``"float32"`` storage of cached states.
+        checkpoint_every: steps between mid-epoch checkpoints (0: only at epoch ends).
+        threads: torch threads (1 was fastest for these small models on 2 cores).
+        task_options: extra keyword arguments for the task loader (columns of a user file, ...).
+    """
+
+    backbone: str = "minilm"
+    task: str = "movie-polarity"
+    pooling: str = "glot"
+    glot: dict[str, Any] = field(default_factory=dict)
+    head: str | None = None
+    epochs: int = 3
+    batch_size: int = 32
+    lr: float = 2e-4
+    weight_decay: float = 0.0
+    max_length: int = 128
+    layer: int = -1
+    seed: int = 0
+    cache_dtype: str = "float16"
+    checkpoint_every: int = 200
+    threads: int = 1
+    task_options: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.pooling not in POOLINGS:
+            raise ValueError(f"TrainConfig: `pooling` must be one of {POOLINGS}; got {self.pooling!r}.")
+        if self.head is not None and self.head not in HEADS:
+            raise ValueError(f"TrainConfig: `head` must be one of {HEADS} or None; got {self.head!r}.")
+        for name in ("epochs", "batch_size", "max_length", "threads"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"TrainConfig: `{name}` must be an int >= 1; got {value!r}.")
+        if not self.lr > 0:
+            raise ValueError(f"TrainConfig: `lr` must be > 0; got {self.lr!r}.")
+
+
+@dataclass
+class RunResult:
+    """What a run reports: the selected epoch's validation and test metric, timings and sizes."""
+
+    pooling: str
+    metric: str
+    validation: float
+    test: float
+    best_epoch: int
+    history: list[dict[str, float]]
+    trainable_parameters: int
+    cache_seconds: float
+    train_seconds: float
+    model_dir: str | None
+
+
+# ---------------------------------------------------------------------------------------------- data
+def resolve_task(config: TrainConfig, task: TaskData | None) -> TaskData:
+    if task is not None:
+        return task
+    from sentence_transformers_glot.datasets import load_task
+
+    return load_task(config.task, seed=config.seed, **config.task_options)
+
+
+def cache_task_states(
+    config: TrainConfig, task: TaskData, cache: StateCache | None = None
+) -> dict[str, tuple[TokenStates, TokenStates | None]]:
+    """Token states of every split (and both sides of pairs), built where missing.
+
+    The backbone is loaded only if something has to be encoded.
+    """
+    from sentence_transformers_glot.backbones import resolve_backbone
+
+    cache = cache or StateCache(dtype=config.cache_dtype)
+    path = resolve_backbone(config.backbone)
+    fingerprint = backbone_fingerprint(path)
+    model = None
+
+    def encode(texts: list[str]) -> list[np.ndarray]:
+        nonlocal model
+        if model is None:
+            model = load_backbone(path, config.max_length)
+        return transformer_encoder(model, config.layer)(texts)
+
+    states = {}
+    for split in SPLITS:
+        data = task.splits[split]
+        sides = [data.texts] + ([data.texts_b] if data.texts_b is not None else [])
+        built = [
+            cache.get_or_build(texts, encode, fingerprint, config.max_length, config.layer,
+                               description=f"{task.name}/{split}" + (f"/{side}" if len(sides) > 1 else ""))
+            for side, texts in zip("ab", sides)
+        ]
+        states[split] = (built[0], built[1] if len(built) > 1 else None)
+    return states
+
+
+def load_backbone(path: str, max_length: int):
+    """A ``SentenceTransformer`` holding only the frozen backbone ``Transformer`` (eval mode, CPU)."""
+    from sentence_transformers import SentenceTransformer
+
+    from sentence_transformers_glot._compat import Transformer
+
+    model = SentenceTransformer(modules=[Transformer(path, max_seq_length=max_length)], device="cpu")
+    model.eval()
+    for parameter in model.parameters():
+        parameter.requires_grad_(False)
+    return model
+
+
+# ---------------------------------------------------------------------------------------------- model
+def build_pooling(config: TrainConfig, dim: int) -> GlotPooling:
+    if config.pooling == "glot":
+        return GlotPooling(dim, **config.glot)
+    return GlotPooling.baseline(config.pooling, dim, **config.glot)
+
+
+def build_head(config: TrainConfig, task: TaskData, dim: int) -> TaskHead:
+    kind = config.head or {
+        ("classification", False): "classification",
+        ("classification", True): "pair-classification",
+        ("regression", False): "regression",
+        ("regression", True): "similarity",
+    }[(task.objective, task.is_pair)]
+    labels = task.splits["train"].labels.astype(np.float64)
+    if kind == "regression":
+        return TaskHead(kind, dim, target_shift=float(labels.mean()), target_scale=float(labels.std() or 1.0))
+    if kind == "similarity":
+        return TaskHead(kind, dim, target_shift=float(labels.min()), target_scale=float(np.ptp(labels) or 1.0))
+    if kind in ("pair-classification", "similarity", "contrastive") and not task.is_pair:
+        raise ValueError(f"head {kind!r} needs a text-pair task; {task.name} has single texts.")
+    return TaskHead(kind, dim, num_labels=task.num_labels)
+
+
+class PoolingWithHead(nn.Module):
+    """Pooling and head as one module (what the optimiser and checkpoints see)."""
+
+    def __init__(self, pooling: GlotPooling, head: TaskHead) -> None:
+        super().__init__()
+        self.pooling, self.head = pooling, head
+
+    def forward(self, a: tuple[torch.Tensor, torch.Tensor], b: tuple[torch.Tensor, torch.Tensor] | None = None):
+        u = self.pooling.pool(*a)
+        v = self.pooling.pool(*b) if b is not None else None
+        return self.head(u, v)
+
+
+def _rows(task: TaskData, split: str, head: TaskHead) -> np.ndarray:
+    """Indices of the examples a head trains or evaluates on (contrastive: the positive pairs)."""
+    labels = task.splits[split].labels
+    if head.kind != "contrastive":
+        return np.arange(len(labels))
+    positive = labels == 1 if task.objective == "classification" else labels >= np.median(task.splits["train"].labels)
+    return np.flatnonzero(positive)
+
+
+def _batch(states, indices):
+    a, b = states
+    return a.batch(indices), (b.batch(indices) if b is not None else None)
+
+
+@torch.no_grad()
+def evaluate(model: PoolingWithHead, task: TaskData, split: str, states, batch_size: int) -> float:
+    """The task metric on ``split`` (contrastive: in-batch retrieval accuracy)."""
+    model.eval()
+    rows = _rows(task, split, model.head)
+    predictions, targets = [], []
+    for start in range(0, len(rows), batch_size):
+        index = rows[start : start + batch_size]
+        predicted = model.head.predict(model(*_batch(states, index))).numpy()
+        predictions.append(predicted)
+        targets.append(np.arange(len(index)) if model.head.kind == "contrastive" else task.splits[split].labels[index])
+    metric = "accuracy" if model.head.kind == "contrastive" else task.metric
+    return compute_metric(metric, np.concatenate(predictions), np.concatenate(targets))
+
+
+# ---------------------------------------------------------------------------------------------- loop
+def _atomic_torch_save(obj: Any, path: Path) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        torch.save(obj, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def _config_dict(config: TrainConfig) -> dict[str, Any]:
+    return json.loads(json.dumps(dataclasses.asdict(config)))
+
+
+def train(
+    config: TrainConfig,
+    run_dir: str | os.PathLike,
+    task: TaskData | None = None,
+    cache: StateCache | None = None,
+    export: bool = True,
+    stop_after_steps: int | None = None,
+) -> RunResult:
+    """Train ``config.pooling`` + a head on ``config.task``; resume if ``run_dir`` holds a checkpoint.
+
+    Args:
+        config: the run's settings.
+        run_dir: the run folder (checkpoint, metrics, exported model).
+        task: task data (default: loaded by name from ``config.task``).
+        cache: the hidden-state cache (default: ``StateCache(dtype=config.cache_dtype)``).
+        export: save the trained model as a sentence-transformers folder under ``run_dir/model``.
+        stop_after_steps: stop (as if interrupted) after this many optimiser steps in this call; for tests.
+    """
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    torch.set_num_threads(config.threads)
+    config_path = run_dir / "run_config.json"
+    if config_path.exists() and json.loads(config_path.read_text()) != _config_dict(config):
+        raise ValueError(f"{run_dir} holds a run with a different configuration ({config_path}); use a new run folder.")
+    config_path.write_text(json.dumps(_config_dict(config), indent=2))
+
+    task = resolve_task(config, task)
+    started = time.perf_counter()
+    states = cache_task_states(config, task, cache)
+    cache_seconds = time.perf_counter() - started
+
+    torch.manual_seed(config.seed)
+    dim = states["train"][0].dim
+    pooling = build_pooling(config, dim)
+    head = build_head(config, task, pooling.get_embedding_dimension())
+    model = PoolingWithHead(pooling, head)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    progress = {"epoch": 0, "step": 0, "loss_sum": 0.0, "best": None, "best_epoch": -1, "best_state": None,
+                "history": [], "train_seconds": 0.0}
+
+    checkpoint_path = run_dir / CHECKPOINT
+    if checkpoint_path.exists():
+        saved = torch.load(checkpoint_path, weights_only=False)
+        model.load_state_dict(saved["model"])
+        optimizer.load_state_dict(saved["optimizer"])
+        torch.set_rng_state(saved["rng"])
+        progress = saved["progress"]
+        logger.info("resuming %s at epoch %d, step %d", run_dir, progress["epoch"], progress["step"])
+
+    def save_checkpoint() -> None:
+        _atomic_torch_save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                            "rng": torch.get_rng_state(), "progress": progress}, checkpoint_path)
+
+    train_rows = _rows(task, "train", head)
+    if len(train_rows) == 0:
+        raise ValueError(f"{task.name}: no training examples for a {head.kind} head.")
+    steps_this_call = 0
+    clock = time.perf_counter()
+    while progress["epoch"] < config.epochs:
+        epoch = progress["epoch"]
+        order = train_rows[torch.randperm(len(train_rows), generator=torch.Generator().manual_seed(
+            config.seed * 100_003 + epoch)).numpy()]
+        batches = [order[i : i + config.batch_size] for i in range(0, len(order), config.batch_size)]
+        if head.kind == "contrastive":
+            batches = [b for b in batches if len(b) > 1]
+        model.train()
+        bar = tqdm(batches[progress["step"] :], desc=f"{config.pooling} epoch {epoch + 1}/{config.epochs}",
+                   leave=False, unit="batch")
+        for index in bar:
+            a, b = _batch(states["train"], index)
+            labels = None if head.kind == "contrastive" else torch.from_numpy(task.splits["train"].labels[index])
+            loss = head.loss(model(a, b), labels)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            progress["step"] += 1
+            progress["loss_sum"] += loss.item()
+            steps_this_call += 1
+            bar.set_postfix(loss=f"{loss.item():.4f}")
+            if config.checkpoint_every and progress["step"] % config.checkpoint_every == 0:
+                progress["train_seconds"] += time.perf_counter() - clock
+                clock = time.perf_counter()
+                save_checkpoint()
+            if stop_after_steps is not None and steps_this_call >= stop_after_steps:
+                save_checkpoint()
+                raise KeyboardInterrupt(f"stopped after {steps_this_call} steps (stop_after_steps)")
+        validation = evaluate(model, task, "validation", states["validation"], config.batch_size)
+        progress["history"].append({"epoch": epoch + 1, "validation": validation,
+                                    "loss": progress["loss_sum"] / max(1, len(batches))})
+        if progress["best"] is None or validation > progress["best"]:
+            progress["best"], progress["best_epoch"] = validation, epoch + 1
+            progress["best_state"] = {k: v.clone() for k, v in model.state_dict().items()}
+        progress["epoch"], progress["step"], progress["loss_sum"] = epoch + 1, 0, 0.0
+        progress["train_seconds"] += time.perf_counter() - clock
+        clock = time.perf_counter()
+        save_checkpoint()
+        logger.info("epoch %d: validation %s %.2f", epoch + 1, task.metric, validation)
+
+    model.load_state_dict(progress["best_state"])
+    test = evaluate(model, task, "test", states["test"], config.batch_size)
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    model_dir = None
+    if export:
+        if config.layer != -1:
+            logger.warning("layer=%d cannot be exported as a SentenceTransformer (it computes the last layer)", config.layer)
+        else:
+            model_dir = str(export_model(config, pooling, head, run_dir / "model"))
+    result = RunResult(
+        pooling=config.pooling, metric="accuracy" if head.kind == "contrastive" else task.metric,
+        validation=progress["best"], test=test, best_epoch=progress["best_epoch"], history=progress["history"],
+        trainable_parameters=trainable, cache_seconds=cache_seconds, train_seconds=progress["train_seconds"],
+        model_dir=model_dir,
+    )
+    (run_dir / "metrics.json").write_text(json.dumps(dataclasses.asdict(result), indent=2))
+    return result
+
+
+def export_model(config: TrainConfig, pooling: GlotPooling, head: TaskHead, folder: Path) -> Path:
+    """Save backbone + pooling as a sentence-transformers folder, with the head in ``task_head/``."""
+    from sentence_transformers import SentenceTransformer
+
+    from sentence_transformers_glot._compat import Transformer
+    from sentence_transformers_glot.backbones import resolve_backbone
+
+    transformer = Transformer(resolve_backbone(config.backbone), max_seq_length=config.max_length)
+    model = SentenceTransformer(modules=[transformer, pooling], device="cpu")
+    model.save(str(folder))
+    head.save(str(folder / "task_head"))
+    return folder

@@ -1,0 +1,139 @@
+"""The hidden-state cache: reuse, key coverage, resumable builds, corruption detection."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from sentence_transformers_glot.cache import StateCache, backbone_fingerprint, cache_key, transformer_encoder
+
+
+class CountingEncoder:
+    """Fake backbone: token i of a text is a vector filled with (len(text) + i); counts calls."""
+
+    def __init__(self, dim: int = 4, fail_after: int | None = None) -> None:
+        self.dim, self.calls, self.texts, self.fail_after = dim, 0, 0, fail_after
+
+    def __call__(self, texts: list[str]) -> list[np.ndarray]:
+        if self.fail_after is not None and self.texts >= self.fail_after:
+            raise KeyboardInterrupt("simulated kill")
+        self.calls += 1
+        self.texts += len(texts)
+        return [np.full((len(t.split()), self.dim), len(t), dtype=np.float32) + np.arange(len(t.split()))[:, None]
+                for t in texts]
+
+
+TEXTS = [" ".join(["w"] * (1 + i % 7)) + f" {i}" for i in range(25)]
+
+
+def expected_batch(indices):
+    rows = [CountingEncoder()([TEXTS[i]])[0] for i in indices]
+    return rows
+
+
+def test_states_round_trip_and_are_reused(tmp_path):
+    cache = StateCache(tmp_path, shard_size=8, dtype="float32")
+    encoder = CountingEncoder()
+    states = cache.get_or_build(TEXTS, encoder, "fp", max_length=16, batch_size=4)
+    assert len(states) == 25 and states.dim == 4
+    x, mask = states.batch([3, 0, 24, 9])
+    for row, expected in enumerate(expected_batch([3, 0, 24, 9])):
+        n = len(expected)
+        assert mask[row].sum() == n
+        np.testing.assert_array_equal(x[row, :n].numpy(), expected)
+        assert not x[row, n:].any()
+    calls = encoder.calls
+    cache.get_or_build(TEXTS, encoder, "fp", max_length=16)
+    assert encoder.calls == calls, "a complete entry must not call the backbone again"
+
+
+def test_key_covers_backbone_length_layer_dtype_and_texts():
+    base = cache_key("fp", TEXTS, 128, -1, "float16")
+    assert base == cache_key("fp", list(TEXTS), 128, -1, "float16")
+    others = [cache_key("fp2", TEXTS, 128, -1, "float16"), cache_key("fp", TEXTS, 64, -1, "float16"),
+              cache_key("fp", TEXTS, 128, -2, "float16"), cache_key("fp", TEXTS, 128, -1, "float32"),
+              cache_key("fp", TEXTS[:-1], 128, -1, "float16"), cache_key("fp", TEXTS[::-1], 128, -1, "float16"),
+              cache_key("fp", ["ab", "c"], 128, -1, "float16")]
+    assert len({base, *others}) == 1 + len(others)
+    assert cache_key("fp", ["ab", "c"], 128, -1, "float16") != cache_key("fp", ["a", "bc"], 128, -1, "float16")
+
+
+def test_killed_build_resumes_at_the_missing_shards(tmp_path):
+    cache = StateCache(tmp_path, shard_size=8, dtype="float32")
+    with pytest.raises(KeyboardInterrupt):
+        cache.get_or_build(TEXTS, CountingEncoder(fail_after=16), "fp", max_length=16, batch_size=8)
+    resumed = CountingEncoder()
+    states = cache.get_or_build(TEXTS, resumed, "fp", max_length=16, batch_size=8)
+    assert resumed.texts == 25 - 16, "only the two unfinished shards are encoded again"
+    x, mask = states.batch(range(25))
+    for row, expected in enumerate(expected_batch(range(25))):
+        np.testing.assert_array_equal(x[row, : len(expected)].numpy(), expected)
+
+
+@pytest.mark.parametrize("damage", ["flip-byte", "truncate", "drop-record", "bad-record"])
+def test_corrupted_shard_is_detected_and_rebuilt(tmp_path, damage):
+    cache = StateCache(tmp_path, shard_size=8, dtype="float32")
+    cache.get_or_build(TEXTS, CountingEncoder(), "fp", max_length=16)
+    folder = next(p for p in tmp_path.iterdir() if p.is_dir())
+    tokens = folder / "shard-00001.tokens.npy"
+    record = folder / "shard-00001.json"
+    if damage == "flip-byte":
+        data = bytearray(tokens.read_bytes())
+        data[-3] ^= 0xFF
+        tokens.write_bytes(bytes(data))
+    elif damage == "truncate":
+        tokens.write_bytes(tokens.read_bytes()[:50])
+    elif damage == "drop-record":
+        record.unlink()
+    else:
+        record.write_text("{not json")
+    encoder = CountingEncoder()
+    states = cache.get_or_build(TEXTS, encoder, "fp", max_length=16)
+    assert encoder.texts == 8, "exactly the damaged shard is rebuilt"
+    x, _ = states.batch([9])
+    np.testing.assert_array_equal(x[0, : len(TEXTS[9].split())].numpy(), expected_batch([9])[0])
+
+
+def test_float16_storage_is_close_and_half_the_size(tmp_path):
+    s16 = StateCache(tmp_path / "a", shard_size=8, dtype="float16").get_or_build(TEXTS, CountingEncoder(), "fp", 16)
+    s32 = StateCache(tmp_path / "b", shard_size=8, dtype="float32").get_or_build(TEXTS, CountingEncoder(), "fp", 16)
+    np.testing.assert_allclose(s16.batch(range(25))[0].numpy(), s32.batch(range(25))[0].numpy(), rtol=1e-3)
+    assert s16.shards[0].nbytes * 2 == s32.shards[0].nbytes
+
+
+def test_empty_text_list_is_an_error(tmp_path):
+    with pytest.raises(ValueError, match="no texts"):
+        StateCache(tmp_path).get_or_build([], CountingEncoder(), "fp", 16, description="demo/train")
+    with pytest.raises(ValueError, match="dtype"):
+        StateCache(tmp_path, dtype="int8")
+
+
+def test_fingerprint_changes_with_weights_and_config(tiny_bert_dir, tmp_path):
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(tiny_bert_dir, copy)
+    assert backbone_fingerprint(str(copy)) == backbone_fingerprint(tiny_bert_dir)
+    config = json.loads((copy / "config.json").read_text())
+    config["layer_norm_eps"] = 1e-6
+    (copy / "config.json").write_text(json.dumps(config))
+    assert backbone_fingerprint(str(copy)) != backbone_fingerprint(tiny_bert_dir)
+
+
+def test_transformer_encoder_gives_what_the_pooling_module_sees(tiny_llama_dir):
+    """Cached states equal the token_embeddings a pooling module receives inside encode (left padding)."""
+    import torch
+
+    from sentence_transformers_glot.training import load_backbone
+
+    model = load_backbone(tiny_llama_dir, max_length=32)
+    texts = ["a b c", "w1 w2 w3 w4 w5 w6", "q"]
+    states = transformer_encoder(model)(texts)
+    tokenize = getattr(model, "preprocess", None) or model.tokenize
+    out = model[0](dict(tokenize(texts)))
+    for i, text in enumerate(texts):
+        real = out["token_embeddings"][i][out["attention_mask"][i].bool()]
+        assert torch.allclose(torch.from_numpy(states[i]), real, atol=1e-6)
+        assert states[i].shape[0] == len(tokenize([text])["input_ids"][0])

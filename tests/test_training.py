@@ -1,0 +1,132 @@
+"""Head training from the cache: runs end to end, exports a loadable model, resumes exactly."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from sentence_transformers_glot import load_glot_model
+from sentence_transformers_glot.cache import StateCache
+from sentence_transformers_glot.heads import TaskHead
+from sentence_transformers_glot.tasks import Split, TaskData
+from sentence_transformers_glot.training import TrainConfig, train
+
+WORDS = [f"w{i}" for i in range(60)]
+
+
+def toy_task(pair: bool = False, regression: bool = False, n: int = 120, seed: int = 0) -> TaskData:
+    """Label 1 when the text contains 'a' (single) or both texts share their first word (pair)."""
+    rng = np.random.default_rng(seed)
+
+    def sentence() -> list[str]:
+        return list(rng.choice(WORDS, size=rng.integers(3, 9)))
+
+    splits = {}
+    for split, size in (("train", n), ("validation", n // 3), ("test", n // 3)):
+        texts, texts_b, labels = [], [], []
+        for i in range(size):
+            words, label = sentence(), i % 2
+            if pair:
+                other = sentence()
+                if label:
+                    other[0] = words[0]
+                texts_b.append(" ".join(other))
+            elif label:
+                words.insert(int(rng.integers(len(words))), "a")
+            texts.append(" ".join(words))
+            labels.append(float(label) * 5 if regression else label)
+        splits[split] = Split(texts, np.array(labels, dtype=np.float32 if regression else np.int64),
+                              texts_b if pair else None)
+    return TaskData(name=f"toy-{pair}-{regression}-{n}-{seed}", objective="regression" if regression else "classification",
+                    metric="spearman" if regression else "accuracy", num_labels=None if regression else 2,
+                    splits=splits)
+
+
+def config(backbone: str, **overrides) -> TrainConfig:
+    values = dict(backbone=backbone, task="toy", epochs=3, batch_size=16, lr=5e-3, cache_dtype="float32",
+                  glot={"threshold": 0.3, "hidden_dim": 16}, checkpoint_every=0)
+    values.update(overrides)
+    return TrainConfig(**values)
+
+
+@pytest.fixture()
+def cache(tmp_path) -> StateCache:
+    return StateCache(tmp_path / "cache", dtype="float32")
+
+
+def test_train_exports_a_model_that_reproduces_the_trained_pooling(tiny_bert_dir, tmp_path, cache):
+    task = toy_task()
+    result = train(config(tiny_bert_dir), tmp_path / "run", task=task, cache=cache)
+    assert 0 <= result.test <= 100 and result.best_epoch in (1, 2, 3)
+    assert result.validation >= 65, f"the toy task is learnable; got validation accuracy {result.validation}"
+    assert len(result.history) == 3
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["test"] == result.test
+    model = load_glot_model(result.model_dir, device="cpu")
+    head = TaskHead.load(f"{result.model_dir}/task_head")
+    texts = task.splits["test"].texts
+    logits = head(torch.from_numpy(model.encode(texts)))
+    accuracy = 100 * (logits.argmax(-1).numpy() == task.splits["test"].labels).mean()
+    assert accuracy == pytest.approx(result.test, abs=1e-9), "the exported model + head gives the reported score"
+
+
+@pytest.mark.parametrize("pooling", ["mean", "max", "cls", "adapool"])
+def test_baselines_train_through_the_same_code(tiny_bert_dir, tmp_path, cache, pooling):
+    result = train(config(tiny_bert_dir, pooling=pooling, glot={}, epochs=1), tmp_path / pooling, task=toy_task(),
+                   cache=cache, export=False)
+    assert 0 <= result.test <= 100
+    assert result.trainable_parameters > 0  # at least the head
+
+
+@pytest.mark.parametrize("kind", ["pair-classification", "similarity", "contrastive"])
+def test_pair_heads(tiny_llama_dir, tmp_path, cache, kind):
+    regression = kind == "similarity"
+    task = toy_task(pair=True, regression=regression)
+    head = None if kind != "contrastive" else "contrastive"
+    result = train(config(tiny_llama_dir, head=head, epochs=1), tmp_path / kind, task=task, cache=cache, export=False)
+    assert np.isfinite(result.test)
+    assert result.metric == ("spearman" if regression else "accuracy")
+
+
+def test_regression_head_on_single_texts(tiny_bert_dir, tmp_path, cache):
+    result = train(config(tiny_bert_dir, epochs=2), tmp_path / "reg", task=toy_task(regression=True), cache=cache,
+                   export=False)
+    assert result.metric == "spearman" and result.validation > 20
+
+
+def test_interrupted_run_resumes_to_identical_metrics_and_weights(tiny_bert_dir, tmp_path, cache):
+    task = toy_task()
+    settings = config(tiny_bert_dir, checkpoint_every=2, glot={"threshold": 0.3, "hidden_dim": 16, "dropout": 0.2})
+    full = train(settings, tmp_path / "full", task=task, cache=cache)
+    for stop in (3, 9):  # mid-epoch (8 batches an epoch) at two points, then run to the end
+        with pytest.raises(KeyboardInterrupt):
+            train(settings, tmp_path / "resumed", task=task, cache=cache, stop_after_steps=stop)
+    resumed = train(settings, tmp_path / "resumed", task=task, cache=cache)
+    assert (resumed.validation, resumed.test, resumed.best_epoch) == (full.validation, full.test, full.best_epoch)
+    assert [h["validation"] for h in resumed.history] == [h["validation"] for h in full.history]
+    from safetensors.torch import load_file
+
+    a = load_file(f"{full.model_dir}/1_GlotPooling/model.safetensors")
+    b = load_file(f"{resumed.model_dir}/1_GlotPooling/model.safetensors")
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_same_seed_same_result_and_a_changed_config_is_refused(tiny_bert_dir, tmp_path, cache):
+    task = toy_task()
+    one = train(config(tiny_bert_dir, epochs=1), tmp_path / "one", task=task, cache=cache, export=False)
+    two = train(config(tiny_bert_dir, epochs=1), tmp_path / "two", task=task, cache=cache, export=False)
+    assert one.history == two.history and one.test == two.test
+    with pytest.raises(ValueError, match="different configuration"):
+        train(config(tiny_bert_dir, epochs=1, lr=1e-3), tmp_path / "one", task=task, cache=cache)
+
+
+def test_invalid_training_config():
+    with pytest.raises(ValueError, match="`pooling`"):
+        TrainConfig(pooling="median")
+    with pytest.raises(ValueError, match="`epochs`"):
+        TrainConfig(epochs=0)
+    with pytest.raises(ValueError, match="`head`"):
+        TrainConfig(head="ranking")
