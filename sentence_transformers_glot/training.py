@@ -270,6 +270,9 @@ def train(
     if config_path.exists() and json.loads(config_path.read_text()) != _config_dict(config):
         raise ValueError(f"{run_dir} holds a run with a different configuration ({config_path}); use a new run folder.")
     config_path.write_text(json.dumps(_config_dict(config), indent=2))
+    metrics_path = run_dir / "metrics.json"
+    if metrics_path.exists():  # a finished run with this configuration: report it again
+        return RunResult(**json.loads(metrics_path.read_text()))
 
     task = resolve_task(config, task)
     started = time.perf_counter()
@@ -358,8 +361,18 @@ def train(
         trainable_parameters=trainable, cache_seconds=cache_seconds, train_seconds=progress["train_seconds"],
         model_dir=model_dir,
     )
-    (run_dir / "metrics.json").write_text(json.dumps(dataclasses.asdict(result), indent=2))
+    metrics_path.write_text(json.dumps(dataclasses.asdict(result), indent=2))
     return result
+
+
+def run_name(config: TrainConfig) -> str:
+    """A readable, unique folder name: backbone, task, pooling, seed and a hash of the full config."""
+    import hashlib
+
+    digest = hashlib.sha256(json.dumps(_config_dict(config), sort_keys=True).encode()).hexdigest()[:8]
+    backbone = Path(config.backbone).name or config.backbone
+    task = Path(config.task).stem if os.path.sep in config.task else config.task
+    return f"{backbone}-{task}-{config.pooling}-seed{config.seed}-{digest}".replace("/", "_")
 
 
 def export_model(config: TrainConfig, pooling: GlotPooling, head: TaskHead, folder: Path) -> Path:
