@@ -5,6 +5,10 @@
 selects the epoch with the best validation metric, reports that epoch's test metric, and exports a normal
 sentence-transformers model folder (backbone + pooling) with the head beside it (``model/task_head``).
 
+Data-parallel training: launched with ``torchrun`` (or any set-up that initialises ``torch.distributed``
+before calling :func:`train`), each process takes an equal slice of every batch, DDP averages the
+gradients, and only rank 0 writes checkpoints, metrics and the model.
+
 The run is deterministic for a seed: initialisation comes from the seed, each epoch's order from a
 generator seeded with (seed, epoch), and a checkpoint (written atomically, every ``checkpoint_every``
 steps and at each epoch's end) holds the model, optimiser and RNG state. A run that is interrupted and
@@ -241,6 +245,12 @@ def _atomic_torch_save(obj: Any, path: Path) -> None:
         raise
 
 
+def _atomic_write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
 def _config_dict(config: TrainConfig) -> dict[str, Any]:
     return json.loads(json.dumps(dataclasses.asdict(config)))
 
@@ -266,10 +276,12 @@ def train(
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(config.threads)
+    rank, world = _distributed()
     config_path = run_dir / "run_config.json"
     if config_path.exists() and json.loads(config_path.read_text()) != _config_dict(config):
         raise ValueError(f"{run_dir} holds a run with a different configuration ({config_path}); use a new run folder.")
-    config_path.write_text(json.dumps(_config_dict(config), indent=2))
+    if rank == 0:
+        _atomic_write_text(config_path, json.dumps(_config_dict(config), indent=2))
     metrics_path = run_dir / "metrics.json"
     if metrics_path.exists():  # a finished run with this configuration: report it again
         return RunResult(**json.loads(metrics_path.read_text()))
@@ -284,6 +296,7 @@ def train(
     pooling = build_pooling(config, dim)
     head = build_head(config, task, pooling.get_embedding_dimension())
     model = PoolingWithHead(pooling, head)
+    step_model = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     progress = {"epoch": 0, "step": 0, "loss_sum": 0.0, "best": None, "best_epoch": -1, "best_state": None,
                 "history": [], "train_seconds": 0.0}
@@ -298,6 +311,8 @@ def train(
         logger.info("resuming %s at epoch %d, step %d", run_dir, progress["epoch"], progress["step"])
 
     def save_checkpoint() -> None:
+        if rank != 0:
+            return
         _atomic_torch_save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
                             "rng": torch.get_rng_state(), "progress": progress}, checkpoint_path)
 
@@ -313,13 +328,15 @@ def train(
         batches = [order[i : i + config.batch_size] for i in range(0, len(order), config.batch_size)]
         if head.kind == "contrastive":
             batches = [b for b in batches if len(b) > 1]
+        batches = [b for b in batches if len(b) >= world]
         model.train()
         bar = tqdm(batches[progress["step"] :], desc=f"{config.pooling} epoch {epoch + 1}/{config.epochs}",
                    leave=False, unit="batch")
         for index in bar:
+            index = index[rank::world]  # this process's slice of the batch
             a, b = _batch(states["train"], index)
             labels = None if head.kind == "contrastive" else torch.from_numpy(task.splits["train"].labels[index])
-            loss = head.loss(model(a, b), labels)
+            loss = head.loss(step_model(a, b), labels)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -350,6 +367,8 @@ def train(
     test = evaluate(model, task, "test", states["test"], config.batch_size)
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     model_dir = None
+    if rank != 0:
+        export = False
     if export:
         if config.layer != -1:
             logger.warning("layer=%d cannot be exported as a SentenceTransformer (it computes the last layer)", config.layer)
@@ -361,8 +380,18 @@ def train(
         trainable_parameters=trainable, cache_seconds=cache_seconds, train_seconds=progress["train_seconds"],
         model_dir=model_dir,
     )
-    metrics_path.write_text(json.dumps(dataclasses.asdict(result), indent=2))
+    if rank == 0:
+        _atomic_write_text(metrics_path, json.dumps(dataclasses.asdict(result), indent=2))
     return result
+
+
+def _distributed() -> tuple[int, int]:
+    """(rank, world size) of an initialised torch.distributed group, else (0, 1)."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
 
 
 def run_name(config: TrainConfig) -> str:

@@ -130,3 +130,41 @@ def test_invalid_training_config():
         TrainConfig(epochs=0)
     with pytest.raises(ValueError, match="`head`"):
         TrainConfig(head="ranking")
+
+
+def _ddp_worker(rank: int, world: int, port: int, backbone: str, run_dir: str, cache_dir: str, out: str) -> None:
+    import torch.distributed as dist
+
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world)
+    try:
+        result = train(config(backbone, epochs=2), run_dir, task=toy_task(), cache=StateCache(cache_dir, dtype="float32"),
+                       export=False)
+        if rank == 0:
+            torch.save(result.__dict__, out)
+    finally:
+        dist.destroy_process_group()
+
+
+def test_two_process_data_parallel_training_matches_one_process(tiny_bert_dir, tmp_path):
+    """2 CPU processes on gloo, each half of every batch, give the single-process result."""
+    import socket
+
+    import torch.multiprocessing as mp
+
+    cache_dir = str(tmp_path / "cache")
+    single = train(config(tiny_bert_dir, epochs=2), tmp_path / "single", task=toy_task(),
+                   cache=StateCache(cache_dir, dtype="float32"), export=False)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    out = str(tmp_path / "ddp.pt")
+    mp.spawn(_ddp_worker, args=(2, port, tiny_bert_dir, str(tmp_path / "ddp"), cache_dir, out), nprocs=2, join=True)
+    ddp = torch.load(out, weights_only=False)
+    assert [h["validation"] for h in ddp["history"]] == [h["validation"] for h in single.history]
+    assert json.loads((tmp_path / "ddp" / "metrics.json").read_text())["test"] == ddp["test"] == single.test
+    # the averaged half-batch gradients equal the full-batch gradient: same weights after two epochs
+    one = torch.load(tmp_path / "single" / "checkpoint.pt", weights_only=False)["model"]
+    two = torch.load(tmp_path / "ddp" / "checkpoint.pt", weights_only=False)["model"]
+    assert one.keys() == two.keys()
+    for name in one:
+        assert torch.allclose(one[name], two[name], atol=1e-5), name
