@@ -171,3 +171,18 @@ def test_cli_encode_with_a_saved_model(tiny_bert_dir, tmp_path, capsys):
     embeddings = np.load(out)
     assert embeddings.shape == (2, 32 + 2 * 256)
     assert "encoded 2 sentences" in capsys.readouterr().out
+
+
+def test_multi_process_pool_encoding_matches_single_process(tiny_bert_dir):
+    model = build(tiny_bert_dir, threshold=0.3)
+    sentences = SENTENCES * 5
+    expected = model.encode(sentences, batch_size=4)
+    pool = model.start_multi_process_pool(["cpu", "cpu"])
+    try:
+        if hasattr(model, "encode_multi_process"):  # 5.x
+            got = model.encode_multi_process(sentences, pool, batch_size=4, chunk_size=5)
+        else:
+            got = model.encode(sentences, pool=pool, batch_size=4, chunk_size=5)
+    finally:
+        model.stop_multi_process_pool(pool)
+    assert np.abs(got - expected).max() <= 1e-5
