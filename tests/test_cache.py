@@ -137,3 +137,33 @@ def test_transformer_encoder_gives_what_the_pooling_module_sees(tiny_llama_dir):
         real = out["token_embeddings"][i][out["attention_mask"][i].bool()]
         assert torch.allclose(torch.from_numpy(states[i]), real, atol=1e-6)
         assert states[i].shape[0] == len(tokenize([text])["input_ids"][0])
+
+
+def test_full_disk_during_a_shard_write_leaves_nothing_trusted(tmp_path, monkeypatch):
+    import errno
+
+    import sentence_transformers_glot.cache as cache_module
+
+    real_save = cache_module._save_npy
+    writes = {"n": 0}
+
+    def failing_save(path, array):
+        writes["n"] += 1
+        if writes["n"] == 3:  # the second shard's tokens file
+            with open(path, "wb") as f:
+                f.write(b"\x93NUMPY partial")
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_save(path, array)
+
+    monkeypatch.setattr(cache_module, "_save_npy", failing_save)
+    cache = StateCache(tmp_path, shard_size=8, dtype="float32")
+    with pytest.raises(OSError, match="No space left"):
+        cache.get_or_build(TEXTS, CountingEncoder(), "fp", max_length=16)
+    folder = next(p for p in tmp_path.iterdir() if p.is_dir())
+    assert not list(folder.glob(".shard-*")), "temporary files are removed"
+    assert not (folder / "shard-00001.json").exists()
+    monkeypatch.setattr(cache_module, "_save_npy", real_save)
+    encoder = CountingEncoder()
+    states = cache.get_or_build(TEXTS, encoder, "fp", max_length=16)
+    assert encoder.texts == 25 - 8
+    np.testing.assert_array_equal(states.batch([12])[0][0, : len(TEXTS[12].split())].numpy(), expected_batch([12])[0])
