@@ -93,10 +93,23 @@ def format_results(results, task_name: str) -> str:
     return "\n".join(lines)
 
 
+def _init_distributed() -> int:
+    """Join the process group when started by torchrun (WORLD_SIZE > 1); returns this process's rank."""
+    import os
+
+    import torch.distributed as dist
+
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not dist.is_initialized():
+        dist.init_process_group("gloo")  # CPU training; the head is small, gradients are cheap to average
+    return dist.get_rank() if dist.is_initialized() else 0
+
+
 def _train(args: argparse.Namespace) -> int:
     import time
 
     from sentence_transformers_glot.training import TrainConfig, run_name, train
+
+    rank = _init_distributed()
 
     task_options = {k: v for k, v in (("text_column", args.text_column), ("text_b_column", args.text_b_column),
                                       ("label_column", args.label_column), ("score_column", args.score_column))
@@ -113,10 +126,14 @@ def _train(args: argparse.Namespace) -> int:
         )
         run_dir = Path(args.runs) / run_name(config)
         result = train(config, run_dir, export=not args.no_export)
+        if rank != 0:
+            continue
         print(f"{pooling}: test {result.metric} {result.test:.2f} (validation {result.validation:.2f}, "
               f"epoch {result.best_epoch}); cache {result.cache_seconds:.1f} s, training {result.train_seconds:.1f} s; "
               f"run folder {run_dir}", flush=True)
         results.append(result)
+    if rank != 0:
+        return 0
     print()
     print(format_results(results, args.task))
     print(f"total wall time {time.perf_counter() - started:.1f} s")
@@ -136,7 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
     data.set_defaults(run=_data)
 
     train = commands.add_parser("train", help="train pooling + task head on a frozen backbone")
-    train.add_argument("--backbone", default="minilm", help="short name, local folder or Hugging Face id")
+    train.add_argument("--backbone", default="minilm",
+                       help="minilm, smollm2-135m, gemma3-270m, a local folder or a Hugging Face id")
     train.add_argument("--task", default="movie-polarity", help="task name (glot data list) or a CSV/TSV/JSONL file")
     train.add_argument("--pooling", nargs="+", default=["glot"], help="glot and/or mean max cls last adapool")
     train.add_argument("--head", default=None, help="override the head: classification, pair-classification, "
