@@ -7,6 +7,7 @@ only with GLOT_SLOW_TESTS=1 (about 30 s and 1.6 GB for smollm2-135m, 70 s and 3.
 from __future__ import annotations
 
 import importlib
+import importlib.machinery
 import importlib.util
 import json
 import os
@@ -189,11 +190,19 @@ def test_path_like_names_that_do_not_exist_raise(name, tmp_path, monkeypatch):
 
 
 def fake_missing(monkeypatch, *missing: str) -> None:
-    """Make ``importlib`` report ``missing`` modules as not installed (other modules are unaffected)."""
+    """Make ``importlib`` report ``missing`` modules as not installed.
+
+    ``gguf`` and ``accelerate`` are reported as installed unless listed (the test environment need not have
+    them), so that each case reaches the check it is about; other modules are unaffected.
+    """
     real_find_spec, real_import = importlib.util.find_spec, importlib.import_module
 
     def find_spec(name, *args, **kwargs):
-        return None if name in missing else real_find_spec(name, *args, **kwargs)
+        if name in missing:
+            return None
+        if name in ("gguf", "accelerate"):
+            return real_find_spec(name, *args, **kwargs) or importlib.machinery.ModuleSpec(name, None)
+        return real_find_spec(name, *args, **kwargs)
 
     def import_module(name, *args, **kwargs):
         if name in missing:
