@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +30,8 @@ import torch
 from filelock import FileLock
 from torch import Tensor
 from tqdm.auto import tqdm
+
+from sentence_transformers_glot.files import atomic_write, atomic_write_text
 
 CACHE_FORMAT = 1
 DEFAULT_SHARD_SIZE = 2048
@@ -92,20 +93,6 @@ def cache_key(fingerprint: str, texts: Sequence[str], max_length: int, layer: in
 def _save_npy(path: str, array: np.ndarray) -> None:
     with open(path, "wb") as f:
         np.save(f, array)
-        f.flush()
-        os.fsync(f.fileno())
-
-
-def _atomic_write_bytes(path: Path, write: Callable[[str], None]) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 @dataclass
@@ -181,7 +168,7 @@ class StateCache:
                     "description": description}
             meta_path = folder / "meta.json"
             if not meta_path.exists() or json.loads(meta_path.read_text()) != meta:
-                _atomic_write_bytes(meta_path, lambda p: Path(p).write_text(json.dumps(meta, indent=2)))
+                atomic_write_text(meta_path, json.dumps(meta, indent=2))
             starts = range(0, len(texts), self.shard_size)
             missing = [s for s in starts if not self._valid_shard(folder, s // self.shard_size)]
             if missing:
@@ -217,10 +204,10 @@ class StateCache:
             bar.update(len(chunk))
         tokens_path, lengths_path, record_path = self._paths(folder, shard)
         lengths = np.array([len(s) for s in states], dtype=np.int64)
-        _atomic_write_bytes(tokens_path, lambda p: _save_npy(p, np.concatenate(states)))
-        _atomic_write_bytes(lengths_path, lambda p: _save_npy(p, lengths))
+        atomic_write(tokens_path, lambda p: _save_npy(p, np.concatenate(states)))
+        atomic_write(lengths_path, lambda p: _save_npy(p, lengths))
         record = {"tokens": _sha256_file(tokens_path), "lengths": _sha256_file(lengths_path)}
-        _atomic_write_bytes(record_path, lambda p: Path(p).write_text(json.dumps(record)))
+        atomic_write_text(record_path, json.dumps(record))
 
     def _open(self, folder: Path, num_texts: int) -> TokenStates:
         shards, lengths = [], []

