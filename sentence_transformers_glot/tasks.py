@@ -6,6 +6,7 @@ Loaders for the packaged offline data sets, GLUE and users' CSV/JSONL files live
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -61,3 +62,19 @@ class TaskData:
     @property
     def is_pair(self) -> bool:
         return self.splits["train"].texts_b is not None
+
+
+def subsample_train(task: TaskData, max_train: int | None, seed: int = 13) -> TaskData:
+    """``task`` with at most ``max_train`` training examples (a seeded sample; validation and test untouched).
+
+    The sample's size and seed become part of the task's name and version, and so of the cache key.
+    """
+    train_split = task.splits["train"]
+    if max_train is None or len(train_split) <= max_train:
+        return task
+    keep = np.sort(np.random.default_rng(seed).permutation(len(train_split))[:max_train])
+    small = dataclasses.replace(
+        train_split, texts=[train_split.texts[i] for i in keep], labels=train_split.labels[keep],
+        texts_b=None if train_split.texts_b is None else [train_split.texts_b[i] for i in keep])
+    return dataclasses.replace(task, name=f"{task.name}-train{max_train}", splits={**task.splits, "train": small},
+                               version=f"{task.version}+train{max_train}s{seed}")

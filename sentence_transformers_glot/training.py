@@ -37,7 +37,7 @@ from sentence_transformers_glot.files import atomic_write, atomic_write_text
 from sentence_transformers_glot.heads import HEADS, TaskHead
 from sentence_transformers_glot.metrics import compute_metric
 from sentence_transformers_glot.pooling import BASELINES, GlotPooling
-from sentence_transformers_glot.tasks import SPLITS, TaskData
+from sentence_transformers_glot.tasks import SPLITS, TaskData, subsample_train
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +63,8 @@ class TrainConfig:
         checkpoint_every: steps between mid-epoch checkpoints (0: only at epoch ends).
         threads: torch threads (1 was fastest for these small models on 2 cores).
         task_options: extra keyword arguments for the task loader (columns of a user file, ...).
+        max_train: train on a seeded sample of at most this many training examples (validation and test are
+            never cut); ``None`` uses them all.
     """
 
     backbone: str = "minilm"
@@ -81,6 +83,7 @@ class TrainConfig:
     checkpoint_every: int = 200
     threads: int = 1
     task_options: dict[str, Any] = field(default_factory=dict)
+    max_train: int | None = None
 
     def __post_init__(self) -> None:
         if self.pooling not in POOLINGS:
@@ -113,11 +116,12 @@ class RunResult:
 
 # ---------------------------------------------------------------------------------------------- data
 def resolve_task(config: TrainConfig, task: TaskData | None) -> TaskData:
-    if task is not None:
-        return task
-    from sentence_transformers_glot.datasets import load_task
+    """``task`` (or the task named by ``config.task``), cut to ``config.max_train`` training examples."""
+    if task is None:
+        from sentence_transformers_glot.datasets import load_task
 
-    return load_task(config.task, seed=config.seed, **config.task_options)
+        task = load_task(config.task, **config.task_options)
+    return subsample_train(task, config.max_train)
 
 
 def cache_task_states(

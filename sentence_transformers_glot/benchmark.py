@@ -1,0 +1,162 @@
+"""``glot benchmark``: backbones x tasks x pooling methods x seeds under one protocol.
+
+Every cell is one :func:`~sentence_transformers_glot.training.train` run with the same head, budget,
+learning rate and model selection (best validation epoch, reported on test). Cells live in run folders
+under ``<output>/runs``: a finished cell is read back instead of trained again, so an interrupted benchmark
+resumes where it stopped, and the hidden-state cache is shared by every method and seed of a (backbone,
+task). Results: ``<output>/suite.json`` (every cell and the mean and standard deviation over seeds),
+``suite.md`` (one table per backbone) and ``suite.png``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import platform
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from sentence_transformers_glot.files import atomic_write_text
+from sentence_transformers_glot.tasks import TaskData
+from sentence_transformers_glot.training import TrainConfig, run_name, train
+
+OFFLINE_SUITE = ("movie-polarity", "movie-rating", "tweet-sentiment", "subjectivity", "20newsgroups", "reuters-r8")
+ENCODER_METHODS = ("glot", "adapool", "mean", "max", "cls")
+DECODER_METHODS = ("glot", "adapool", "mean", "max", "last")
+
+
+def default_methods(backbone: str) -> tuple[str, ...]:
+    """The baselines that make sense for a backbone: [CLS] for encoders, the last token ([EOS]) for decoders."""
+    from sentence_transformers_glot.backbones import is_decoder
+
+    return DECODER_METHODS if is_decoder(backbone) else ENCODER_METHODS
+
+
+def run_benchmark(
+    backbones: Sequence[str],
+    tasks: Sequence[str],
+    methods: Sequence[str] | None = None,
+    seeds: Sequence[int] = (0, 1, 2),
+    output: str | Path = "benchmarks/results/suite",
+    epochs: int = 3,
+    lr: float = 2e-4,
+    batch_size: int = 32,
+    max_length: int = 128,
+    max_train: int | None = None,
+    glot: dict[str, Any] | None = None,
+    task_options: dict[str, dict[str, Any]] | None = None,
+    threads: int = 1,
+    command: str = "",
+) -> list[dict[str, Any]]:
+    """Train every (backbone, task, method, seed) cell, skipping finished ones; write JSON, Markdown and a plot.
+
+    Args:
+        methods: pooling methods; ``None`` picks :func:`default_methods` per backbone.
+        max_train: cap on training examples per task (see ``TrainConfig.max_train``), for quick runs.
+        glot: GlotPooling options for the ``glot`` method.
+        task_options: per task name, keyword arguments for its loader (e.g. ``{"sst2": {"dataset": path}}``).
+        command: the command line, recorded in the results.
+    Returns:
+        One row per cell (backbone, task, method, seed, metric, validation, test, epoch, times).
+    """
+    from sentence_transformers_glot.datasets import load_task
+
+    output = Path(output)
+    rows: list[dict[str, Any]] = []
+    cells = [(b, t, m, s) for b in backbones for t in tasks for m in (methods or default_methods(b)) for s in seeds]
+    loaded: dict[str, TaskData] = {}
+    for backbone, task_name, method, seed in tqdm(cells, desc="benchmark", unit="run"):
+        if task_name not in loaded:
+            task = load_task(task_name, **(task_options or {}).get(task_name, {}))
+            loaded[task_name] = task
+        config = TrainConfig(backbone=backbone, task=task_name, pooling=method, glot=dict(glot or {}) if method == "glot" else {},
+                             epochs=epochs, lr=lr, batch_size=batch_size, max_length=max_length, seed=seed,
+                             threads=threads, max_train=max_train, task_options=(task_options or {}).get(task_name, {}))
+        result = train(config, output / "runs" / run_name(config), task=loaded[task_name], export=False)
+        rows.append({"backbone": backbone, "task": task_name, "method": method, "seed": seed, "metric": result.metric,
+                     "validation": result.validation, "test": result.test, "best_epoch": result.best_epoch,
+                     "train_seconds": result.train_seconds, "trainable_parameters": result.trainable_parameters})
+    write_results(rows, output, command)
+    return rows
+
+
+def aggregate(rows: list[dict[str, Any]]) -> dict[tuple[str, str, str], tuple[float, float, int]]:
+    """(backbone, task, method) -> (mean, standard deviation, number of seeds) of the test metric."""
+    groups: dict[tuple[str, str, str], list[float]] = {}
+    for row in rows:
+        groups.setdefault((row["backbone"], row["task"], row["method"]), []).append(row["test"])
+    return {key: (float(np.mean(v)), float(np.std(v, ddof=1)) if len(v) > 1 else 0.0, len(v))
+            for key, v in groups.items()}
+
+
+def markdown_tables(rows: list[dict[str, Any]]) -> str:
+    """One Markdown table per backbone: methods as rows, tasks as columns, test mean +- std; best in bold."""
+    summary = aggregate(rows)
+    metrics = {row["task"]: row["metric"] for row in rows}
+    out = []
+    for backbone in dict.fromkeys(r["backbone"] for r in rows):
+        tasks = list(dict.fromkeys(r["task"] for r in rows if r["backbone"] == backbone))
+        methods = list(dict.fromkeys(r["method"] for r in rows if r["backbone"] == backbone))
+        best = {t: max(summary[(backbone, t, m)][0] for m in methods if (backbone, t, m) in summary) for t in tasks}
+        out.append(f"**{backbone}** (test, mean ± std over seeds)\n")
+        out.append("| method | " + " | ".join(f"{t} ({metrics[t]})" for t in tasks) + " |")
+        out.append("|---|" + "---|" * len(tasks))
+        for m in methods:
+            cells = []
+            for t in tasks:
+                if (backbone, t, m) not in summary:
+                    cells.append("")
+                    continue
+                mean, std, n = summary[(backbone, t, m)]
+                text = f"{mean:.2f} ± {std:.2f}" if n > 1 else f"{mean:.2f}"
+                cells.append(f"**{text}**" if mean == best[t] else text)
+            out.append(f"| {m} | " + " | ".join(cells) + " |")
+        out.append("")
+    return "\n".join(out)
+
+
+def plot(rows: list[dict[str, Any]], path: Path) -> None:
+    """Grouped bars: one panel per backbone, tasks on the x axis, one bar per method with seed std as error."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    summary = aggregate(rows)
+    backbones = list(dict.fromkeys(r["backbone"] for r in rows))
+    fig, axes = plt.subplots(len(backbones), 1, figsize=(11, 3.6 * len(backbones)), squeeze=False)
+    for ax, backbone in zip(axes[:, 0], backbones):
+        tasks = list(dict.fromkeys(r["task"] for r in rows if r["backbone"] == backbone))
+        methods = list(dict.fromkeys(r["method"] for r in rows if r["backbone"] == backbone))
+        width = 0.8 / len(methods)
+        for i, method in enumerate(methods):
+            stats = [summary.get((backbone, t, method), (np.nan, 0.0, 0)) for t in tasks]
+            ax.bar(np.arange(len(tasks)) + i * width - 0.4 + width / 2, [s[0] for s in stats], width,
+                   yerr=[s[1] for s in stats], label=method, capsize=2)
+        ax.set_xticks(np.arange(len(tasks)), tasks)
+        ax.set_ylabel("test score (x100)")
+        ax.set_title(f"{Path(backbone).name}: pooling methods under one protocol")
+        ax.legend(ncols=len(methods), fontsize=8, loc="lower right")
+        ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def write_results(rows: list[dict[str, Any]], output: Path, command: str = "") -> None:
+    """``suite.json``, ``suite.md`` and ``suite.png`` under ``output``."""
+    output.mkdir(parents=True, exist_ok=True)
+    header = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+              "machine": f"{platform.machine()} {platform.processor() or ''}".strip(), "torch": torch.__version__,
+              "threads": torch.get_num_threads(), "command": command}
+    summary = [{"backbone": b, "task": t, "method": m, "mean": mean, "std": std, "seeds": n}
+               for (b, t, m), (mean, std, n) in aggregate(rows).items()]
+    atomic_write_text(output / "suite.json", json.dumps({"header": header, "cells": rows, "summary": summary}, indent=2))
+    atomic_write_text(output / "suite.md", f"Command: `{command}` ({header['date']}, {header['machine']})\n\n"
+                      + markdown_tables(rows))
+    plot(rows, output / "suite.png")

@@ -1,0 +1,70 @@
+"""glot benchmark: every cell under one protocol, resumable, with a GLUE-shaped task from a local copy."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from sentence_transformers_glot.benchmark import aggregate, markdown_tables, run_benchmark
+
+datasets = pytest.importorskip("datasets")
+
+
+@pytest.fixture()
+def glue_standins(tmp_path):
+    """Tiny local copies with GLUE's schema: SST-2 (single sentence) and STS-B (pairs, 0..5 scores)."""
+    words = [f"w{i}" for i in range(40)]
+    sst2 = {"sentence": [], "label": [], "idx": []}
+    stsb = {"sentence1": [], "sentence2": [], "label": [], "idx": []}
+    for i in range(80):
+        text = " ".join(words[(i * 7 + j) % 40] for j in range(3 + i % 5))
+        label = i % 2
+        sst2["sentence"].append(("a " if label else "") + text)
+        sst2["label"].append(label)
+        sst2["idx"].append(i)
+        stsb["sentence1"].append(text)
+        stsb["sentence2"].append(text if label else " ".join(reversed(text.split())) + " z")
+        stsb["label"].append(4.5 if label else 1.0 + (i % 3))
+        stsb["idx"].append(i)
+    paths = {}
+    for name, columns in (("sst2", sst2), ("stsb", stsb)):
+        split = datasets.Dataset.from_dict(columns)
+        path = tmp_path / name
+        datasets.DatasetDict({"train": split, "validation": split.select(range(20)), "test": split.select(range(20))}
+                             ).save_to_disk(str(path))
+        paths[name] = {"dataset": str(path)}
+    return paths
+
+
+def test_benchmark_runs_every_cell_and_resumes(tiny_bert_dir, glue_standins, tmp_path, monkeypatch):
+    monkeypatch.setenv("GLOT_CACHE_DIR", str(tmp_path / "cache"))
+    kwargs = dict(methods=["glot", "mean"], seeds=[0, 1, 2], output=tmp_path / "out", epochs=1, lr=5e-3,
+                  glot={"threshold": 0.3, "hidden_dim": 8}, task_options=glue_standins)
+    rows = run_benchmark([tiny_bert_dir], ["sst2", "stsb"], **kwargs)
+    assert len(rows) == 2 * 2 * 3
+    assert {r["metric"] for r in rows if r["task"] == "sst2"} == {"accuracy"}
+    assert {r["metric"] for r in rows if r["task"] == "stsb"} == {"spearman"}
+    summary = aggregate(rows)
+    assert all(n == 3 for (_, _, _), (_, _, n) in summary.items())
+    saved = json.loads((tmp_path / "out" / "suite.json").read_text())
+    assert len(saved["cells"]) == 12 and len(saved["summary"]) == 4
+    table = (tmp_path / "out" / "suite.md").read_text()
+    assert "sst2 (accuracy)" in table and "stsb (spearman)" in table and "±" in table
+    assert (tmp_path / "out" / "suite.png").stat().st_size > 10_000
+    # every cell trained once; a second call reads the finished cells back and gives the same rows
+    checkpoints = {p: p.stat().st_mtime_ns for p in (tmp_path / "out" / "runs").glob("*/checkpoint.pt")}
+    assert len(checkpoints) == 12
+    again = run_benchmark([tiny_bert_dir], ["sst2", "stsb"], **kwargs)
+    assert again == rows
+    assert {p: p.stat().st_mtime_ns for p in checkpoints} == checkpoints, "finished cells are not trained again"
+
+
+def test_markdown_marks_the_best_method_per_task():
+    rows = [
+        {"backbone": "b", "task": "t", "method": m, "seed": s, "metric": "accuracy", "test": v}
+        for m, values in (("glot", (80.0, 82.0)), ("mean", (70.0, 71.0))) for s, v in enumerate(values)
+    ]
+    table = markdown_tables(rows)
+    assert "| glot | **81.00 ± 1.41** |" in table
+    assert "| mean | 70.50 ± 0.71 |" in table
