@@ -6,7 +6,8 @@ For a sentence with real tokens :math:`x_1..x_n` (padding is never a node) the g
 .. math::  \cos(x_i, x_j) > \tau   \quad\text{and, with } k \text{ set,}\quad j \in \operatorname{top-}k_{j' \ne i} \cos(x_i, x_{j'})
 
 There are no self-loops in the graph; layers that want them (GCN, GAT) add the self term themselves.
-Two representations serve the same maths:
+Node features are always the packed real tokens of the batch, ``(N, D)`` (row-major over ``(B, L)``), so
+the per-token layers never compute on padding. Two representations of the edges serve the same maths:
 
 * :class:`DenseTokenGraph` keeps a ``(B, L, L)`` adjacency and aggregates with batched matmuls; fastest
   for sentence-length inputs.
@@ -66,19 +67,56 @@ def normalize_tokens(x: Tensor) -> Tensor:
 
 
 @dataclass
+class PackedNodes:
+    """The real tokens of a padded ``(B, L)`` batch as nodes ``0..N-1`` (row-major).
+
+    ``node_index[n]`` is node ``n``'s flat position in ``B * L``; ``batch_index[n]`` its sentence.
+    """
+
+    node_index: Tensor
+    batch_shape: tuple[int, int]
+
+    @classmethod
+    def from_mask(cls, mask: Tensor) -> PackedNodes:
+        return cls(mask.reshape(-1).nonzero().squeeze(-1), tuple(mask.shape))
+
+    @property
+    def num_nodes(self) -> int:
+        return self.node_index.numel()
+
+    @property
+    def batch_index(self) -> Tensor:
+        return self.node_index // self.batch_shape[1]
+
+    def pack(self, x: Tensor) -> Tensor:
+        """Gather the real tokens of a padded ``(B, L, D)`` tensor into ``(N, D)``."""
+        return x.reshape(-1, x.shape[-1])[self.node_index]
+
+    def to_padded(self, h: Tensor) -> Tensor:
+        """Scatter node features ``(N, D)`` back to a zero-padded ``(B, L, D)`` tensor."""
+        batch, length = self.batch_shape
+        out = h.new_zeros(batch * length, h.shape[-1])
+        out[self.node_index] = h
+        return out.view(batch, length, h.shape[-1])
+
+
+@dataclass
 class DenseTokenGraph:
     """A batch of token graphs as a dense adjacency ``adj[b, i, j] = 1`` iff edge ``j -> i``.
 
-    Node features are ``(B, L, D)``; padding positions have no edges.
+    Node features are packed ``(N, D)``; aggregation pads them to ``(B, L, D)`` for a batched matmul.
     """
 
     adj: Tensor
-    mask: Tensor
+    nodes: PackedNodes
     _cache: dict[str, Tensor] = field(default_factory=dict, repr=False)
+
+    def _propagate(self, matrix: Tensor, h: Tensor) -> Tensor:
+        return self.nodes.pack(torch.bmm(matrix, self.nodes.to_padded(h)))
 
     @property
     def in_degree(self) -> Tensor:
-        """``(B, L, 1)`` number of neighbours of each node."""
+        """``(B, L, 1)`` number of neighbours of each position."""
         if "deg" not in self._cache:
             self._cache["deg"] = self.adj.sum(-1, keepdim=True)
         return self._cache["deg"]
@@ -86,11 +124,11 @@ class DenseTokenGraph:
     def aggregate(self, h: Tensor, reduce: str = "mean") -> Tensor:
         """Sum or mean of the neighbours' features (0 for a node without neighbours)."""
         if reduce == "sum":
-            return torch.bmm(self.adj, h)
+            return self._propagate(self.adj, h)
         if reduce == "mean":
             if "mean_adj" not in self._cache:
                 self._cache["mean_adj"] = self.adj / self.in_degree.clamp(min=1)
-            return torch.bmm(self._cache["mean_adj"], h)
+            return self._propagate(self._cache["mean_adj"], h)
         raise ValueError(f"unknown reduce {reduce!r}; expected 'sum' or 'mean'")
 
     def gcn_aggregate(self, h: Tensor) -> Tensor:
@@ -99,40 +137,40 @@ class DenseTokenGraph:
             inv_sqrt = (self.in_degree + 1).rsqrt()  # (B, L, 1)
             eye = torch.eye(self.adj.shape[-1], dtype=self.adj.dtype, device=self.adj.device)
             self._cache["gcn_adj"] = (self.adj + eye) * inv_sqrt * inv_sqrt.transpose(1, 2)
-        return torch.bmm(self._cache["gcn_adj"], h)
+        return self._propagate(self._cache["gcn_adj"], h)
 
     def attention_aggregate(self, h: Tensor, score_src: Tensor, score_dst: Tensor, negative_slope: float) -> Tensor:
         r"""GAT aggregation over :math:`N(i) \cup \{i\}`.
 
         :math:`\alpha_{ij} = \mathrm{softmax}_j(\mathrm{LeakyReLU}(s^{dst}_i + s^{src}_j))`,
-        :math:`\mathrm{out}_i = \sum_j \alpha_{ij} h_j`. ``score_*`` are ``(B, L)``.
+        :math:`\mathrm{out}_i = \sum_j \alpha_{ij} h_j`. ``score_*`` are ``(N,)``.
         """
-        logits = F.leaky_relu(score_dst[:, :, None] + score_src[:, None, :], negative_slope)
+        src = self.nodes.to_padded(score_src[:, None]).squeeze(-1)
+        dst = self.nodes.to_padded(score_dst[:, None]).squeeze(-1)
+        logits = F.leaky_relu(dst[:, :, None] + src[:, None, :], negative_slope)
         eye = torch.eye(self.adj.shape[-1], dtype=torch.bool, device=self.adj.device)
         logits = logits.masked_fill(~((self.adj > 0) | eye), float("-inf"))
-        return torch.bmm(torch.softmax(logits, dim=-1), h)
+        return self._propagate(torch.softmax(logits, dim=-1), h)
 
 
 @dataclass
 class SparseTokenGraph:
     """A batch of token graphs as one edge list over the packed real tokens.
 
-    Node ``n`` is the ``n``-th real token of the batch in row-major order; ``node_index[n]`` is its flat
-    position in the ``(B * L)`` grid. Edges ``src -> dst`` are sorted by ``dst``; ``indptr`` is the CSR
-    offset vector. Node features are ``(N, D)``.
+    Nodes are ``nodes`` (the packed real tokens). Edges ``src -> dst`` are sorted by ``dst``; ``indptr`` is
+    the CSR offset vector. Node features are ``(N, D)``.
     """
 
     src: Tensor
     dst: Tensor
     indptr: Tensor
-    node_index: Tensor
-    batch_shape: tuple[int, int]
+    nodes: PackedNodes
     use_scatter: bool = True
     _cache: dict[str, Tensor] = field(default_factory=dict, repr=False)
 
     @property
     def num_nodes(self) -> int:
-        return self.node_index.numel()
+        return self.nodes.num_nodes
 
     @property
     def in_degree(self) -> Tensor:
@@ -171,17 +209,6 @@ class SparseTokenGraph:
         numer = self._reduce(h[self.src] * edge_w[:, None], "sum") + h * self_w[:, None]
         return numer / denom[:, None]
 
-    def to_padded(self, h: Tensor) -> Tensor:
-        """Scatter node features ``(N, D)`` back to a zero-padded ``(B, L, D)`` tensor."""
-        batch, length = self.batch_shape
-        out = h.new_zeros(batch * length, h.shape[-1])
-        out[self.node_index] = h
-        return out.view(batch, length, h.shape[-1])
-
-    def pack(self, x: Tensor) -> Tensor:
-        """Gather the real tokens of a padded ``(B, L, D)`` tensor into ``(N, D)``."""
-        return x.reshape(-1, x.shape[-1])[self.node_index]
-
 
 def build_dense_graph(
     x: Tensor,
@@ -199,7 +226,7 @@ def build_dense_graph(
     """
     xn = normalize_tokens(x)
     adj = _edge_block(xn, mask, 0, x.shape[1], threshold, top_k)
-    return DenseTokenGraph(adj=adj.to(x.dtype), mask=mask)
+    return DenseTokenGraph(adj=adj.to(x.dtype), nodes=PackedNodes.from_mask(mask))
 
 
 def build_sparse_graph(
@@ -217,9 +244,8 @@ def build_sparse_graph(
     """
     batch, length, _ = x.shape
     xn = normalize_tokens(x)
-    flat_mask = mask.reshape(-1)
-    node_index = flat_mask.nonzero().squeeze(-1)
-    packed_id = torch.cumsum(flat_mask.long(), 0) - 1  # flat position -> node id (valid where mask)
+    nodes = PackedNodes.from_mask(mask)
+    packed_id = torch.cumsum(mask.reshape(-1).long(), 0) - 1  # flat position -> node id (valid where mask)
 
     dst_parts, src_parts = [], []
     for start, stop in _row_blocks(batch, length, block_elements):
@@ -231,8 +257,6 @@ def build_sparse_graph(
     if len(dst_parts) > 1:  # blocks interleave sentences; a single block is already sorted by dst
         dst, order = torch.sort(dst, stable=True)
         src = src[order]
-    counts = torch.bincount(dst, minlength=node_index.numel())
+    counts = torch.bincount(dst, minlength=nodes.num_nodes)
     indptr = torch.cat([counts.new_zeros(1), torch.cumsum(counts, 0)])
-    return SparseTokenGraph(
-        src=src, dst=dst, indptr=indptr, node_index=node_index, batch_shape=(batch, length), use_scatter=use_scatter
-    )
+    return SparseTokenGraph(src=src, dst=dst, indptr=indptr, nodes=nodes, use_scatter=use_scatter)

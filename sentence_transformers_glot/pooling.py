@@ -25,7 +25,7 @@ from torch import Tensor
 from sentence_transformers_glot._compat import Module
 from sentence_transformers_glot.backend import BACKENDS, choose_backend
 from sentence_transformers_glot.files import atomic_write, atomic_write_text
-from sentence_transformers_glot.graph import build_dense_graph, build_sparse_graph
+from sentence_transformers_glot.graph import PackedNodes, build_dense_graph, build_sparse_graph
 from sentence_transformers_glot.message_passing import CONVS, JUMPING_KNOWLEDGE, TokenGNN
 from sentence_transformers_glot.readout import READOUTS, AttentionReadout, functional_readout
 
@@ -231,20 +231,22 @@ class GlotPooling(Module):
         if not bool(torch.isfinite(x).all()):
             raise ValueError("GlotPooling: token_embeddings contain NaN or Inf at non-padding positions.")
 
+        if self.num_layers == 0 and self.attention is None:  # the exact parameter-free poolings
+            return functional_readout(self.readout)(x, mask)
+        batch, length, _ = x.shape
         if self.num_layers > 0:
-            batch, length, _ = x.shape
-            backend = choose_backend(self.backend, batch, length, self.top_k)
-            if backend == "dense":
+            if choose_backend(self.backend, batch, length, self.top_k) == "dense":
                 graph = build_dense_graph(x, mask, self.threshold, self.top_k)
-                u = self.gnn(x, graph)
             else:
                 graph = build_sparse_graph(x, mask, self.threshold, self.top_k)
-                u = graph.to_padded(self.gnn(graph.pack(x), graph))
+            nodes = graph.nodes
+            h = self.gnn(nodes.pack(x), graph)  # every per-token layer runs on the N real tokens only
         else:
-            u = x
+            nodes = PackedNodes.from_mask(mask)
+            h = nodes.pack(x)
         if self.attention is not None:
-            return self.attention(u, mask)
-        return functional_readout(self.readout)(u, mask)
+            return self.attention.pool_packed(h, nodes.batch_index, batch)
+        return functional_readout(self.readout)(nodes.to_padded(h), mask)
 
     def forward(self, features: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         """Reads ``token_embeddings`` and ``attention_mask``; writes ``sentence_embedding``."""

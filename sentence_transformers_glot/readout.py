@@ -61,7 +61,21 @@ class AttentionReadout(nn.Module):
         return torch.softmax(logits.masked_fill(~mask.any(1, keepdim=True), 0.0), dim=-1) * mask
 
     def forward(self, u: Tensor, mask: Tensor) -> Tensor:
+        """Pool padded token vectors ``(B, L, D)`` with mask ``(B, L)``."""
         return torch.einsum("bl,bld->bd", self.weights(u, mask), u)
+
+    def pool_packed(self, u: Tensor, batch_index: Tensor, batch_size: int) -> Tensor:
+        """Pool packed token vectors ``(N, D)``; ``batch_index[n]`` is node ``n``'s sentence (ascending).
+
+        The same function as :meth:`forward` without computing on padding; a sentence with no token gets zeros.
+        """
+        logits = self.score(torch.tanh(self.proj(u))).squeeze(-1)
+        peak = logits.new_full((batch_size,), float("-inf")).scatter_reduce(
+            0, batch_index, logits.detach(), reduce="amax", include_self=True)
+        weights = torch.exp(logits - peak[batch_index])
+        total = weights.new_zeros(batch_size).index_add_(0, batch_index, weights)
+        weights = weights / total[batch_index]
+        return u.new_zeros(batch_size, u.shape[-1]).index_add_(0, batch_index, weights[:, None] * u)
 
 
 _FUNCTIONAL_READOUTS = {"mean": masked_mean, "max": masked_max, "cls": first_token, "last": last_token}

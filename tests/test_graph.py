@@ -31,9 +31,9 @@ def dense_edges(graph) -> set[tuple[int, int, int]]:
 
 
 def sparse_edges(graph) -> set[tuple[int, int, int]]:
-    length = graph.batch_shape[1]
-    flat_dst = graph.node_index[graph.dst]
-    flat_src = graph.node_index[graph.src]
+    length = graph.nodes.batch_shape[1]
+    flat_dst = graph.nodes.node_index[graph.dst]
+    flat_src = graph.nodes.node_index[graph.src]
     return {(d // length, d % length, s % length) for d, s in zip(flat_dst.tolist(), flat_src.tolist())}
 
 

@@ -184,3 +184,18 @@ def test_gradients_reach_every_parameter():
         pooling.pool(x, mask).square().sum().backward()
         for name, p in pooling.named_parameters():
             assert p.grad is not None and p.grad.abs().sum() > 0, (conv, name)
+
+
+def test_packed_attention_readout_equals_the_padded_one():
+    from sentence_transformers_glot.graph import PackedNodes
+    from sentence_transformers_glot.readout import AttentionReadout
+
+    torch.manual_seed(0)
+    x, mask = random_batch(5, 9, 16, seed=11)
+    mask[2] = False  # an empty sentence pools to zeros on both paths
+    readout = AttentionReadout(16, 8)
+    nodes = PackedNodes.from_mask(mask)
+    packed = readout.pool_packed(nodes.pack(x), nodes.batch_index, 5)
+    padded = readout(torch.where(mask[..., None], x, 0.0), mask)
+    assert torch.allclose(packed, padded, atol=1e-6)
+    assert torch.equal(packed[2], torch.zeros(16))
