@@ -4,6 +4,8 @@
     glot data list                       the task names
     glot train --backbone minilm --task movie-polarity --pooling glot mean
     glot benchmark --backbones minilm --tasks movie-polarity tweet-sentiment --seeds 0 1 2
+    glot stress-test --backbone minilm
+    glot mteb --model runs/.../model --tasks glot-movie-polarity-classification
     glot encode [SENTENCE ...] [--model DIR]
 """
 
@@ -212,6 +214,17 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--output", default="benchmarks/results/suite")
     _add_glot_flags(bench)
     bench.set_defaults(run=_benchmark)
+
+    from sentence_transformers_glot.mteb_eval import add_mteb_arguments, mteb_command
+    from sentence_transformers_glot.stress import add_stress_arguments, stress_command
+
+    stress = commands.add_parser("stress-test", help="accuracy vs distractor ratio for every method, two protocols")
+    add_stress_arguments(stress)
+    stress.set_defaults(run=stress_command)
+
+    mteb = commands.add_parser("mteb", help="MTEB tasks (built-in online, or local offline ones) for a model folder")
+    add_mteb_arguments(mteb)
+    mteb.set_defaults(run=mteb_command)
 
     encode = commands.add_parser("encode", help="encode sentences with a saved GLOT model or a fresh GLOT head")
     encode.add_argument("sentences", nargs="*", help="sentences to encode (default: four demo sentences)")

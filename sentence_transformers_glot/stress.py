@@ -1,0 +1,718 @@
+"""Signal-dilution stress test: a short signal sentence buried among distractor words.
+
+The GLOT paper reports that GLOT keeps 92-99% accuracy when 90% of the tokens are distractors while
+[CLS], mean, max and AdaPool pooling fall to about 48-78%. This module rebuilds that test under two
+protocols and runs every pooling method on it through :func:`~sentence_transformers_glot.training.train`.
+
+Signal source. By default the signal is a real sentence from the offline ``movie-polarity`` task
+(Rotten Tomatoes sentences, label = sign of the human rating; fetch it first with
+``glot data fetch movie-polarity``): natural language whose polarity the frozen backbone encodes, with a
+ratio-0 accuracy well below 100%, so dilution is measured against the clean-data ceiling. Only sentences of
+``min_words``..``max_words`` words (default 4..12) are used, so that a 90%-distractor example stays under
+~130 words; the sentences of all three source splits are pooled, paired by word count (one positive with one
+negative sentence of the same length) and the pairs split into our train/validation/test by the seed, so no
+sentence is in two splits. ``source="template"`` uses the reference code's templated "needle" instead (no
+data needed; under the controlled protocol its positives get a quantifier where the negatives have their
+modifier, "<context> some keys" vs "<context> not keys", so both classes have the same length), and any list
+of ``(text, label)`` pairs or a :class:`TaskData` can be the source.
+
+Distractor ratio. ``ratio`` is the fraction of an example's words that are distractors: a signal of ``s``
+words gets ``n = round(ratio * s / (1 - ratio))`` distractor words. The reference code instead inserts
+``int(128 * ratio)`` noise words whatever the signal's length, so its 4-word positives are 86% noise at its
+ratio 0.2 and 96.6% at 0.9; we follow the paper's wording ("90% distractor tokens").
+
+Protocols.
+
+``"paper"`` reproduces the reference construction and its two defects, so that numbers can be set beside
+the paper's:
+
+- noise words are drawn uniformly from the reference's list of 100 common (web) words, which contains
+  ``not`` and ``no`` (:data:`PAPER_NOISE_WORDS`);
+- the distractor count is the same for every example at a ratio (the reference's count does not depend on
+  the example), set so that an average-length positive signal has exactly ``ratio`` distractors;
+- negatives are 11 words longer than positives: the reference's negative needle is
+  ``<context> <modifier> <10 noise words> <noun>`` against the positive ``<context> <noun>``; with a sentence
+  source the negatives get 11 extra noise words. **The label therefore leaks through the length**
+  (:func:`length_only_accuracy` is ~100% on this protocol);
+- the signal stays one contiguous block at a uniformly random position in the noise.
+
+``"controlled"`` removes both defects:
+
+- positives and negatives come in pairs of equal signal length that get the same distractor count, so the
+  two classes have identical length distributions in every split (a length classifier scores 50%);
+- distractors come from the source's own training vocabulary (words in >= 20 training sentences) minus a
+  stop-list: every word whose smoothed document frequency differs by more than 25% between the classes of
+  the source's training split (:func:`class_skewed_words`), and negations (:data:`NEGATIONS`). A distractor is
+  label-independent either way; the stop-list keeps words that carry sentiment or negation in this corpus
+  out of the noise, so the noise never contradicts the signal and a perfect reader can still recover the
+  label. Words that are evaluative but equally frequent in both classes (``good``, ``sad``) stay: no
+  lexicon is used;
+- distractors are inserted at random positions between the signal's words (a uniform random interleaving;
+  the signal's words keep their order), not only before or after it;
+- a seed fixes the sentences, the pairing, the split and every distractor.
+
+Both protocols use the same signal pairs for a seed, at every ratio.
+
+``run_stress_test`` trains every method on every (protocol, ratio, seed) cell with the same budget and
+model selection (best validation epoch, reported on test), skips finished cells, and writes ``stress.json``,
+``stress.md`` and ``stress.png`` under ``output_dir``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import logging
+import platform
+import re
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from sentence_transformers_glot.files import atomic_write_text
+from sentence_transformers_glot.tasks import SPLITS, Split, TaskData
+
+logger = logging.getLogger(__name__)
+
+#: Bump whenever the construction changes: it is part of every stress task's name (so of run folders).
+STRESS_VERSION = 1
+PROTOCOLS = ("paper", "controlled")
+RATIOS = (0.0, 0.2, 0.5, 0.8, 0.9)
+ENCODER_METHODS = ("glot", "mean", "max", "cls", "adapool")
+#: The reference's stress-test GLOT settings: tau 0.6, K 4, hidden 64 (its lr was 1e-4).
+STRESS_GLOT: dict[str, Any] = {"threshold": 0.6, "num_layers": 4, "hidden_dim": 64}
+
+#: The reference code's noise vocabulary (100 common web words). It contains "not" and "no".
+PAPER_NOISE_WORDS = tuple(
+    "the of and to a in for is on that by this with i you it not or be are from at as your all have new more an "
+    "was we will home can us about if page my has search free but our one other do no information time they site "
+    "he up may what which their news out use any there see only so his when contact here business who web also now "
+    "help get pm view online first am been would how were me services some these click its like service x than find "
+    "date top yet".split()
+)
+#: How much longer the reference's negatives are: one modifier and 10 noise words ("relational distance").
+PAPER_LENGTH_GAP = 11
+PAPER_RELATIONAL_DISTANCE = 10
+
+#: The reference's needle: "<context> <noun>" (label 1) vs "<context> <modifier> <10 noise> <noun>" (label 0).
+TEMPLATE_CONTEXTS = ("the delivery contains", "the folder includes", "in the box are")
+TEMPLATE_NOUNS = ("keys", "reports", "files", "tickets", "documents", "alerts")
+TEMPLATE_MODIFIERS = ("not", "never", "without", "excluding")
+#: Controlled template: the positive gets a quantifier where the negative has its modifier (equal lengths).
+TEMPLATE_QUANTIFIERS = ("some", "two", "many", "several")
+
+#: Negations and negative quantifiers kept out of controlled distractors (with any word containing "n't").
+NEGATIONS = frozenset(
+    "not no never none nothing nobody nowhere neither nor without cannot cant dont doesnt didnt isnt wasnt arent "
+    "werent wont wouldnt couldnt shouldnt hardly barely scarcely seldom rarely lack lacks lacking lacked excluding "
+    "except fail fails failed".split()
+)
+SKEW_MAX_RATIO = 1.25
+VOCAB_MIN_COUNT = 20
+
+Protocol = Literal["paper", "controlled"]
+Source = str | TaskData | Sequence[tuple[str, int]]
+_WORD = re.compile(r"[a-z][a-z0-9]*")
+
+
+# ------------------------------------------------------------------------------------------------ helpers
+def _rng(*parts: Any) -> np.random.Generator:
+    """A generator seeded by a hash of ``parts`` (the same on every machine and NumPy version)."""
+    digest = hashlib.sha256("\x1f".join(map(str, parts)).encode()).digest()
+    return np.random.default_rng(int.from_bytes(digest[:8], "little"))
+
+
+def _normal_word(word: str) -> str:
+    return word.strip(".,;:!?\"'()[]{}-").lower()
+
+
+def distractor_count(ratio: float, signal_words: float) -> int:
+    """Distractor words that make ``ratio`` of an example with ``signal_words`` signal words."""
+    return round(ratio * signal_words / (1.0 - ratio))
+
+
+def class_skewed_words(texts: Sequence[str], labels: Sequence[int], max_ratio: float = SKEW_MAX_RATIO,
+                       min_count: int = 1) -> set[str]:
+    """Words whose class document frequencies differ by more than ``max_ratio`` (either way).
+
+    The frequency of a word in a class is (sentences of the class containing it + 1) / (sentences of the
+    class + 2); only words in at least ``min_count`` sentences are considered. Binary labels (0/1).
+    """
+    df = [Counter(), Counter()]
+    labels = np.asarray(labels)
+    sizes = [int((labels == c).sum()) for c in (0, 1)]
+    for text, label in zip(texts, labels):
+        df[int(label)].update({_normal_word(w) for w in text.split()})
+    skewed = set()
+    for word in set(df[0]) | set(df[1]):
+        if df[0][word] + df[1][word] < min_count:
+            continue
+        rate = [(df[c][word] + 1) / (sizes[c] + 2) for c in (0, 1)]
+        if max(rate) / min(rate) > max_ratio:
+            skewed.add(word)
+    return skewed
+
+
+def is_negation(word: str) -> bool:
+    """A word of :data:`NEGATIONS` or a contraction with "n't"."""
+    word = word.lower()
+    return word in NEGATIONS or "n't" in word
+
+
+def controlled_vocabulary(texts: Sequence[str], labels: Sequence[int], candidates: Sequence[str] | None = None,
+                          min_count: int = VOCAB_MIN_COUNT, max_ratio: float = SKEW_MAX_RATIO
+                          ) -> tuple[list[str], list[str]]:
+    """(distractor vocabulary, stop-listed candidates) for the controlled protocol.
+
+    Candidates: ``candidates`` if given, else every alphabetic word in at least ``min_count`` of ``texts``.
+    Removed: negations and :func:`class_skewed_words` of ``(texts, labels)``.
+    """
+    if candidates is None:
+        counts = Counter()
+        for text in texts:
+            counts.update({w for w in map(_normal_word, text.split()) if _WORD.fullmatch(w)})
+        candidates = [w for w, c in counts.items() if c >= min_count]
+    skewed = class_skewed_words(texts, labels, max_ratio=max_ratio, min_count=min(min_count, 2))
+    keep, stop = [], []
+    for word in sorted(set(candidates)):
+        (stop if is_negation(word) or word in skewed else keep).append(word)
+    if len(keep) < 2:
+        raise ValueError(f"controlled distractor vocabulary has {len(keep)} words left after the stop-list; "
+                         "the source is too small or too skewed.")
+    return keep, stop
+
+
+# ------------------------------------------------------------------------------------------------ signals
+def _source_name(source: Source) -> str:
+    if isinstance(source, str):
+        return source
+    if isinstance(source, TaskData):
+        return f"{source.name}-v{source.version}"
+    digest = hashlib.sha256(json.dumps([[t, int(y)] for t, y in source]).encode()).hexdigest()[:8]
+    return f"custom-{digest}"
+
+
+def _sentence_source(source: Source) -> tuple[list[str], np.ndarray, list[str], np.ndarray]:
+    """(all texts, labels, training texts, training labels) of a sentence source."""
+    if isinstance(source, str):
+        from sentence_transformers_glot.datasets import load_task
+
+        source = load_task(source)
+    if isinstance(source, TaskData):
+        if source.is_pair or source.num_labels != 2:
+            raise ValueError(f"stress source {source.name!r} must be a binary single-text classification task.")
+        texts = [t for split in SPLITS for t in source.splits[split].texts]
+        labels = np.concatenate([source.splits[split].labels for split in SPLITS])
+        return texts, labels.astype(np.int64), list(source.splits["train"].texts), source.splits["train"].labels
+    texts = [t for t, _ in source]
+    labels = np.array([int(y) for _, y in source], dtype=np.int64)
+    return texts, labels, texts, labels
+
+
+def _sentence_pairs(texts: Sequence[str], labels: np.ndarray, min_words: int, max_words: int, seed: int
+                    ) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+    """(positive words, negative words) pairs of equal length, seeded order; each sentence used once."""
+    if set(np.unique(labels).tolist()) - {0, 1}:
+        raise ValueError("stress source labels must be 0 (negative) and 1 (positive).")
+    by_length: dict[int, list[list[tuple[str, ...]]]] = {}
+    seen: set[tuple[str, ...]] = set()
+    for text, label in sorted(zip(texts, labels.tolist())):
+        words = tuple(text.split())
+        if words in seen or not min_words <= len(words) <= max_words:
+            continue
+        seen.add(words)
+        by_length.setdefault(len(words), [[], []])[label].append(words)
+    rng = _rng("pairs", seed)
+    pairs = []
+    for length in sorted(by_length):
+        negatives, positives = by_length[length]
+        rng.shuffle(negatives)
+        rng.shuffle(positives)
+        pairs += list(zip(positives, negatives))
+    order = rng.permutation(len(pairs))
+    return [pairs[i] for i in order]
+
+
+class _Example:
+    """Words of one example with a flag per word: part of the signal or a distractor."""
+
+    def __init__(self, words: list[str], is_signal: list[bool], label: int, signal: str) -> None:
+        self.words, self.is_signal, self.label, self.signal = words, is_signal, label, signal
+
+
+def _place(signal: Sequence[str], noise: Sequence[str], placement: str, rng: np.random.Generator,
+           inner_noise: tuple[int, Sequence[str]] | None = None) -> tuple[list[str], list[bool]]:
+    """Signal words among ``noise``: one block at a random offset, or a random interleaving."""
+    signal_items = [(w, True) for w in signal]
+    if inner_noise is not None:  # reference negatives: noise words inside the needle, before the noun
+        at, words = inner_noise
+        signal_items[at:at] = [(w, False) for w in words]
+    noise_items = [(w, False) for w in noise]
+    if placement == "block":
+        start = int(rng.integers(len(noise_items) + 1))
+        items = noise_items[:start] + signal_items + noise_items[start:]
+    else:
+        total = len(signal_items) + len(noise_items)
+        slots = np.zeros(total, dtype=bool)
+        slots[rng.choice(total, size=len(signal_items), replace=False)] = True
+        signal_iter, noise_iter = iter(signal_items), iter(noise_items)
+        items = [next(signal_iter) if s else next(noise_iter) for s in slots]
+    return [w for w, _ in items], [flag for _, flag in items]
+
+
+# ------------------------------------------------------------------------------------------------ task
+def make_stress_task(
+    ratio: float,
+    protocol: Protocol = "controlled",
+    n_train: int = 1200,
+    n_val: int = 200,
+    n_test: int = 600,
+    seed: int = 0,
+    source: Source = "movie-polarity",
+    *,
+    placement: Literal["block", "interleave"] | None = None,
+    min_words: int = 4,
+    max_words: int = 12,
+) -> TaskData:
+    """A binary task whose examples are a signal sentence among distractor words (``ratio`` of the words).
+
+    Args:
+        ratio: fraction of distractor words, in [0, 1).
+        protocol: ``"paper"`` (the reference's construction, label leaks through length) or ``"controlled"``;
+            see the module docstring.
+        n_train, n_val, n_test: examples per split (even numbers: half of each class).
+        seed: fixes the signal sentences, their pairing and split, and every distractor.
+        source: ``"movie-polarity"`` (default; any offline binary task name works), ``"template"`` (the
+            reference's needle), a :class:`TaskData`, or a list of ``(text, label)`` pairs (labels 0/1).
+        placement: ``"block"`` (the signal contiguous at a random offset; the paper protocol's default) or
+            ``"interleave"`` (distractors at random positions between the signal's words; controlled default).
+        min_words, max_words: the signal sentences' word counts (sentence sources).
+
+    Returns:
+        A :class:`TaskData` (accuracy, labels 0 negative / 1 positive). ``extra`` holds, per split, each
+        example's ``signal`` text and ``distractors`` count, and the ``vocabulary`` and ``stop_list`` used.
+    """
+    if not 0.0 <= ratio < 1.0:
+        raise ValueError(f"make_stress_task: `ratio` must be in [0, 1); got {ratio!r}.")
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"make_stress_task: `protocol` must be one of {PROTOCOLS}; got {protocol!r}.")
+    sizes = {"train": n_train, "validation": n_val, "test": n_test}
+    for name, size in sizes.items():
+        if not isinstance(size, int) or size < 2 or size % 2:
+            raise ValueError(f"make_stress_task: the {name} size must be an even int >= 2; got {size!r}.")
+    placement = placement or ("block" if protocol == "paper" else "interleave")
+    if placement not in ("block", "interleave"):
+        raise ValueError(f"make_stress_task: `placement` must be 'block' or 'interleave'; got {placement!r}.")
+    template = isinstance(source, str) and source == "template"
+
+    # -- signals: {split: [(positive words, negative words, inner-noise position or None)]}
+    if template:
+        split_pairs = {s: _template_pairs(protocol, sizes[s] // 2, seed, s) for s in SPLITS}
+        mean_signal = float(np.mean([len(c.split()) + 1 for c in TEMPLATE_CONTEXTS]))  # paper positives
+        train_texts = [" ".join(w) for pos, neg, _ in split_pairs["train"] for w in (pos, neg)]
+        train_labels = np.tile([1, 0], len(split_pairs["train"]))
+        candidates: list[str] | None = list(PAPER_NOISE_WORDS)
+    else:
+        texts, labels, train_texts, train_labels = _sentence_source(source)
+        pairs = _sentence_pairs(texts, labels, min_words, max_words, seed)
+        needed = sum(sizes.values()) // 2
+        if len(pairs) < needed:
+            raise ValueError(f"make_stress_task: the source has {len(pairs)} positive/negative sentence pairs of "
+                             f"{min_words}-{max_words} words; {needed} are needed for {sizes}.")
+        mean_signal = float(np.mean([len(p) for p, _ in pairs]))  # all pairs: the same for every seed
+        split_pairs, start = {}, 0
+        for split in SPLITS:
+            split_pairs[split] = [(p, n, None) for p, n in pairs[start : start + sizes[split] // 2]]
+            start += sizes[split] // 2
+        candidates = None
+
+    if protocol == "paper":
+        vocabulary, stop_list = list(PAPER_NOISE_WORDS), []
+    else:
+        vocabulary, stop_list = controlled_vocabulary(train_texts, train_labels, candidates)
+    fixed_count = distractor_count(ratio, mean_signal)
+
+    splits, extra = {}, {"ratio": ratio, "protocol": protocol, "placement": placement, "source": _source_name(source),
+                         "vocabulary": vocabulary, "stop_list": stop_list, "mean_signal_words": mean_signal}
+    for split in SPLITS:
+        rng = _rng("examples", STRESS_VERSION, protocol, placement, ratio, seed, split)
+        examples = []
+        for positive, negative, inner_at in split_pairs[split]:
+            for words, label in ((positive, 1), (negative, 0)):
+                if protocol == "controlled":
+                    count = distractor_count(ratio, len(words))
+                    inner = None
+                else:
+                    count = fixed_count + (PAPER_LENGTH_GAP if label == 0 and not template else 0)
+                    inner = None
+                    if label == 0 and inner_at is not None:
+                        inner = (inner_at, [vocabulary[i] for i in rng.integers(len(vocabulary),
+                                                                               size=PAPER_RELATIONAL_DISTANCE)])
+                noise = [vocabulary[i] for i in rng.integers(len(vocabulary), size=count)]
+                out, flags = _place(words, noise, placement, rng, inner)
+                examples.append(_Example(out, flags, label, " ".join(words)))
+        order = rng.permutation(len(examples))
+        examples = [examples[i] for i in order]
+        splits[split] = Split([" ".join(e.words) for e in examples], np.array([e.label for e in examples], np.int64))
+        extra[split] = {"signal": [e.signal for e in examples],
+                        "distractors": np.array([sum(not f for f in e.is_signal) for e in examples])}
+
+    name = (f"stress{STRESS_VERSION}-{protocol}-{_source_name(source)}-r{ratio:g}-{placement}"
+            f"-n{n_train}.{n_val}.{n_test}-w{min_words}.{max_words}-s{seed}")
+    description = (f"Signal-dilution stress test ({protocol} protocol): a signal from {_source_name(source)} among "
+                   f"distractor words making {ratio:.0%} of the words ({placement} placement). "
+                   + ("The label leaks through the length (negatives are 11 words longer) and the noise "
+                      "vocabulary contains 'not' and 'no', as in the reference code." if protocol == "paper" else
+                      "Classes have identical length distributions; no negation or class-skewed word in the "
+                      "distractors."))
+    return TaskData(name=name, objective="classification", metric="accuracy", num_labels=2, splits=splits,
+                    label_names=["negative", "positive"], description=description,
+                    version=f"stress{STRESS_VERSION}", extra=extra)
+
+
+def _template_pairs(protocol: str, count: int, seed: int, split: str):
+    """Reference needles. Paper: ("<ctx> <noun>", "<ctx> <modifier> <noun>" + 10 inner noise words).
+
+    Controlled: ("<ctx> <quantifier> <noun>", "<ctx> <modifier> <noun>"), same context and noun in a pair.
+    """
+    rng = _rng("template", protocol, seed, split)
+    pairs = []
+    for _ in range(count):
+        context = TEMPLATE_CONTEXTS[rng.integers(len(TEMPLATE_CONTEXTS))].split()
+        noun = TEMPLATE_NOUNS[rng.integers(len(TEMPLATE_NOUNS))]
+        modifier = TEMPLATE_MODIFIERS[rng.integers(len(TEMPLATE_MODIFIERS))]
+        negative = (*context, modifier, noun)
+        if protocol == "paper":
+            pairs.append(((*context, noun), negative, len(context) + 1))
+        else:
+            quantifier = TEMPLATE_QUANTIFIERS[rng.integers(len(TEMPLATE_QUANTIFIERS))]
+            pairs.append(((*context, quantifier, noun), negative, None))
+    return pairs
+
+
+# ------------------------------------------------------------------------------------------------ sanity check
+def length_only_accuracy(task: TaskData, length: Callable[[str], int] | None = None) -> float:
+    """Test accuracy (x100) of the best length-threshold classifier fit on ``task``'s train split.
+
+    The classifier predicts one class when an example's length is above a threshold and the other class
+    otherwise; threshold and direction maximise training accuracy. ``length`` counts a text's units
+    (default: whitespace-separated words; pass a tokenizer's count for backbone tokens).
+    """
+    length = length or (lambda text: len(text.split()))
+    train, test = task.splits["train"], task.splits["test"]
+    x = np.array([length(t) for t in train.texts], dtype=np.float64)
+    y = train.labels.astype(np.int64)
+    values = np.unique(x)
+    thresholds = np.concatenate([[values[0] - 1], (values[:-1] + values[1:]) / 2, [values[-1] + 1]])
+    best = (-1.0, 0.0, 1)
+    for threshold in thresholds:
+        above = x > threshold
+        for positive_above in (1, 0):
+            predicted = np.where(above, positive_above, 1 - positive_above)
+            accuracy = float((predicted == y).mean())
+            if accuracy > best[0]:
+                best = (accuracy, float(threshold), positive_above)
+    _, threshold, positive_above = best
+    x_test = np.array([length(t) for t in test.texts], dtype=np.float64)
+    predicted = np.where(x_test > threshold, positive_above, 1 - positive_above)
+    return float(100.0 * (predicted == test.labels).mean())
+
+
+# ------------------------------------------------------------------------------------------------ runner
+def default_methods(backbone: str) -> tuple[str, ...]:
+    """[CLS], mean, max, AdaPool and GLOT; decoders also get the last token (their [CLS] is the first token,
+    which in a causal model sees no other token)."""
+    from sentence_transformers_glot.backbones import is_decoder
+
+    return (*ENCODER_METHODS, "last") if is_decoder(backbone) else ENCODER_METHODS
+
+
+def _token_counter(backbone: str) -> Callable[[Sequence[str]], np.ndarray]:
+    """Texts -> backbone token counts without special tokens (the backbone's own tokenizer)."""
+    from transformers import AutoTokenizer
+
+    from sentence_transformers_glot.backbones import resolve_backbone
+
+    tokenizer = AutoTokenizer.from_pretrained(resolve_backbone(backbone))
+
+    def count(texts: Sequence[str]) -> np.ndarray:
+        ids = tokenizer(list(texts), add_special_tokens=False)["input_ids"]
+        return np.array([len(i) for i in ids], dtype=np.int64)
+
+    return count
+
+
+def _task_facts(task: TaskData, count_tokens: Callable[[Sequence[str]], np.ndarray] | None,
+                max_length: int) -> dict[str, Any]:
+    """Length-only accuracies, realised distractor fractions (words and, if possible, backbone tokens)."""
+    facts: dict[str, Any] = {"length_only_words": length_only_accuracy(task),
+                             "vocabulary_size": len(task.extra["vocabulary"]),
+                             "stop_list_size": len(task.extra["stop_list"])}
+    test = task.splits["test"]
+    words = np.array([len(t.split()) for t in test.texts])
+    facts["distractor_fraction_words"] = float(np.mean(task.extra["test"]["distractors"] / words))
+    facts["mean_words"] = float(words.mean())
+    if count_tokens is not None:
+        lengths = {split: count_tokens(task.splits[split].texts) for split in ("train", "test")}
+        lookup = {text: n for split in lengths for text, n in zip(task.splits[split].texts, lengths[split])}
+        facts["length_only_tokens"] = length_only_accuracy(task, length=lambda text: int(lookup[text]))
+        signal_tokens = count_tokens(task.extra["test"]["signal"])
+        facts["distractor_fraction_tokens"] = float(np.mean(1 - signal_tokens / np.maximum(lengths["test"], 1)))
+        facts["max_tokens"] = int(max(int(v.max()) for v in lengths.values()))
+        facts["truncated"] = int(sum(int((v + 2 > max_length).sum()) for v in lengths.values()))
+    return facts
+
+
+def run_stress_test(
+    backbone: str = "minilm",
+    methods: Sequence[str] | None = None,
+    ratios: Sequence[float] = RATIOS,
+    protocols: Sequence[str] = PROTOCOLS,
+    seeds: Sequence[int] = (0,),
+    n_train: int = 1200,
+    n_val: int = 200,
+    n_test: int = 600,
+    epochs: int = 5,
+    lr: float = 1e-3,
+    batch_size: int = 32,
+    glot: dict[str, Any] | None = None,
+    output_dir: str | Path = "benchmarks/results/stress",
+    cache=None,
+    source: Source = "movie-polarity",
+    max_length: int = 256,
+    threads: int = 1,
+    placement: str | None = None,
+    command: str = "",
+) -> list[dict[str, Any]]:
+    """Train every method on every (protocol, ratio, seed) cell; write ``stress.json``, ``stress.md``, ``stress.png``.
+
+    Every cell is one :func:`~sentence_transformers_glot.training.train` run (head on a frozen backbone,
+    AdamW, the same epochs, batch size and learning rate for every method; the epoch with the best validation
+    accuracy is reported on the test split). Run folders live under ``output_dir/runs``; a cell whose folder
+    holds ``metrics.json`` is read back, not trained, so an interrupted run resumes (an unfinished cell
+    resumes from its checkpoint).
+
+    Args:
+        methods: pooling methods; ``None``: :func:`default_methods` of the backbone.
+        glot: GlotPooling options for ``glot`` (default :data:`STRESS_GLOT`: the reference's tau 0.6, K 4, hidden 64).
+        lr: one learning rate for every method (default 1e-3; see the README section on the stress test).
+        cache: a :class:`~sentence_transformers_glot.cache.StateCache` (default: the user cache).
+        source, n_train, n_val, n_test, placement: see :func:`make_stress_task` (``placement=None``: each
+            protocol's own, block for paper, interleave for controlled).
+        max_length: backbone truncation; the default 256 truncates none of the default examples (checked:
+            each cell records its ``truncated`` count).
+    Returns:
+        One row per (protocol, ratio, seed, method) with validation and test accuracy and the cell's facts
+        (length-only accuracies, realised distractor fractions).
+    """
+    from tqdm.auto import tqdm
+
+    from sentence_transformers_glot.training import RunResult, TrainConfig, run_name, train
+
+    methods = tuple(methods or default_methods(backbone))
+    glot = dict(STRESS_GLOT if glot is None else glot)
+    output_dir = Path(output_dir)
+    try:
+        count_tokens = _token_counter(backbone)
+    except Exception as error:  # noqa: BLE001 - the token facts are a bonus; words are always reported
+        logger.warning("no token counts for %s (%s); reporting word counts only", backbone, error)
+        count_tokens = None
+    started = time.perf_counter()
+    rows: list[dict[str, Any]] = []
+    cells = [(p, r, s) for p in protocols for r in ratios for s in seeds]
+    bar = tqdm(total=len(cells) * len(methods), desc="stress test", unit="run")
+    for protocol, ratio, seed in cells:
+        task = make_stress_task(float(ratio), protocol, n_train, n_val, n_test, seed, source, placement=placement)
+        facts = _task_facts(task, count_tokens, max_length)
+        if facts.get("truncated"):
+            logger.warning("%s: %d examples exceed max_length=%d and are truncated", task.name, facts["truncated"],
+                           max_length)
+        for method in methods:
+            bar.set_postfix_str(f"{protocol} r={ratio:g} seed {seed} {method}")
+            config = TrainConfig(backbone=backbone, task=task.name, pooling=method,
+                                 glot=glot if method == "glot" else {}, epochs=epochs, batch_size=batch_size, lr=lr,
+                                 max_length=max_length, seed=seed, threads=threads)
+            run_dir = output_dir / "runs" / run_name(config)
+            metrics = run_dir / "metrics.json"
+            if metrics.exists():  # a finished cell: read back, not trained again
+                result, skipped = RunResult(**json.loads(metrics.read_text())), True
+            else:
+                result, skipped = train(config, run_dir, task=task, cache=cache, export=False), False
+            rows.append({"protocol": protocol, "ratio": float(ratio), "seed": seed, "method": method,
+                         "validation": result.validation, "test": result.test, "best_epoch": result.best_epoch,
+                         "train_seconds": result.train_seconds, "cache_seconds": result.cache_seconds,
+                         "trainable_parameters": result.trainable_parameters, "resumed": skipped,
+                         "task": task.name, **facts})
+            bar.update()
+    bar.close()
+    settings = {"backbone": backbone, "methods": list(methods), "ratios": [float(r) for r in ratios],
+                "protocols": list(protocols), "seeds": list(seeds), "n_train": n_train, "n_val": n_val,
+                "n_test": n_test, "epochs": epochs, "lr": lr, "batch_size": batch_size, "glot": glot,
+                "source": _source_name(source), "placement": placement, "max_length": max_length, "threads": threads}
+    write_stress_results(rows, output_dir, settings, command, time.perf_counter() - started)
+    return rows
+
+
+# ------------------------------------------------------------------------------------------------ reports
+def summarise(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Mean and standard deviation over seeds of every (protocol, method, ratio); the length-only
+    classifier appears as the methods ``length-only (words)`` and, where counted, ``length-only (tokens)``."""
+    groups: dict[tuple[str, str, float], list[float]] = {}
+    cells: dict[tuple[str, float, int], dict[str, Any]] = {}
+    for row in rows:
+        groups.setdefault((row["protocol"], row["method"], row["ratio"]), []).append(row["test"])
+        cells[(row["protocol"], row["ratio"], row["seed"])] = row
+    for (protocol, ratio, _), row in cells.items():
+        groups.setdefault((protocol, "length-only (words)", ratio), []).append(row["length_only_words"])
+        if "length_only_tokens" in row:
+            groups.setdefault((protocol, "length-only (tokens)", ratio), []).append(row["length_only_tokens"])
+    return [{"protocol": p, "method": m, "ratio": r, "mean": float(np.mean(v)),
+             "std": float(np.std(v, ddof=1)) if len(v) > 1 else 0.0, "seeds": len(v)}
+            for (p, m, r), v in groups.items()]
+
+
+def markdown_tables(rows: Sequence[dict[str, Any]]) -> str:
+    """One table per protocol: methods as rows, distractor ratios as columns, test accuracy mean ± std."""
+    summary = {(s["protocol"], s["method"], s["ratio"]): s for s in summarise(rows)}
+    out = []
+    for protocol in dict.fromkeys(r["protocol"] for r in rows):
+        ratios = sorted({r["ratio"] for r in rows if r["protocol"] == protocol})
+        methods = list(dict.fromkeys(m for p, m, _ in summary if p == protocol))
+        seeds = max(s["seeds"] for k, s in summary.items() if k[0] == protocol)
+        out.append(f"**{protocol} protocol** (test accuracy x100, mean ± std over {seeds} seed(s); "
+                   "columns: distractor ratio)\n")
+        out.append("| method | " + " | ".join(f"{r:g}" for r in ratios) + " |")
+        out.append("|---|" + "---:|" * len(ratios))
+        for method in methods:
+            values = []
+            for ratio in ratios:
+                s = summary.get((protocol, method, ratio))
+                values.append("" if s is None else f"{s['mean']:.1f} ± {s['std']:.1f}" if s["seeds"] > 1
+                              else f"{s['mean']:.1f}")
+            out.append(f"| {method} | " + " | ".join(values) + " |")
+        fractions = []
+        for ratio in ratios:
+            cell = [r for r in rows if r["protocol"] == protocol and r["ratio"] == ratio]
+            words = np.mean([r["distractor_fraction_words"] for r in cell])
+            tokens = [r["distractor_fraction_tokens"] for r in cell if "distractor_fraction_tokens" in r]
+            fractions.append(f"{words:.2f}" + (f" / {np.mean(tokens):.2f}" if tokens else ""))
+        out.append("| *distractor fraction, test (words / tokens)* | " + " | ".join(fractions) + " |")
+        out.append("")
+    return "\n".join(out)
+
+
+def plot_stress(rows: Sequence[dict[str, Any]], path: Path) -> bool:
+    """Accuracy vs distractor ratio, one line per method, one panel per protocol, length-only dashed.
+
+    Returns False (and writes nothing) when matplotlib is not installed.
+    """
+    try:
+        import matplotlib
+    except ImportError:
+        logger.warning("matplotlib is not installed: no plot (pip install matplotlib)")
+        return False
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    summary = summarise(rows)
+    protocols = list(dict.fromkeys(r["protocol"] for r in rows))
+    fig, axes = plt.subplots(1, len(protocols), figsize=(6 * len(protocols), 4.4), squeeze=False, sharey=True)
+    for ax, protocol in zip(axes[0], protocols):
+        methods = list(dict.fromkeys(s["method"] for s in summary if s["protocol"] == protocol))
+        for method in methods:
+            points = sorted((s["ratio"], s["mean"], s["std"]) for s in summary
+                            if s["protocol"] == protocol and s["method"] == method)
+            x, y, e = (np.array(v) for v in zip(*points))
+            if method.startswith("length-only"):
+                ax.plot(x, y, "k--" if "words" in method else "k:", label=method, linewidth=1.2)
+            else:
+                ax.errorbar(x, y, yerr=e, marker="o", label=method, capsize=2)
+        ax.axhline(50, color="grey", linewidth=0.6)
+        ax.set_title(f"{protocol} protocol")
+        ax.set_xlabel("distractor ratio (fraction of words)")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    axes[0][0].set_ylabel("test accuracy (%)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return True
+
+
+def write_stress_results(rows: Sequence[dict[str, Any]], output_dir: str | Path, settings: dict[str, Any],
+                         command: str = "", seconds: float | None = None) -> None:
+    """``stress.json`` (settings, every cell, summary), ``stress.md`` and ``stress.png`` under ``output_dir``."""
+    import torch
+
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    header = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+              "machine": f"{platform.machine()} {platform.processor() or ''}".strip(), "torch": torch.__version__,
+              "command": command, "wall_seconds": seconds}
+    plotted = plot_stress(rows, output_dir / "stress.png")
+    atomic_write_text(output_dir / "stress.json", json.dumps(
+        {"header": header, "settings": settings, "plot": "stress.png" if plotted else None,
+         "cells": list(rows), "summary": summarise(rows)}, indent=2, default=_jsonable))
+    text = (f"Stress test: backbone {settings['backbone']}, source {settings['source']}, "
+            f"{settings['n_train']}/{settings['n_val']}/{settings['n_test']} examples, {settings['epochs']} epochs, "
+            f"lr {settings['lr']:g}, GLOT {settings['glot']} ({header['date']}"
+            + (f", {seconds:.0f} s" if seconds is not None else "") + ")\n\n" + markdown_tables(rows))
+    atomic_write_text(output_dir / "stress.md", text)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+# ------------------------------------------------------------------------------------------------ CLI
+def _ratio_list(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value < 1.0:
+        raise ValueError(f"a distractor ratio must be in [0, 1); got {text}")
+    return value
+
+
+def add_stress_arguments(parser) -> None:
+    """Flags of ``glot stress-test`` on an ``argparse`` (sub)parser."""
+    parser.add_argument("--backbone", default="minilm", help="short name, local folder or Hugging Face id")
+    parser.add_argument("--methods", nargs="+", default=None,
+                        help="pooling methods (default: glot mean max cls adapool, + last for decoders)")
+    parser.add_argument("--ratios", nargs="+", type=_ratio_list, default=list(RATIOS),
+                        help="distractor fractions in [0, 1)")
+    parser.add_argument("--protocols", nargs="+", choices=PROTOCOLS, default=list(PROTOCOLS))
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0])
+    parser.add_argument("--n-train", type=int, default=1200, help="training examples per cell (even)")
+    parser.add_argument("--n-val", type=int, default=200)
+    parser.add_argument("--n-test", type=int, default=600)
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--lr", type=float, default=1e-3, help="learning rate for every method")
+    parser.add_argument("--source", default="movie-polarity",
+                        help="signal source: an offline binary task (movie-polarity) or 'template'")
+    parser.add_argument("--placement", choices=["block", "interleave"], default=None,
+                        help="override where distractors go (default: block for paper, interleave for controlled)")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--output", default="benchmarks/results/stress", help="results folder (runs/ inside)")
+
+
+def stress_command(args) -> int:
+    """Run :func:`run_stress_test` from parsed ``add_stress_arguments`` flags; print the tables."""
+    import sys
+
+    rows = run_stress_test(backbone=args.backbone, methods=args.methods, ratios=args.ratios, protocols=args.protocols,
+                           seeds=args.seeds, n_train=args.n_train, n_val=args.n_val, n_test=args.n_test,
+                           epochs=args.epochs, lr=args.lr, source=args.source, threads=args.threads,
+                           placement=args.placement,
+                           output_dir=args.output, command=" ".join(sys.argv))
+    print(markdown_tables(rows))
+    print(f"results: {Path(args.output) / 'stress.json'}, {Path(args.output) / 'stress.md'}, "
+          f"{Path(args.output) / 'stress.png'}")
+    return 0
