@@ -27,14 +27,21 @@ from sentence_transformers_glot.training import TrainConfig, run_name, train
 
 OFFLINE_SUITE = ("movie-polarity", "movie-rating", "tweet-sentiment", "subjectivity", "20newsgroups", "reuters-r8")
 ENCODER_METHODS = ("glot", "adapool", "mean", "max", "cls")
-DECODER_METHODS = ("glot", "adapool", "mean", "max", "last")
 
 
 def default_methods(backbone: str) -> tuple[str, ...]:
-    """The baselines that make sense for a backbone: [CLS] for encoders, the last token ([EOS]) for decoders."""
+    """GLOT and the baselines: AdaPool, mean, max, first token ([CLS]); decoders also get the last token
+    ([EOS]), since their first token sees no other token."""
     from sentence_transformers_glot.backbones import is_decoder
 
-    return DECODER_METHODS if is_decoder(backbone) else ENCODER_METHODS
+    return (*ENCODER_METHODS, "last") if is_decoder(backbone) else ENCODER_METHODS
+
+
+def run_header(command: str = "") -> dict[str, Any]:
+    """Date, machine, torch version and threads, recorded with every result file."""
+    return {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "machine": f"{platform.machine()} {platform.processor() or ''}".strip(), "torch": torch.__version__,
+            "threads": torch.get_num_threads(), "command": command}
 
 
 def run_benchmark(
@@ -151,9 +158,7 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
 def write_results(rows: list[dict[str, Any]], output: Path, command: str = "") -> None:
     """``suite.json``, ``suite.md`` and ``suite.png`` under ``output``."""
     output.mkdir(parents=True, exist_ok=True)
-    header = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-              "machine": f"{platform.machine()} {platform.processor() or ''}".strip(), "torch": torch.__version__,
-              "threads": torch.get_num_threads(), "command": command}
+    header = run_header(command)
     summary = [{"backbone": b, "task": t, "method": m, "mean": mean, "std": std, "seeds": n}
                for (b, t, m), (mean, std, n) in aggregate(rows).items()]
     atomic_write_text(output / "suite.json", json.dumps({"header": header, "cells": rows, "summary": summary}, indent=2))

@@ -60,11 +60,9 @@ model selection (best validation epoch, reported on test), skips finished cells,
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import json
 import logging
-import platform
 import re
 import time
 from collections import Counter
@@ -83,7 +81,6 @@ logger = logging.getLogger(__name__)
 STRESS_VERSION = 1
 PROTOCOLS = ("paper", "controlled")
 RATIOS = (0.0, 0.2, 0.5, 0.8, 0.9)
-ENCODER_METHODS = ("glot", "mean", "max", "cls", "adapool")
 #: The reference's stress-test GLOT settings: tau 0.6, K 4, hidden 64 (its lr was 1e-4).
 STRESS_GLOT: dict[str, Any] = {"threshold": 0.6, "num_layers": 4, "hidden_dim": 64}
 
@@ -424,14 +421,6 @@ def length_only_accuracy(task: TaskData, length: Callable[[str], int] | None = N
 
 
 # ------------------------------------------------------------------------------------------------ runner
-def default_methods(backbone: str) -> tuple[str, ...]:
-    """[CLS], mean, max, AdaPool and GLOT; decoders also get the last token (their [CLS] is the first token,
-    which in a causal model sees no other token)."""
-    from sentence_transformers_glot.backbones import is_decoder
-
-    return (*ENCODER_METHODS, "last") if is_decoder(backbone) else ENCODER_METHODS
-
-
 def _token_counter(backbone: str) -> Callable[[Sequence[str]], np.ndarray]:
     """Texts -> backbone token counts without special tokens (the backbone's own tokenizer)."""
     from transformers import AutoTokenizer
@@ -498,7 +487,7 @@ def run_stress_test(
     resumes from its checkpoint).
 
     Args:
-        methods: pooling methods; ``None``: :func:`default_methods` of the backbone.
+        methods: pooling methods; ``None``: :func:`sentence_transformers_glot.benchmark.default_methods`.
         glot: GlotPooling options for ``glot`` (default :data:`STRESS_GLOT`: the reference's tau 0.6, K 4, hidden 64).
         lr: one learning rate for every method (default 1e-3; see the README section on the stress test).
         cache: a :class:`~sentence_transformers_glot.cache.StateCache` (default: the user cache).
@@ -514,7 +503,11 @@ def run_stress_test(
 
     from sentence_transformers_glot.training import RunResult, TrainConfig, run_name, train
 
-    methods = tuple(methods or default_methods(backbone))
+    if not methods:
+        from sentence_transformers_glot.benchmark import default_methods
+
+        methods = default_methods(backbone)
+    methods = tuple(methods)
     glot = dict(STRESS_GLOT if glot is None else glot)
     output_dir = Path(output_dir)
     try:
@@ -647,13 +640,11 @@ def plot_stress(rows: Sequence[dict[str, Any]], path: Path) -> bool:
 def write_stress_results(rows: Sequence[dict[str, Any]], output_dir: str | Path, settings: dict[str, Any],
                          command: str = "", seconds: float | None = None) -> None:
     """``stress.json`` (settings, every cell, summary), ``stress.md`` and ``stress.png`` under ``output_dir``."""
-    import torch
+    from sentence_transformers_glot.benchmark import run_header
 
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
-    header = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-              "machine": f"{platform.machine()} {platform.processor() or ''}".strip(), "torch": torch.__version__,
-              "command": command, "wall_seconds": seconds}
+    header = {**run_header(command), "wall_seconds": seconds}
     plotted = plot_stress(rows, output_dir / "stress.png")
     atomic_write_text(output_dir / "stress.json", json.dumps(
         {"header": header, "settings": settings, "plot": "stress.png" if plotted else None,
