@@ -11,6 +11,16 @@ Measured: forward, and forward + backward, at batch 32, padded length 128 (real 
 graphs are not empty), median of ``--repeats`` interleaved runs at ``--threads`` torch threads.
 
     python benchmarks/reference_loop.py            # -> benchmarks/results/reference_loop.json
+
+Findings (2026-11-24, 2-core AMD EPYC, 1 thread, quiet machine, 7 repeats; committed JSON): the vectorised
+forward is *not* faster on CPU: d=384 forward 82 ms vectorised vs 66 ms loop (0.81x), forward+backward
+180 vs 209 ms (1.16x); d=576: 97 vs 93 ms (0.96x), 246 vs 310 ms (1.26x). torch.profiler on the vectorised
+forward: addmm+mm (the per-token linear layers, the same FLOPs in both implementations since both run on
+real tokens only) 52% of the time, bmm (similarity and aggregation over the padded L x L) 16%, element-wise
+masking ~15%. On a CPU both are FLOP-bound on the same matrix products, and the loop's per-sentence
+overhead (~30 small ops a sentence) is small beside them; the 10x the performance issue asks for is a
+GPU-style gain (kernel-launch bound loops) that this machine cannot show. What is left to win here is the
+padded L x L work: the loop's graphs are n x n per sentence, the dense backend's B x L x L.
 """
 
 from __future__ import annotations
