@@ -3,24 +3,26 @@
 ``SentenceTransformerTrainer`` optimises only parameters with ``requires_grad``, but the Hugging Face
 Trainer calls ``model.train()`` each step, which would switch the frozen backbone's dropout back on and
 make its token states random. :func:`freeze_backbone` sets ``requires_grad=False`` on every module before
-the first :class:`GlotPooling` and pins those modules to eval mode.
+the first :class:`GlotPooling` and gives each a forward pre-hook that puts it back in eval mode before it
+runs. The hook is a module-level function, so a frozen model still pickles (multi-process encoding).
 """
 
 from __future__ import annotations
 
-import types
+from typing import Any
 
 from torch import nn
 
 from sentence_transformers_glot.pooling import GlotPooling
 
 
-def _stay_in_eval(module: nn.Module, mode: bool = True) -> nn.Module:
-    return nn.Module.train(module, False)
+def _run_in_eval_mode(module: nn.Module, args: Any) -> None:
+    if module.training:
+        module.eval()
 
 
 def freeze_backbone(model: nn.Sequential) -> nn.Sequential:
-    """Freeze and pin to eval mode every module of ``model`` that comes before its first GlotPooling.
+    """Freeze every module of ``model`` before its first GlotPooling and keep it in eval mode when it runs.
 
     Returns ``model``. Raises ``ValueError`` if the model has no GlotPooling module.
     """
@@ -31,6 +33,5 @@ def freeze_backbone(model: nn.Sequential) -> nn.Sequential:
     for module in modules[:position]:
         module.requires_grad_(False)
         module.eval()
-        for sub in module.modules():
-            sub.train = types.MethodType(_stay_in_eval, sub)
+        module.register_forward_pre_hook(_run_in_eval_mode)
     return model

@@ -36,9 +36,19 @@ def test_trainer_updates_only_the_pooling_and_keeps_the_backbone_in_eval(tiny_be
     trainer.train()
     assert all(torch.equal(v, model[0].state_dict()[k]) for k, v in backbone_before.items())
     assert any(not torch.equal(v, model[1].state_dict()[k]) for k, v in pooling_before.items())
-    model.train()
-    assert not model[0].training and not any(m.training for m in model[0].modules())
+    model.train()  # what the HF Trainer does each step: the backbone must still run without dropout
+    texts = anchors[:4]
+    features = model.preprocess(texts) if hasattr(model, "preprocess") else model.tokenize(texts)
+    with torch.no_grad():
+        first = model[0](dict(features))["token_embeddings"]
+        second = model[0](dict(features))["token_embeddings"]
+    assert torch.equal(first, second), "dropout must stay off in the frozen backbone"
+    assert not any(m.training for m in model[0].modules())
     assert model[1].training
+    import pickle
+
+    clone = pickle.loads(pickle.dumps(model))  # multi-process encoding pickles the model
+    assert torch.equal(clone.encode(texts, convert_to_tensor=True), model.encode(texts, convert_to_tensor=True))
 
 
 def test_freeze_backbone_needs_a_glot_module(tiny_bert_dir):
