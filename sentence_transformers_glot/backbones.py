@@ -119,8 +119,6 @@ BACKBONES: dict[str, Backbone] = {
         ),
     )
 }
-#: Backwards-compatible alias (name -> resolver taking no argument).
-SHORT_NAMES = {name: (lambda spec=spec: spec.resolver(None)) for name, spec in BACKBONES.items()}
 
 
 def available_backbones() -> dict[str, str]:

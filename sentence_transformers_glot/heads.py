@@ -20,6 +20,7 @@ from safetensors.torch import load_file, save_file
 from torch import Tensor, nn
 
 HEADS = ("classification", "pair-classification", "regression", "similarity", "contrastive")
+PAIR_HEADS = ("pair-classification", "similarity", "contrastive")
 
 
 class TaskHead(nn.Module):
@@ -54,7 +55,7 @@ class TaskHead(nn.Module):
 
     @property
     def is_pair(self) -> bool:
-        return self.kind in ("pair-classification", "similarity", "contrastive")
+        return self.kind in PAIR_HEADS
 
     def forward(self, u: Tensor, v: Tensor | None = None) -> Tensor:
         """Logits (classification), standardised scores (regression) or cosines (similarity, contrastive)."""

@@ -34,7 +34,7 @@ from tqdm.auto import tqdm
 
 from sentence_transformers_glot.cache import StateCache, TokenStates, backbone_fingerprint, transformer_encoder
 from sentence_transformers_glot.files import atomic_write, atomic_write_text
-from sentence_transformers_glot.heads import HEADS, TaskHead
+from sentence_transformers_glot.heads import HEADS, PAIR_HEADS, TaskHead
 from sentence_transformers_glot.metrics import compute_metric
 from sentence_transformers_glot.pooling import BASELINES, GlotPooling
 from sentence_transformers_glot.tasks import SPLITS, TaskData, subsample_train
@@ -177,20 +177,27 @@ def build_pooling(config: TrainConfig, dim: int) -> GlotPooling:
     return GlotPooling.baseline(config.pooling, dim, **config.glot)
 
 
-def build_head(config: TrainConfig, task: TaskData, dim: int) -> TaskHead:
+def head_kind(config: TrainConfig, task: TaskData) -> str:
+    """The head ``config`` asks for, or the task's natural one; refuses a head that does not fit the task."""
     kind = config.head or {
         ("classification", False): "classification",
         ("classification", True): "pair-classification",
         ("regression", False): "regression",
         ("regression", True): "similarity",
     }[(task.objective, task.is_pair)]
+    if (kind in PAIR_HEADS) != task.is_pair:
+        needs, has = ("text pairs", "single texts") if kind in PAIR_HEADS else ("single texts", "text pairs")
+        raise ValueError(f"head {kind!r} needs a task of {needs}; {task.name} has {has}.")
+    return kind
+
+
+def build_head(config: TrainConfig, task: TaskData, dim: int) -> TaskHead:
+    kind = head_kind(config, task)
     labels = task.splits["train"].labels.astype(np.float64)
     if kind == "regression":
         return TaskHead(kind, dim, target_shift=float(labels.mean()), target_scale=float(labels.std() or 1.0))
     if kind == "similarity":
         return TaskHead(kind, dim, target_shift=float(labels.min()), target_scale=float(np.ptp(labels) or 1.0))
-    if kind in ("pair-classification", "similarity", "contrastive") and not task.is_pair:
-        raise ValueError(f"head {kind!r} needs a text-pair task; {task.name} has single texts.")
     return TaskHead(kind, dim, num_labels=task.num_labels)
 
 
@@ -273,6 +280,7 @@ def train(
         return RunResult(**json.loads(metrics_path.read_text()))
 
     task = resolve_task(config, task)
+    head_kind(config, task)  # fail before the (long) cache build, not after it
     started = time.perf_counter()
     states = cache_task_states(config, task, cache)
     cache_seconds = time.perf_counter() - started

@@ -197,3 +197,10 @@ def test_cli_reports_bad_names_clearly(tmp_path, capsys):
 
     assert main(["train", "--task", "movie-polarityy", "--runs", str(tmp_path)]) == 2
     assert "movie-polarity" in capsys.readouterr().err
+
+
+def test_a_head_that_does_not_fit_the_task_is_refused(tiny_bert_dir, tmp_path, cache):
+    with pytest.raises(ValueError, match="'similarity' needs a task of text pairs"):
+        train(config(tiny_bert_dir, head="similarity"), tmp_path / "a", task=toy_task(), cache=cache)
+    with pytest.raises(ValueError, match="'classification' needs a task of single texts"):
+        train(config(tiny_bert_dir, head="classification"), tmp_path / "b", task=toy_task(pair=True), cache=cache)
