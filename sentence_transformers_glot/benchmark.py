@@ -1,7 +1,9 @@
 """``glot benchmark``: backbones x tasks x pooling methods x seeds under one protocol.
 
 Every cell is one :func:`~sentence_transformers_glot.training.train` run with the same head, budget,
-learning rate and model selection (best validation epoch, reported on test). Cells live in run folders
+seeds and model selection: each method trains at every learning rate of a small grid, the learning rate
+with the best mean validation score over seeds is kept (per backbone, task and method), and within a run
+the best validation epoch is kept; only then is the test score read. Cells live in run folders
 under ``<output>/runs``: a finished cell is read back instead of trained again, so an interrupted benchmark
 resumes where it stopped, and the hidden-state cache is shared by every method and seed of a (backbone,
 task). Results: ``<output>/suite.json`` (every cell and the mean and standard deviation over seeds),
@@ -14,6 +16,7 @@ import datetime
 import json
 import platform
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -51,10 +54,11 @@ def run_benchmark(
     seeds: Sequence[int] = (0, 1, 2),
     output: str | Path = "benchmarks/results/suite",
     epochs: int = 3,
-    lr: float = 2e-4,
+    lrs: Sequence[float] = (2e-4,),
     batch_size: int = 32,
     max_length: int = 128,
     max_train: int | None = None,
+    max_eval: int | None = None,
     glot: dict[str, Any] | None = None,
     task_options: dict[str, dict[str, Any]] | None = None,
     threads: int = 1,
@@ -64,53 +68,83 @@ def run_benchmark(
 
     Args:
         methods: pooling methods; ``None`` picks :func:`default_methods` per backbone.
+        lrs: learning rates to try for every method; selection is on validation (see the module docstring).
         max_train: cap on training examples per task (see ``TrainConfig.max_train``), for quick runs.
+        max_eval: cap on validation and test examples per task (see ``TrainConfig.max_eval``).
         glot: GlotPooling options for the ``glot`` method.
         task_options: per task name, keyword arguments for its loader (e.g. ``{"sst2": {"dataset": path}}``).
         command: the command line, recorded in the results.
     Returns:
-        One row per cell (backbone, task, method, seed, metric, validation, test, epoch, times).
+        One row per cell (backbone, task, method, lr, seed, metric, validation, test, epoch, times).
     """
     from sentence_transformers_glot.datasets import load_task
 
     output = Path(output)
     rows: list[dict[str, Any]] = []
-    cells = [(b, t, m, s) for b in backbones for t in tasks for m in (methods or default_methods(b)) for s in seeds]
+    if not lrs or any(not lr > 0 for lr in lrs):
+        raise ValueError(f"run_benchmark: `lrs` must be a non-empty list of positive learning rates; got {lrs!r}.")
+    cells = [(b, t, m, lr, s) for b in backbones for t in tasks for m in (methods or default_methods(b))
+             for lr in lrs for s in seeds]
     loaded: dict[str, TaskData] = {}
-    for backbone, task_name, method, seed in tqdm(cells, desc="benchmark", unit="run"):
+    for backbone, task_name, method, lr, seed in tqdm(cells, desc="benchmark", unit="run"):
         if task_name not in loaded:
             task = load_task(task_name, **(task_options or {}).get(task_name, {}))
             loaded[task_name] = task
         config = TrainConfig(backbone=backbone, task=task_name, pooling=method, glot=dict(glot or {}) if method == "glot" else {},
                              epochs=epochs, lr=lr, batch_size=batch_size, max_length=max_length, seed=seed,
-                             threads=threads, max_train=max_train, task_options=(task_options or {}).get(task_name, {}))
+                             threads=threads, max_train=max_train, max_eval=max_eval, task_options=(task_options or {}).get(task_name, {}))
         result = train(config, output / "runs" / run_name(config), task=loaded[task_name], export=False)
-        rows.append({"backbone": backbone, "task": task_name, "method": method, "seed": seed, "metric": result.metric,
+        rows.append({"backbone": backbone, "task": task_name, "method": method, "lr": lr, "seed": seed,
+                     "metric": result.metric,
                      "validation": result.validation, "test": result.test, "best_epoch": result.best_epoch,
                      "train_seconds": result.train_seconds, "trainable_parameters": result.trainable_parameters})
     write_results(rows, output, command)
     return rows
 
 
-def aggregate(rows: list[dict[str, Any]]) -> dict[tuple[str, str, str], tuple[float, float, int]]:
-    """(backbone, task, method) -> (mean, standard deviation, number of seeds) of the test metric."""
-    groups: dict[tuple[str, str, str], list[float]] = {}
+@dataclass(frozen=True)
+class Summary:
+    """One (backbone, task, method): the selected learning rate and its test mean and std over seeds."""
+
+    lr: float | None  # None: rows written before learning-rate grids
+    mean: float
+    std: float
+    seeds: int
+    validation: dict[float | None, float]  # mean validation score over seeds, per learning rate tried
+
+
+def aggregate(rows: list[dict[str, Any]]) -> dict[tuple[str, str, str], Summary]:
+    """(backbone, task, method) -> :class:`Summary`, the learning rate chosen by mean validation score.
+
+    Rows without an ``lr`` (results written before learning-rate grids) count as one learning rate.
+    """
+    groups: dict[tuple[str, str, str], dict[float, list[dict[str, Any]]]] = {}
     for row in rows:
-        groups.setdefault((row["backbone"], row["task"], row["method"]), []).append(row["test"])
-    return {key: (float(np.mean(v)), float(np.std(v, ddof=1)) if len(v) > 1 else 0.0, len(v))
-            for key, v in groups.items()}
+        key = (row["backbone"], row["task"], row["method"])
+        groups.setdefault(key, {}).setdefault(row.get("lr"), []).append(row)
+    out = {}
+    for key, by_lr in groups.items():
+        validation = {lr: float(np.mean([r["validation"] for r in cell])) for lr, cell in by_lr.items()}
+        lr = max(validation, key=validation.get)
+        test = [r["test"] for r in by_lr[lr]]
+        out[key] = Summary(lr, float(np.mean(test)), float(np.std(test, ddof=1)) if len(test) > 1 else 0.0,
+                           len(test), validation)
+    return out
 
 
 def markdown_tables(rows: list[dict[str, Any]]) -> str:
-    """One Markdown table per backbone: methods as rows, tasks as columns, test mean +- std; best in bold."""
+    """One Markdown table per backbone: methods as rows, tasks as columns, test mean +- std at the selected
+    learning rate (shown when more than one was tried); best in bold."""
     summary = aggregate(rows)
     metrics = {row["task"]: row["metric"] for row in rows}
     out = []
     for backbone in dict.fromkeys(r["backbone"] for r in rows):
         tasks = list(dict.fromkeys(r["task"] for r in rows if r["backbone"] == backbone))
         methods = list(dict.fromkeys(r["method"] for r in rows if r["backbone"] == backbone))
-        best = {t: max(summary[(backbone, t, m)][0] for m in methods if (backbone, t, m) in summary) for t in tasks}
-        out.append(f"**{backbone}** (test, mean ± std over seeds)\n")
+        best = {t: max(summary[(backbone, t, m)].mean for m in methods if (backbone, t, m) in summary) for t in tasks}
+        grid = len({lr for key, cell in summary.items() if key[0] == backbone for lr in cell.validation}) > 1
+        note = "; learning rate chosen on validation in brackets" if grid else ""
+        out.append(f"**{backbone}** (test, mean ± std over seeds{note})\n")
         out.append("| method | " + " | ".join(f"{t} ({metrics[t]})" for t in tasks) + " |")
         out.append("|---|" + "---|" * len(tasks))
         for m in methods:
@@ -119,9 +153,10 @@ def markdown_tables(rows: list[dict[str, Any]]) -> str:
                 if (backbone, t, m) not in summary:
                     cells.append("")
                     continue
-                mean, std, n = summary[(backbone, t, m)]
-                text = f"{mean:.2f} ± {std:.2f}" if n > 1 else f"{mean:.2f}"
-                cells.append(f"**{text}**" if mean == best[t] else text)
+                cell = summary[(backbone, t, m)]
+                text = f"{cell.mean:.2f} ± {cell.std:.2f}" if cell.seeds > 1 else f"{cell.mean:.2f}"
+                text = f"**{text}**" if cell.mean == best[t] else text
+                cells.append(f"{text} ({cell.lr:g})" if grid else text)
             out.append(f"| {m} | " + " | ".join(cells) + " |")
         out.append("")
     return "\n".join(out)
@@ -142,9 +177,10 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
         methods = list(dict.fromkeys(r["method"] for r in rows if r["backbone"] == backbone))
         width = 0.8 / len(methods)
         for i, method in enumerate(methods):
-            stats = [summary.get((backbone, t, method), (np.nan, 0.0, 0)) for t in tasks]
-            ax.bar(np.arange(len(tasks)) + i * width - 0.4 + width / 2, [s[0] for s in stats], width,
-                   yerr=[s[1] for s in stats], label=method, capsize=2)
+            stats = [summary.get((backbone, t, method)) for t in tasks]
+            ax.bar(np.arange(len(tasks)) + i * width - 0.4 + width / 2,
+                   [s.mean if s else np.nan for s in stats], width,
+                   yerr=[s.std if s else 0.0 for s in stats], label=method, capsize=2)
         ax.set_xticks(np.arange(len(tasks)), tasks)
         ax.set_ylabel("test score (x100)")
         ax.set_title(f"{Path(backbone).name}: pooling methods under one protocol")
@@ -159,8 +195,9 @@ def write_results(rows: list[dict[str, Any]], output: Path, command: str = "") -
     """``suite.json``, ``suite.md`` and ``suite.png`` under ``output``."""
     output.mkdir(parents=True, exist_ok=True)
     header = run_header(command)
-    summary = [{"backbone": b, "task": t, "method": m, "mean": mean, "std": std, "seeds": n}
-               for (b, t, m), (mean, std, n) in aggregate(rows).items()]
+    summary = [{"backbone": b, "task": t, "method": m, "lr": cell.lr, "mean": cell.mean, "std": cell.std,
+                "seeds": cell.seeds, "validation_by_lr": {str(lr): v for lr, v in cell.validation.items()}}
+               for (b, t, m), cell in aggregate(rows).items()]
     atomic_write_text(output / "suite.json", json.dumps({"header": header, "cells": rows, "summary": summary}, indent=2))
     atomic_write_text(output / "suite.md", f"Command: `{command}` ({header['date']}, {header['machine']})\n\n"
                       + markdown_tables(rows))

@@ -125,7 +125,7 @@ def _train(args: argparse.Namespace) -> int:
             glot=_glot_kwargs(args) if pooling == "glot" else {}, head=args.head, epochs=args.epochs,
             batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay, max_length=args.max_length,
             layer=args.layer, seed=args.seed, cache_dtype=args.cache_dtype, threads=args.threads,
-            task_options=task_options, max_train=args.max_train,
+            task_options=task_options, max_train=args.max_train, max_eval=args.max_eval,
         )
         run_dir = Path(args.runs) / run_name(config)
         result = train(config, run_dir, export=not args.no_export)
@@ -155,8 +155,8 @@ def _benchmark(args: argparse.Namespace) -> int:
     torch.set_num_threads(args.threads)
     rows = run_benchmark(
         args.backbones, args.tasks, methods=args.methods, seeds=args.seeds, output=args.output, epochs=args.epochs,
-        lr=args.lr, batch_size=args.batch_size, max_length=args.max_length, max_train=args.max_train,
-        glot=_glot_kwargs(args), threads=args.threads, command="glot " + shlex.join(sys.argv[1:]),
+        lrs=args.lrs, batch_size=args.batch_size, max_length=args.max_length, max_train=args.max_train,
+        max_eval=args.max_eval, glot=_glot_kwargs(args), threads=args.threads, command="glot " + shlex.join(sys.argv[1:]),
     )
     print(markdown_tables(rows))
     print(f"results: {args.output}/suite.json, suite.md, suite.png")
@@ -190,6 +190,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest on small CPUs)")
     train.add_argument("--cache-dtype", choices=["float16", "float32"], default="float16")
     train.add_argument("--max-train", type=int, default=None, help="train on a seeded sample of this many examples")
+    train.add_argument("--max-eval", type=int, default=None,
+                       help="validate and test on seeded samples of this many examples")
     train.add_argument("--runs", default="runs", help="folder for run folders")
     train.add_argument("--no-export", action="store_true", help="do not save the trained model folder")
     train.add_argument("--json", help="also write the results as JSON here")
@@ -206,10 +208,13 @@ def build_parser() -> argparse.ArgumentParser:
                        help="default: glot adapool mean max and cls (encoders) or last (decoders)")
     bench.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     bench.add_argument("--epochs", type=int, default=3)
-    bench.add_argument("--lr", type=float, default=2e-4)
+    bench.add_argument("--lrs", nargs="+", type=float, default=[2e-4],
+                       help="learning rates tried for every method; each method keeps the best on validation")
     bench.add_argument("--batch-size", type=int, default=32)
     bench.add_argument("--max-length", type=int, default=128)
     bench.add_argument("--max-train", type=int, default=None, help="cap training examples per task (quick runs)")
+    bench.add_argument("--max-eval", type=int, default=None,
+                       help="cap validation and test examples per task (seeded samples; for slow backbones)")
     bench.add_argument("--threads", type=int, default=1)
     bench.add_argument("--output", default="benchmarks/results/suite")
     _add_glot_flags(bench)

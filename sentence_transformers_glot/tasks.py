@@ -64,17 +64,32 @@ class TaskData:
         return self.splits["train"].texts_b is not None
 
 
-def subsample_train(task: TaskData, max_train: int | None, seed: int = 13) -> TaskData:
-    """``task`` with at most ``max_train`` training examples (a seeded sample; validation and test untouched).
+def _sample(split: Split, size: int, seed: int) -> Split:
+    keep = np.sort(np.random.default_rng(seed).permutation(len(split))[:size])
+    return dataclasses.replace(
+        split, texts=[split.texts[i] for i in keep], labels=split.labels[keep],
+        texts_b=None if split.texts_b is None else [split.texts_b[i] for i in keep])
 
-    The sample's size and seed become part of the task's name and version, and so of the cache key.
+
+def subsample(task: TaskData, max_train: int | None = None, max_eval: int | None = None, seed: int = 13) -> TaskData:
+    """``task`` with at most ``max_train`` training and ``max_eval`` validation and test examples.
+
+    Each cut split is a seeded uniform sample (the same on every machine). The caps and the seed become
+    part of the task's name and version, and so of the hidden-state cache key; an uncut task is returned
+    unchanged.
     """
-    train_split = task.splits["train"]
-    if max_train is None or len(train_split) <= max_train:
+    for name, value in (("max_train", max_train), ("max_eval", max_eval)):
+        if value is not None and (not isinstance(value, int) or value < 1):
+            raise ValueError(f"subsample: `{name}` must be an int >= 1 or None; got {value!r}.")
+    splits, name, version = dict(task.splits), task.name, task.version
+    if max_train is not None and len(splits["train"]) > max_train:
+        splits["train"] = _sample(splits["train"], max_train, seed)
+        name, version = f"{name}-train{max_train}", f"{version}+train{max_train}s{seed}"
+    if max_eval is not None and any(len(splits[s]) > max_eval for s in ("validation", "test")):
+        for split in ("validation", "test"):
+            if len(splits[split]) > max_eval:
+                splits[split] = _sample(splits[split], max_eval, seed)
+        name, version = f"{name}-eval{max_eval}", f"{version}+eval{max_eval}s{seed}"
+    if name == task.name:
         return task
-    keep = np.sort(np.random.default_rng(seed).permutation(len(train_split))[:max_train])
-    small = dataclasses.replace(
-        train_split, texts=[train_split.texts[i] for i in keep], labels=train_split.labels[keep],
-        texts_b=None if train_split.texts_b is None else [train_split.texts_b[i] for i in keep])
-    return dataclasses.replace(task, name=f"{task.name}-train{max_train}", splits={**task.splits, "train": small},
-                               version=f"{task.version}+train{max_train}s{seed}")
+    return dataclasses.replace(task, name=name, splits=splits, version=version)

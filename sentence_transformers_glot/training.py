@@ -37,7 +37,7 @@ from sentence_transformers_glot.files import atomic_write, atomic_write_text
 from sentence_transformers_glot.heads import HEADS, PAIR_HEADS, TaskHead
 from sentence_transformers_glot.metrics import compute_metric
 from sentence_transformers_glot.pooling import BASELINES, GlotPooling
-from sentence_transformers_glot.tasks import SPLITS, TaskData, subsample_train
+from sentence_transformers_glot.tasks import SPLITS, TaskData, subsample
 
 logger = logging.getLogger(__name__)
 
@@ -63,8 +63,9 @@ class TrainConfig:
         checkpoint_every: steps between mid-epoch checkpoints (0: only at epoch ends).
         threads: torch threads (1 was fastest for these small models on 2 cores).
         task_options: extra keyword arguments for the task loader (columns of a user file, ...).
-        max_train: train on a seeded sample of at most this many training examples (validation and test are
-            never cut); ``None`` uses them all.
+        max_train: train on a seeded sample of at most this many training examples; ``None`` uses them all.
+        max_eval: validate and test on seeded samples of at most this many examples each (for backbones too
+            slow to encode whole test sets); ``None`` uses them all.
     """
 
     backbone: str = "minilm"
@@ -84,6 +85,7 @@ class TrainConfig:
     threads: int = 1
     task_options: dict[str, Any] = field(default_factory=dict)
     max_train: int | None = None
+    max_eval: int | None = None
 
     def __post_init__(self) -> None:
         if self.pooling not in POOLINGS:
@@ -94,6 +96,10 @@ class TrainConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"TrainConfig: `{name}` must be an int >= 1; got {value!r}.")
+        for name in ("max_train", "max_eval"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise ValueError(f"TrainConfig: `{name}` must be an int >= 1 or None; got {value!r}.")
         if not self.lr > 0:
             raise ValueError(f"TrainConfig: `lr` must be > 0; got {self.lr!r}.")
 
@@ -116,12 +122,12 @@ class RunResult:
 
 # ---------------------------------------------------------------------------------------------- data
 def resolve_task(config: TrainConfig, task: TaskData | None) -> TaskData:
-    """``task`` (or the task named by ``config.task``), cut to ``config.max_train`` training examples."""
+    """``task`` (or the task named by ``config.task``), cut to ``config.max_train`` / ``config.max_eval``."""
     if task is None:
         from sentence_transformers_glot.datasets import load_task
 
         task = load_task(config.task, **config.task_options)
-    return subsample_train(task, config.max_train)
+    return subsample(task, config.max_train, config.max_eval)
 
 
 def cache_task_states(
@@ -244,8 +250,17 @@ def evaluate(model: PoolingWithHead, task: TaskData, split: str, states, batch_s
 
 
 # ---------------------------------------------------------------------------------------------- loop
+#: Fields added after run folders were first written; left out of a run's identity while unset, so older
+#: run folders (and their names) stay valid.
+_LATER_FIELDS = ("max_eval",)
+
+
 def _config_dict(config: TrainConfig) -> dict[str, Any]:
-    return json.loads(json.dumps(dataclasses.asdict(config)))
+    values = dataclasses.asdict(config)
+    for name in _LATER_FIELDS:
+        if values[name] is None:
+            del values[name]
+    return json.loads(json.dumps(values))
 
 
 def train(

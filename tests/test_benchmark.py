@@ -39,14 +39,14 @@ def glue_standins(tmp_path):
 
 def test_benchmark_runs_every_cell_and_resumes(tiny_bert_dir, glue_standins, tmp_path, monkeypatch):
     monkeypatch.setenv("GLOT_CACHE_DIR", str(tmp_path / "cache"))
-    kwargs = dict(methods=["glot", "mean"], seeds=[0, 1, 2], output=tmp_path / "out", epochs=1, lr=5e-3,
+    kwargs = dict(methods=["glot", "mean"], seeds=[0, 1, 2], output=tmp_path / "out", epochs=1, lrs=[5e-3],
                   glot={"threshold": 0.3, "hidden_dim": 8}, task_options=glue_standins)
     rows = run_benchmark([tiny_bert_dir], ["sst2", "stsb"], **kwargs)
     assert len(rows) == 2 * 2 * 3
     assert {r["metric"] for r in rows if r["task"] == "sst2"} == {"accuracy"}
     assert {r["metric"] for r in rows if r["task"] == "stsb"} == {"spearman"}
     summary = aggregate(rows)
-    assert all(n == 3 for (_, _, _), (_, _, n) in summary.items())
+    assert all(cell.seeds == 3 and cell.lr == 5e-3 for cell in summary.values())
     saved = json.loads((tmp_path / "out" / "suite.json").read_text())
     assert len(saved["cells"]) == 12 and len(saved["summary"]) == 4
     table = (tmp_path / "out" / "suite.md").read_text()
@@ -62,9 +62,32 @@ def test_benchmark_runs_every_cell_and_resumes(tiny_bert_dir, glue_standins, tmp
 
 def test_markdown_marks_the_best_method_per_task():
     rows = [
-        {"backbone": "b", "task": "t", "method": m, "seed": s, "metric": "accuracy", "test": v}
+        {"backbone": "b", "task": "t", "method": m, "seed": s, "metric": "accuracy", "validation": v, "test": v}
         for m, values in (("glot", (80.0, 82.0)), ("mean", (70.0, 71.0))) for s, v in enumerate(values)
     ]
     table = markdown_tables(rows)
     assert "| glot | **81.00 ± 1.41** |" in table
     assert "| mean | 70.50 ± 0.71 |" in table
+
+
+def test_learning_rate_is_chosen_on_validation_not_test():
+    """Per method, the learning rate with the best mean validation score is kept, even when another one
+    would have scored higher on test; the table shows the chosen rate."""
+    rows = [
+        {"backbone": "b", "task": "t", "method": "mean", "lr": lr, "seed": s, "metric": "accuracy",
+         "validation": val + s, "test": test + s}
+        for lr, val, test in ((2e-4, 60.0, 90.0), (2e-3, 70.0, 50.0)) for s in (0, 1)
+    ] + [{"backbone": "b", "task": "t", "method": "glot", "lr": 2e-4, "seed": s, "metric": "accuracy",
+          "validation": 65.0, "test": 55.0} for s in (0, 1)]
+    cell = aggregate(rows)[("b", "t", "mean")]
+    assert cell.lr == 2e-3 and cell.mean == 50.5 and cell.seeds == 2
+    assert cell.validation == {2e-4: 60.5, 2e-3: 70.5}
+    table = markdown_tables(rows)
+    assert "learning rate chosen on validation" in table
+    assert "| mean | 50.50 ± 0.71 (0.002) |" in table
+    assert "| glot | **55.00 ± 0.00** (0.0002) |" in table
+
+
+def test_benchmark_refuses_an_empty_learning_rate_grid(tmp_path):
+    with pytest.raises(ValueError, match="`lrs`"):
+        run_benchmark(["minilm"], ["movie-polarity"], lrs=[], output=tmp_path)
