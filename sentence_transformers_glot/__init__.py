@@ -9,18 +9,19 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["GlotPooling", "freeze_backbone", "load_glot_model"]
+__all__ = ["GlotPooling", "freeze_backbone", "load_glot_model", "save_glot_model"]
 __version__ = "0.1.0"
 
 _PUBLIC = {
     "GlotPooling": "sentence_transformers_glot.pooling",
     "freeze_backbone": "sentence_transformers_glot.freezing",
     "load_glot_model": "sentence_transformers_glot.loading",
+    "save_glot_model": "sentence_transformers_glot.loading",
 }
 
 if TYPE_CHECKING:
     from sentence_transformers_glot.freezing import freeze_backbone
-    from sentence_transformers_glot.loading import load_glot_model
+    from sentence_transformers_glot.loading import load_glot_model, save_glot_model
     from sentence_transformers_glot.pooling import GlotPooling
 
 

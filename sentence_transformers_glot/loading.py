@@ -1,4 +1,4 @@
-"""Load a saved GLOT model without handing out a blanket ``trust_remote_code``.
+"""Save a GLOT model atomically, and load one without handing out a blanket ``trust_remote_code``.
 
 Since sentence-transformers 6.0 a module class outside the ``sentence_transformers.*`` namespace, such as
 ``sentence_transformers_glot.pooling.GlotPooling``, loads only with ``trust_remote_code=True``, even from a
@@ -15,6 +15,8 @@ from typing import Any
 
 from sentence_transformers import SentenceTransformer
 from sentence_transformers.util import load_file_path
+
+from sentence_transformers_glot.files import atomic_write_folder
 
 TRUSTED_PREFIXES = ("sentence_transformers.", "sentence_transformers_glot.")
 
@@ -65,3 +67,10 @@ def load_glot_model(model_name_or_path: str, **kwargs: Any) -> SentenceTransform
     hub = {k: kwargs[k] for k in ("token", "cache_folder", "revision", "local_files_only") if k in kwargs}
     check_glot_model(str(model_name_or_path), **hub)
     return SentenceTransformer(str(model_name_or_path), trust_remote_code=True, **kwargs)
+
+
+def save_glot_model(model: SentenceTransformer, path: str | os.PathLike, **kwargs: Any) -> None:
+    """``model.save(path, **kwargs)``, atomically: the model is written to a temporary folder beside ``path``
+    and renamed into place, so an interrupted save never leaves a folder at ``path`` that looks like a model
+    (see :func:`~sentence_transformers_glot.files.atomic_write_folder`)."""
+    atomic_write_folder(path, lambda tmp: model.save(tmp, **kwargs))

@@ -33,7 +33,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from sentence_transformers_glot.cache import StateCache, TokenStates, backbone_fingerprint, transformer_encoder
-from sentence_transformers_glot.files import atomic_write, atomic_write_text
+from sentence_transformers_glot.files import atomic_write, atomic_write_folder, atomic_write_text
 from sentence_transformers_glot.heads import HEADS, PAIR_HEADS, TaskHead
 from sentence_transformers_glot.metrics import compute_metric
 from sentence_transformers_glot.pooling import BASELINES, GlotPooling
@@ -422,6 +422,10 @@ def export_model(config: TrainConfig, pooling: GlotPooling, head: TaskHead, fold
 
     transformer = Transformer(resolve_backbone(config.backbone), max_seq_length=config.max_length)
     model = SentenceTransformer(modules=[transformer, pooling], device="cpu")
-    model.save(str(folder))
-    head.save(str(folder / "task_head"))
+
+    def write(tmp: str) -> None:
+        model.save(tmp)
+        head.save(os.path.join(tmp, "task_head"))
+
+    atomic_write_folder(folder, write)  # an interrupted export leaves no half-written model folder
     return folder
