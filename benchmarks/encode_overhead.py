@@ -1,0 +1,114 @@
+"""What GLOT pooling adds to ``SentenceTransformer.encode``: wall time with GlotPooling over mean ``Pooling``.
+
+What is measured: ``model.encode(sentences, batch_size=32)`` on the first ``--sentences`` (2,000)
+movie-review sentences of the offline ``movie-polarity`` training split, for two models that share one
+backbone ``Transformer`` module instance: ``[Transformer, GlotPooling(d)]`` (the default config: tau 0.8,
+2 SAGE layers, hidden 256, jumping knowledge "cat", attention readout; untrained weights cost the same as
+trained ones) and ``[Transformer, Pooling(d, "mean")]``. Both are warmed up on 64 sentences, then timed
+``--repeats`` times each, alternating which goes first, so the machine's noise hits both alike. Reported:
+the median wall time of each and the ratio of the medians (the target: <= 1.05 for MiniLM, <= 1.03 for
+SmolLM2-135M), and, as the profile, the time of the pooling modules alone on the same batches (the
+backbone's token states computed once and fed to both poolings).
+
+Reproduce (about 20 min on 2 AMD EPYC cores at 1 thread; SmolLM2 dominates)::
+
+    glot data fetch movie-polarity
+    python benchmarks/encode_overhead.py                          # -> benchmarks/results/encode_overhead.json
+    python benchmarks/encode_overhead.py --backbones minilm --repeats 3   # about 2 min
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+TARGETS = {"minilm": 1.05, "smollm2-135m": 1.03}
+
+
+def timed(fn) -> float:
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+def pooling_only(transformer, pooling_modules, sentences: list[str], batch_size: int) -> dict[str, float]:
+    """Seconds each pooling module takes on the backbone's outputs for all batches (in encode's length order)."""
+    order = sorted(sentences, key=len, reverse=True)
+    features = []
+    with torch.inference_mode():
+        for start in range(0, len(order), batch_size):
+            batch = transformer.tokenize(order[start : start + batch_size])
+            features.append(transformer(dict(batch)))
+        seconds = {}
+        for name, module in pooling_modules.items():
+            seconds[name] = timed(lambda: [module(dict(f)) for f in features])
+    return seconds
+
+
+def measure(backbone: str, sentences: list[str], batch_size: int, repeats: int) -> dict:
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.models import Pooling
+
+    from sentence_transformers_glot import GlotPooling
+    from sentence_transformers_glot._compat import Transformer
+    from sentence_transformers_glot.backbones import resolve_backbone
+
+    transformer = Transformer(resolve_backbone(backbone), max_seq_length=128)
+    dim = transformer.get_word_embedding_dimension()
+    torch.manual_seed(0)
+    poolings = {"glot": GlotPooling(dim), "mean": Pooling(dim, pooling_mode="mean")}
+    models = {name: SentenceTransformer(modules=[transformer, p], device="cpu").eval() for name, p in poolings.items()}
+    for model in models.values():
+        model.encode(sentences[:64], batch_size=batch_size, show_progress_bar=False)
+    times: dict[str, list[float]] = {name: [] for name in models}
+    for r in range(repeats):
+        for name in (("glot", "mean") if r % 2 == 0 else ("mean", "glot")):
+            times[name].append(timed(lambda: models[name].encode(sentences, batch_size=batch_size,
+                                                                  show_progress_bar=False)))
+            print(f"  {backbone} repeat {r + 1}/{repeats} {name}: {times[name][-1]:.2f} s", flush=True)
+    alone = pooling_only(transformer, poolings, sentences, batch_size)
+    glot, mean = statistics.median(times["glot"]), statistics.median(times["mean"])
+    return {"backbone": backbone, "dim": dim, "glot_s": times["glot"], "mean_s": times["mean"],
+            "glot_median_s": glot, "mean_median_s": mean, "ratio": glot / mean,
+            "pooling_only_s": alone, "target": TARGETS.get(backbone), "met": glot / mean <= TARGETS.get(backbone, 1.05)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--backbones", nargs="+", default=list(TARGETS))
+    parser.add_argument("--sentences", type=int, default=2000)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--output", default="benchmarks/results/encode_overhead.json")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+
+    from sentence_transformers_glot.benchmark import run_header
+    from sentence_transformers_glot.datasets import load_task
+
+    sentences = load_task("movie-polarity").splits["train"].texts[: args.sentences]
+    rows = [measure(b, sentences, args.batch_size, args.repeats) for b in args.backbones]
+    print(f"\nencode {len(sentences)} movie-review sentences, batch {args.batch_size}, {args.threads} thread(s), "
+          f"median of {args.repeats}")
+    print(f"{'backbone':<14}{'glot s':>9}{'mean s':>9}{'ratio':>8}{'target':>8}  pooling alone: glot / mean s")
+    for row in rows:
+        print(f"{row['backbone']:<14}{row['glot_median_s']:>9.2f}{row['mean_median_s']:>9.2f}{row['ratio']:>8.3f}"
+              f"{row['target'] or '':>8}  {row['pooling_only_s']['glot']:.2f} / {row['pooling_only_s']['mean']:.3f}")
+    command = "python " + " ".join([sys.argv[0], *(argv if argv is not None else sys.argv[1:])])
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.output).write_text(json.dumps({"header": run_header(command), "sentences": len(sentences),
+                                             "batch_size": args.batch_size, "repeats": args.repeats, "rows": rows},
+                                            indent=2))
+    print(f"results: {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

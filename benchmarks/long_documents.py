@@ -1,0 +1,126 @@
+"""Pooling one long document: time and peak memory of GlotPooling in sparse top-k mode, L = 512 ... 16,384.
+
+What is measured: ``GlotPooling(576, threshold=None, top_k=16).pool(x, mask)`` (2 SAGE layers, hidden
+256, jumping knowledge "cat", attention readout; ``backend="auto"``, which picks the edge list at these
+lengths) under ``torch.inference_mode()`` on one document of ``L`` float32 token states of dimension
+576 (SmolLM2's width), built like the backend grid's (a document direction, 64 topic centres, noise).
+Each length runs in a fresh process: one untimed call, whose peak resident memory over the process's
+resident memory just before the call is the pooling step's peak (``ru_maxrss``, which Linux reports
+per process), then ``--repeats`` timed calls (median reported).
+
+Also shown: the dense threshold mode (``threshold=0.8``, ``backend="dense"``) at the lengths whose
+``L x L`` adjacency exceeds its memory budget refuses with ``MemoryError`` before allocating anything,
+and ``backend="auto"`` with the same threshold falls back to the row-blocked edge list.
+
+Reproduce (about 3 min on 2 AMD EPYC cores at 1 thread)::
+
+    python benchmarks/long_documents.py          # -> benchmarks/results/long_documents.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+LENGTHS = (512, 1024, 2048, 4096, 8192, 16384)
+DIM = 576
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * resource.getpagesize() / 2**20
+
+
+def document(length: int, dim: int, seed: int = 0):
+    import torch
+
+    gen = torch.Generator().manual_seed(seed)
+    centres = torch.randn(64, dim, generator=gen)
+    topic = torch.randint(0, 64, (length,), generator=gen)
+    x = torch.randn(1, 1, dim, generator=gen) + 0.8 * centres[topic][None] + torch.randn(1, length, dim, generator=gen)
+    return x, torch.ones(1, length, dtype=torch.bool)
+
+
+def worker(length: int, repeats: int, mode: str) -> dict:
+    import torch
+
+    from sentence_transformers_glot import GlotPooling
+    from sentence_transformers_glot.backend import choose_backend
+
+    torch.manual_seed(0)
+    options = {"top-k": dict(threshold=None, top_k=16), "threshold": dict(threshold=0.8)}[mode]
+    pooling = GlotPooling(DIM, **options).eval()
+    x, mask = document(length, DIM)
+    row = {"L": length, "mode": mode, "backend": choose_backend("auto", 1, length, options.get("top_k"))}
+    with torch.inference_mode():
+        before = rss_mb()
+        started = time.perf_counter()
+        pooling.pool(x, mask)
+        first = time.perf_counter() - started
+        row["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - before
+        times = [first]
+        for _ in range(repeats - 1):
+            started = time.perf_counter()
+            pooling.pool(x, mask)
+            times.append(time.perf_counter() - started)
+    row["seconds"] = statistics.median(times)
+    if mode == "threshold":
+        try:
+            GlotPooling(DIM, threshold=0.8, backend="dense").pool(x, mask)
+            row["dense"] = "ran"
+        except MemoryError as err:
+            row["dense"] = f"MemoryError: {err}"
+    return row
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--lengths", nargs="+", type=int, default=list(LENGTHS))
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--threshold-lengths", nargs="*", type=int, default=[16384, 32768],
+                        help="lengths at which to show the dense threshold mode's refusal and auto's fallback")
+    parser.add_argument("--output", default="benchmarks/results/long_documents.json")
+    parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    import torch
+
+    torch.set_num_threads(args.threads)
+    if args.worker:
+        print(json.dumps(worker(int(args.worker[0]), args.repeats, args.worker[1])))
+        return 0
+
+    from sentence_transformers_glot.benchmark import run_header
+
+    rows = []
+    jobs = [(n, "top-k") for n in args.lengths] + [(n, "threshold") for n in args.threshold_lengths]
+    for length, mode in jobs:
+        done = subprocess.run([sys.executable, __file__, "--worker", str(length), mode, "--repeats", str(args.repeats),
+                               "--threads", str(args.threads)], capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(done.stderr[-3000:])
+        rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        print(f"  {rows[-1]}", flush=True)
+
+    print(f"\none document, d = {DIM}, {args.threads} thread(s), median of {args.repeats}")
+    print(f"{'mode':<10}{'L':>7}{'backend':>9}{'seconds':>9}{'s / L (us)':>12}{'peak MB':>9}{'MB / 1k tokens':>16}")
+    for r in rows:
+        print(f"{r['mode']:<10}{r['L']:>7}{r['backend']:>9}{r['seconds']:>9.3f}{r['seconds'] / r['L'] * 1e6:>12.1f}"
+              f"{r['peak_mb']:>9.0f}{r['peak_mb'] / r['L'] * 1000:>16.1f}")
+        if "dense" in r:
+            print(f"{'':<10}backend='dense': {r['dense']}")
+    command = "python " + " ".join([sys.argv[0], *(argv if argv is not None else sys.argv[1:])])
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.output).write_text(json.dumps({"header": run_header(command), "rows": rows}, indent=2))
+    print(f"results: {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
