@@ -167,3 +167,62 @@ def test_full_disk_during_a_shard_write_leaves_nothing_trusted(tmp_path, monkeyp
     states = cache.get_or_build(TEXTS, encoder, "fp", max_length=16)
     assert encoder.texts == 25 - 8
     np.testing.assert_array_equal(states.batch([12])[0][0, : len(TEXTS[12].split())].numpy(), expected_batch([12])[0])
+
+
+BUILDER = """
+import os, signal, sys, time
+sys.path.insert(0, {tests!r})
+import numpy as np
+from test_cache import TEXTS, CountingEncoder
+from sentence_transformers_glot.cache import StateCache
+
+encoder = CountingEncoder()
+kill_after = {kill_after!r}
+
+def encode(texts):
+    if kill_after is not None and encoder.texts >= kill_after:
+        os.kill(os.getpid(), signal.SIGKILL)
+    time.sleep(0.3)  # a 2 s build: the second builder arrives while the first holds the lock
+    return encoder(texts)
+
+states = StateCache({root!r}, shard_size=8, dtype="float32").get_or_build(TEXTS, encode, "fp", max_length=16, batch_size=4)
+x, mask = states.batch(range(len(TEXTS)))
+np.save({out!r}, x.numpy())
+print(encoder.texts)
+"""
+
+
+def start_builder(tmp_path, name: str, kill_after: int | None = None):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = BUILDER.format(tests=str(Path(__file__).parent), kill_after=kill_after, root=str(tmp_path / "cache"),
+                          out=str(tmp_path / f"{name}.npy"))
+    return subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+
+
+def test_a_build_killed_with_sigkill_resumes_at_the_missing_shards(tmp_path):
+    import signal
+
+    killed = start_builder(tmp_path, "killed", kill_after=16)  # dies inside the third shard
+    killed.communicate(timeout=120)
+    assert killed.returncode == -signal.SIGKILL
+    encoder = CountingEncoder()
+    states = StateCache(tmp_path / "cache", shard_size=8, dtype="float32").get_or_build(TEXTS, encoder, "fp", 16)
+    assert encoder.texts == 25 - 16, "the two shards finished before the kill are kept"
+    x, _ = states.batch(range(25))
+    for row, expected in enumerate(expected_batch(range(25))):
+        np.testing.assert_array_equal(x[row, : len(expected)].numpy(), expected)
+
+
+def test_two_processes_building_the_same_entry_encode_it_once(tmp_path):
+    builders = [start_builder(tmp_path, f"b{i}") for i in range(2)]
+    encoded = [int(b.communicate(timeout=120)[0].strip().splitlines()[-1]) for b in builders]
+    assert [b.returncode for b in builders] == [0, 0]
+    assert sorted(encoded) == [0, 25], "the lock lets one process build while the other waits, then reads"
+    first, second = (np.load(tmp_path / f"b{i}.npy") for i in range(2))
+    np.testing.assert_array_equal(first, second)
+    encoder = CountingEncoder()
+    StateCache(tmp_path / "cache", shard_size=8, dtype="float32").get_or_build(TEXTS, encoder, "fp", 16)
+    assert encoder.texts == 0, "every shard the two processes left is complete and verified"
