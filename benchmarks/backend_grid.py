@@ -60,7 +60,7 @@ import os
 import platform
 import statistics
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,12 +81,9 @@ TARGET_DENSITIES = (0.05, 0.30)
 TOP_K = 16
 NUM_CLUSTERS = 8
 
-# Column name of each measured backend -> (GlotPooling backend, force the native segment reduce).
-BACKENDS: dict[str, tuple[str, bool]] = {
-    "dense": ("dense", False),
-    "scatter(torch-scatter)": ("scatter", False),
-    "scatter(native)": ("scatter", True),
-}
+# Column name of each measured backend -> GlotPooling's backend. SAGE's aggregation on the edge list is a
+# CSR sparse x dense product, the same code with or without torch-scatter (which only GAT uses).
+BACKENDS: dict[str, str] = {"dense": "dense", "edge list": "scatter"}
 
 
 @dataclass(frozen=True)
@@ -96,18 +93,6 @@ class GraphSpec:
     label: str
     threshold: float | None
     top_k: int | None
-
-
-@contextlib.contextmanager
-def native_segment_reduce(enabled: bool) -> Iterator[None]:
-    """Make the 'scatter' backend use native torch reductions (the documented monkeypatch)."""
-    saved = aggregation.HAS_TORCH_SCATTER
-    if enabled:
-        aggregation.HAS_TORCH_SCATTER = False
-    try:
-        yield
-    finally:
-        aggregation.HAS_TORCH_SCATTER = saved
 
 
 def make_batch(length: int, batch: int, generator: torch.Generator) -> tuple[Tensor, Tensor]:
@@ -160,8 +145,6 @@ def measure_point(
     skipped: dict[str, str] = {}
     if dense_adjacency_bytes(batch, length) > DENSE_MAX_BYTES:
         skipped["dense"] = "skipped"  # the adjacency would exceed DENSE_MAX_BYTES
-    if not aggregation.HAS_TORCH_SCATTER:
-        skipped["scatter(torch-scatter)"] = "n/a"  # torch-scatter not importable
     columns = [name for name in BACKENDS if name not in skipped]
 
     modules: dict[str, GlotPooling] = {}
@@ -169,12 +152,11 @@ def measure_point(
         torch.manual_seed(seed)  # identical weights for every backend
         modules[name] = GlotPooling(
             DIM, threshold=spec.threshold, top_k=spec.top_k, num_layers=2, hidden_dim=hidden_dim,
-            conv="sage", readout="attention", backend=BACKENDS[name][0],
+            conv="sage", readout="attention", backend=BACKENDS[name],
         ).eval()
 
     def call(name: str) -> Tensor:
-        with native_segment_reduce(BACKENDS[name][1]):
-            return modules[name].pool(x, mask)
+        return modules[name].pool(x, mask)
 
     reference = None
     max_abs_diff = 0.0
@@ -194,10 +176,8 @@ def measure_point(
 
 
 def auto_time(medians: dict[str, float | None], pick: str) -> float | None:
-    """Time of the backend ``auto`` picked; 'scatter' runs torch-scatter's kernels when installed."""
-    if pick == "dense":
-        return medians["dense"]
-    return medians["scatter(torch-scatter)" if aggregation.HAS_TORCH_SCATTER else "scatter(native)"]
+    """Time of the backend ``auto`` picked."""
+    return medians["dense" if pick == "dense" else "edge list"]
 
 
 def graph_specs(x: Tensor, mask: Tensor) -> list[GraphSpec]:

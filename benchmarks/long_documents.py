@@ -26,7 +26,6 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 LENGTHS = (512, 1024, 2048, 4096, 8192, 16384)
 DIM = 576
@@ -96,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(worker(int(args.worker[0]), args.repeats, args.worker[1])))
         return 0
 
-    from sentence_transformers_glot.benchmark import run_header
+    from sentence_transformers_glot.benchmark import script_command, write_json
 
     rows = []
     jobs = [(n, "top-k") for n in args.lengths] + [(n, "threshold") for n in args.threshold_lengths]
@@ -115,9 +114,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{r['peak_mb']:>9.0f}{r['peak_mb'] / r['L'] * 1000:>16.1f}")
         if "dense" in r:
             print(f"{'':<10}backend='dense': {r['dense']}")
-    command = "python " + " ".join([sys.argv[0], *(argv if argv is not None else sys.argv[1:])])
-    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.output).write_text(json.dumps({"header": run_header(command), "rows": rows}, indent=2))
+    write_json(args.output, script_command(argv), rows=rows)
     print(f"results: {args.output}")
     return 0
 

@@ -31,7 +31,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 LORA_TARGETS = {"bert": ["query", "key", "value", "attention.output.dense"],
                 "llama": ["q_proj", "k_proj", "v_proj", "o_proj"]}
@@ -172,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from sentence_transformers_glot.benchmark import run_header
+    from sentence_transformers_glot.benchmark import script_command, write_json
 
     torch.set_num_threads(args.threads)  # recorded in the header; each worker pins its own
     rows = []
@@ -196,9 +195,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{'':<14}LoRA/GLOT: parameters {row['parameter_ratio']:.2f}x (target >= 20), time per epoch "
               f"{row['time_ratio']:.1f}x (target >= 100), time incl. the one-time cache build "
               f"{row['time_ratio_with_cache_build']:.2f}x")
-    command = "python " + " ".join([sys.argv[0], *(argv if argv is not None else sys.argv[1:])])
-    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.output).write_text(json.dumps({"header": run_header(command), "rows": rows}, indent=2))
+    write_json(args.output, script_command(argv), rows=rows)
     print(f"results: {args.output}")
     return 0
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import platform
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -40,11 +41,37 @@ def default_methods(backbone: str) -> tuple[str, ...]:
     return (*ENCODER_METHODS, "last") if is_decoder(backbone) else ENCODER_METHODS
 
 
+def machine_description() -> str:
+    """CPU model and core count (from ``/proc/cpuinfo`` where there is one), e.g. ``AMD EPYC 7B13, 2 cores``."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores"
+
+
 def run_header(command: str = "") -> dict[str, Any]:
     """Date, machine, torch version and threads, recorded with every result file."""
     return {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-            "machine": f"{platform.machine()} {platform.processor() or ''}".strip(), "torch": torch.__version__,
+            "machine": machine_description(), "torch": torch.__version__,
             "threads": torch.get_num_threads(), "command": command}
+
+
+def script_command(argv: Sequence[str] | None = None) -> str:
+    """The command line of a benchmark script (``argv``, or the process's arguments when ``None``)."""
+    import shlex
+    import sys
+
+    return "python " + shlex.join([sys.argv[0], *(sys.argv[1:] if argv is None else argv)])
+
+
+def write_json(path: str | Path, command: str, **payload: Any) -> None:
+    """``{"header": run_header(command), **payload}`` as indented JSON at ``path``, written atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(path, json.dumps({"header": run_header(command), **payload}, indent=2))
 
 
 def run_benchmark(
