@@ -1,27 +1,37 @@
-"""Which aggregation backend ``backend="auto"`` picks, and the dense backend's memory guard.
+"""Which graph representation ``backend="auto"`` uses, and the memory guards of both.
 
-The rule comes from ``benchmarks/backend_grid.py`` (results in ``benchmarks/results/backend_grid.json``,
-L = 16..2048, 4096 tokens a batch, 1 thread, 2-core AMD EPYC). The edge-list backend's cost grows with
-edges x hidden size, the dense backend's with L^2 at matmul speed, so:
+The rule comes from ``benchmarks/backend_grid.py`` (results in ``benchmarks/results/backend_grid.json``;
+L = 16..2048, about 4096 padded tokens a batch, 2 SAGE layers, 1 thread, 2-core AMD EPYC). The dense
+backend's aggregation costs a batched matmul over all ``B * L * L`` pairs; the edge list's costs the
+edges (a CSR sparse x dense product) plus turning the adjacency into an edge list. So the edge list
+pays off when few of the ``B * L * L`` pairs are edges and ``L`` is long enough for the saving to exceed
+that conversion:
 
-* threshold graphs: dense was fastest or within 8% at every point but one (L = 2048, 5% density, hidden 64:
-  178 vs 151 ms in the committed run, a tie in an earlier one), and 3-9x faster than the edge list at 30%
-  density from L = 256 on; ``auto`` cannot see the density in advance, and a wrong dense pick costs far
-  less than a wrong edge-list pick;
-* top-k graphs (density about k / L): dense up to L = 1024 (a tie there), the edge list from L = 2048
-  (178 vs 224 ms, 241 vs 343 ms), hence the cut at ``L >= 128 * top_k``.
+* ``"auto"`` builds the dense adjacency (when it fits in ``AUTO_DENSE_MAX_BYTES``), measures its density
+  (edges / ``B * L * L``), and turns it into an edge list when ``L >= SPARSE_MIN_LENGTH`` and the density
+  is at most ``SPARSE_MAX_DENSITY``; a top-k graph whose density is known in advance to be that low is
+  built as an edge list straight away (in row blocks, without the adjacency);
+* an adjacency over ``AUTO_DENSE_MAX_BYTES`` is never built by ``"auto"``: the row-blocked edge list is.
 
-With this rule ``auto`` was within 8% of the fastest backend at 47 of the 48 grid points.
+``"dense"`` and ``"scatter"`` force one representation; ``"dense"`` refuses an adjacency over
+``DENSE_MAX_BYTES`` and the edge list refuses more than ``MAX_EDGES`` edges, each with a ``MemoryError``
+that says what to change, so no setting runs the machine out of memory.
 """
 
 from __future__ import annotations
 
 BACKENDS = ("auto", "dense", "scatter")
 
-# "auto" picks the edge list for top-k graphs once L >= TOP_K_SPARSE_FACTOR * top_k (from the benchmark).
-TOP_K_SPARSE_FACTOR = 128
-# Largest dense adjacency (B * L * L float32 entries, in bytes) "dense" agrees to build.
+#: "auto" uses an edge list from this padded length on, when the graph is sparse enough (benchmark).
+SPARSE_MIN_LENGTH = 256
+#: ... and at most this fraction of the B * L * L pairs are edges.
+SPARSE_MAX_DENSITY = 0.10
+#: Largest dense adjacency (bytes of B * L * L float32) "auto" builds before measuring the density.
+AUTO_DENSE_MAX_BYTES = 256 << 20
+#: Largest dense adjacency backend="dense" agrees to build.
 DENSE_MAX_BYTES = 2 << 30
+#: Most edges an edge list may hold (about 2.4 GiB of int64 indices and float32 weights).
+MAX_EDGES = 100_000_000
 
 
 def dense_adjacency_bytes(batch: int, length: int) -> int:
@@ -29,17 +39,32 @@ def dense_adjacency_bytes(batch: int, length: int) -> int:
     return 4 * batch * length * length
 
 
+def top_k_density(length: int, top_k: int | None) -> float | None:
+    """Upper bound on a top-k graph's density (edges / ``L * L`` per sentence); ``None`` without top-k."""
+    if top_k is None or length < 2:
+        return None
+    return min(top_k, length - 1) * length / (length * length)
+
+
+def prefer_edge_list(length: int, density: float) -> bool:
+    """Whether ``"auto"`` turns a graph of this padded length and density into an edge list."""
+    return length >= SPARSE_MIN_LENGTH and density <= SPARSE_MAX_DENSITY
+
+
 def choose_backend(backend: str, batch: int, length: int, top_k: int | None) -> str:
-    """Resolve ``backend`` to ``"dense"`` or ``"scatter"`` for a padded batch of ``batch x length`` tokens.
+    """The representation to *build* for a padded ``batch x length`` batch: ``"dense"`` or ``"scatter"``.
+
+    For ``"auto"`` a ``"dense"`` answer is provisional: the built graph becomes an edge list when
+    :func:`prefer_edge_list` says so (see :func:`sentence_transformers_glot.graph.build_graph`).
 
     Raises:
         MemoryError: ``backend="dense"`` was asked for a batch whose adjacency exceeds ``DENSE_MAX_BYTES``.
     """
     if backend == "auto":
-        sparse_top_k = top_k is not None and length >= TOP_K_SPARSE_FACTOR * top_k
-        if sparse_top_k or dense_adjacency_bytes(batch, length) > DENSE_MAX_BYTES:
+        known = top_k_density(length, top_k)
+        if known is not None and prefer_edge_list(length, known):
             return "scatter"
-        return "dense"
+        return "scatter" if dense_adjacency_bytes(batch, length) > AUTO_DENSE_MAX_BYTES else "dense"
     if backend == "dense" and dense_adjacency_bytes(batch, length) > DENSE_MAX_BYTES:
         raise MemoryError(
             f"GlotPooling(backend='dense') would build a {batch}x{length}x{length} adjacency "
@@ -47,4 +72,3 @@ def choose_backend(backend: str, batch: int, length: int, top_k: int | None) -> 
             "Use backend='scatter' (or 'auto'), set top_k to keep the graph sparse, or encode smaller batches."
         )
     return backend
-

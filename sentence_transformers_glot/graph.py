@@ -31,6 +31,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from sentence_transformers_glot.aggregation import segment_reduce
+from sentence_transformers_glot.backend import MAX_EDGES, choose_backend, prefer_edge_list
 
 # Similarity entries computed at once while building a graph (64 MiB of float32).
 DEFAULT_BLOCK_ELEMENTS = 1 << 24
@@ -272,15 +273,24 @@ def build_sparse_graph(
 
     The similarity matrix is computed in row blocks of at most ``block_elements`` entries, so memory is
     bounded by the block and the number of edges, not by ``B * L * L``.
+
+    Raises:
+        MemoryError: the graph has more than ``backend.MAX_EDGES`` edges (checked block by block, before
+            they are all held).
     """
     batch, length, _ = x.shape
     xn = normalize_tokens(x)
-    nodes = PackedNodes.from_mask(mask)
     packed_id = torch.cumsum(mask.reshape(-1).long(), 0) - 1  # flat position -> node id (valid where mask)
 
-    dst_parts, src_parts = [], []
+    dst_parts, src_parts, edges = [], [], 0
     for start, stop in _row_blocks(batch, length, block_elements):
         b, i, j = _edge_block(xn, mask, start, stop, threshold, top_k).nonzero(as_tuple=True)
+        edges += b.numel()
+        if edges > MAX_EDGES:
+            raise MemoryError(
+                f"GlotPooling: the token graph of this {batch}x{length} batch has more than {MAX_EDGES:,} edges "
+                f"(threshold={threshold}). Raise `threshold`, set `top_k` (e.g. 16), or encode shorter inputs."
+            )
         dst_parts.append(packed_id[b * length + start + i])
         src_parts.append(packed_id[b * length + j])
     dst = torch.cat(dst_parts)
@@ -288,6 +298,39 @@ def build_sparse_graph(
     if len(dst_parts) > 1:  # blocks interleave sentences; a single block is already sorted by dst
         dst, order = torch.sort(dst, stable=True)
         src = src[order]
+    return _edge_list(src, dst, PackedNodes.from_mask(mask), use_scatter)
+
+
+def _edge_list(src: Tensor, dst: Tensor, nodes: PackedNodes, use_scatter: bool = True) -> SparseTokenGraph:
+    """A :class:`SparseTokenGraph` from edges already sorted by ``dst`` (CSR offsets computed here)."""
     counts = torch.bincount(dst, minlength=nodes.num_nodes)
     indptr = torch.cat([counts.new_zeros(1), torch.cumsum(counts, 0)])
     return SparseTokenGraph(src=src, dst=dst, indptr=indptr, nodes=nodes, use_scatter=use_scatter)
+
+
+def dense_to_edge_list(graph: DenseTokenGraph, use_scatter: bool = True) -> SparseTokenGraph:
+    """The same graph as an edge list over the packed real tokens."""
+    batch, length = graph.nodes.batch_shape
+    b, i, j = graph.adj.nonzero(as_tuple=True)  # row-major: sorted by (b, i), i.e. by destination node
+    packed_id = torch.full((batch * length,), -1, dtype=torch.long, device=graph.adj.device)
+    packed_id[graph.nodes.node_index] = torch.arange(graph.nodes.num_nodes, device=graph.adj.device)
+    return _edge_list(packed_id[b * length + j], packed_id[b * length + i], graph.nodes, use_scatter)
+
+
+def build_graph(
+    x: Tensor, mask: Tensor, threshold: float | None, top_k: int | None = None, backend: str = "auto"
+) -> DenseTokenGraph | SparseTokenGraph:
+    """The token graph in the representation ``backend`` asks for (see :mod:`sentence_transformers_glot.backend`).
+
+    ``"auto"`` builds the dense adjacency when it is small enough, then keeps it or turns it into an edge
+    list depending on its measured density and the padded length.
+    """
+    batch, length = mask.shape
+    if choose_backend(backend, batch, length, top_k) == "scatter":
+        return build_sparse_graph(x, mask, threshold, top_k)
+    graph = build_dense_graph(x, mask, threshold, top_k)
+    if backend == "auto" and length > 0:
+        density = float(graph.adj.sum()) / graph.adj.numel()
+        if prefer_edge_list(length, density):
+            return dense_to_edge_list(graph)
+    return graph

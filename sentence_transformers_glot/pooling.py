@@ -23,9 +23,9 @@ from safetensors.torch import save_file as save_safetensors
 from torch import Tensor
 
 from sentence_transformers_glot._compat import Module
-from sentence_transformers_glot.backend import BACKENDS, choose_backend
+from sentence_transformers_glot.backend import BACKENDS
 from sentence_transformers_glot.files import atomic_write, atomic_write_text
-from sentence_transformers_glot.graph import PackedNodes, build_dense_graph, build_sparse_graph
+from sentence_transformers_glot.graph import PackedNodes, build_graph
 from sentence_transformers_glot.message_passing import CONVS, JUMPING_KNOWLEDGE, TokenGNN
 from sentence_transformers_glot.readout import READOUTS, AttentionReadout, functional_readout
 
@@ -74,9 +74,9 @@ class GlotPooling(Module):
         readout: ``"attention"`` (learned, the paper's), or ``"mean"``, ``"max"``, ``"cls"``, ``"last"``.
         readout_hidden_dim: width of the attention scorer; ``None`` gives ``max(128, D // 2)``.
         dropout: dropout after each GNN layer, in training mode only.
-        backend: ``"dense"`` (batched masked matmul over a ``(B, L, L)`` adjacency), ``"scatter"`` (edge list;
-            torch-scatter kernels when installed), or ``"auto"`` (picked per batch, see
-            :func:`sentence_transformers_glot.backend.choose_backend`).
+        backend: ``"dense"`` (batched masked matmul over a ``(B, L, L)`` adjacency), ``"scatter"`` (CSR edge
+            list over the real tokens), or ``"auto"`` (per batch, from the padded length and the graph's
+            measured density; see :mod:`sentence_transformers_glot.backend`).
 
     The graph and GNN always run in float32: parameters stay float32 even when the model is cast to
     fp16/bf16, and the output is cast back to the input's dtype.
@@ -245,10 +245,7 @@ class GlotPooling(Module):
         if self.num_layers == 0 and self.attention is None:  # the exact parameter-free poolings
             return functional_readout(self.readout)(x, mask)
         if self.num_layers > 0:
-            if choose_backend(self.backend, batch, length, self.top_k) == "dense":
-                graph = build_dense_graph(x, mask, self.threshold, self.top_k)
-            else:
-                graph = build_sparse_graph(x, mask, self.threshold, self.top_k)
+            graph = build_graph(x, mask, self.threshold, self.top_k, self.backend)
             nodes = graph.nodes
             h = self.gnn(nodes.pack(x), graph)  # every per-token layer runs on the N real tokens only
         else:

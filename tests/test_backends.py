@@ -12,6 +12,7 @@ from helpers import random_batch
 import sentence_transformers_glot.aggregation as aggregation
 from sentence_transformers_glot import GlotPooling
 from sentence_transformers_glot.backend import choose_backend
+from sentence_transformers_glot.graph import DenseTokenGraph, SparseTokenGraph, build_graph
 
 BACKENDS = ["dense", "scatter-kernels", "scatter-native"]
 
@@ -79,10 +80,35 @@ def test_native_fallback_logs_once(monkeypatch, caplog):
 
 def test_auto_backend_rule():
     assert choose_backend("auto", 32, 64, None) == "dense"
-    assert choose_backend("auto", 2, 2048, None) == "dense", "threshold graphs stay dense while they fit"
-    assert choose_backend("auto", 4, 1024, 16) == "dense"
-    assert choose_backend("auto", 2, 2048, 16) == "scatter", "long top-k graphs are sparse"
-    assert choose_backend("auto", 1, 32768, None) == "scatter", "over the memory cap the edge list is the only way"
+    assert choose_backend("auto", 2, 2048, None) == "dense", "threshold graphs are built dense while they fit"
+    assert choose_backend("auto", 4, 128, 16) == "dense", "short top-k graphs are dense"
+    assert choose_backend("auto", 2, 2048, 16) == "scatter", "long top-k graphs are sparse from the start"
+    assert choose_backend("auto", 1, 16384, None) == "scatter", "over AUTO_DENSE_MAX_BYTES: row-blocked edge list"
     assert choose_backend("scatter", 32, 64, None) == "scatter"
     with pytest.raises(MemoryError, match="backend='scatter'"):
         choose_backend("dense", 8, 16384, None)
+
+
+@pytest.mark.parametrize("length,threshold,expected", [
+    (300, 0.95, SparseTokenGraph),  # long and sparse: edge list
+    (300, -1.0, DenseTokenGraph),  # long and complete: dense
+    (40, 0.95, DenseTokenGraph),  # short: dense whatever the density
+])
+def test_auto_picks_by_measured_density_and_gives_the_same_result(length, threshold, expected):
+    x, mask = random_batch(2, length, 16, seed=3)
+    graph = build_graph(x * mask[..., None], mask, threshold, None, "auto")
+    assert isinstance(graph, expected)
+    torch.manual_seed(0)
+    auto = GlotPooling(16, threshold=threshold, hidden_dim=8).eval()
+    dense = GlotPooling(16, threshold=threshold, hidden_dim=8, backend="dense").eval()
+    dense.load_state_dict(auto.state_dict())
+    assert torch.allclose(auto.pool(x, mask), dense.pool(x, mask), atol=1e-5)
+
+
+def test_an_edge_list_over_the_edge_budget_is_refused(monkeypatch):
+    import sentence_transformers_glot.graph as graph_module
+
+    monkeypatch.setattr(graph_module, "MAX_EDGES", 50)
+    x, mask = random_batch(1, 20, 8, seed=4)
+    with pytest.raises(MemoryError, match="more than 50 edges.*`top_k`"):
+        GlotPooling(8, threshold=-1.0, backend="scatter").pool(x, mask)
