@@ -61,14 +61,13 @@ def pooling_only(transformer, pooling_modules, sentences: list[str], batch_size:
 
 def measure(backbone: str, sentences: list[str], batch_size: int, repeats: int) -> dict:
     from sentence_transformers import SentenceTransformer
-    from sentence_transformers.models import Pooling
 
     from sentence_transformers_glot import GlotPooling
-    from sentence_transformers_glot._compat import Transformer
+    from sentence_transformers_glot._compat import Pooling, Transformer, token_dimension
     from sentence_transformers_glot.backbones import resolve_backbone
 
     transformer = Transformer(resolve_backbone(backbone), max_seq_length=128)
-    dim = transformer.get_word_embedding_dimension()
+    dim = token_dimension(transformer)
     torch.manual_seed(0)
     poolings = {"glot": GlotPooling(dim), "mean": Pooling(dim, pooling_mode="mean")}
     models = {name: SentenceTransformer(modules=[transformer, p], device="cpu").eval() for name, p in poolings.items()}
