@@ -7,10 +7,10 @@ edges (a CSR sparse x dense product) plus turning the adjacency into an edge lis
 pays off when few of the ``B * L * L`` pairs are edges and ``L`` is long enough for the saving to exceed
 that conversion:
 
-* ``"auto"`` builds the dense adjacency (when it fits in ``AUTO_DENSE_MAX_BYTES``), measures its density
-  (edges / ``B * L * L``), and turns it into an edge list when ``L >= SPARSE_MIN_LENGTH`` and the density
-  is at most ``SPARSE_MAX_DENSITY``; a top-k graph whose density is known in advance to be that low is
-  built as an edge list straight away (in row blocks, without the adjacency);
+* ``"auto"`` uses the edge list when ``L >= SPARSE_MIN_LENGTH`` and at most ``SPARSE_MAX_DENSITY`` of the
+  ``B * L * L`` pairs are edges: known in advance for a top-k graph, and otherwise estimated exactly on 64
+  evenly spaced rows of the similarity matrix (about ``64 / L`` of the full cost); the dense adjacency
+  otherwise;
 * an adjacency over ``AUTO_DENSE_MAX_BYTES`` is never built by ``"auto"``: the row-blocked edge list is.
 
 ``"dense"`` and ``"scatter"`` force one representation; ``"dense"`` refuses an adjacency over
@@ -54,8 +54,8 @@ def prefer_edge_list(length: int, density: float) -> bool:
 def choose_backend(backend: str, batch: int, length: int, top_k: int | None) -> str:
     """The representation to *build* for a padded ``batch x length`` batch: ``"dense"`` or ``"scatter"``.
 
-    For ``"auto"`` a ``"dense"`` answer is provisional: the built graph becomes an edge list when
-    :func:`prefer_edge_list` says so (see :func:`sentence_transformers_glot.graph.build_graph`).
+    For ``"auto"`` a ``"dense"`` answer at ``L >= SPARSE_MIN_LENGTH`` is provisional: the graph's
+    estimated density decides (see :func:`sentence_transformers_glot.graph.build_graph`).
 
     Raises:
         MemoryError: ``backend="dense"`` was asked for a batch whose adjacency exceeds ``DENSE_MAX_BYTES``.

@@ -211,7 +211,7 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
         ax.set_xticks(np.arange(len(tasks)), tasks)
         ax.set_ylabel("test score (x100)")
         ax.set_title(f"{Path(backbone).name}: pooling methods under one protocol")
-        ax.legend(ncols=len(methods), fontsize=8, loc="lower right")
+        ax.legend(ncols=len(methods), fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), frameon=False)
         ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=120)

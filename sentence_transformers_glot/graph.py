@@ -31,7 +31,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from sentence_transformers_glot.aggregation import segment_reduce
-from sentence_transformers_glot.backend import MAX_EDGES, choose_backend, prefer_edge_list
+from sentence_transformers_glot.backend import MAX_EDGES, SPARSE_MIN_LENGTH, choose_backend, prefer_edge_list
 
 # Similarity entries computed at once while building a graph (64 MiB of float32).
 DEFAULT_BLOCK_ELEMENTS = 1 << 24
@@ -308,13 +308,22 @@ def _edge_list(src: Tensor, dst: Tensor, nodes: PackedNodes, use_scatter: bool =
     return SparseTokenGraph(src=src, dst=dst, indptr=indptr, nodes=nodes, use_scatter=use_scatter)
 
 
-def dense_to_edge_list(graph: DenseTokenGraph, use_scatter: bool = True) -> SparseTokenGraph:
-    """The same graph as an edge list over the packed real tokens."""
-    batch, length = graph.nodes.batch_shape
-    b, i, j = graph.adj.nonzero(as_tuple=True)  # row-major: sorted by (b, i), i.e. by destination node
-    packed_id = torch.full((batch * length,), -1, dtype=torch.long, device=graph.adj.device)
-    packed_id[graph.nodes.node_index] = torch.arange(graph.nodes.num_nodes, device=graph.adj.device)
-    return _edge_list(packed_id[b * length + j], packed_id[b * length + i], graph.nodes, use_scatter)
+def estimate_density(x: Tensor, mask: Tensor, threshold: float | None, top_k: int | None, rows: int = 64) -> float:
+    """Edges / ``B * L * L`` of the token graph, counted exactly on ``rows`` evenly spaced destination rows.
+
+    Costs about ``rows / L`` of the full similarity matrix; a row's edge count is ``min(k, #valid pairs
+    above the threshold)``, so no top-k is needed.
+    """
+    batch, length, _ = x.shape
+    xn = normalize_tokens(x)
+    picked = torch.linspace(0, length - 1, steps=min(rows, length), device=x.device).long().unique()
+    sim = torch.matmul(xn[:, picked], xn.transpose(1, 2))  # (B, r, L)
+    valid = mask[:, picked, None] & mask[:, None, :] & (picked[:, None] != torch.arange(length, device=x.device))
+    edges = (valid & (sim > threshold)) if threshold is not None else valid
+    per_row = edges.sum(-1)
+    if top_k is not None:
+        per_row = per_row.clamp(max=top_k)
+    return float(per_row.sum()) / (batch * picked.numel() * length)
 
 
 def build_graph(
@@ -322,15 +331,14 @@ def build_graph(
 ) -> DenseTokenGraph | SparseTokenGraph:
     """The token graph in the representation ``backend`` asks for (see :mod:`sentence_transformers_glot.backend`).
 
-    ``"auto"`` builds the dense adjacency when it is small enough, then keeps it or turns it into an edge
-    list depending on its measured density and the padded length.
+    ``"auto"`` estimates the graph's density from a sample of rows (for padded lengths where that can
+    change the answer) and builds the representation that is faster at that density and length.
     """
     batch, length = mask.shape
-    if choose_backend(backend, batch, length, top_k) == "scatter":
+    choice = choose_backend(backend, batch, length, top_k)
+    if backend == "auto" and choice == "dense" and length >= SPARSE_MIN_LENGTH:
+        if prefer_edge_list(length, estimate_density(x, mask, threshold, top_k)):
+            choice = "scatter"
+    if choice == "scatter":
         return build_sparse_graph(x, mask, threshold, top_k)
-    graph = build_dense_graph(x, mask, threshold, top_k)
-    if backend == "auto" and length > 0:
-        density = float(graph.adj.sum()) / graph.adj.numel()
-        if prefer_edge_list(length, density):
-            return dense_to_edge_list(graph)
-    return graph
+    return build_dense_graph(x, mask, threshold, top_k)
