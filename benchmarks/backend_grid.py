@@ -11,43 +11,36 @@ float32 token states of dimension ``d = 384``, for
   (``"top-16"``); the measured density (edges / valid pairs, counted by the package's own graph builder)
   is reported;
 * ``hidden_dim`` 64 and 256;
-* backends ``dense``, ``scatter`` with torch-scatter's ``segment_csr`` (when importable) and ``scatter``
-  with the native torch fallback (``sentence_transformers_glot.aggregation.HAS_TORCH_SCATTER`` set to
-  False for that call only, restored in a ``finally``). ``dense`` is skipped where
-  ``dense_adjacency_bytes(B, L) > DENSE_MAX_BYTES``.
+* three backends: ``dense``, ``edge list`` (``backend="scatter"``) and ``auto`` (timed as it runs, its
+  density estimate included). ``dense`` is skipped where ``dense_adjacency_bytes(B, L) > DENSE_MAX_BYTES``.
 
 Token states are ``x = s_b + 0.8 c_{b, k(i)} + n_i`` (a per-sentence direction, one of 8 per-sentence
 cluster centres, token noise; all Gaussian), so similarities have structure and the degree varies
 between tokens; ``tau`` is then read off the actual similarities of the batch, so the densities are
 honest. Each grid point warms every backend up once (and checks that they agree on the output), then
 runs ``--repeats`` timed calls per backend round-robin, so machine noise hits all backends alike; the
-table reports the median in ms. ``auto picks`` is ``choose_backend("auto", B, L, top_k)`` and
-``auto/best`` is the time of the backend it picks (``scatter`` = torch-scatter kernels when installed)
-over the fastest measured time.
+table reports the median in ms, ``best`` is the faster of ``dense`` and ``edge list``, ``auto picks`` is
+the representation ``build_graph(..., "auto")`` returns, and ``auto/best`` is auto's time over the best.
 
-Reproduce (3 min 40 s for the full grid on 2 AMD EPYC cores at 1 thread, no reduction of the grid needed)::
+Reproduce (about 2 min for the full grid on 2 AMD EPYC cores at 1 thread)::
 
     python benchmarks/backend_grid.py            # full grid -> benchmarks/results/backend_grid.json
     python benchmarks/backend_grid.py --quick    # smoke run: L in 16, 64, 256, 3 repeats
 
-Findings (1 thread, 7 repeats, torch 2.13 CPU, torch-scatter 2.1.2; ``benchmarks/results/backend_grid.json``):
+Profile and findings (1 thread, 7 repeats, torch 2.13 CPU; ``benchmarks/results/backend_grid.json``):
 
-* About 33 ms (hidden 64) / 88 ms (hidden 256) of every 4096-token call is the linear layers and the
-  readout, the same for all backends; the backends differ in the graph part on top of it.
-* Threshold graphs: ``dense`` is fastest, or within 7 %, at every length up to 2048. ``scatter`` pays per
-  edge times ``hidden``: at 30 % density it is 3-9x slower from L = 256 on (L = 1024, hidden 256:
-  186 ms dense vs 1594 ms scatter). At 5 % the only near-tie is L = 2048, hidden 64 (183 vs 179 ms).
-  An extra run at L = 4096, B = 1 still has dense ahead at 5 % (434 / 525 ms vs 580 / 1426 ms).
-* ``top_k=16`` graphs (density about ``k / (0.75 L)``): dense wins up to L = 512, L = 1024 is a tie
-  (dense 120 / 207 ms, scatter 112 / 242 ms), scatter wins from L = 2048 (178 vs 224 ms, 241 vs 343 ms;
-  at L = 4096: 334 vs 421 ms, 406 vs 612 ms).
-* torch-scatter's ``segment_csr`` gains nothing on CPU here: native ``index_add_`` is as fast or faster at
-  43 of 48 points (torch-scatter / native time between 0.92 and 1.13).
-* ``choose_backend("auto")`` follows these numbers: dense unless ``top_k`` is set and ``L >= 128 * top_k``
-  (or the adjacency is over ``DENSE_MAX_BYTES``). The earlier rule "dense iff L <= 512" gave auto/best up
-  to 8.6 (L = 1024, 30 %, hidden 256). With the current rule auto/best was <= 1.08 on the grid in the
-  committed run, except one point where run-to-run noise decides: L = 2048, 5 %, hidden 64 (1.00 in one
-  run, 1.18 in the next: 178 ms dense vs 151 ms native).
+* The linear layers and the readout are the same for both backends; the backends differ in the
+  aggregation. Dense: a batched matmul over all ``B * L * L`` pairs (padding included). Edge list: the
+  row-blocked ``nonzero`` that lists the edges, then one CSR sparse x dense product per aggregation.
+* Before the CSR product the edge list gathered an ``(E, D)`` tensor of neighbour features and reduced
+  it (torch-scatter ``segment_csr`` or ``index_add_``): 3-9x slower than dense at 30 % density, and 12x
+  slower than the CSR product at 16k tokens x 16 neighbours. With the CSR product the edge list is
+  1.2-1.6x faster than dense on sparse graphs (<= 10 % of pairs) from L = 256 on, and dense stays ahead
+  on short inputs and dense graphs (30 % of pairs at L <= 1024).
+* ``auto`` (see ``sentence_transformers_glot.backend``) uses the edge list when L >= 256 and at most 10 %
+  of the pairs are edges (estimated on L / 16 rows, at most 64). In the committed run it was within 10 %
+  of the best at 46 of 48 points. The two exceptions: L = 1024 top-16, at 1.20, where auto runs the
+  edge list's very code, so that is noise; and L = 128, 5 %, hidden 256, at 1.11 (dense below L = 256).
 """
 
 from __future__ import annotations

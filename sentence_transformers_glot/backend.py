@@ -8,9 +8,9 @@ pays off when few of the ``B * L * L`` pairs are edges and ``L`` is long enough 
 that conversion:
 
 * ``"auto"`` uses the edge list when ``L >= SPARSE_MIN_LENGTH`` and at most ``SPARSE_MAX_DENSITY`` of the
-  ``B * L * L`` pairs are edges: known in advance for a top-k graph, and otherwise estimated exactly on 64
-  evenly spaced rows of the similarity matrix (about ``64 / L`` of the full cost); the dense adjacency
-  otherwise;
+  ``B * L * L`` pairs are edges: known in advance for a top-k graph, and otherwise counted exactly on
+  ``L / 16`` (at most 64) evenly spaced rows of the similarity matrix, at most 1/16 of the full cost;
+  the dense adjacency otherwise;
 * an adjacency over ``AUTO_DENSE_MAX_BYTES`` is never built by ``"auto"``: the row-blocked edge list is.
 
 ``"dense"`` and ``"scatter"`` force one representation; ``"dense"`` refuses an adjacency over

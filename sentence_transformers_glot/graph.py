@@ -337,7 +337,8 @@ def build_graph(
     batch, length = mask.shape
     choice = choose_backend(backend, batch, length, top_k)
     if backend == "auto" and choice == "dense" and length >= SPARSE_MIN_LENGTH:
-        if prefer_edge_list(length, estimate_density(x, mask, threshold, top_k)):
+        rows = max(8, min(64, length // 16))  # at most 1/16 of the similarity matrix
+        if prefer_edge_list(length, estimate_density(x, mask, threshold, top_k, rows)):
             choice = "scatter"
     if choice == "scatter":
         return build_sparse_graph(x, mask, threshold, top_k)
