@@ -29,7 +29,8 @@ def _note_fallback() -> None:
     if not _warned_fallback:
         _warned_fallback = True
         logger.info(
-            "torch-scatter is not installed: GAT layers on the 'scatter' backend use native torch index_add_/scatter_reduce. "
+            "torch-scatter is not installed: GAT layers on the 'scatter' backend use native torch "
+            "index_add_/scatter_reduce. "
             "Install it with `pip install --no-build-isolation torch-scatter` for the segment_csr kernels."
         )
 
