@@ -298,11 +298,7 @@ def build_sparse_graph(
     if len(dst_parts) > 1:  # blocks interleave sentences; a single block is already sorted by dst
         dst, order = torch.sort(dst, stable=True)
         src = src[order]
-    return _edge_list(src, dst, PackedNodes.from_mask(mask), use_scatter)
-
-
-def _edge_list(src: Tensor, dst: Tensor, nodes: PackedNodes, use_scatter: bool = True) -> SparseTokenGraph:
-    """A :class:`SparseTokenGraph` from edges already sorted by ``dst`` (CSR offsets computed here)."""
+    nodes = PackedNodes.from_mask(mask)
     counts = torch.bincount(dst, minlength=nodes.num_nodes)
     indptr = torch.cat([counts.new_zeros(1), torch.cumsum(counts, 0)])
     return SparseTokenGraph(src=src, dst=dst, indptr=indptr, nodes=nodes, use_scatter=use_scatter)
