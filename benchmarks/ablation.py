@@ -116,7 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     command = script_command(argv)
     write_json(out / "ablation.json", command, rows=rows)
-    (out / "ablation.md").write_text(f"Command: `{command}` ({run_header()['date']}, {run_header()['machine']})\n\n{table}\n")
+    header = run_header(command)
+    (out / "ablation.md").write_text(f"Command: `{command}` ({header['date']}, {header['machine']})\n\n{table}\n")
     print(f"results: {out}/ablation.json, ablation.md")
     return 0
 

@@ -46,7 +46,6 @@ Profile and findings (1 thread, 7 repeats, torch 2.13 CPU; ``benchmarks/results/
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime
 import json
 import os
@@ -64,6 +63,7 @@ from tqdm import tqdm
 import sentence_transformers_glot.aggregation as aggregation
 from sentence_transformers_glot import GlotPooling
 from sentence_transformers_glot.backend import DENSE_MAX_BYTES, dense_adjacency_bytes
+from sentence_transformers_glot.benchmark import machine_description
 from sentence_transformers_glot.graph import DenseTokenGraph, build_graph, build_sparse_graph
 
 DIM = 384
@@ -180,17 +180,13 @@ def graph_specs(x: Tensor, mask: Tensor) -> list[GraphSpec]:
 
 def machine_info(threads: int) -> dict[str, Any]:
     """Header for the JSON file."""
-    cpu = platform.processor()
-    with contextlib.suppress(OSError):
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
     torch_scatter_version = None
     if aggregation.HAS_TORCH_SCATTER:
         import torch_scatter
 
         torch_scatter_version = torch_scatter.__version__
     return {
-        "processor": cpu,
+        "processor": machine_description(),
         "machine": platform.machine(),
         "platform": platform.platform(),
         "cpu_count": os.cpu_count(),

@@ -47,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", default="benchmarks/results/graph_density.json")
     args = parser.parse_args(argv)
 
+    from sentence_transformers_glot.benchmark import script_command, write_json
     from sentence_transformers_glot.training import TrainConfig, cache_task_states, resolve_task
 
     rows = []
@@ -64,8 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.output)
     previous = json.loads(out.read_text())["rows"] if out.exists() else []
     keep = [r for r in previous if (r["backbone"], r["task"]) not in {(r2["backbone"], r2["task"]) for r2 in rows}]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"rows": keep + rows}, indent=2))
+    write_json(out, script_command(argv), rows=keep + rows)
     return 0
 
 

@@ -26,17 +26,14 @@ padded L x L work: the loop's graphs are n x n per sentence, the dense backend's
 from __future__ import annotations
 
 import argparse
-import datetime
-import json
-import platform
 import statistics
 import time
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
 from sentence_transformers_glot import GlotPooling
+from sentence_transformers_glot.benchmark import script_command, write_json
 
 
 def loop_pool(pooling: GlotPooling, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -113,11 +110,7 @@ def main() -> None:
                          "speedup": med["loop"] / med["vectorised"], "max_abs_diff": diff, "all_ms": times})
             print(f"d={dim:4d} {mode:17s} vectorised {med['vectorised']:8.1f} ms   loop {med['loop']:8.1f} ms   "
                   f"speedup {med['loop'] / med['vectorised']:5.2f}x   max |diff| {diff:.1e}", flush=True)
-    header = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-              "machine": f"{platform.machine()} {platform.processor()}".strip(), "torch": torch.__version__,
-              "threads": args.threads, "repeats": args.repeats, "batch": 32, "length": 128}
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps({"header": header, "rows": rows}, indent=2))
+    write_json(args.out, script_command(), settings={"repeats": args.repeats, "batch": 32, "length": 128}, rows=rows)
     print(f"wrote {args.out}")
 
 
