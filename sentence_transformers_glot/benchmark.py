@@ -30,15 +30,42 @@ from sentence_transformers_glot.tasks import TaskData
 from sentence_transformers_glot.training import TrainConfig, run_name, train
 
 OFFLINE_SUITE = ("movie-polarity", "movie-rating", "tweet-sentiment", "subjectivity", "20newsgroups", "reuters-r8")
-ENCODER_METHODS = ("glot", "adapool", "mean", "max", "cls")
+ENCODER_METHODS = ("glot", "glot-gat", "adapool", "mean", "max", "cls")
 
 
 def default_methods(backbone: str) -> tuple[str, ...]:
-    """GLOT and the baselines: AdaPool, mean, max, first token ([CLS]); decoders also get the last token
-    ([EOS]), since their first token sees no other token."""
+    """GLOT with the paper's layer (``glot``, SAGE) and the reference code's (``glot-gat``), and the baselines:
+    AdaPool, mean, max, first token ([CLS]); decoders also get the last token ([EOS]), since their first
+    token sees no other token."""
     from sentence_transformers_glot.backbones import is_decoder
 
     return (*ENCODER_METHODS, "last") if is_decoder(backbone) else ENCODER_METHODS
+
+
+def method_pooling(method: str, glot: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
+    """(``TrainConfig.pooling``, GlotPooling options) of a benchmark method.
+
+    ``glot`` is GlotPooling with ``glot`` options; ``glot-<conv>`` (``glot-gat``, ``glot-gcn``, ``glot-gin``,
+    ``glot-sage``) is the same with ``conv=<conv>``; any other name is a baseline preset, which takes no options.
+    """
+    from sentence_transformers_glot.message_passing import CONVS
+    from sentence_transformers_glot.training import POOLINGS
+
+    if method == "glot":
+        return "glot", dict(glot or {})
+    if method.startswith("glot-") and method[5:] in CONVS:
+        return "glot", {**(glot or {}), "conv": method[5:]}
+    if method in POOLINGS:
+        return method, {}
+    choices = ", ".join([*POOLINGS, *(f"glot-{conv}" for conv in CONVS)])
+    raise ValueError(f"benchmark: unknown method {method!r}; use one of {choices}.")
+
+
+def task_label(row: dict[str, Any]) -> str:
+    """A row's task as tables show it: the task name, with ``@L<layer>`` when states come from a hidden layer
+    other than the last."""
+    layer = row.get("layer", -1)
+    return row["task"] if layer == -1 else f"{row['task']}@L{layer}"
 
 
 def machine_description() -> str:
@@ -86,6 +113,7 @@ def run_benchmark(
     max_length: int = 128,
     max_train: int | None = None,
     max_eval: int | None = None,
+    layers: Sequence[int] = (-1,),
     glot: dict[str, Any] | None = None,
     task_options: dict[str, dict[str, Any]] | None = None,
     threads: int = 1,
@@ -98,11 +126,15 @@ def run_benchmark(
         lrs: learning rates to try for every method; selection is on validation (see the module docstring).
         max_train: cap on training examples per task (see ``TrainConfig.max_train``), for quick runs.
         max_eval: cap on validation and test examples per task (see ``TrainConfig.max_eval``).
+        layers: hidden layers whose states feed the pooling (``-1``: the last; see ``TrainConfig.layer``); every
+            task runs on each.
         glot: GlotPooling options for the ``glot`` method.
         task_options: per task name, keyword arguments for its loader (e.g. ``{"sst2": {"dataset": path}}``).
         command: the command line, recorded in the results.
     Returns:
-        One row per cell (backbone, task, method, lr, seed, metric, validation, test, epoch, times).
+        One row per cell (backbone, task, layer, method, lr, seed, metric, validation, test, epoch, times).
+        The result files are rewritten whenever a (backbone, task, layer) is complete, so an interrupted
+        benchmark leaves the finished part on disk.
     """
     from sentence_transformers_glot.datasets import load_task
 
@@ -110,22 +142,28 @@ def run_benchmark(
     rows: list[dict[str, Any]] = []
     if not lrs or any(not lr > 0 for lr in lrs):
         raise ValueError(f"run_benchmark: `lrs` must be a non-empty list of positive learning rates; got {lrs!r}.")
-    cells = [(b, t, m, lr, s) for b in backbones for t in tasks for m in (methods or default_methods(b))
-             for lr in lrs for s in seeds]
+    if not layers:
+        raise ValueError("run_benchmark: `layers` must name at least one layer (-1: the last).")
+    for method in methods or ():
+        method_pooling(method, glot)  # an unknown method fails before any training
+    cells = [(b, t, layer, m, lr, s) for b in backbones for t in tasks for layer in layers
+             for m in (methods or default_methods(b)) for lr in lrs for s in seeds]
     loaded: dict[str, TaskData] = {}
-    for backbone, task_name, method, lr, seed in tqdm(cells, desc="benchmark", unit="run"):
+    for number, (backbone, task_name, layer, method, lr, seed) in enumerate(tqdm(cells, desc="benchmark", unit="run")):
         if task_name not in loaded:
-            task = load_task(task_name, **(task_options or {}).get(task_name, {}))
-            loaded[task_name] = task
-        config = TrainConfig(backbone=backbone, task=task_name, pooling=method, glot=dict(glot or {}) if method == "glot" else {},
-                             epochs=epochs, lr=lr, batch_size=batch_size, max_length=max_length, seed=seed,
-                             threads=threads, max_train=max_train, max_eval=max_eval, task_options=(task_options or {}).get(task_name, {}))
-        result = train(config, output / "runs" / run_name(config), task=loaded[task_name], export=False)
-        rows.append({"backbone": backbone, "task": task_name, "method": method, "lr": lr, "seed": seed,
-                     "metric": result.metric,
+            loaded[task_name] = load_task(task_name, **(task_options or {}).get(task_name, {}))
+        pooling, options = method_pooling(method, glot)
+        config = TrainConfig(backbone=backbone, task=task_name, pooling=pooling, glot=options, epochs=epochs, lr=lr,
+                             batch_size=batch_size, max_length=max_length, layer=layer, seed=seed, threads=threads,
+                             max_train=max_train, max_eval=max_eval,
+                             task_options=(task_options or {}).get(task_name, {}))
+        result = train(config, output / "runs" / run_name(config, method), task=loaded[task_name], export=False)
+        rows.append({"backbone": backbone, "task": task_name, "layer": layer, "method": method, "lr": lr,
+                     "seed": seed, "metric": result.metric,
                      "validation": result.validation, "test": result.test, "best_epoch": result.best_epoch,
                      "train_seconds": result.train_seconds, "trainable_parameters": result.trainable_parameters})
-    write_results(rows, output, command)
+        if number + 1 == len(cells) or cells[number + 1][:3] != (backbone, task_name, layer):
+            write_results(rows, output, command)
     return rows
 
 
@@ -147,7 +185,7 @@ def aggregate(rows: list[dict[str, Any]]) -> dict[tuple[str, str, str], Summary]
     """
     groups: dict[tuple[str, str, str], dict[float, list[dict[str, Any]]]] = {}
     for row in rows:
-        key = (row["backbone"], row["task"], row["method"])
+        key = (row["backbone"], task_label(row), row["method"])
         groups.setdefault(key, {}).setdefault(row.get("lr"), []).append(row)
     out = {}
     for key, by_lr in groups.items():
@@ -163,10 +201,10 @@ def markdown_tables(rows: list[dict[str, Any]]) -> str:
     """One Markdown table per backbone: methods as rows, tasks as columns, test mean +- std at the selected
     learning rate (shown when more than one was tried); best in bold."""
     summary = aggregate(rows)
-    metrics = {row["task"]: row["metric"] for row in rows}
+    metrics = {task_label(row): row["metric"] for row in rows}
     out = []
     for backbone in dict.fromkeys(r["backbone"] for r in rows):
-        tasks = list(dict.fromkeys(r["task"] for r in rows if r["backbone"] == backbone))
+        tasks = list(dict.fromkeys(task_label(r) for r in rows if r["backbone"] == backbone))
         methods = list(dict.fromkeys(r["method"] for r in rows if r["backbone"] == backbone))
         best = {t: max(summary[(backbone, t, m)].mean for m in methods if (backbone, t, m) in summary) for t in tasks}
         grid = len({lr for key, cell in summary.items() if key[0] == backbone for lr in cell.validation}) > 1
@@ -200,7 +238,7 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
     backbones = list(dict.fromkeys(r["backbone"] for r in rows))
     fig, axes = plt.subplots(len(backbones), 1, figsize=(11, 3.6 * len(backbones)), squeeze=False)
     for ax, backbone in zip(axes[:, 0], backbones):
-        tasks = list(dict.fromkeys(r["task"] for r in rows if r["backbone"] == backbone))
+        tasks = list(dict.fromkeys(task_label(r) for r in rows if r["backbone"] == backbone))
         methods = list(dict.fromkeys(r["method"] for r in rows if r["backbone"] == backbone))
         width = 0.8 / len(methods)
         for i, method in enumerate(methods):

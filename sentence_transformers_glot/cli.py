@@ -156,7 +156,7 @@ def _benchmark(args: argparse.Namespace) -> int:
     rows = run_benchmark(
         args.backbones, args.tasks, methods=args.methods, seeds=args.seeds, output=args.output, epochs=args.epochs,
         lrs=args.lrs, batch_size=args.batch_size, max_length=args.max_length, max_train=args.max_train,
-        max_eval=args.max_eval, glot=_glot_kwargs(args), threads=args.threads, command="glot " + shlex.join(sys.argv[1:]),
+        max_eval=args.max_eval, layers=args.layers, glot=_glot_kwargs(args), threads=args.threads, command="glot " + shlex.join(sys.argv[1:]),
     )
     print(markdown_tables(rows))
     print(f"results: {args.output}/suite.json, suite.md, suite.png")
@@ -205,7 +205,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--tasks", nargs="+", default=["movie-polarity", "movie-rating", "tweet-sentiment",
                                                       "subjectivity", "20newsgroups", "reuters-r8"])
     bench.add_argument("--methods", nargs="+", default=None,
-                       help="default: glot adapool mean max and cls (encoders) or last (decoders)")
+                       help="default: glot glot-gat adapool mean max cls, and last for decoders (glot-<conv>: "
+                            "GLOT with that conv)")
     bench.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     bench.add_argument("--epochs", type=int, default=3)
     bench.add_argument("--lrs", nargs="+", type=float, default=[2e-4],
@@ -215,6 +216,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--max-train", type=int, default=None, help="cap training examples per task (quick runs)")
     bench.add_argument("--max-eval", type=int, default=None,
                        help="cap validation and test examples per task (seeded samples; for slow backbones)")
+    bench.add_argument("--layers", nargs="+", type=int, default=[-1],
+                       help="hidden layers feeding the pooling, each a separate cell (-1: the last; e.g. -1 3)")
     bench.add_argument("--threads", type=int, default=1)
     bench.add_argument("--output", default="benchmarks/results/suite")
     _add_glot_flags(bench)

