@@ -12,12 +12,13 @@ task). Results: ``<output>/suite.json`` (every cell and the mean and standard de
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import json
 import os
 import platform
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -167,6 +168,14 @@ def run_benchmark(
     return rows
 
 
+#: The paper's learning rate: the *paper* protocol trains every method at it (3 epochs, batch 32, AdamW).
+PAPER_LR = 2e-4
+#: ``paper``: every method at :data:`PAPER_LR`; ``tuned``: every method at its best learning rate on validation.
+PROTOCOLS = ("paper", "tuned")
+#: Margins with a two-sided paired p-value below this are marked significant.
+SIGNIFICANCE = 0.05
+
+
 @dataclass(frozen=True)
 class Summary:
     """One (backbone, task, method): the selected learning rate and its test mean and std over seeds."""
@@ -176,13 +185,18 @@ class Summary:
     std: float
     seeds: int
     validation: dict[float | None, float]  # mean validation score over seeds, per learning rate tried
+    test_by_seed: dict[int, float] = field(default_factory=dict)  # the selected learning rate's test scores
 
 
-def aggregate(rows: list[dict[str, Any]]) -> dict[tuple[str, str, str], Summary]:
-    """(backbone, task, method) -> :class:`Summary`, the learning rate chosen by mean validation score.
+def aggregate(rows: list[dict[str, Any]], protocol: str = "tuned") -> dict[tuple[str, str, str], Summary]:
+    """(backbone, task, method) -> :class:`Summary` under ``protocol``.
 
-    Rows without an ``lr`` (results written before learning-rate grids) count as one learning rate.
+    ``tuned``: the learning rate with the best mean validation score over seeds; ``paper``: :data:`PAPER_LR`
+    (methods never run at it are left out). Rows without an ``lr`` (results written before learning-rate
+    grids) count as one learning rate, and as the paper's.
     """
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"aggregate: `protocol` must be one of {PROTOCOLS}; got {protocol!r}.")
     groups: dict[tuple[str, str, str], dict[float, list[dict[str, Any]]]] = {}
     for row in rows:
         key = (row["backbone"], task_label(row), row["method"])
@@ -190,26 +204,90 @@ def aggregate(rows: list[dict[str, Any]]) -> dict[tuple[str, str, str], Summary]
     out = {}
     for key, by_lr in groups.items():
         validation = {lr: float(np.mean([r["validation"] for r in cell])) for lr, cell in by_lr.items()}
-        lr = max(validation, key=validation.get)
+        if protocol == "tuned":
+            lr = max(validation, key=validation.get)
+        else:
+            lr = next((lr for lr in by_lr if lr is None or np.isclose(lr, PAPER_LR)), "missing")
+            if lr == "missing":
+                continue
         test = [r["test"] for r in by_lr[lr]]
         out[key] = Summary(lr, float(np.mean(test)), float(np.std(test, ddof=1)) if len(test) > 1 else 0.0,
-                           len(test), validation)
+                           len(test), validation, {r["seed"]: r["test"] for r in by_lr[lr]})
     return out
 
 
-def markdown_tables(rows: list[dict[str, Any]]) -> str:
-    """One Markdown table per backbone: methods as rows, tasks as columns, test mean +- std at the selected
-    learning rate (shown when more than one was tried); best in bold."""
-    summary = aggregate(rows)
+@dataclass(frozen=True)
+class Margin:
+    """A GLOT method against the best baseline of a (backbone, task) under one protocol.
+
+    ``baseline`` is the baseline with the highest mean test score (the hardest one for GLOT to beat);
+    ``margin`` the mean over the seeds both ran of GLOT's score minus the baseline's (same seed, same split);
+    ``p`` the two-sided paired t-test p-value over those seeds (``nan`` with fewer than 2 seeds, or when all
+    differences are equal).
+    """
+
+    method: str
+    baseline: str
+    margin: float
+    std: float
+    seeds: int
+    p: float
+
+    @property
+    def significant(self) -> bool:
+        return bool(self.p < SIGNIFICANCE)
+
+
+def margins(rows: list[dict[str, Any]], protocol: str = "tuned") -> dict[tuple[str, str, str], Margin]:
+    """(backbone, task, GLOT method) -> :class:`Margin` over the best baseline, for every GLOT method
+    (``glot``, ``glot-<conv>``) and every (backbone, task) that also has a baseline."""
+    from scipy.stats import ttest_rel
+
+    summary = aggregate(rows, protocol)
+    out = {}
+    for backbone, task in dict.fromkeys((b, t) for b, t, _ in summary):
+        cells = {m: cell for (b, t, m), cell in summary.items() if (b, t) == (backbone, task)}
+        baselines = {m: cell for m, cell in cells.items() if not _is_glot(m)}
+        if not baselines:
+            continue
+        baseline = max(baselines, key=lambda m: baselines[m].mean)
+        for method, cell in cells.items():
+            if not _is_glot(method):
+                continue
+            seeds = sorted(set(cell.test_by_seed) & set(baselines[baseline].test_by_seed))
+            ours = np.array([cell.test_by_seed[s] for s in seeds])
+            theirs = np.array([baselines[baseline].test_by_seed[s] for s in seeds])
+            difference = ours - theirs
+            p = float(ttest_rel(ours, theirs).pvalue) if len(seeds) > 1 and np.ptp(difference) > 0 else float("nan")
+            out[(backbone, task, method)] = Margin(
+                method, baseline, float(difference.mean()) if seeds else float("nan"),
+                float(difference.std(ddof=1)) if len(seeds) > 1 else 0.0, len(seeds), p)
+    return out
+
+
+def _is_glot(method: str) -> bool:
+    return method == "glot" or method.startswith("glot-")
+
+
+def markdown_tables(rows: list[dict[str, Any]], protocol: str = "tuned") -> str:
+    """One Markdown table per backbone under ``protocol``: methods as rows, tasks as columns, test mean +- std
+    over seeds (tuned: with the learning rate chosen on validation, when more than one was tried); best in
+    bold."""
+    summary = aggregate(rows, protocol)
     metrics = {task_label(row): row["metric"] for row in rows}
     out = []
     for backbone in dict.fromkeys(r["backbone"] for r in rows):
-        tasks = list(dict.fromkeys(task_label(r) for r in rows if r["backbone"] == backbone))
+        tasks = [t for t in dict.fromkeys(task_label(r) for r in rows if r["backbone"] == backbone)
+                 if any(key[:2] == (backbone, t) for key in summary)]
         methods = list(dict.fromkeys(r["method"] for r in rows if r["backbone"] == backbone))
+        if not tasks:
+            continue
         best = {t: max(summary[(backbone, t, m)].mean for m in methods if (backbone, t, m) in summary) for t in tasks}
-        grid = len({lr for key, cell in summary.items() if key[0] == backbone for lr in cell.validation}) > 1
-        note = "; learning rate chosen on validation in brackets" if grid else ""
-        out.append(f"**{backbone}** (test, mean ± std over seeds{note})\n")
+        grid = protocol == "tuned" and len(
+            {lr for key, cell in summary.items() if key[0] == backbone for lr in cell.validation}) > 1
+        note = ("; learning rate chosen on validation in brackets" if grid
+                else f"; every method at lr {PAPER_LR:g}" if protocol == "paper" else "")
+        out.append(f"**{backbone}**, {protocol} protocol (test, mean ± std over seeds{note})\n")
         out.append("| method | " + " | ".join(f"{t} ({metrics[t]})" for t in tasks) + " |")
         out.append("|---|" + "---|" * len(tasks))
         for m in methods:
@@ -225,6 +303,68 @@ def markdown_tables(rows: list[dict[str, Any]]) -> str:
             out.append(f"| {m} | " + " | ".join(cells) + " |")
         out.append("")
     return "\n".join(out)
+
+
+def margin_table(rows: list[dict[str, Any]]) -> str:
+    """Markdown: for every (backbone, task) and GLOT method, its margin over the best baseline under each
+    protocol, ``+1.23 ± 0.45 (vs adapool, p 0.03)``; significant margins (paired t-test, p < 0.05) in bold."""
+    by_protocol = {protocol: margins(rows, protocol) for protocol in PROTOCOLS}
+    keys = list(dict.fromkeys(key for found in by_protocol.values() for key in found))
+    if not keys:
+        return ""
+    out = ["GLOT minus the best baseline (the baseline with the highest mean test score), test, mean ± std of the "
+           "per-seed differences; p: two-sided paired t-test over seeds (same seed, same split); **bold**: "
+           f"p < {SIGNIFICANCE}.\n",
+           "| backbone | task | method | " + " | ".join(PROTOCOLS) + " |", "|---|---|---|" + "---|" * len(PROTOCOLS)]
+    for backbone, task, method in keys:
+        cells = []
+        for protocol in PROTOCOLS:
+            m = by_protocol[protocol].get((backbone, task, method))
+            if m is None:
+                cells.append("")
+                continue
+            text = f"{m.margin:+.2f} ± {m.std:.2f}"
+            cells.append(f"{f'**{text}**' if m.significant else text} (vs {m.baseline}, p {m.p:.2g})")
+        out.append(f"| {Path(backbone).name} | {task} | {method} | " + " | ".join(cells) + " |")
+    return "\n".join(out) + "\n"
+
+
+def plot_margins(rows: list[dict[str, Any]], path: Path) -> bool:
+    """Bars of GLOT's margin over the best baseline per (backbone, task), one panel per protocol, error bars
+    the std of the per-seed differences, ``*`` over significant margins. Returns False when there is none."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    by_protocol = {protocol: margins(rows, protocol) for protocol in PROTOCOLS}
+    places = list(dict.fromkeys(key[:2] for found in by_protocol.values() for key in found))
+    methods = list(dict.fromkeys(key[2] for found in by_protocol.values() for key in found))
+    if not places:
+        return False
+    fig, axes = plt.subplots(len(PROTOCOLS), 1, figsize=(max(8, 0.9 * len(places) + 2), 3.4 * len(PROTOCOLS)),
+                             squeeze=False)
+    width = 0.8 / len(methods)
+    for ax, protocol in zip(axes[:, 0], PROTOCOLS):
+        for i, method in enumerate(methods):
+            found = [by_protocol[protocol].get((*place, method)) for place in places]
+            x = np.arange(len(places)) + i * width - 0.4 + width / 2
+            ax.bar(x, [m.margin if m else np.nan for m in found], width, yerr=[m.std if m else 0 for m in found],
+                   label=method, capsize=2)
+            for xi, m in zip(x, found):
+                if m is not None and m.significant:
+                    ax.annotate("*", (xi, m.margin + np.sign(m.margin) * (m.std + 0.3)), ha="center",
+                                va="bottom" if m.margin >= 0 else "top")
+        ax.axhline(0, color="black", linewidth=0.8)
+        ax.set_xticks(np.arange(len(places)), [f"{Path(b).name}\n{t}" for b, t in places], fontsize=7)
+        ax.set_ylabel("GLOT - best baseline")
+        ax.set_title(f"{protocol} protocol (* paired t-test p < {SIGNIFICANCE})")
+        ax.grid(axis="y", alpha=0.3)
+    axes[-1, 0].legend(ncols=len(methods), fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.3), frameon=False)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return True
 
 
 def plot(rows: list[dict[str, Any]], path: Path) -> None:
@@ -257,13 +397,19 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
 
 
 def write_results(rows: list[dict[str, Any]], output: Path, command: str = "") -> None:
-    """``suite.json``, ``suite.md`` and ``suite.png`` under ``output``."""
+    """``suite.json`` (cells, per-protocol summaries and margins), ``suite.md`` (both protocols' tables and the
+    margin table), ``suite.png`` (tuned protocol) and ``margins.png`` under ``output``."""
     output.mkdir(parents=True, exist_ok=True)
     header = run_header(command)
-    summary = [{"backbone": b, "task": t, "method": m, "lr": cell.lr, "mean": cell.mean, "std": cell.std,
-                "seeds": cell.seeds, "validation_by_lr": {str(lr): v for lr, v in cell.validation.items()}}
-               for (b, t, m), cell in aggregate(rows).items()]
-    atomic_write_text(output / "suite.json", json.dumps({"header": header, "cells": rows, "summary": summary}, indent=2))
+    summary = [{"protocol": protocol, "backbone": b, "task": t, "method": m, "lr": cell.lr, "mean": cell.mean,
+                "std": cell.std, "seeds": cell.seeds, "validation_by_lr": {str(lr): v for lr, v in cell.validation.items()}}
+               for protocol in PROTOCOLS for (b, t, m), cell in aggregate(rows, protocol).items()]
+    found = [{"protocol": protocol, "backbone": b, "task": t, **dataclasses.asdict(m)}
+             for protocol in PROTOCOLS for (b, t, _), m in margins(rows, protocol).items()]
+    atomic_write_text(output / "suite.json", json.dumps({"header": header, "cells": rows, "summary": summary,
+                                                         "margins": found}, indent=2))
+    tables = "\n".join(markdown_tables(rows, protocol) for protocol in PROTOCOLS)
     atomic_write_text(output / "suite.md", f"Command: `{command}` ({header['date']}, {header['machine']})\n\n"
-                      + markdown_tables(rows))
+                      + tables + "\n" + margin_table(rows))
     plot(rows, output / "suite.png")
+    plot_margins(rows, output / "margins.png")

@@ -6,7 +6,10 @@ import json
 
 import pytest
 
-from sentence_transformers_glot.benchmark import aggregate, markdown_tables, run_benchmark
+import numpy as np
+from scipy.stats import ttest_rel
+
+from sentence_transformers_glot.benchmark import aggregate, margin_table, margins, markdown_tables, run_benchmark
 
 datasets = pytest.importorskip("datasets")
 
@@ -91,3 +94,52 @@ def test_learning_rate_is_chosen_on_validation_not_test():
 def test_benchmark_refuses_an_empty_learning_rate_grid(tmp_path):
     with pytest.raises(ValueError, match="`lrs`"):
         run_benchmark(["minilm"], ["movie-polarity"], lrs=[], output=tmp_path)
+
+
+def test_paper_protocol_reads_the_paper_learning_rate_and_margins_use_a_paired_test():
+    """paper: every method at 2e-4 whatever validation says; tuned: the best rate on validation. The margin is
+    GLOT minus the baseline with the best mean test score, seed by seed, with a paired t-test."""
+    rows = [{"backbone": "b", "task": "t", "method": method, "lr": lr, "seed": seed, "metric": "accuracy",
+             "validation": validation, "test": test + offset}
+            for method, lr, validation, test in (("glot", 2e-4, 80.0, 80.0), ("glot", 2e-3, 70.0, 60.0),
+                                                 ("mean", 2e-4, 60.0, 60.0), ("mean", 2e-3, 75.0, 79.0),
+                                                 ("max", 2e-4, 50.0, 50.0), ("max", 2e-3, 55.0, 55.0))
+            for seed, offset in enumerate((0.0, 1.0, 2.5))]
+    rows += [{**row, "method": "glot-gat", "test": row["test"] + 0.5 * row["seed"]} for row in rows
+             if row["method"] == "glot"]
+    paper, tuned = aggregate(rows, "paper"), aggregate(rows, "tuned")
+    assert paper[("b", "t", "mean")].lr == 2e-4 and paper[("b", "t", "mean")].mean == pytest.approx(61.1667, abs=1e-3)
+    assert tuned[("b", "t", "mean")].lr == 2e-3
+    found = margins(rows, "paper")[("b", "t", "glot")]
+    assert found.baseline == "mean" and found.margin == pytest.approx(20.0) and np.isnan(found.p)  # equal diffs
+    gat = margins(rows, "tuned")[("b", "t", "glot-gat")]
+    differences = np.array([80.0 - 79.0, 81.5 - 80.0, 83.5 - 81.5])
+    assert gat.baseline == "mean" and gat.margin == pytest.approx(differences.mean())
+    assert gat.p == pytest.approx(ttest_rel(differences, np.zeros(3)).pvalue) and gat.seeds == 3
+    table = margin_table(rows)
+    assert "| b | t | glot | +20.00 ± 0.00 (vs mean, p nan) | +1.00 ± 0.00 (vs mean, p nan) |" in table
+    assert "| b | t | glot-gat | **+20.50 ± 0.50** (vs mean, p 0.0002) | **+1.50 ± 0.50** (vs mean, p 0.035) |" in table
+    assert "paper protocol" in markdown_tables(rows, "paper") and "every method at lr 0.0002" in markdown_tables(
+        rows, "paper")
+    with pytest.raises(ValueError, match="`protocol` must be one of"):
+        aggregate(rows, "best")
+
+
+def test_benchmark_runs_glot_variants_and_layers_and_writes_both_protocols(tiny_bert_dir, glue_standins, tmp_path,
+                                                                          monkeypatch):
+    monkeypatch.setenv("GLOT_CACHE_DIR", str(tmp_path / "cache"))
+    rows = run_benchmark([tiny_bert_dir], ["sst2"], methods=["glot", "glot-gat", "mean"], seeds=[0, 1],
+                         output=tmp_path / "out", epochs=1, lrs=[2e-4, 5e-3], layers=[-1, 1],
+                         glot={"threshold": 0.3, "hidden_dim": 8}, task_options=glue_standins)
+    assert len(rows) == 3 * 2 * 2 * 2 and {r["layer"] for r in rows} == {-1, 1}
+    configs = [json.loads(p.read_text()) for p in (tmp_path / "out" / "runs").glob("*glot-gat*/run_config.json")]
+    assert len(configs) == 8 and all(c["glot"]["conv"] == "gat" and c["pooling"] == "glot" for c in configs)
+    assert {c["layer"] for c in configs} == {-1, 1}
+    saved = json.loads((tmp_path / "out" / "suite.json").read_text())
+    assert {s["protocol"] for s in saved["summary"]} == {"paper", "tuned"}
+    assert {(m["task"], m["method"]) for m in saved["margins"]} >= {("sst2", "glot-gat"), ("sst2@L1", "glot")}
+    text = (tmp_path / "out" / "suite.md").read_text()
+    assert "paper protocol" in text and "tuned protocol" in text and "sst2@L1" in text and "GLOT minus" in text
+    assert (tmp_path / "out" / "margins.png").stat().st_size > 10_000
+    with pytest.raises(ValueError, match="unknown method 'glot-transformer'"):
+        run_benchmark([tiny_bert_dir], ["sst2"], methods=["glot-transformer"], output=tmp_path / "x")
