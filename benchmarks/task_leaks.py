@@ -1,0 +1,47 @@
+"""Do the probing and pair tasks give their labels away without word order? Sizes and leak baselines.
+
+For every task of ``--tasks`` (default: the offline probing and pair classification tasks) this prints the
+split sizes and the test scores of readers that ignore word order, fit on the train split (see
+:func:`sentence_transformers_glot.probing.leak_baselines`): a word-count threshold, a character-count
+threshold (accuracy), and a bag-of-words logistic regression (the task's metric). On a sound probing task
+all of them stay near chance (accuracy 50, MCC 0).
+
+Reproduce (about a minute)::
+
+    python benchmarks/task_leaks.py --output benchmarks/results/task_leaks.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sentence_transformers_glot.benchmark import script_command, write_json  # noqa: E402
+from sentence_transformers_glot.datasets import PROBING_TASKS, load_task  # noqa: E402
+from sentence_transformers_glot.probing import leak_baselines  # noqa: E402
+from sentence_transformers_glot.tasks import SPLITS  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tasks", nargs="+", default=[*PROBING_TASKS, "fiqa-pairs"])
+    parser.add_argument("--output", default="benchmarks/results/task_leaks.json")
+    args = parser.parse_args(argv)
+    rows = []
+    print("| task | train / validation / test | metric | length (words), acc | length (chars), acc | "
+          "bag of words |\n|---|---|---|---|---|---|")
+    for name in args.tasks:
+        task = load_task(name)
+        found = leak_baselines(task)
+        sizes = [len(task.splits[s]) for s in SPLITS]
+        rows.append({"task": name, "sizes": sizes, "metric": task.metric, **found})
+        print(f"| {name} | {' / '.join(f'{n:,}' for n in sizes)} | {task.metric} | {found['length_words']:.1f} | "
+              f"{found['length_chars']:.1f} | {found['bag_of_words']:.1f} |")
+    write_json(args.output, script_command(argv), tasks=rows)
+
+
+if __name__ == "__main__":
+    main()
