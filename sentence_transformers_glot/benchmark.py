@@ -119,6 +119,7 @@ def run_benchmark(
     task_options: dict[str, dict[str, Any]] | None = None,
     threads: int = 1,
     command: str = "",
+    only_finished: bool = False,
 ) -> list[dict[str, Any]]:
     """Train every (backbone, task, method, seed) cell, skipping finished ones; write JSON, Markdown and a plot.
 
@@ -132,10 +133,16 @@ def run_benchmark(
         glot: GlotPooling options for the ``glot`` method.
         task_options: per task name, keyword arguments for its loader (e.g. ``{"sst2": {"dataset": path}}``).
         command: the command line, recorded in the results.
+        only_finished: train nothing; report the cells whose run folder holds a finished run (to read the
+            results of a benchmark that is still running, or was stopped).
     Returns:
-        One row per cell (backbone, task, layer, method, lr, seed, metric, validation, test, epoch, times).
-        The result files are rewritten whenever a (backbone, task, layer) is complete, so an interrupted
-        benchmark leaves the finished part on disk.
+        One row per cell (backbone, task, layer, method, lr, seed, metric, validation, test, epoch, times, and
+        ``run``, the run folder's name, which identifies the cell's whole configuration).
+
+    A finished cell is never trained again: its row is read back from the run folder, or from an earlier
+    ``suite.json`` in ``output`` with the same ``run`` (so committed results resume a benchmark on a machine
+    without the run folders). ``suite.json`` is rewritten after every cell, the Markdown and the plots
+    whenever a (backbone, task, layer) is complete, so an interrupted benchmark loses nothing it finished.
     """
     from sentence_transformers_glot.datasets import load_task
 
@@ -149,22 +156,31 @@ def run_benchmark(
         method_pooling(method, glot)  # an unknown method fails before any training
     cells = [(b, t, layer, m, lr, s) for b in backbones for t in tasks for layer in layers
              for m in (methods or default_methods(b)) for lr in lrs for s in seeds]
+    saved = output / "suite.json"
+    earlier = {row["run"]: row for row in (json.loads(saved.read_text())["cells"] if saved.is_file() else [])
+               if "run" in row}
     loaded: dict[str, TaskData] = {}
     for number, (backbone, task_name, layer, method, lr, seed) in enumerate(tqdm(cells, desc="benchmark", unit="run")):
-        if task_name not in loaded:
-            loaded[task_name] = load_task(task_name, **(task_options or {}).get(task_name, {}))
         pooling, options = method_pooling(method, glot)
         config = TrainConfig(backbone=backbone, task=task_name, pooling=pooling, glot=options, epochs=epochs, lr=lr,
                              batch_size=batch_size, max_length=max_length, layer=layer, seed=seed, threads=threads,
                              max_train=max_train, max_eval=max_eval,
                              task_options=(task_options or {}).get(task_name, {}))
-        result = train(config, output / "runs" / run_name(config, method), task=loaded[task_name], export=False)
-        rows.append({"backbone": backbone, "task": task_name, "layer": layer, "method": method, "lr": lr,
-                     "seed": seed, "metric": result.metric,
-                     "validation": result.validation, "test": result.test, "best_epoch": result.best_epoch,
-                     "train_seconds": result.train_seconds, "trainable_parameters": result.trainable_parameters})
-        if number + 1 == len(cells) or cells[number + 1][:3] != (backbone, task_name, layer):
-            write_results(rows, output, command)
+        run = run_name(config, method)
+        if run in earlier:
+            rows.append(earlier[run])
+        elif not only_finished or (output / "runs" / run / "metrics.json").is_file():
+            if task_name not in loaded:
+                loaded[task_name] = load_task(task_name, **(task_options or {}).get(task_name, {}))
+            result = train(config, output / "runs" / run, task=loaded[task_name], export=False)
+            rows.append({"backbone": backbone, "task": task_name, "layer": layer, "method": method, "lr": lr,
+                         "seed": seed, "metric": result.metric,
+                         "validation": result.validation, "test": result.test, "best_epoch": result.best_epoch,
+                         "train_seconds": result.train_seconds, "trainable_parameters": result.trainable_parameters,
+                         "run": run})
+        group_done = number + 1 == len(cells) or cells[number + 1][:3] != (backbone, task_name, layer)
+        if rows and (group_done or rows[-1].get("run") == run):
+            write_results(rows, output, command, figures=group_done)
     return rows
 
 
@@ -396,9 +412,10 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
     plt.close(fig)
 
 
-def write_results(rows: list[dict[str, Any]], output: Path, command: str = "") -> None:
-    """``suite.json`` (cells, per-protocol summaries and margins), ``suite.md`` (both protocols' tables and the
-    margin table), ``suite.png`` (tuned protocol) and ``margins.png`` under ``output``."""
+def write_results(rows: list[dict[str, Any]], output: Path, command: str = "", figures: bool = True) -> None:
+    """``suite.json`` (cells, per-protocol summaries and margins) under ``output``, and with ``figures``
+    ``suite.md`` (both protocols' tables and the margin table), ``suite.png`` (tuned protocol) and
+    ``margins.png``."""
     output.mkdir(parents=True, exist_ok=True)
     header = run_header(command)
     summary = [{"protocol": protocol, "backbone": b, "task": t, "method": m, "lr": cell.lr, "mean": cell.mean,
@@ -408,6 +425,8 @@ def write_results(rows: list[dict[str, Any]], output: Path, command: str = "") -
              for protocol in PROTOCOLS for (b, t, _), m in margins(rows, protocol).items()]
     atomic_write_text(output / "suite.json", json.dumps({"header": header, "cells": rows, "summary": summary,
                                                          "margins": found}, indent=2))
+    if not figures:
+        return
     tables = "\n".join(markdown_tables(rows, protocol) for protocol in PROTOCOLS)
     atomic_write_text(output / "suite.md", f"Command: `{command}` ({header['date']}, {header['machine']})\n\n"
                       + tables + "\n" + margin_table(rows))

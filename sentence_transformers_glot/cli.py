@@ -156,7 +156,8 @@ def _benchmark(args: argparse.Namespace) -> int:
     rows = run_benchmark(
         args.backbones, args.tasks, methods=args.methods, seeds=args.seeds, output=args.output, epochs=args.epochs,
         lrs=args.lrs, batch_size=args.batch_size, max_length=args.max_length, max_train=args.max_train,
-        max_eval=args.max_eval, layers=args.layers, glot=_glot_kwargs(args), threads=args.threads, command="glot " + shlex.join(sys.argv[1:]),
+        max_eval=args.max_eval, layers=args.layers, only_finished=args.only_finished, glot=_glot_kwargs(args),
+        threads=args.threads, command="glot " + shlex.join(sys.argv[1:]),
     )
     print(markdown_tables(rows))
     print(f"results: {args.output}/suite.json, suite.md, suite.png")
@@ -218,6 +219,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="cap validation and test examples per task (seeded samples; for slow backbones)")
     bench.add_argument("--layers", nargs="+", type=int, default=[-1],
                        help="hidden layers feeding the pooling, each a separate cell (-1: the last; e.g. -1 3)")
+    bench.add_argument("--only-finished", action="store_true",
+                       help="train nothing: write the results of the cells already finished (e.g. while another "
+                            "process runs this benchmark)")
     bench.add_argument("--threads", type=int, default=1)
     bench.add_argument("--output", default="benchmarks/results/suite")
     _add_glot_flags(bench)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
@@ -61,6 +62,21 @@ def test_benchmark_runs_every_cell_and_resumes(tiny_bert_dir, glue_standins, tmp
     again = run_benchmark([tiny_bert_dir], ["sst2", "stsb"], **kwargs)
     assert again == rows
     assert {p: p.stat().st_mtime_ns for p in checkpoints} == checkpoints, "finished cells are not trained again"
+    # without the run folders (another machine, a fresh clone) the committed suite.json resumes the benchmark
+    shutil.rmtree(tmp_path / "out" / "runs")
+    assert run_benchmark([tiny_bert_dir], ["sst2", "stsb"], **kwargs) == rows
+    assert not (tmp_path / "out" / "runs").exists(), "cells in suite.json are not trained again"
+
+
+def test_only_finished_reports_finished_cells_and_trains_nothing(tiny_bert_dir, glue_standins, tmp_path, monkeypatch):
+    monkeypatch.setenv("GLOT_CACHE_DIR", str(tmp_path / "cache"))
+    kwargs = dict(seeds=[0], output=tmp_path / "out", epochs=1, lrs=[5e-3], glot={"threshold": 0.3, "hidden_dim": 8},
+                  task_options=glue_standins)
+    first = run_benchmark([tiny_bert_dir], ["sst2"], methods=["mean"], **kwargs)
+    (tmp_path / "out" / "suite.json").unlink()
+    found = run_benchmark([tiny_bert_dir], ["sst2"], methods=["mean", "max"], only_finished=True, **kwargs)
+    assert found == first and len(list((tmp_path / "out" / "runs").iterdir())) == 1
+    assert json.loads((tmp_path / "out" / "suite.json").read_text())["cells"] == first
 
 
 def test_markdown_marks_the_best_method_per_task():
