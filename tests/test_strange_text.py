@@ -151,8 +151,9 @@ def test_two_element_list_item_is_encoded_as_a_text_pair(models):
     """Not an error: sentence-transformers reads a 2-item list (or tuple) as a text pair, joined with [SEP]."""
     model = models["tiny-bert-threshold-dense"]
     pair = model.encode(["a b", ["c d", "e"]])[1]
-    assert np.array_equal(pair, model.encode([("c d", "e")])[0])
-    assert not np.array_equal(pair, model.encode(["c d e"])[0])
+    # batched with a shorter text, the backbone sees padding: equal up to float rounding, not bit for bit
+    assert np.allclose(pair, model.encode([("c d", "e")])[0], atol=1e-6)
+    assert not np.allclose(pair, model.encode(["c d e"])[0], atol=1e-3)
 
 
 # ---------------------------------------------------------------------------- zero tokens at the pooling level
