@@ -34,47 +34,61 @@ from sentence_transformers_glot.metrics import compute_metric  # noqa: E402
 
 
 class ConvReader(nn.Module):
-    """logits = W max_t ReLU(Conv1d_k(X))_t + b, the max over real tokens only."""
+    """logits = W max_t ReLU(Conv1d_k(X))_t + b, the max over real tokens only.
+
+    Called like the benchmark's pooling-with-head: ``reader((states, mask))``.
+    """
 
     def __init__(self, dim: int, num_labels: int, channels: int = 256, kernel: int = 3) -> None:
         super().__init__()
         self.conv = nn.Conv1d(dim, channels, kernel, padding=kernel // 2)
         self.out = nn.Linear(channels, num_labels)
 
-    def forward(self, states: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def forward(self, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+        states, mask = batch
         h = torch.relu(self.conv((states * mask[..., None]).transpose(1, 2))).transpose(1, 2)
         return self.out(h.masked_fill(~mask[..., None], float("-inf")).amax(dim=1))
 
 
-def evaluate(model: ConvReader, states, labels: np.ndarray, metric: str, batch_size: int = 128) -> float:
+def predict(model: nn.Module, states, batch_size: int = 128) -> np.ndarray:
+    """Class ids of every example of one split's cached ``states``."""
     model.eval()
-    predicted = []
     with torch.no_grad():
-        for start in range(0, len(labels), batch_size):
-            predicted.append(model(*states.batch(np.arange(start, min(start + batch_size, len(labels))))).argmax(-1))
-    return compute_metric(metric, torch.cat(predicted).numpy(), labels)
+        return torch.cat([model(states.batch(np.arange(start, min(start + batch_size, len(states))))).argmax(-1)
+                          for start in range(0, len(states), batch_size)]).numpy()
 
 
-def run(states: dict, task, lr: float, seed: int, epochs: int = 3, batch_size: int = 32) -> tuple[float, float]:
-    """(best validation score, test score at that epoch) of one reader."""
-    torch.manual_seed(seed)
+def fit(model: nn.Module, states: dict, task, lr: float, seed: int, epochs: int = 3,
+        batch_size: int = 32) -> tuple[float, float, nn.Module]:
+    """Train ``model`` (cross-entropy, AdamW without weight decay) on single-text classification states; returns (best validation
+    score, test score at that epoch, the model with that epoch's weights). The data order follows the
+    benchmark's rule (a generator seeded with seed and epoch)."""
     train_states, labels = states["train"][0], task.splits["train"].labels
-    model = ConvReader(train_states.dim, task.num_labels)
-    optimiser = torch.optim.AdamW(model.parameters(), lr=lr)
-    best = (-np.inf, np.nan)
+    optimiser = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)  # as glot benchmark
+    best, best_state = (-np.inf, np.nan), None
     for epoch in range(epochs):
         model.train()
         order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(seed * 100_003 + epoch)).numpy()
         for start in range(0, len(order), batch_size):
             index = order[start:start + batch_size]
-            loss = nn.functional.cross_entropy(model(*train_states.batch(index)), torch.from_numpy(labels[index]))
+            loss = nn.functional.cross_entropy(model(train_states.batch(index)), torch.from_numpy(labels[index]))
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
-        validation = evaluate(model, states["validation"][0], task.splits["validation"].labels, task.metric)
+        validation = compute_metric(task.metric, predict(model, states["validation"][0]),
+                                    task.splits["validation"].labels)
         if validation > best[0]:
-            best = (validation, evaluate(model, states["test"][0], task.splits["test"].labels, task.metric))
-    return best
+            test = compute_metric(task.metric, predict(model, states["test"][0]), task.splits["test"].labels)
+            best, best_state = (validation, test), {k: v.clone() for k, v in model.state_dict().items()}
+    model.load_state_dict(best_state)
+    return best[0], best[1], model
+
+
+def run(states: dict, task, lr: float, seed: int) -> tuple[float, float]:
+    """(best validation score, test score at that epoch) of one convolution reader."""
+    torch.manual_seed(seed)
+    validation, test, _ = fit(ConvReader(states["train"][0].dim, task.num_labels), states, task, lr, seed)
+    return validation, test
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -132,8 +133,6 @@ def common_words(pool: Iterable[str], ratio: float = 10.0) -> set[str]:
     """Lower-case words of ``pool`` seen past a sentence's first word at least ``ratio`` times as often in
     lower case as capitalised: words whose capital at a sentence start is only the sentence start's
     (``the``, ``it``), not a name's (``Road`` in *Road to Perdition*)."""
-    from collections import Counter
-
     lower, capitalised = Counter(), Counter()
     for sentence in pool:
         for word in sentence.split()[1:]:
@@ -241,27 +240,34 @@ def corrupt(sentence: str, kind: str, seed: int = 0) -> str:
     return " ".join(words)
 
 
+def acceptability_examples(pool: Sequence[str], seed: int, size: int | None = None
+                           ) -> list[tuple[str, int, str | None]]:
+    """``(text, label, corruption)`` of the acceptability task, in seeded order (see :func:`build_acceptability`);
+    ``corruption`` is ``None`` for the kept sentences."""
+    eligible = [sentence for sentence in dict.fromkeys(pool) if corruptions_of(sentence)]
+    examples = []
+    for sentence, acceptable in _balanced_labels(eligible, seed, "acceptability", size):
+        kind = None if acceptable else _pick(corruptions_of(sentence), seed, "corruption", sentence)
+        examples.append((sentence if kind is None else corrupt(sentence, kind, seed), acceptable, kind))
+    return examples
+
+
 def build_acceptability(pool: Sequence[str], seed: int, size: int | None = None) -> tuple[list[str], np.ndarray, dict]:
     """Acceptability: at most ``size`` sentences, half kept (label 1) and half corrupted (label 0).
 
     Which sentences are corrupted depends only on a hash, not on their content; each corrupted sentence
-    gets one corruption drawn uniformly from those that apply to it (see :func:`corruptions_of`).
+    gets one corruption drawn uniformly from those that apply to it (see :func:`corruptions_of`);
+    :func:`acceptability_examples` tells which.
 
     Returns:
         (texts, labels, counts) with counts ``{"pool", "eligible", "examples"}`` and one count per corruption.
     """
-    eligible = [sentence for sentence in dict.fromkeys(pool) if corruptions_of(sentence)]
-    texts, labels, kinds = [], [], dict.fromkeys(CORRUPTIONS, 0)
-    for sentence, acceptable in _balanced_labels(eligible, seed, "acceptability", size):
-        if acceptable:
-            texts.append(sentence)
-        else:
-            kind = _pick(corruptions_of(sentence), seed, "corruption", sentence)
-            texts.append(corrupt(sentence, kind, seed))
-            kinds[kind] += 1
-        labels.append(acceptable)
-    return texts, np.asarray(labels, dtype=np.int64), {"pool": len(pool), "eligible": len(eligible),
-                                                         "examples": len(texts), **kinds}
+    examples = acceptability_examples(pool, seed, size)
+    kinds = Counter(kind for _, _, kind in examples if kind is not None)
+    eligible = sum(1 for sentence in dict.fromkeys(pool) if corruptions_of(sentence))
+    return ([text for text, _, _ in examples], np.asarray([label for _, label, _ in examples], dtype=np.int64),
+            {"pool": len(pool), "eligible": eligible, "examples": len(examples),
+             **{kind: kinds[kind] for kind in CORRUPTIONS}})
 
 
 def leak_baselines(task) -> dict[str, float]:

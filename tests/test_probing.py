@@ -262,3 +262,16 @@ def test_real_probing_and_pair_tasks_have_their_sizes_and_no_length_or_vocabular
             assert 46 <= found["length_words"] <= 54 and 46 <= found["length_chars"] <= 54, (name, found)
             assert (abs(found["bag_of_words"]) < 5 if task.metric == "mcc" else 46 <= found["bag_of_words"] <= 54), (
                 name, found)
+
+
+def test_acceptability_examples_name_the_corruption_of_each_text():
+    pool = slice_of_sentences()
+    examples = probing.acceptability_examples(pool, seed=4)
+    texts, labels, counts = build_acceptability(pool, seed=4)
+    assert [t for t, _, _ in examples] == texts and [y for _, y, _ in examples] == labels.tolist()
+    sources = {corrupt(s, k, 4): (s, k) for s in pool for k in corruptions_of(s)}
+    for text, label, kind in examples:
+        assert (kind is None) == bool(label)
+        if kind is not None:
+            assert sources[text][1] == kind or corrupt(sources[text][0], kind, 4) == text
+    assert Counter(k for _, _, k in examples if k) == Counter({k: counts[k] for k in probing.CORRUPTIONS if counts[k]})
