@@ -54,7 +54,7 @@ _COORDINATION = re.compile(r", (" + "|".join(CONJUNCTIONS) + r") ")
 def _unit(seed: int, salt: str, text: str) -> float:
     """A number in [0, 1) from SHA-256 of seed, salt and text: the builders' only source of chance."""
     digest = hashlib.sha256(f"{salt}\x1f{seed}\x1f{text}".encode("utf-8", "surrogatepass")).digest()
-    return int.from_bytes(digest[:8], "big") / 2.0**64
+    return (int.from_bytes(digest[:8], "big") >> 11) / 2.0**53  # 53 bits: exact in a float, always < 1
 
 
 def _ranked(texts: Sequence[str], seed: int, salt: str) -> list[str]:
