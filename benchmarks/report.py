@@ -4,13 +4,14 @@
 (MiniLM on whole tasks, decoders on 2,000 / 1,000 / 1,000) and layers live in different folders; this script
 reads their cells, keeps the first copy of any cell found twice, and writes ``report.md`` (a table per
 backbone and protocol, then GLOT's margin over the best baseline with the paired t-test), ``report.json``,
-``suite.png`` (tuned protocol) and ``margins.png``. It trains nothing.
+``suite.png`` (tuned protocol) and ``margins.png``, and with ``--readme`` puts the tables into the README
+between ``<!-- report:start -->`` and ``<!-- report:end -->``. It trains nothing.
 
 Reproduce the README's report::
 
-    python benchmarks/report.py benchmarks/results/suite-minilm benchmarks/results/relational-minilm \\
-        benchmarks/results/relational-minilm-L3 benchmarks/results/suite-smollm2 benchmarks/results/suite-gemma3 \\
-        --output benchmarks/results/report
+    cd benchmarks/results && python ../report.py suite-minilm suite-minilm-gat relational-minilm \\
+        relational-minilm-L3 suite-smollm2 suite-smollm2-gat relational-smollm2 relational-smollm2-L15 \\
+        suite-gemma3 relational-gemma3 relational-gemma3-L9 --output report --readme ../../README.md
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ from sentence_transformers_glot.benchmark import (  # noqa: E402
     PROTOCOLS, margin_table, markdown_tables, plot, plot_margins, script_command, write_json,
 )
 from sentence_transformers_glot.files import atomic_write_text  # noqa: E402
+
+
+START, END = "<!-- report:start -->", "<!-- report:end -->"
 
 
 def read_cells(folders: list[Path]) -> tuple[list[dict], list[dict]]:
@@ -50,6 +54,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("folders", nargs="+", type=Path, help="glot benchmark --output folders")
     parser.add_argument("--output", type=Path, default=Path("benchmarks/results/report"))
+    parser.add_argument("--readme", type=Path, default=None,
+                        help=f"also put the tables into this file, between {START} and {END}")
     args = parser.parse_args(argv)
     cells, headers = read_cells(args.folders)
     if not cells:
@@ -57,11 +63,17 @@ def main(argv: list[str] | None = None) -> None:
     args.output.mkdir(parents=True, exist_ok=True)
     sources = "\n".join(f"- `{h['folder']}`: `{h['command']}` ({h['date']}, {h['machine']})" for h in headers)
     text = ("Merged by `" + script_command(argv) + "` from:\n\n" + sources + "\n\n"
-            + "\n".join(markdown_tables(cells, protocol) for protocol in PROTOCOLS) + "\n" + margin_table(cells))
+            + "\n".join(markdown_tables(cells, protocol, tasks_as_rows=True) for protocol in PROTOCOLS) + "\n" + margin_table(cells))
     atomic_write_text(args.output / "report.md", text)
     write_json(args.output / "report.json", script_command(argv), sources=headers, cells=cells)
     plot(cells, args.output / "suite.png")
     plot_margins(cells, args.output / "margins.png")
+    if args.readme is not None:
+        readme = args.readme.read_text()
+        if START not in readme or END not in readme:
+            raise SystemExit(f"{args.readme} has no {START} ... {END} block to fill")
+        head, rest = readme.split(START, 1)
+        atomic_write_text(args.readme, head + START + "\n" + text + "\n" + END + rest.split(END, 1)[1])
     print(text)
 
 

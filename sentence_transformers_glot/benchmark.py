@@ -281,42 +281,56 @@ def margins(rows: list[dict[str, Any]], protocol: str = "tuned") -> dict[tuple[s
     return out
 
 
+def _ordered(methods) -> list[str]:
+    """Methods in the order of :func:`default_methods` (others after them, in first-seen order)."""
+    order = (*ENCODER_METHODS, "last")
+    seen = list(dict.fromkeys(methods))
+    return sorted(seen, key=lambda m: (order.index(m) if m in order else len(order), seen.index(m)))
+
+
 def _is_glot(method: str) -> bool:
     return method == "glot" or method.startswith("glot-")
 
 
-def markdown_tables(rows: list[dict[str, Any]], protocol: str = "tuned") -> str:
-    """One Markdown table per backbone under ``protocol``: methods as rows, tasks as columns, test mean +- std
-    over seeds (tuned: with the learning rate chosen on validation, when more than one was tried); best in
-    bold."""
+def markdown_tables(rows: list[dict[str, Any]], protocol: str = "tuned", tasks_as_rows: bool = False) -> str:
+    """One Markdown table per backbone under ``protocol``: methods as rows and tasks as columns (or the other
+    way round with ``tasks_as_rows``, for many tasks), test mean +- std over seeds (tuned: with the learning
+    rate chosen on validation, when more than one was tried); best per task in bold; a cell with fewer
+    seeds than the most in its table says how many."""
     summary = aggregate(rows, protocol)
     metrics = {task_label(row): row["metric"] for row in rows}
     out = []
     for backbone in dict.fromkeys(r["backbone"] for r in rows):
         tasks = [t for t in dict.fromkeys(task_label(r) for r in rows if r["backbone"] == backbone)
                  if any(key[:2] == (backbone, t) for key in summary)]
-        methods = list(dict.fromkeys(r["method"] for r in rows if r["backbone"] == backbone))
+        methods = _ordered(r["method"] for r in rows if r["backbone"] == backbone)
         if not tasks:
             continue
         best = {t: max(summary[(backbone, t, m)].mean for m in methods if (backbone, t, m) in summary) for t in tasks}
+        most = max(cell.seeds for key, cell in summary.items() if key[0] == backbone)
         grid = protocol == "tuned" and len(
             {lr for key, cell in summary.items() if key[0] == backbone for lr in cell.validation}) > 1
         note = ("; learning rate chosen on validation in brackets" if grid
                 else f"; every method at lr {PAPER_LR:g}" if protocol == "paper" else "")
+
+        def text(t: str, m: str) -> str:
+            if (backbone, t, m) not in summary:
+                return ""
+            cell = summary[(backbone, t, m)]
+            shown = f"{cell.mean:.2f} ± {cell.std:.2f}" if cell.seeds > 1 else f"{cell.mean:.2f}"
+            shown = f"**{shown}**" if cell.mean == best[t] else shown
+            shown = f"{shown} ({cell.lr:g})" if grid else shown
+            return shown + (f" [{cell.seeds} seeds]" if cell.seeds < most else "")
+
         out.append(f"**{backbone}**, {protocol} protocol (test, mean ± std over seeds{note})\n")
-        out.append("| method | " + " | ".join(f"{t} ({metrics[t]})" for t in tasks) + " |")
-        out.append("|---|" + "---|" * len(tasks))
-        for m in methods:
-            cells = []
-            for t in tasks:
-                if (backbone, t, m) not in summary:
-                    cells.append("")
-                    continue
-                cell = summary[(backbone, t, m)]
-                text = f"{cell.mean:.2f} ± {cell.std:.2f}" if cell.seeds > 1 else f"{cell.mean:.2f}"
-                text = f"**{text}**" if cell.mean == best[t] else text
-                cells.append(f"{text} ({cell.lr:g})" if grid else text)
-            out.append(f"| {m} | " + " | ".join(cells) + " |")
+        if tasks_as_rows:
+            out.append("| task | " + " | ".join(methods) + " |")
+            out.append("|---|" + "---|" * len(methods))
+            out += [f"| {t} ({metrics[t]}) | " + " | ".join(text(t, m) for m in methods) + " |" for t in tasks]
+        else:
+            out.append("| method | " + " | ".join(f"{t} ({metrics[t]})" for t in tasks) + " |")
+            out.append("|---|" + "---|" * len(tasks))
+            out += [f"| {m} | " + " | ".join(text(t, m) for t in tasks) + " |" for m in methods]
         out.append("")
     return "\n".join(out)
 
