@@ -2,7 +2,8 @@
 
 ``glot benchmark`` writes one folder per command (``suite.json`` holds every cell). Runs of different sizes
 (MiniLM on whole tasks, decoders on 2,000 / 1,000 / 1,000) and layers live in different folders; this script
-reads their cells, keeps the first copy of any cell found twice, and writes ``report.md`` (a table per
+reads their cells, keeps the first copy of any cell found twice, leaves out (and lists) every (backbone,
+task, layer) that is not complete yet, and writes ``report.md`` (a table per
 backbone and protocol, then GLOT's margin over the best baseline with the paired t-test), ``report.json``,
 ``suite.png`` (tuned protocol) and ``margins.png``, and with ``--readme`` puts the tables into the README
 between ``<!-- report:start -->`` and ``<!-- report:end -->``. It trains nothing.
@@ -24,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sentence_transformers_glot.benchmark import (  # noqa: E402
-    PROTOCOLS, margin_table, markdown_tables, plot, plot_margins, script_command, write_json,
+    PROTOCOLS, margin_table, markdown_tables, plot, plot_margins, script_command, task_label, write_json,
 )
 from sentence_transformers_glot.files import atomic_write_text  # noqa: E402
 
@@ -50,6 +51,36 @@ def read_cells(folders: list[Path]) -> tuple[list[dict], list[dict]]:
     return cells, headers
 
 
+def complete_groups(cells: list[dict]) -> tuple[list[dict], list[str]]:
+    """(the cells to report, a line for each thing left out until it is complete).
+
+    A method is complete in a (backbone, task, layer) when it has every learning rate and seed that the
+    backbone's cells have. A group missing a complete baseline (one the backbone has elsewhere) is left out
+    whole, since GLOT would be compared with only the baselines that happen to be done; an incomplete GLOT
+    method is left out of its group.
+    """
+    from collections import defaultdict
+
+    groups, methods, runs = defaultdict(list), defaultdict(set), defaultdict(set)
+    for cell in cells:
+        groups[(cell["backbone"], task_label(cell))].append(cell)
+        methods[cell["backbone"]].add(cell["method"])
+        runs[cell["backbone"]].add((cell["lr"], cell["seed"]))
+    kept, left_out = [], []
+    for (backbone, task), members in groups.items():
+        done = {m for m in methods[backbone]
+                if {(c["lr"], c["seed"]) for c in members if c["method"] == m} >= runs[backbone]}
+        name = f"{Path(backbone).name} {task}"
+        missing_baselines = sorted(m for m in methods[backbone] - done if not m.startswith("glot"))
+        if missing_baselines:
+            left_out.append(f"{name}: {', '.join(missing_baselines)} not finished ({len(members)} cells so far)")
+            continue
+        for method in sorted(methods[backbone] - done):
+            left_out.append(f"{name}: {method} not finished")
+        kept += [c for c in members if c["method"] in done]
+    return kept, left_out
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("folders", nargs="+", type=Path, help="glot benchmark --output folders")
@@ -58,11 +89,14 @@ def main(argv: list[str] | None = None) -> None:
                         help=f"also put the tables into this file, between {START} and {END}")
     args = parser.parse_args(argv)
     cells, headers = read_cells(args.folders)
+    cells, left_out = complete_groups(cells)
     if not cells:
-        raise SystemExit("no results in any of the folders")
+        raise SystemExit("no complete results in any of the folders")
     args.output.mkdir(parents=True, exist_ok=True)
     sources = "\n".join(f"- `{h['folder']}`: `{h['command']}` ({h['date']}, {h['machine']})" for h in headers)
+    missing = "".join(f"- {line}\n" for line in left_out)
     text = ("Merged by `" + script_command(argv) + "` from:\n\n" + sources + "\n\n"
+            + (f"Left out until complete:\n\n{missing}\n" if missing else "")
             + "\n".join(markdown_tables(cells, protocol, tasks_as_rows=True) for protocol in PROTOCOLS) + "\n" + margin_table(cells))
     atomic_write_text(args.output / "report.md", text)
     write_json(args.output / "report.json", script_command(argv), sources=headers, cells=cells)

@@ -372,7 +372,7 @@ def plot_margins(rows: list[dict[str, Any]], path: Path) -> bool:
     methods = list(dict.fromkeys(key[2] for found in by_protocol.values() for key in found))
     if not places:
         return False
-    fig, axes = plt.subplots(len(PROTOCOLS), 1, figsize=(max(8, 0.9 * len(places) + 2), 3.4 * len(PROTOCOLS)),
+    fig, axes = plt.subplots(len(PROTOCOLS), 1, figsize=(max(8, 0.45 * len(places) + 2), 4.6 * len(PROTOCOLS)),
                              squeeze=False)
     width = 0.8 / len(methods)
     for ax, protocol in zip(axes[:, 0], PROTOCOLS):
@@ -386,11 +386,12 @@ def plot_margins(rows: list[dict[str, Any]], path: Path) -> bool:
                     ax.annotate("*", (xi, m.margin + np.sign(m.margin) * (m.std + 0.3)), ha="center",
                                 va="bottom" if m.margin >= 0 else "top")
         ax.axhline(0, color="black", linewidth=0.8)
-        ax.set_xticks(np.arange(len(places)), [f"{Path(b).name}\n{t}" for b, t in places], fontsize=7)
+        ax.set_xticks(np.arange(len(places)), [f"{Path(b).name}: {t}" for b, t in places], fontsize=7, rotation=60,
+                      ha="right", rotation_mode="anchor")
         ax.set_ylabel("GLOT - best baseline")
         ax.set_title(f"{protocol} protocol (* paired t-test p < {SIGNIFICANCE})")
         ax.grid(axis="y", alpha=0.3)
-    axes[-1, 0].legend(ncols=len(methods), fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.3), frameon=False)
+    axes[0, 0].legend(ncols=len(methods), fontsize=8, loc="upper right", frameon=False)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
