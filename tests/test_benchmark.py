@@ -159,3 +159,22 @@ def test_benchmark_runs_glot_variants_and_layers_and_writes_both_protocols(tiny_
     assert (tmp_path / "out" / "margins.png").stat().st_size > 10_000
     with pytest.raises(ValueError, match="unknown method 'glot-transformer'"):
         run_benchmark([tiny_bert_dir], ["sst2"], methods=["glot-transformer"], output=tmp_path / "x")
+
+
+def test_report_leaves_out_groups_with_unfinished_baselines():
+    """benchmarks/report.py compares GLOT only with baselines that finished every learning rate and seed."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("report", Path(__file__).parents[1] / "benchmarks" / "report.py")
+    report = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(report)
+    cells = [{"backbone": "b", "task": t, "layer": -1, "method": m, "lr": lr, "seed": s, "metric": "accuracy",
+              "validation": 1.0, "test": 1.0}
+             for t in ("done", "partial", "glot-late") for m in ("glot", "glot-gat", "mean", "max")
+             for lr in (2e-4, 2e-3) for s in (0, 1)
+             if not (t == "partial" and m == "max" and s == 1) and not (t == "glot-late" and m == "glot-gat" and lr == 2e-3)]
+    kept, left_out = report.complete_groups(cells)
+    assert {(c["task"], c["method"]) for c in kept} == {
+        *(("done", m) for m in ("glot", "glot-gat", "mean", "max")), *(("glot-late", m) for m in ("glot", "mean", "max"))}
+    assert left_out == ["b partial: max not finished (14 cells so far)", "b glot-late: glot-gat not finished"]
