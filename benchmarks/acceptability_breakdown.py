@@ -49,11 +49,11 @@ def reader(method: str, dim: int):
 
 def kinds_of(task) -> list[str]:
     """The validation split's kinds: a corruption name, or ``"kept"``."""
-    from sentence_transformers_glot.datasets import PROBING_SIZE, PROBING_SOURCES, SOURCES, data_dir, sentence_pool
+    from sentence_transformers_glot.datasets import PROBING_SOURCES, SOURCES, data_dir, sentence_pool
     from sentence_transformers_glot.probing import acceptability_examples
 
     pool, _ = sentence_pool({name: data_dir() / SOURCES[name].folder_name for name in PROBING_SOURCES})
-    kind = {text: k or "kept" for text, _, k in acceptability_examples(pool, task.extra["seed"], PROBING_SIZE)}
+    kind = {text: k or "kept" for text, _, k in acceptability_examples(pool, task.extra["seed"], task.extra["size"])}
     return [kind[text] for text in task.splits["validation"].texts]
 
 

@@ -60,9 +60,10 @@ def predict(model: nn.Module, states, batch_size: int = 128) -> np.ndarray:
 
 def fit(model: nn.Module, states: dict, task, lr: float, seed: int, epochs: int = 3,
         batch_size: int = 32) -> tuple[float, float, nn.Module]:
-    """Train ``model`` (cross-entropy, AdamW without weight decay) on single-text classification states; returns (best validation
-    score, test score at that epoch, the model with that epoch's weights). The data order follows the
-    benchmark's rule (a generator seeded with seed and epoch)."""
+    """Train ``model`` (cross-entropy, AdamW without weight decay) on single-text classification states.
+
+    Returns (best validation score, test score at that epoch, the model with that epoch's weights). The data
+    order follows the benchmark's rule (a generator seeded with seed and epoch)."""
     train_states, labels = states["train"][0], task.splits["train"].labels
     optimiser = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)  # as glot benchmark
     best, best_state = (-np.inf, np.nan), None

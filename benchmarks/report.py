@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sentence_transformers_glot.benchmark import (  # noqa: E402
-    PROTOCOLS, margin_table, markdown_tables, plot, plot_margins, script_command, task_label, write_json,
+    PROTOCOLS, is_glot, margin_table, markdown_tables, plot, plot_margins, script_command, task_label, write_json,
 )
 from sentence_transformers_glot.files import atomic_write_text  # noqa: E402
 
@@ -71,7 +71,7 @@ def complete_groups(cells: list[dict]) -> tuple[list[dict], list[str]]:
         done = {m for m in methods[backbone]
                 if {(c["lr"], c["seed"]) for c in members if c["method"] == m} >= runs[backbone]}
         name = f"{Path(backbone).name} {task}"
-        missing_baselines = sorted(m for m in methods[backbone] - done if not m.startswith("glot"))
+        missing_baselines = sorted(m for m in methods[backbone] - done if not is_glot(m))
         if missing_baselines:
             left_out.append(f"{name}: {', '.join(missing_baselines)} not finished ({len(members)} cells so far)")
             continue
@@ -97,7 +97,8 @@ def main(argv: list[str] | None = None) -> None:
     missing = "".join(f"- {line}\n" for line in left_out)
     text = ("Merged by `" + script_command(argv) + "` from:\n\n" + sources + "\n\n"
             + (f"Left out until complete:\n\n{missing}\n" if missing else "")
-            + "\n".join(markdown_tables(cells, protocol, tasks_as_rows=True) for protocol in PROTOCOLS) + "\n" + margin_table(cells))
+            + "\n".join(markdown_tables(cells, protocol, tasks_as_rows=True) for protocol in PROTOCOLS)
+            + "\n" + margin_table(cells))
     atomic_write_text(args.output / "report.md", text)
     write_json(args.output / "report.json", script_command(argv), sources=headers, cells=cells)
     plot(cells, args.output / "suite.png")

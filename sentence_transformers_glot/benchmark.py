@@ -167,6 +167,7 @@ def run_benchmark(
                              max_train=max_train, max_eval=max_eval,
                              task_options=(task_options or {}).get(task_name, {}))
         run = run_name(config, method)
+        count = len(rows)
         if run in earlier:
             rows.append(earlier[run])
         elif not only_finished or (output / "runs" / run / "metrics.json").is_file():
@@ -179,7 +180,7 @@ def run_benchmark(
                          "train_seconds": result.train_seconds, "trainable_parameters": result.trainable_parameters,
                          "run": run})
         group_done = number + 1 == len(cells) or cells[number + 1][:3] != (backbone, task_name, layer)
-        if rows and (group_done or rows[-1].get("run") == run):
+        if rows and (group_done or len(rows) > count):  # this cell added a row, or its group is complete
             write_results(rows, output, command, figures=group_done)
     return rows
 
@@ -263,12 +264,12 @@ def margins(rows: list[dict[str, Any]], protocol: str = "tuned") -> dict[tuple[s
     out = {}
     for backbone, task in dict.fromkeys((b, t) for b, t, _ in summary):
         cells = {m: cell for (b, t, m), cell in summary.items() if (b, t) == (backbone, task)}
-        baselines = {m: cell for m, cell in cells.items() if not _is_glot(m)}
+        baselines = {m: cell for m, cell in cells.items() if not is_glot(m)}
         if not baselines:
             continue
         baseline = max(baselines, key=lambda m: baselines[m].mean)
         for method, cell in cells.items():
-            if not _is_glot(method):
+            if not is_glot(method):
                 continue
             seeds = sorted(set(cell.test_by_seed) & set(baselines[baseline].test_by_seed))
             ours = np.array([cell.test_by_seed[s] for s in seeds])
@@ -288,7 +289,8 @@ def _ordered(methods) -> list[str]:
     return sorted(seen, key=lambda m: (order.index(m) if m in order else len(order), seen.index(m)))
 
 
-def _is_glot(method: str) -> bool:
+def is_glot(method: str) -> bool:
+    """Whether a benchmark method is GLOT (``glot`` or ``glot-<conv>``) rather than a baseline."""
     return method == "glot" or method.startswith("glot-")
 
 
@@ -434,7 +436,8 @@ def write_results(rows: list[dict[str, Any]], output: Path, command: str = "", f
     output.mkdir(parents=True, exist_ok=True)
     header = run_header(command)
     summary = [{"protocol": protocol, "backbone": b, "task": t, "method": m, "lr": cell.lr, "mean": cell.mean,
-                "std": cell.std, "seeds": cell.seeds, "validation_by_lr": {str(lr): v for lr, v in cell.validation.items()}}
+                "std": cell.std, "seeds": cell.seeds,
+                "validation_by_lr": {str(lr): v for lr, v in cell.validation.items()}}
                for protocol in PROTOCOLS for (b, t, m), cell in aggregate(rows, protocol).items()]
     found = [{"protocol": protocol, "backbone": b, "task": t, **dataclasses.asdict(m)}
              for protocol in PROTOCOLS for (b, t, _), m in margins(rows, protocol).items()]

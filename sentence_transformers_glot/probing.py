@@ -240,16 +240,21 @@ def corrupt(sentence: str, kind: str, seed: int = 0) -> str:
     return " ".join(words)
 
 
-def acceptability_examples(pool: Sequence[str], seed: int, size: int | None = None
-                           ) -> list[tuple[str, int, str | None]]:
-    """``(text, label, corruption)`` of the acceptability task, in seeded order (see :func:`build_acceptability`);
-    ``corruption`` is ``None`` for the kept sentences."""
+def _acceptability(pool: Sequence[str], seed: int, size: int | None) -> tuple[list[tuple[str, int, str | None]], int]:
+    """(the examples of :func:`acceptability_examples`, the number of eligible sentences)."""
     eligible = [sentence for sentence in dict.fromkeys(pool) if corruptions_of(sentence)]
     examples = []
     for sentence, acceptable in _balanced_labels(eligible, seed, "acceptability", size):
         kind = None if acceptable else _pick(corruptions_of(sentence), seed, "corruption", sentence)
         examples.append((sentence if kind is None else corrupt(sentence, kind, seed), acceptable, kind))
-    return examples
+    return examples, len(eligible)
+
+
+def acceptability_examples(pool: Sequence[str], seed: int, size: int | None = None
+                           ) -> list[tuple[str, int, str | None]]:
+    """``(text, label, corruption)`` of the acceptability task, in seeded order (see :func:`build_acceptability`);
+    ``corruption`` is ``None`` for the kept sentences."""
+    return _acceptability(pool, seed, size)[0]
 
 
 def build_acceptability(pool: Sequence[str], seed: int, size: int | None = None) -> tuple[list[str], np.ndarray, dict]:
@@ -262,9 +267,8 @@ def build_acceptability(pool: Sequence[str], seed: int, size: int | None = None)
     Returns:
         (texts, labels, counts) with counts ``{"pool", "eligible", "examples"}`` and one count per corruption.
     """
-    examples = acceptability_examples(pool, seed, size)
+    examples, eligible = _acceptability(pool, seed, size)
     kinds = Counter(kind for _, _, kind in examples if kind is not None)
-    eligible = sum(1 for sentence in dict.fromkeys(pool) if corruptions_of(sentence))
     return ([text for text, _, _ in examples], np.asarray([label for _, label, _ in examples], dtype=np.int64),
             {"pool": len(pool), "eligible": eligible, "examples": len(examples),
              **{kind: kinds[kind] for kind in CORRUPTIONS}})
