@@ -163,6 +163,7 @@ def run_benchmark(
     threads: int = 1,
     command: str = "",
     only_finished: bool = False,
+    cache_dtype: str = "float16",
 ) -> list[dict[str, Any]]:
     """Train every (backbone, task, method, seed) cell, skipping finished ones; write JSON, Markdown and a plot.
 
@@ -179,6 +180,8 @@ def run_benchmark(
         command: the command line, recorded in the results.
         only_finished: train nothing; report the cells whose run folder holds a finished run (to read the
             results of a benchmark that is still running, or was stopped).
+        cache_dtype: storage of the cached token states (``TrainConfig.cache_dtype``); ``"float32"`` for states
+            beyond float16's range.
     Returns:
         One row per cell (backbone, task, layer, method, lr, seed, metric, validation, test, epoch, times, and
         ``run``, the run folder's name, which identifies the cell's whole configuration).
@@ -210,8 +213,7 @@ def run_benchmark(
         hidden_layer, mix = layer_options(layer)
         config = TrainConfig(backbone=backbone, task=task_name, pooling=pooling, glot={**options, **mix}, epochs=epochs,
                              lr=lr, batch_size=batch_size, max_length=max_length, layer=hidden_layer, seed=seed,
-                             threads=threads,
-                             max_train=max_train, max_eval=max_eval,
+                             threads=threads, max_train=max_train, max_eval=max_eval, cache_dtype=cache_dtype,
                              task_options=(task_options or {}).get(task_name, {}))
         run = run_name(config, method)
         count = len(rows)

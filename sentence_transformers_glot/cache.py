@@ -192,7 +192,8 @@ class StateCache:
                 with tqdm(total=total, desc=f"caching states {description}".strip(), unit="text") as bar:
                     for start in missing:
                         self._build_shard(folder, start // self.shard_size,
-                                          list(texts[start : start + self.shard_size]), encode, batch_size, bar)
+                                          list(texts[start : start + self.shard_size]), encode, batch_size, bar,
+                                          description)
             return self._open(folder, len(texts))
 
     # -- shards
@@ -210,13 +211,22 @@ class StateCache:
             return False
         return expected == {"tokens": _sha256_file(tokens), "lengths": _sha256_file(lengths)}
 
-    def _build_shard(self, folder: Path, shard: int, texts: list[str], encode, batch_size: int, bar) -> None:
+    def _build_shard(self, folder: Path, shard: int, texts: list[str], encode, batch_size: int, bar,
+                     description: str = "") -> None:
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths batch together
         states: list[np.ndarray | None] = [None] * len(texts)
         for start in range(0, len(order), batch_size):
             chunk = order[start : start + batch_size]
             for i, state in zip(chunk, encode([texts[i] for i in chunk])):
-                states[i] = np.asarray(state, dtype=self.dtype)
+                stored = np.asarray(state, dtype=self.dtype)
+                if not np.isfinite(stored).all() and np.isfinite(state).all():
+                    raise ValueError(
+                        f"StateCache: token states of {description or 'this split'} reach "
+                        f"{float(np.abs(state).max()):.3g}, beyond {self.dtype}'s range (a decoder's first-token "
+                        "'attention sink' state in a middle layer does this). Cache them as float32: "
+                        "StateCache(dtype='float32'), or --cache-dtype float32 on the command line."
+                    )
+                states[i] = stored
             bar.update(len(chunk))
         tokens_path, lengths_path, record_path = self._paths(folder, shard)
         lengths = np.array([len(s) for s in states], dtype=np.int64)

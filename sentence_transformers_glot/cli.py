@@ -160,7 +160,7 @@ def _benchmark(args: argparse.Namespace) -> int:
         args.backbones, args.tasks, methods=args.methods, seeds=args.seeds, output=args.output, epochs=args.epochs,
         lrs=args.lrs, batch_size=args.batch_size, max_length=args.max_length, max_train=args.max_train,
         max_eval=args.max_eval, layers=args.layers, only_finished=args.only_finished, glot=_glot_kwargs(args),
-        threads=args.threads, command="glot " + shlex.join(sys.argv[1:]),
+        threads=args.threads, command="glot " + shlex.join(sys.argv[1:]), cache_dtype=args.cache_dtype,
     )
     print(markdown_tables(rows))
     print(f"results: {args.output}/suite.json, suite.md, suite.png")
@@ -241,6 +241,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="train nothing: write the results of the cells already finished (e.g. while another "
                             "process runs this benchmark)")
     bench.add_argument("--threads", type=int, default=1)
+    bench.add_argument("--cache-dtype", choices=["float16", "float32"], default="float16",
+                       help="storage of cached token states (float32 for states beyond float16's range)")
     bench.add_argument("--output", default="benchmarks/results/suite")
     _add_glot_flags(bench)
     bench.set_defaults(run=_benchmark)

@@ -103,6 +103,17 @@ def test_float16_storage_is_close_and_half_the_size(tmp_path):
     assert s16.shards[0].nbytes * 2 == s32.shards[0].nbytes
 
 
+def test_states_beyond_float16_range_are_refused_with_the_fix(tmp_path):
+    """A decoder's first-token state in a middle layer can exceed 65504; stored as float16 it would be inf."""
+    def encode(texts):
+        return [np.array([[7e4, 1.0], [0.5, 0.25]], dtype=np.float32) for _ in texts]
+
+    with pytest.raises(ValueError, match=r"toy/train reach 7e\+04, beyond float16's range.*--cache-dtype float32"):
+        StateCache(tmp_path / "half").get_or_build(["a", "b"], encode, "fp", 8, description="toy/train")
+    x, _ = StateCache(tmp_path / "full", dtype="float32").get_or_build(["a", "b"], encode, "fp", 8).batch([0, 1])
+    assert float(x.max()) == 7e4
+
+
 def test_empty_text_list_is_an_error(tmp_path):
     with pytest.raises(ValueError, match="no texts"):
         StateCache(tmp_path).get_or_build([], CountingEncoder(), "fp", 16, description="demo/train")
