@@ -218,7 +218,8 @@ class StateCache:
         for start in range(0, len(order), batch_size):
             chunk = order[start : start + batch_size]
             for i, state in zip(chunk, encode([texts[i] for i in chunk])):
-                stored = np.asarray(state, dtype=self.dtype)
+                with np.errstate(over="ignore"):  # an overflow is detected and explained just below
+                    stored = np.asarray(state, dtype=self.dtype)
                 if not np.isfinite(stored).all() and np.isfinite(state).all():
                     raise ValueError(
                         f"StateCache: token states of {description or 'this split'} reach "
