@@ -105,6 +105,7 @@ class PackedNodes:
 
     node_index: Tensor
     batch_shape: tuple[int, int]
+    _shifts: dict[int, tuple[Tensor, Tensor]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_mask(cls, mask: Tensor) -> PackedNodes:
@@ -136,12 +137,14 @@ class PackedNodes:
         token and ``index`` is an arbitrary valid node. A sentence's real tokens are consecutive nodes in
         position order, so counting over nodes counts over real tokens, whichever side the padding is on.
         """
-        n = self.num_nodes
-        target = torch.arange(n, device=self.node_index.device) + offset
-        inside = (target >= 0) & (target < n)
-        target = target.clamp(0, max(n - 1, 0))
-        batch_index = self.batch_index
-        return target, inside & (batch_index[target] == batch_index)
+        if offset not in self._shifts:  # every layer of a forward pass asks for the same offsets
+            n = self.num_nodes
+            target = torch.arange(n, device=self.node_index.device) + offset
+            inside = (target >= 0) & (target < n)
+            target = target.clamp(0, max(n - 1, 0))
+            batch_index = self.batch_index
+            self._shifts[offset] = (target, inside & (batch_index[target] == batch_index))
+        return self._shifts[offset]
 
 
 @dataclass
