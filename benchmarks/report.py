@@ -44,7 +44,7 @@ def read_cells(folders: list[Path]) -> tuple[list[dict], list[dict]]:
         data = json.loads(path.read_text())
         headers.append({"folder": str(folder), **data["header"]})
         for cell in data["cells"]:
-            key = (cell["backbone"], cell["task"], cell.get("layer", -1), cell["method"], cell.get("lr"), cell["seed"])
+            key = (cell["backbone"], task_label(cell), cell["method"], cell.get("lr"), cell["seed"])
             if key not in seen:
                 seen.add(key)
                 cells.append({"layer": -1, **cell})

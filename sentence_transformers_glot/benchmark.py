@@ -20,7 +20,7 @@ import platform
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Union
 
 import numpy as np
 import torch
@@ -43,29 +43,72 @@ def default_methods(backbone: str) -> tuple[str, ...]:
     return (*ENCODER_METHODS, "last") if is_decoder(backbone) else ENCODER_METHODS
 
 
+#: Options beyond the paper a method name can add, as ``+<name>`` (e.g. ``glot-gat+seq2+ln``); ``seq<N>`` is
+#: ``sequence_window=N``. Baselines take only the input normalisations.
+VARIANTS: dict[str, dict[str, Any]] = {
+    "cos": {"edge_weight": "cosine"},
+    "ln": {"input_norm": "layer"},
+    "rms": {"input_norm": "rms"},
+}
+BASELINE_VARIANTS = ("ln", "rms")
+
+LayerSpec = Union[int, Sequence[int]]
+
+
+def _variant(name: str, method: str) -> dict[str, Any]:
+    if name in VARIANTS:
+        return VARIANTS[name]
+    if name.startswith("seq") and name[3:].isdigit() and int(name[3:]) > 0:
+        return {"sequence_window": int(name[3:])}
+    raise ValueError(
+        f"benchmark: method {method!r} has an unknown option +{name}; options are "
+        f"{', '.join('+' + v for v in VARIANTS)} and +seq<N> (sequence_window=N)."
+    )
+
+
 def method_pooling(method: str, glot: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
     """(``TrainConfig.pooling``, GlotPooling options) of a benchmark method.
 
     ``glot`` is GlotPooling with ``glot`` options; ``glot-<conv>`` (``glot-gat``, ``glot-gcn``, ``glot-gin``,
     ``glot-sage``) is the same with ``conv=<conv>``; any other name is a baseline preset, which takes no options.
+    Any of them may end in ``+<option>`` parts from :data:`VARIANTS` (``glot-gat+seq2+cos+ln``; baselines only
+    ``+ln``/``+rms``).
     """
     from sentence_transformers_glot.message_passing import CONVS
     from sentence_transformers_glot.training import POOLINGS
 
-    if method == "glot":
-        return "glot", dict(glot or {})
-    if method.startswith("glot-") and method[5:] in CONVS:
-        return "glot", {**(glot or {}), "conv": method[5:]}
-    if method in POOLINGS:
-        return method, {}
+    base, *extras = method.split("+")
     choices = ", ".join([*POOLINGS, *(f"glot-{conv}" for conv in CONVS)])
-    raise ValueError(f"benchmark: unknown method {method!r}; use one of {choices}.")
+    if base == "glot":
+        pooling, options = "glot", dict(glot or {})
+    elif base.startswith("glot-") and base[5:] in CONVS:
+        pooling, options = "glot", {**(glot or {}), "conv": base[5:]}
+    elif base in POOLINGS:
+        pooling, options = base, {}
+        wrong = [extra for extra in extras if extra not in BASELINE_VARIANTS]
+        if wrong:
+            raise ValueError(f"benchmark: method {method!r}: a baseline takes only +ln or +rms, not +{wrong[0]}.")
+    else:
+        raise ValueError(f"benchmark: unknown method {method!r}; use one of {choices}, optionally with +options.")
+    for extra in extras:
+        options.update(_variant(extra, method))
+    return pooling, options
+
+
+def layer_options(layer: LayerSpec) -> tuple[int, dict[str, Any]]:
+    """(``TrainConfig.layer``, GlotPooling options) for a cell's layer: an int is one hidden layer
+    (``TrainConfig.layer``); a list is mixed by ``GlotPooling(layers=...)``."""
+    if isinstance(layer, int):
+        return layer, {}
+    return -1, {"layers": [int(i) for i in layer]}
 
 
 def task_label(row: dict[str, Any]) -> str:
     """A row's task as tables show it: the task name, with ``@L<layer>`` when states come from a hidden layer
-    other than the last."""
+    other than the last (``@L8+9+10`` for a mix of layers)."""
     layer = row.get("layer", -1)
+    if isinstance(layer, list):
+        return f"{row['task']}@L" + "+".join(str(i) for i in layer)
     return row["task"] if layer == -1 else f"{row['task']}@L{layer}"
 
 
@@ -114,7 +157,7 @@ def run_benchmark(
     max_length: int = 128,
     max_train: int | None = None,
     max_eval: int | None = None,
-    layers: Sequence[int] = (-1,),
+    layers: Sequence[LayerSpec] = (-1,),
     glot: dict[str, Any] | None = None,
     task_options: dict[str, dict[str, Any]] | None = None,
     threads: int = 1,
@@ -130,7 +173,8 @@ def run_benchmark(
         max_train: cap on training examples per task (see ``TrainConfig.max_train``), for quick runs.
         max_eval: cap on validation and test examples per task (see ``TrainConfig.max_eval``).
         layers: hidden layers whose states feed the pooling (``-1``: the last; see ``TrainConfig.layer``); every
-            task runs on each.
+            task runs on each. A list entry that is itself a list of layers is one cell of mixed layers
+            (``GlotPooling(layers=...)``, for every method).
         glot: GlotPooling options for the ``glot`` method.
         task_options: per task name, keyword arguments for its loader (e.g. ``{"sst2": {"dataset": path}}``).
         command: the command line, recorded in the results.
@@ -157,6 +201,7 @@ def run_benchmark(
         raise ValueError("run_benchmark: `layers` must name at least one layer (-1: the last).")
     for method in methods or ():
         method_pooling(method, glot)  # an unknown method fails before any training
+    layers = [layer if isinstance(layer, int) else [int(i) for i in layer] for layer in layers]
     cells = [(b, t, layer, m, lr, s) for b in backbones for t in tasks for layer in layers
              for m in (methods or default_methods(b)) for lr in lrs for s in seeds]
     saved = output / "suite.json"
@@ -165,9 +210,10 @@ def run_benchmark(
     loaded: dict[str, TaskData] = {}
     for number, (backbone, task_name, layer, method, lr, seed) in enumerate(tqdm(cells, desc="benchmark", unit="run")):
         pooling, options = method_pooling(method, glot)
-        config = TrainConfig(backbone=backbone, task=task_name, pooling=pooling, glot=options, epochs=epochs, lr=lr,
-                             batch_size=batch_size, max_length=max_length, layer=layer, seed=seed, threads=threads,
-                             max_train=max_train, max_eval=max_eval, cache_dtype=cache_dtype,
+        hidden_layer, mix = layer_options(layer)
+        config = TrainConfig(backbone=backbone, task=task_name, pooling=pooling, glot={**options, **mix}, epochs=epochs,
+                             lr=lr, batch_size=batch_size, max_length=max_length, layer=hidden_layer, seed=seed,
+                             threads=threads, max_train=max_train, max_eval=max_eval, cache_dtype=cache_dtype,
                              task_options=(task_options or {}).get(task_name, {}))
         run = run_name(config, method)
         count = len(rows)
@@ -293,8 +339,10 @@ def _ordered(methods) -> list[str]:
 
 
 def is_glot(method: str) -> bool:
-    """Whether a benchmark method is GLOT (``glot`` or ``glot-<conv>``) rather than a baseline."""
-    return method == "glot" or method.startswith("glot-")
+    """Whether a benchmark method is GLOT (``glot`` or ``glot-<conv>``, with any ``+options``) rather than a
+    baseline."""
+    base = method.split("+")[0]
+    return base == "glot" or base.startswith("glot-")
 
 
 def markdown_tables(rows: list[dict[str, Any]], protocol: str = "tuned", tasks_as_rows: bool = False) -> str:

@@ -5,12 +5,13 @@ memory-mapped afterwards, across epochs, runs and pooling configurations.
 
 Key. A cache entry is named by the SHA-256 of everything that changes the states: the backbone's
 fingerprint (its config, tokenizer files and weight files; for a Hub id, the resolved revision), the
-maximum sequence length, the layer, the storage dtype, the cache format version, and the texts themselves
-(in order). Two tasks that share texts share states; a changed text, backbone, revision, max_length or
-layer is a different entry.
+maximum sequence length, the layer (or list of layers), the storage dtype, the cache format version, and
+the texts themselves (in order). Two tasks that share texts share states; a changed text, backbone,
+revision, max_length or layer is a different entry.
 
 Layout. ``<root>/<key>/`` holds ``meta.json`` and shards of ``shard_size`` texts: ``shard-NNNNN.tokens.npy``
-(the real tokens of the shard's texts, concatenated, ``(T, d)``), ``shard-NNNNN.lengths.npy`` and, written
+(the real tokens of the shard's texts, concatenated, ``(T, d)``, or ``(T, n, d)`` for an entry of ``n``
+layers), ``shard-NNNNN.lengths.npy`` and, written
 last, ``shard-NNNNN.json`` with both files' SHA-256. A shard without a valid commit record, or whose
 checksums disagree, is rebuilt; a build that was killed resumes at the first missing shard. A file lock
 makes concurrent builders of one entry take turns.
@@ -24,6 +25,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Union
 
 import numpy as np
 import torch
@@ -79,10 +81,21 @@ def backbone_fingerprint(path_or_id: str, revision: str | None = None) -> str:
     return f"dir:{digest.hexdigest()}"
 
 
-def cache_key(fingerprint: str, texts: Sequence[str], max_length: int, layer: int, dtype: str) -> str:
-    """SHA-256 naming a cache entry; see the module docstring for what it covers."""
+Layer = Union[int, Sequence[int]]
+
+
+def _layer_json(layer: Layer) -> int | list[int]:
+    return layer if isinstance(layer, int) else [int(i) for i in layer]
+
+
+def cache_key(fingerprint: str, texts: Sequence[str], max_length: int, layer: Layer, dtype: str) -> str:
+    """SHA-256 naming a cache entry; see the module docstring for what it covers.
+
+    ``layer`` is one hidden-state index, or a list of them for an entry that stores several layers.
+    """
     digest = hashlib.sha256()
-    header = {"format": CACHE_FORMAT, "backbone": fingerprint, "max_length": max_length, "layer": layer, "dtype": dtype}
+    header = {"format": CACHE_FORMAT, "backbone": fingerprint, "max_length": max_length,
+              "layer": _layer_json(layer), "dtype": dtype}
     digest.update(json.dumps(header, sort_keys=True).encode())
     for text in texts:
         encoded = text.encode("utf-8", "surrogatepass")
@@ -99,7 +112,8 @@ def _save_npy(path: str, array: np.ndarray) -> None:
 class TokenStates:
     """Read-only, memory-mapped token states of ``n`` texts.
 
-    ``batch(indices)`` returns zero-padded float32 states ``(B, L, d)`` and a bool mask ``(B, L)``.
+    ``batch(indices)`` returns zero-padded float32 states ``(B, L, d)`` (``(B, L, n, d)`` for an entry of
+    ``n`` layers) and a bool mask ``(B, L)``. ``dim`` is ``d``.
     """
 
     shards: list[np.ndarray]
@@ -117,7 +131,7 @@ class TokenStates:
     def batch(self, indices: Sequence[int] | np.ndarray) -> tuple[Tensor, Tensor]:
         indices = np.asarray(indices, dtype=np.int64)
         lengths = self.lengths[indices]
-        out = np.zeros((len(indices), int(lengths.max(initial=1)), self.dim), dtype=np.float32)
+        out = np.zeros((len(indices), int(lengths.max(initial=1)), *self.shards[0].shape[1:]), dtype=np.float32)
         for row, index in enumerate(indices):
             shard, local = divmod(int(index), self.shard_size)
             start = self._offsets[shard][local]
@@ -149,13 +163,14 @@ class StateCache:
         encode: Callable[[list[str]], list[np.ndarray]],
         fingerprint: str,
         max_length: int,
-        layer: int = -1,
+        layer: Layer = -1,
         description: str = "",
         batch_size: int = 64,
     ) -> TokenStates:
         """Token states of ``texts``, computed with ``encode`` where not cached yet.
 
-        ``encode(list_of_texts)`` returns one ``(length_i, d)`` array of real-token states per text.
+        ``encode(list_of_texts)`` returns one ``(length_i, d)`` array of real-token states per text
+        (``(length_i, n, d)`` when ``layer`` lists ``n`` layers).
         """
         if len(texts) == 0:
             raise ValueError(f"StateCache: no texts to encode for {description or 'this split'}.")
@@ -163,7 +178,8 @@ class StateCache:
         folder = self.root / key
         folder.mkdir(parents=True, exist_ok=True)
         with FileLock(str(folder) + ".lock"):
-            meta = {"format": CACHE_FORMAT, "backbone": fingerprint, "max_length": max_length, "layer": layer,
+            meta = {"format": CACHE_FORMAT, "backbone": fingerprint, "max_length": max_length,
+                    "layer": _layer_json(layer),
                     "dtype": self.dtype, "num_texts": len(texts), "shard_size": self.shard_size,
                     "description": description}
             meta_path = folder / "meta.json"
@@ -229,15 +245,16 @@ class StateCache:
         lengths_all = np.concatenate(lengths)
         if len(lengths_all) != num_texts:
             raise RuntimeError(f"StateCache: {folder} holds {len(lengths_all)} texts, expected {num_texts}.")
-        return TokenStates(shards=shards, lengths=lengths_all, shard_size=self.shard_size, dim=shards[0].shape[1])
+        return TokenStates(shards=shards, lengths=lengths_all, shard_size=self.shard_size, dim=shards[0].shape[-1])
 
 
-def transformer_encoder(model, layer: int = -1) -> Callable[[list[str]], list[np.ndarray]]:
+def transformer_encoder(model, layer: Layer = -1) -> Callable[[list[str]], list[np.ndarray]]:
     """An ``encode`` function for :meth:`StateCache.get_or_build` from a ``SentenceTransformer`` whose first
     module is the backbone ``Transformer``: the exact token states a pooling module after it would see.
 
     ``layer=-1`` is the last layer (what the saved model computes); other values take
-    ``hidden_states[layer]`` from the Hugging Face model.
+    ``hidden_states[layer]`` from the Hugging Face model; a list of layers stacks their states as
+    ``(length, n, d)`` (what ``GlotPooling(layers=...)`` reads from ``all_layer_embeddings``).
     """
 
     tokenize = getattr(model, "preprocess", None) or model.tokenize  # renamed in sentence-transformers 6
@@ -255,7 +272,17 @@ def transformer_encoder(model, layer: int = -1) -> Callable[[list[str]], list[np
                 return [flat[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
         else:
             inputs = {k: features[k] for k in ("input_ids", "attention_mask", "token_type_ids") if k in features}
-            states = model[0].auto_model(**inputs, output_hidden_states=True, return_dict=True).hidden_states[layer]
+            hidden = model[0].auto_model(**inputs, output_hidden_states=True, return_dict=True).hidden_states
+            if isinstance(layer, int):
+                states = hidden[layer]
+            else:
+                bad = [i for i in layer if not -len(hidden) <= i < len(hidden)]
+                if bad:
+                    raise ValueError(
+                        f"layers {bad} do not exist: the backbone has {len(hidden)} hidden states (the embedding "
+                        f"output and {len(hidden) - 1} layers); use indices in {-len(hidden)}..{len(hidden) - 1}."
+                    )
+                states = torch.stack([hidden[i] for i in layer], dim=2)
             mask = features["attention_mask"]
         states = states.float().cpu().numpy()
         mask = mask.bool().cpu().numpy()

@@ -25,6 +25,7 @@ DEMO_SENTENCES = [
 GLOT_OPTIONS = {  # flag -> (GlotPooling keyword, type)
     "threshold": float, "top_k": int, "num_layers": int, "hidden_dim": int, "conv": str,
     "jumping_knowledge": str, "readout": str, "readout_hidden_dim": int, "dropout": float, "backend": str,
+    "sequence_window": int, "edge_weight": str, "input_norm": str,
 }
 
 
@@ -120,10 +121,11 @@ def _train(args: argparse.Namespace) -> int:
                     if v is not None}
     results = []
     started = time.perf_counter()
+    mix = {"layers": args.layers} if args.layers else {}
     for pooling in args.pooling:
         config = TrainConfig(
             backbone=args.backbone, task=args.task, pooling=pooling,
-            glot=_glot_kwargs(args) if pooling == "glot" else {}, head=args.head, epochs=args.epochs,
+            glot={**(_glot_kwargs(args) if pooling == "glot" else {}), **mix}, head=args.head, epochs=args.epochs,
             batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay, max_length=args.max_length,
             layer=args.layer, seed=args.seed, cache_dtype=args.cache_dtype, threads=args.threads,
             task_options=task_options, max_train=args.max_train, max_eval=args.max_eval,
@@ -165,6 +167,15 @@ def _benchmark(args: argparse.Namespace) -> int:
     return 0
 
 
+def _layer_spec(text: str) -> int | list[int]:
+    """``"3"`` -> 3 (one hidden layer); ``"8,9,10"`` -> [8, 9, 10] (mixed by GlotPooling(layers=...))."""
+    try:
+        parts = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a layer (e.g. 3) or a comma-separated group (e.g. 8,9,10)")
+    return parts[0] if "," not in text else parts
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="glot", description="GLOT pooling for sentence-transformers.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -187,7 +198,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--lr", type=float, default=2e-4)
     train.add_argument("--weight-decay", type=float, default=0.0)
     train.add_argument("--max-length", type=int, default=128)
-    train.add_argument("--layer", type=int, default=-1, help="hidden layer feeding the pooling (-1: last)")
+    train.add_argument("--layer", type=int, default=-1,
+                       help="hidden layer feeding the pooling (-1: last); a model trained on another layer is not "
+                            "exported (use --layers)")
+    train.add_argument("--layers", nargs="+", type=int, default=None,
+                       help="hidden layers mixed with learned weights (GlotPooling(layers=...), every --pooling); "
+                            "the exported model computes them itself, e.g. --layers 3 4 5")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest on small CPUs)")
     train.add_argument("--cache-dtype", choices=["float16", "float32"], default="float16")
@@ -218,8 +234,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--max-train", type=int, default=None, help="cap training examples per task (quick runs)")
     bench.add_argument("--max-eval", type=int, default=None,
                        help="cap validation and test examples per task (seeded samples; for slow backbones)")
-    bench.add_argument("--layers", nargs="+", type=int, default=[-1],
-                       help="hidden layers feeding the pooling, each a separate cell (-1: the last; e.g. -1 3)")
+    bench.add_argument("--layers", nargs="+", type=_layer_spec, default=[-1],
+                       help="hidden layers feeding the pooling, each a separate cell (-1: the last; e.g. -1 3); "
+                            "a comma-separated group is one cell of mixed layers (e.g. -1 8,9,10)")
     bench.add_argument("--only-finished", action="store_true",
                        help="train nothing: write the results of the cells already finished (e.g. while another "
                             "process runs this benchmark)")

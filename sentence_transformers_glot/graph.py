@@ -39,8 +39,9 @@ DEFAULT_BLOCK_ELEMENTS = 1 << 24
 
 def _edge_block(
     xn: Tensor, mask: Tensor, start: int, stop: int, threshold: float | None, top_k: int | None
-) -> Tensor:
-    """Boolean edges ``(B, stop - start, L)`` for destination rows ``start:stop``; ``out[b, i, j]``: j -> i."""
+) -> tuple[Tensor, Tensor]:
+    """Boolean edges ``(B, stop - start, L)`` for destination rows ``start:stop`` (``out[b, i, j]``: j -> i),
+    and the cosine similarities of the same block."""
     sim = torch.matmul(xn[:, start:stop], xn.transpose(1, 2))
     rows = torch.arange(start, stop, device=xn.device)
     cols = torch.arange(xn.shape[1], device=xn.device)
@@ -52,7 +53,7 @@ def _edge_block(
     if top_k is not None:
         k = min(top_k, xn.shape[1] - 1)
         if k <= 0:
-            return torch.zeros_like(valid)
+            return torch.zeros_like(valid), sim
         scores = sim.masked_fill(~valid, float("-inf"))
         # A tie between the k-th and (k+1)-th largest scores (duplicate or all-zero token vectors) must not be
         # broken by torch.topk: which of equal scores it returns depends on the row length, i.e. on the padded
@@ -68,7 +69,21 @@ def _edge_block(
         else:
             chosen = torch.zeros_like(valid).scatter_(-1, nearest[..., :k], True)
         edges = edges & chosen  # `& valid` drops picks among -inf when a sentence has < k other tokens
-    return edges
+    return edges, sim
+
+
+EDGE_WEIGHTS = ("binary", "cosine")
+
+
+def _weighted_edges(edges: Tensor, sim: Tensor, edge_weight: str) -> tuple[Tensor, Tensor | None]:
+    """``edge_weight="cosine"``: each edge weighs its cosine, and edges with cosine <= 0 are dropped (a
+    weight must be positive to enter a mean or an attention softmax); ``"binary"``: unchanged, no weights."""
+    if edge_weight == "binary":
+        return edges, None
+    if edge_weight != "cosine":
+        raise ValueError(f"unknown edge_weight {edge_weight!r}; expected one of {EDGE_WEIGHTS}")
+    edges = edges & (sim > 0)
+    return edges, sim
 
 
 def _row_blocks(batch: int, length: int, block_elements: int) -> list[tuple[int, int]]:
@@ -90,6 +105,7 @@ class PackedNodes:
 
     node_index: Tensor
     batch_shape: tuple[int, int]
+    _shifts: dict[int, tuple[Tensor, Tensor]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_mask(cls, mask: Tensor) -> PackedNodes:
@@ -114,16 +130,34 @@ class PackedNodes:
         out[self.node_index] = h
         return out.view(batch, length, h.shape[-1])
 
+    def shifted(self, offset: int) -> tuple[Tensor, Tensor]:
+        """For each node, the node ``offset`` real tokens later in its sentence (earlier when negative).
+
+        Returns ``(index, exists)``, both ``(N,)``: where ``exists`` is False the sentence has no such
+        token and ``index`` is an arbitrary valid node. A sentence's real tokens are consecutive nodes in
+        position order, so counting over nodes counts over real tokens, whichever side the padding is on.
+        """
+        if offset not in self._shifts:  # every layer of a forward pass asks for the same offsets
+            n = self.num_nodes
+            target = torch.arange(n, device=self.node_index.device) + offset
+            inside = (target >= 0) & (target < n)
+            target = target.clamp(0, max(n - 1, 0))
+            batch_index = self.batch_index
+            self._shifts[offset] = (target, inside & (batch_index[target] == batch_index))
+        return self._shifts[offset]
+
 
 @dataclass
 class DenseTokenGraph:
-    """A batch of token graphs as a dense adjacency ``adj[b, i, j] = 1`` iff edge ``j -> i``.
+    """A batch of token graphs as a dense adjacency: ``adj[b, i, j] = w_ij > 0`` iff edge ``j -> i``.
 
-    Node features are packed ``(N, D)``; aggregation pads them to ``(B, L, D)`` for a batched matmul.
+    ``w_ij`` is 1 (``weighted=False``) or the edge's soft weight. Node features are packed ``(N, D)``;
+    aggregation pads them to ``(B, L, D)`` for a batched matmul.
     """
 
     adj: Tensor
     nodes: PackedNodes
+    weighted: bool = False
     _cache: dict[str, Tensor] = field(default_factory=dict, repr=False)
 
     def _propagate(self, matrix: Tensor, h: Tensor) -> Tensor:
@@ -131,23 +165,26 @@ class DenseTokenGraph:
 
     @property
     def in_degree(self) -> Tensor:
-        """``(B, L, 1)`` number of neighbours of each position."""
+        """``(B, L, 1)`` (weighted) number of neighbours of each position."""
         if "deg" not in self._cache:
             self._cache["deg"] = self.adj.sum(-1, keepdim=True)
         return self._cache["deg"]
 
     def aggregate(self, h: Tensor, reduce: str = "mean") -> Tensor:
-        """Sum or mean of the neighbours' features (0 for a node without neighbours)."""
+        r"""Sum :math:`\sum_j w_{ij} h_j` or mean :math:`\sum_j w_{ij} h_j / \sum_j w_{ij}` over the neighbours
+        (0 for a node without neighbours)."""
         if reduce == "sum":
             return self._propagate(self.adj, h)
         if reduce == "mean":
             if "mean_adj" not in self._cache:
-                self._cache["mean_adj"] = self.adj / self.in_degree.clamp(min=1)
+                degree = self.in_degree
+                self._cache["mean_adj"] = self.adj / torch.where(degree > 0, degree, 1.0)
             return self._propagate(self._cache["mean_adj"], h)
         raise ValueError(f"unknown reduce {reduce!r}; expected 'sum' or 'mean'")
 
     def gcn_aggregate(self, h: Tensor) -> Tensor:
-        r""":math:`\sum_{j \in N(i) \cup \{i\}} h_j / \sqrt{\hat d_i \hat d_j}` with :math:`\hat d = d + 1`."""
+        r""":math:`\sum_{j \in N(i) \cup \{i\}} w_{ij} h_j / \sqrt{\hat d_i \hat d_j}`, :math:`\hat d_i = 1 + \sum_j w_{ij}`
+        (self-loops of weight 1, as PyG's ``gcn_norm``)."""
         if "gcn_adj" not in self._cache:
             inv_sqrt = (self.in_degree + 1).rsqrt()  # (B, L, 1)
             eye = torch.eye(self.adj.shape[-1], dtype=self.adj.dtype, device=self.adj.device)
@@ -157,14 +194,18 @@ class DenseTokenGraph:
     def attention_aggregate(self, h: Tensor, score_src: Tensor, score_dst: Tensor, negative_slope: float) -> Tensor:
         r"""GAT aggregation over :math:`N(i) \cup \{i\}`.
 
-        :math:`\alpha_{ij} = \mathrm{softmax}_j(\mathrm{LeakyReLU}(s^{dst}_i + s^{src}_j))`,
-        :math:`\mathrm{out}_i = \sum_j \alpha_{ij} h_j`. ``score_*`` are ``(N,)``.
+        :math:`\alpha_{ij} = \mathrm{softmax}_j(\mathrm{LeakyReLU}(s^{dst}_i + s^{src}_j) + \log w_{ij})`
+        (:math:`w_{ii} = 1`; the log term is 0 on an unweighted graph), :math:`\mathrm{out}_i = \sum_j \alpha_{ij} h_j`.
+        ``score_*`` are ``(N,)``.
         """
         src = self.nodes.to_padded(score_src[:, None]).squeeze(-1)
         dst = self.nodes.to_padded(score_dst[:, None]).squeeze(-1)
         logits = F.leaky_relu(dst[:, :, None] + src[:, None, :], negative_slope)
         eye = torch.eye(self.adj.shape[-1], dtype=torch.bool, device=self.adj.device)
-        logits = logits.masked_fill(~((self.adj > 0) | eye), float("-inf"))
+        if self.weighted:
+            logits = logits + torch.log(self.adj + eye)  # log 0 = -inf masks the non-edges
+        else:
+            logits = logits.masked_fill(~((self.adj > 0) | eye), float("-inf"))
         return self._propagate(torch.softmax(logits, dim=-1), h)
 
 
@@ -173,7 +214,8 @@ class SparseTokenGraph:
     """A batch of token graphs as one edge list over the packed real tokens.
 
     Nodes are ``nodes`` (the packed real tokens). Edges ``src -> dst`` are sorted by ``dst``; ``indptr`` is
-    the CSR offset vector. Node features are ``(N, D)``.
+    the CSR offset vector; ``weight`` is ``None`` (every edge weighs 1) or each edge's soft weight ``(E,)``.
+    Node features are ``(N, D)``.
     """
 
     src: Tensor
@@ -181,6 +223,7 @@ class SparseTokenGraph:
     indptr: Tensor
     nodes: PackedNodes
     use_scatter: bool = True
+    weight: Tensor | None = None
     _cache: dict[str, Tensor] = field(default_factory=dict, repr=False)
 
     @property
@@ -189,10 +232,18 @@ class SparseTokenGraph:
 
     @property
     def in_degree(self) -> Tensor:
-        """``(N, 1)`` number of neighbours of each node."""
+        """``(N, 1)`` (weighted) number of neighbours of each node."""
         if "deg" not in self._cache:
-            self._cache["deg"] = (self.indptr[1:] - self.indptr[:-1]).unsqueeze(-1)
+            if self.weight is None:
+                self._cache["deg"] = (self.indptr[1:] - self.indptr[:-1]).unsqueeze(-1)
+            else:
+                self._cache["deg"] = self._reduce(self.weight, "sum").unsqueeze(-1)
         return self._cache["deg"]
+
+    def _edge_weight(self, dtype: torch.dtype) -> Tensor:
+        if self.weight is None:
+            return torch.ones_like(self.src, dtype=dtype)
+        return self.weight.to(dtype)
 
     def _reduce(self, values: Tensor, reduce: str) -> Tensor:
         return segment_reduce(values, self.dst, self.indptr, self.num_nodes, reduce, self.use_scatter)
@@ -213,26 +264,30 @@ class SparseTokenGraph:
         return self._cache[name] @ h
 
     def aggregate(self, h: Tensor, reduce: str = "mean") -> Tensor:
-        """Sum or mean of the neighbours' features (0 for a node without neighbours)."""
+        """Sum or (weighted) mean of the neighbours' features (0 for a node without neighbours)."""
         if reduce not in ("sum", "mean"):
             raise ValueError(f"unknown reduce {reduce!r}; expected 'sum' or 'mean'")
+        weight = self._edge_weight(h.dtype)
         if reduce == "sum":
-            return self._matmul("sum", torch.ones_like(self.src, dtype=h.dtype), h)
-        inverse_degree = 1.0 / self.in_degree.squeeze(-1).clamp(min=1).to(h.dtype)
-        return self._matmul("mean", inverse_degree[self.dst], h)
+            return self._matmul("sum", weight, h)
+        degree = self.in_degree.squeeze(-1).to(h.dtype)
+        inverse_degree = 1.0 / torch.where(degree > 0, degree, 1.0)
+        return self._matmul("mean", weight * inverse_degree[self.dst], h)
 
     def gcn_aggregate(self, h: Tensor) -> Tensor:
-        r""":math:`\sum_{j \in N(i) \cup \{i\}} h_j / \sqrt{\hat d_i \hat d_j}` with :math:`\hat d = d + 1`."""
+        r""":math:`\sum_{j \in N(i) \cup \{i\}} w_{ij} h_j / \sqrt{\hat d_i \hat d_j}` with :math:`\hat d_i = 1 + \sum_j w_{ij}`."""
         inv_sqrt = (self.in_degree.squeeze(-1).to(h.dtype) + 1).rsqrt()  # (N,)
-        neighbours = self._matmul("gcn", inv_sqrt[self.src] * inv_sqrt[self.dst], h)
-        return neighbours + h * inv_sqrt.square()[:, None]
+        weight = self._edge_weight(h.dtype) * inv_sqrt[self.src] * inv_sqrt[self.dst]
+        return self._matmul("gcn", weight, h) + h * inv_sqrt.square()[:, None]
 
     def attention_aggregate(self, h: Tensor, score_src: Tensor, score_dst: Tensor, negative_slope: float) -> Tensor:
-        r"""GAT aggregation over :math:`N(i) \cup \{i\}`; ``score_*`` are ``(N,)``.
+        r"""GAT aggregation over :math:`N(i) \cup \{i\}` (logits plus :math:`\log w_{ij}`); ``score_*`` are ``(N,)``.
 
         The self term is folded in analytically, so the edge list needs no self-loops.
         """
         edge_logit = F.leaky_relu(score_dst[self.dst] + score_src[self.src], negative_slope)
+        if self.weight is not None:
+            edge_logit = edge_logit + torch.log(self.weight.to(edge_logit.dtype))
         self_logit = F.leaky_relu(score_dst + score_src, negative_slope)
         peak = torch.maximum(self._reduce(edge_logit, "max"), self_logit).detach()
         edge_w = torch.exp(edge_logit - peak[self.dst])
@@ -247,6 +302,7 @@ def build_dense_graph(
     mask: Tensor,
     threshold: float | None,
     top_k: int | None = None,
+    edge_weight: str = "binary",
 ) -> DenseTokenGraph:
     """Dense adjacency of the cosine-similarity token graph.
 
@@ -255,10 +311,12 @@ def build_dense_graph(
         mask: ``(B, L)`` bool, True for real tokens.
         threshold: edge when cosine similarity is strictly greater; ``None`` for no threshold.
         top_k: keep only each token's ``k`` most similar other tokens; ``None`` for no limit.
+        edge_weight: ``"binary"`` (0/1 adjacency) or ``"cosine"`` (each edge weighs its cosine).
     """
     xn = normalize_tokens(x)
-    adj = _edge_block(xn, mask, 0, x.shape[1], threshold, top_k)
-    return DenseTokenGraph(adj=adj.to(x.dtype), nodes=PackedNodes.from_mask(mask))
+    edges, weight = _weighted_edges(*_edge_block(xn, mask, 0, x.shape[1], threshold, top_k), edge_weight)
+    adj = edges.to(x.dtype) if weight is None else torch.where(edges, weight, 0.0).to(x.dtype)
+    return DenseTokenGraph(adj=adj, nodes=PackedNodes.from_mask(mask), weighted=weight is not None)
 
 
 def build_sparse_graph(
@@ -268,6 +326,7 @@ def build_sparse_graph(
     top_k: int | None = None,
     use_scatter: bool = True,
     block_elements: int = DEFAULT_BLOCK_ELEMENTS,
+    edge_weight: str = "binary",
 ) -> SparseTokenGraph:
     """Edge list of the cosine-similarity token graph over the packed real tokens (same maths as dense).
 
@@ -282,9 +341,10 @@ def build_sparse_graph(
     xn = normalize_tokens(x)
     packed_id = torch.cumsum(mask.reshape(-1).long(), 0) - 1  # flat position -> node id (valid where mask)
 
-    dst_parts, src_parts, edges = [], [], 0
+    dst_parts, src_parts, weight_parts, edges = [], [], [], 0
     for start, stop in _row_blocks(batch, length, block_elements):
-        b, i, j = _edge_block(xn, mask, start, stop, threshold, top_k).nonzero(as_tuple=True)
+        block, weight = _weighted_edges(*_edge_block(xn, mask, start, stop, threshold, top_k), edge_weight)
+        b, i, j = block.nonzero(as_tuple=True)
         edges += b.numel()
         if edges > MAX_EDGES:
             raise MemoryError(
@@ -293,15 +353,19 @@ def build_sparse_graph(
             )
         dst_parts.append(packed_id[b * length + start + i])
         src_parts.append(packed_id[b * length + j])
+        if weight is not None:
+            weight_parts.append(weight[b, i, j])
     dst = torch.cat(dst_parts)
     src = torch.cat(src_parts)
+    weights = torch.cat(weight_parts) if weight_parts else None
     if len(dst_parts) > 1:  # blocks interleave sentences; a single block is already sorted by dst
         dst, order = torch.sort(dst, stable=True)
         src = src[order]
+        weights = None if weights is None else weights[order]
     nodes = PackedNodes.from_mask(mask)
     counts = torch.bincount(dst, minlength=nodes.num_nodes)
     indptr = torch.cat([counts.new_zeros(1), torch.cumsum(counts, 0)])
-    return SparseTokenGraph(src=src, dst=dst, indptr=indptr, nodes=nodes, use_scatter=use_scatter)
+    return SparseTokenGraph(src=src, dst=dst, indptr=indptr, nodes=nodes, use_scatter=use_scatter, weight=weights)
 
 
 def estimate_density(x: Tensor, mask: Tensor, threshold: float | None, top_k: int | None, rows: int = 64) -> float:
@@ -323,7 +387,12 @@ def estimate_density(x: Tensor, mask: Tensor, threshold: float | None, top_k: in
 
 
 def build_graph(
-    x: Tensor, mask: Tensor, threshold: float | None, top_k: int | None = None, backend: str = "auto"
+    x: Tensor,
+    mask: Tensor,
+    threshold: float | None,
+    top_k: int | None = None,
+    backend: str = "auto",
+    edge_weight: str = "binary",
 ) -> DenseTokenGraph | SparseTokenGraph:
     """The token graph in the representation ``backend`` asks for (see :mod:`sentence_transformers_glot.backend`).
 
@@ -337,5 +406,5 @@ def build_graph(
         if prefer_edge_list(length, estimate_density(x, mask, threshold, top_k, rows)):
             choice = "scatter"
     if choice == "scatter":
-        return build_sparse_graph(x, mask, threshold, top_k)
-    return build_dense_graph(x, mask, threshold, top_k)
+        return build_sparse_graph(x, mask, threshold, top_k, edge_weight=edge_weight)
+    return build_dense_graph(x, mask, threshold, top_k, edge_weight)

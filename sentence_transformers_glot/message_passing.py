@@ -11,6 +11,17 @@ activation the stack applies after each layer.
 ``gin``     :math:`h_i' = \mathrm{MLP}(h_i + \sum_{j \in N(i)} h_j)` (GIN, :math:`\epsilon = 0`)
 ``gat``     :math:`h_i' = \sum_{j \in N(i) \cup \{i\}} \alpha_{ij} W h_j + b`, one head, as the reference code
 ==========  ========================================================================================
+
+With ``sequence_window = w > 0`` every layer also sees word order, as two extra relations in the R-GCN
+manner (Schlichtkrull et al., 2018: one weight matrix per relation, messages summed): the up to ``w``
+real tokens before and after each token, counted over real tokens (so padding side does not matter),
+
+.. math::  h_i' = \mathrm{conv}(h, G_{\cos})_i + W_{\leftarrow} \operatorname{mean}_{1 \le k \le w} h_{i-k}
+           + W_{\rightarrow} \operatorname{mean}_{1 \le k \le w} h_{i+k}
+
+(a mean over the positions that exist; 0 at a sentence edge). The similarity relation keeps its own
+layer and weights, so the edge kinds stay apart for every ``conv``; position edges never enter GCN's
+degree normalisation or GAT's attention softmax.
 """
 
 from __future__ import annotations
@@ -20,7 +31,7 @@ from typing import Union
 import torch
 from torch import Tensor, nn
 
-from sentence_transformers_glot.graph import DenseTokenGraph, SparseTokenGraph
+from sentence_transformers_glot.graph import DenseTokenGraph, PackedNodes, SparseTokenGraph
 
 TokenGraph = Union[DenseTokenGraph, SparseTokenGraph]
 
@@ -101,6 +112,41 @@ class GATConv(nn.Module):
         return out + self.bias
 
 
+class SequenceConv(nn.Module):
+    r"""The word-order relations of a layer: :math:`W_{\leftarrow} \operatorname{mean}_{1 \le k \le w} h_{i-k}
+    + W_{\rightarrow} \operatorname{mean}_{1 \le k \le w} h_{i+k}` over the real tokens of ``i``'s sentence.
+
+    Shapes: ``h`` ``(N, in_dim)`` packed real tokens (one sentence's tokens consecutive, in order) ->
+    ``(N, out_dim)``. The means are linear, so the weights apply first when that moves fewer numbers.
+    """
+
+    def __init__(self, in_dim: int, out_dim: int, window: int) -> None:
+        super().__init__()
+        self.window = window
+        self.lin_prev = nn.Linear(in_dim, out_dim, bias=False)
+        self.lin_next = nn.Linear(in_dim, out_dim, bias=False)
+
+    @staticmethod
+    def window_mean(h: Tensor, nodes: PackedNodes, window: int, direction: int) -> Tensor:
+        """Mean of ``h`` over the (at most ``window``) real tokens on one side (-1: before, +1: after)."""
+        total = torch.zeros_like(h)
+        count = h.new_zeros(h.shape[0], 1)
+        for k in range(1, window + 1):
+            index, exists = nodes.shifted(direction * k)
+            total = total + torch.where(exists[:, None], h[index], 0.0)
+            count = count + exists[:, None].to(h.dtype)
+        return total / count.clamp(min=1)
+
+    def forward(self, h: Tensor, nodes: PackedNodes) -> Tensor:
+        out = []
+        for lin, direction in ((self.lin_prev, -1), (self.lin_next, 1)):
+            if lin.out_features < lin.in_features:
+                out.append(self.window_mean(lin(h), nodes, self.window, direction))
+            else:
+                out.append(lin(self.window_mean(h, nodes, self.window, direction)))
+        return out[0] + out[1]
+
+
 _CONV_CLASSES: dict[str, type[nn.Module]] = {"sage": SAGEConv, "gat": GATConv, "gcn": GCNConv, "gin": GINConv}
 
 
@@ -109,7 +155,8 @@ class TokenGNN(nn.Module):
 
     ``jumping_knowledge``: ``"none"`` returns :math:`h^K`; ``"cat"`` returns :math:`[x \| h^1 \| \dots \| h^K]`
     (the reference code's choice); ``"max"``/``"mean"`` reduce :math:`h^1..h^K` element-wise. With
-    ``num_layers=0`` the input passes through unchanged.
+    ``num_layers=0`` the input passes through unchanged. ``sequence_window > 0`` adds a
+    :class:`SequenceConv` to each layer (see the module docstring).
     """
 
     def __init__(
@@ -120,11 +167,17 @@ class TokenGNN(nn.Module):
         conv: str = "sage",
         jumping_knowledge: str = "cat",
         dropout: float = 0.0,
+        sequence_window: int = 0,
     ) -> None:
         super().__init__()
         self.jumping_knowledge = jumping_knowledge
         dims = [in_dim] + [hidden_dim] * num_layers
         self.layers = nn.ModuleList(_CONV_CLASSES[conv](dims[i], dims[i + 1]) for i in range(num_layers))
+        # registered only when used, so the state dict of a model without order edges is unchanged
+        self.sequence_layers = (
+            nn.ModuleList(SequenceConv(dims[i], dims[i + 1], sequence_window) for i in range(num_layers))
+            if sequence_window > 0 else None
+        )
         self.dropout = nn.Dropout(dropout)
         if num_layers == 0:
             self.out_dim = in_dim
@@ -138,8 +191,11 @@ class TokenGNN(nn.Module):
             return x
         outputs = []
         h = x
-        for layer in self.layers:
-            h = self.dropout(torch.relu(layer(h, graph)))
+        for index, layer in enumerate(self.layers):
+            out = layer(h, graph)
+            if self.sequence_layers is not None:
+                out = out + self.sequence_layers[index](h, graph.nodes)
+            h = self.dropout(torch.relu(out))
             outputs.append(h)
         if self.jumping_knowledge == "cat":
             return torch.cat([x, *outputs], dim=-1)

@@ -8,6 +8,11 @@ Given the token states :math:`X \in \mathbb{R}^{L \times d}` of a frozen backbon
    for the default ``conv="sage"``,
 3. reads out :math:`z = \sum_i \pi_i u_i` with :math:`\pi = \mathrm{softmax}(v^\top \tanh(W_m u + b_m))`.
 
+Beyond the paper, all off by default: ``layers`` mixes several hidden layers with learned softmax
+weights (a scalar mix, :math:`x = \sum_l \mathrm{softmax}(s)_l X^{(l)}`) before the graph; ``input_norm``
+normalises each token state first; ``sequence_window`` adds word-order relations to every GNN layer;
+``edge_weight="cosine"`` weighs each similarity edge by its cosine.
+
 Chain it after a ``Transformer`` exactly like ``Pooling``.
 """
 
@@ -20,16 +25,21 @@ from typing import Any
 import torch
 from safetensors.torch import load_file as load_safetensors
 from safetensors.torch import save_file as save_safetensors
-from torch import Tensor
+import torch.nn.functional as F
+from torch import Tensor, nn
 
 from sentence_transformers_glot._compat import Module
 from sentence_transformers_glot.backend import BACKENDS
 from sentence_transformers_glot.files import atomic_write, atomic_write_text
-from sentence_transformers_glot.graph import PackedNodes, build_graph
+from sentence_transformers_glot.graph import EDGE_WEIGHTS, PackedNodes, build_graph
 from sentence_transformers_glot.message_passing import CONVS, JUMPING_KNOWLEDGE, TokenGNN
 from sentence_transformers_glot.readout import READOUTS, AttentionReadout, functional_readout
 
-FORMAT_VERSION = 1
+#: 2 added sequence_window, edge_weight, input_norm and layers; a version-1 config reads with their defaults.
+FORMAT_VERSION = 2
+#: Config keys added after format version 1, with the values that reproduce a version-1 model.
+ADDED_KEYS: dict[str, Any] = {"sequence_window": 0, "edge_weight": "binary", "input_norm": "none", "layers": None}
+INPUT_NORMS = ("none", "layer", "rms")
 WEIGHTS_NAME = "model.safetensors"
 CONFIG_NAME = "config.json"
 
@@ -77,6 +87,20 @@ class GlotPooling(Module):
         backend: ``"dense"`` (batched masked matmul over a ``(B, L, L)`` adjacency), ``"scatter"`` (CSR edge
             list over the real tokens), or ``"auto"`` (per batch, from the padded length and the graph's
             measured density; see :mod:`sentence_transformers_glot.backend`).
+        sequence_window: ``w > 0`` adds, in every GNN layer, messages from the ``w`` real tokens before and
+            after each token, with their own weights per direction (R-GCN style; see
+            :mod:`sentence_transformers_glot.message_passing`). 0 (the paper): the graph ignores word order.
+        edge_weight: ``"binary"`` (the paper: every edge weighs 1) or ``"cosine"`` (an edge weighs its
+            cosine similarity in the mean, sum, GCN normalisation and GAT softmax; edges with cosine <= 0
+            are dropped).
+        input_norm: ``"none"``, ``"layer"`` (LayerNorm without affine parameters) or ``"rms"``
+            (:math:`x / \mathrm{rms}(x)`), applied to each token state before the graph and the GNN.
+            Decoders' states have norms in the tens; this puts every backbone on the same scale.
+        layers: hidden layers to pool, as indices into the backbone's ``hidden_states`` (0 is the embedding
+            output, -1 the last layer). ``None`` reads ``token_embeddings`` (the last layer). With a list,
+            the module reads ``features["all_layer_embeddings"]`` (the ``Transformer`` emits it when its
+            model's ``config.output_hidden_states`` is True) and mixes the layers with learned softmax
+            weights.
 
     The graph and GNN always run in float32: parameters stay float32 even when the model is cast to
     fp16/bf16, and the output is cast back to the input's dtype.
@@ -94,6 +118,10 @@ class GlotPooling(Module):
         "readout_hidden_dim",
         "dropout",
         "backend",
+        "sequence_window",
+        "edge_weight",
+        "input_norm",
+        "layers",
     ]
     config_file_name = CONFIG_NAME
 
@@ -110,6 +138,10 @@ class GlotPooling(Module):
         readout_hidden_dim: int | None = None,
         dropout: float = 0.0,
         backend: str = "auto",
+        sequence_window: int = 0,
+        edge_weight: str = "binary",
+        input_norm: str = "none",
+        layers: list[int] | None = None,
     ) -> None:
         super().__init__()
         _check(
@@ -131,6 +163,20 @@ class GlotPooling(Module):
                "readout_hidden_dim", "an int >= 1 or None", readout_hidden_dim)
         _check(_is_real(dropout) and 0.0 <= dropout < 1.0, "dropout", "a float in [0, 1)", dropout)
         _check(backend in BACKENDS, "backend", f"one of {BACKENDS}", backend)
+        _check(_is_int(sequence_window) and sequence_window >= 0, "sequence_window",
+               "an int >= 0 (0: no word-order edges; e.g. 2)", sequence_window)
+        _check(edge_weight in EDGE_WEIGHTS, "edge_weight", f"one of {EDGE_WEIGHTS}", edge_weight)
+        _check(input_norm in INPUT_NORMS, "input_norm", f"one of {INPUT_NORMS}", input_norm)
+        _check(
+            layers is None or (isinstance(layers, (list, tuple)) and len(layers) > 0
+                               and all(_is_int(layer) for layer in layers) and len(set(layers)) == len(layers)),
+            "layers", "None or a non-empty list of distinct hidden-layer indices (e.g. [-1, 3])", layers,
+        )
+        if sequence_window > 0 and num_layers == 0:
+            raise ValueError(
+                "GlotPooling: `sequence_window` adds word-order edges to the GNN layers, but num_layers=0 has "
+                "none; set num_layers >= 1 or sequence_window=0."
+            )
         if num_layers > 0 and threshold is None and top_k is None:
             raise ValueError(
                 "GlotPooling: with num_layers > 0 set `threshold` (e.g. 0.8) or `top_k` (e.g. 16); "
@@ -148,8 +194,15 @@ class GlotPooling(Module):
         self.readout_hidden_dim = readout_hidden_dim
         self.dropout = float(dropout)
         self.backend = backend
+        self.sequence_window = sequence_window
+        self.edge_weight = edge_weight
+        self.input_norm = input_norm
+        self.layers = None if layers is None else [int(layer) for layer in layers]
 
-        self.gnn = TokenGNN(word_embedding_dimension, hidden_dim, num_layers, conv, jumping_knowledge, dropout)
+        # scalar mix of the chosen layers; zeros = equal weights (a single layer needs no weight)
+        self.layer_weights = nn.Parameter(torch.zeros(len(layers))) if layers is not None and len(layers) > 1 else None
+        self.gnn = TokenGNN(word_embedding_dimension, hidden_dim, num_layers, conv, jumping_knowledge, dropout,
+                            sequence_window)
         self.output_dimension = self.gnn.out_dim
         if readout == "attention":
             scorer_dim = readout_hidden_dim or max(128, self.output_dimension // 2)
@@ -194,18 +247,37 @@ class GlotPooling(Module):
         return super()._apply(keep_fp32, recurse)
 
     # ------------------------------------------------------------------ forward
+    def _layer_states(self, features: dict[str, Any]) -> Tensor:
+        """The chosen hidden layers stacked as ``(B, L, len(layers), d)`` (or ``(1, total, ...)`` unpadded)."""
+        states = features.get("all_layer_embeddings")
+        if states is None:
+            raise ValueError(
+                f"GlotPooling(layers={self.layers}) reads features['all_layer_embeddings'], which the Transformer "
+                "module emits only when its model returns hidden states. Set "
+                "`model[0].auto_model.config.output_hidden_states = True` before encoding (a saved model "
+                "keeps it), or use layers=None to pool the last layer."
+            )
+        count = len(states)
+        bad = [layer for layer in self.layers if not -count <= layer < count]
+        if bad:
+            raise ValueError(
+                f"GlotPooling: `layers` names {bad}, but the backbone emits {count} hidden states (the embedding "
+                f"output and {count - 1} layers); use indices in {-count}..{count - 1}."
+            )
+        return torch.stack([states[layer] for layer in self.layers], dim=2)
+
     def _inputs(self, features: dict[str, Any]) -> tuple[Tensor, Tensor]:
-        x = features["token_embeddings"]
-        if "cu_seq_lens_q" in features:  # unpadded (flash-attention varlen) output: (1, total, d)
+        x = features["token_embeddings"] if self.layers is None else self._layer_states(features)
+        if "cu_seq_lens_q" in features:  # unpadded (flash-attention varlen) output: (1, total, ...)
             bounds = features["cu_seq_lens_q"].long()
             lengths = bounds[1:] - bounds[:-1]
             length = int(lengths.max()) if lengths.numel() else 0
             positions = torch.arange(length, device=x.device)
             mask = positions[None, :] < lengths[:, None]
-            padded = x.new_zeros(lengths.numel(), length, x.shape[-1])
-            padded[mask] = x.reshape(-1, x.shape[-1])[: int(bounds[-1])]
+            padded = x.new_zeros(lengths.numel(), length, *x.shape[2:])
+            padded[mask] = x.reshape(-1, *x.shape[2:])[: int(bounds[-1])]
             return padded, mask
-        if x.dim() != 3:
+        if x.dim() != (3 if self.layers is None else 4):
             raise ValueError(f"GlotPooling: token_embeddings must be (batch, length, dim); got shape {tuple(x.shape)}.")
         mask = features.get("attention_mask")
         if mask is None:
@@ -217,8 +289,33 @@ class GlotPooling(Module):
             )
         return x, mask.bool()
 
+    def mix_layers(self, states: Tensor) -> Tensor:
+        """``(B, L, len(layers), d)`` states of the chosen layers -> ``(B, L, d)``, mixed by softmax weights."""
+        if self.layer_weights is None:
+            return states[:, :, 0]
+        return torch.einsum("blnd,n->bld", states, torch.softmax(self.layer_weights, dim=0))
+
+    def _normalise(self, x: Tensor) -> Tensor:
+        if self.input_norm == "layer":
+            return F.layer_norm(x, x.shape[-1:])
+        if self.input_norm == "rms":
+            return x * torch.rsqrt(x.square().mean(-1, keepdim=True) + 1e-6)
+        return x
+
     def pool(self, token_embeddings: Tensor, attention_mask: Tensor) -> Tensor:
-        """Sentence vectors ``(B, D)`` in float32 from token states ``(B, L, d)`` and a ``(B, L)`` mask."""
+        """Sentence vectors ``(B, D)`` in float32 from token states and a ``(B, L)`` mask.
+
+        ``token_embeddings`` is ``(B, L, d)``, or with ``layers`` set ``(B, L, len(layers), d)``: the chosen
+        hidden layers in the order of ``layers`` (what the hidden-state cache stores).
+        """
+        expected = 3 if self.layers is None else 4
+        if token_embeddings.dim() != expected:
+            what = "(batch, length, dim)" if self.layers is None else f"(batch, length, {len(self.layers)}, dim)"
+            raise ValueError(f"GlotPooling: token_embeddings must be {what}; got shape {tuple(token_embeddings.shape)}.")
+        if self.layers is not None and token_embeddings.shape[2] != len(self.layers):
+            raise ValueError(
+                f"GlotPooling: token_embeddings hold {token_embeddings.shape[2]} layers, but layers={self.layers}."
+            )
         if token_embeddings.shape[-1] != self.word_embedding_dimension:
             raise ValueError(
                 f"GlotPooling: token_embeddings have dimension {token_embeddings.shape[-1]}, but this module was "
@@ -227,7 +324,11 @@ class GlotPooling(Module):
             )
         mask = attention_mask.bool()
         # padding may hold NaN (fully masked rows in some decoders): select, never multiply
-        x = torch.where(mask.unsqueeze(-1), token_embeddings.float(), 0.0)
+        where = mask.view(*mask.shape, *([1] * (token_embeddings.dim() - 2)))
+        x = torch.where(where, token_embeddings.float(), 0.0)
+        if self.layers is not None:
+            x = self.mix_layers(x)
+        x = self._normalise(x)
         z = self._pool(x, mask)
         # NaN/Inf in a real token reaches the output; checking the (B, D) output first is cheaper than
         # scanning every (B, L, d) input (it was 5% of a MiniLM-sized call)
@@ -245,7 +346,7 @@ class GlotPooling(Module):
         if self.num_layers == 0 and self.attention is None:  # the exact parameter-free poolings
             return functional_readout(self.readout)(x, mask)
         if self.num_layers > 0:
-            graph = build_graph(x, mask, self.threshold, self.top_k, self.backend)
+            graph = build_graph(x, mask, self.threshold, self.top_k, self.backend, self.edge_weight)
             nodes = graph.nodes
             h = self.gnn(nodes.pack(x), graph)  # every per-token layer runs on the N real tokens only
         else:
@@ -256,7 +357,8 @@ class GlotPooling(Module):
         return functional_readout(self.readout)(nodes.to_padded(h), mask)
 
     def forward(self, features: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        """Reads ``token_embeddings`` and ``attention_mask``; writes ``sentence_embedding``."""
+        """Reads ``token_embeddings`` (or, with ``layers``, ``all_layer_embeddings``) and ``attention_mask``;
+        writes ``sentence_embedding``."""
         x, mask = self._inputs(features)
         with torch.autocast(device_type=x.device.type, enabled=False):
             z = self.pool(x, mask)
@@ -314,6 +416,8 @@ def _read_config(path: str) -> dict[str, Any]:
             f"GlotPooling: {path} has format_version {version!r}; this sentence-transformers-glot reads "
             f"format_version <= {FORMAT_VERSION}. Upgrade sentence-transformers-glot."
         )
+    if version < 2:  # saved before the options beyond the paper existed
+        config = {**{key: value for key, value in ADDED_KEYS.items() if key not in config}, **config}
     unknown = sorted(set(config) - set(GlotPooling.config_keys))
     missing = sorted(set(GlotPooling.config_keys) - set(config))
     if unknown or missing:

@@ -57,7 +57,9 @@ class TrainConfig:
         head: head type (default: from the task: classification, pair-classification, regression, similarity).
         epochs, batch_size, lr, weight_decay: optimisation (AdamW); the paper: 3 epochs, batch 32, lr 2e-4.
         max_length: backbone truncation length (part of the cache key, and of the exported model).
-        layer: which hidden layer feeds the pooling (-1: last; only -1 can be exported as a model).
+        layer: which hidden layer feeds the pooling (-1: last; only -1 can be exported as a model). To pool
+            other layers in an exportable model, set ``glot={"layers": [...]}`` instead (and leave ``layer``
+            at -1): the cache then stores those layers and the exported model reads them itself.
         seed: initialisation, data order and the task split.
         cache_dtype: ``"float16"`` or ``"float32"`` storage of cached states.
         checkpoint_every: steps between mid-epoch checkpoints (0: only at epoch ends).
@@ -102,6 +104,17 @@ class TrainConfig:
                 raise ValueError(f"TrainConfig: `{name}` must be an int >= 1 or None; got {value!r}.")
         if not self.lr > 0:
             raise ValueError(f"TrainConfig: `lr` must be > 0; got {self.lr!r}.")
+        if self.glot.get("layers") is not None and self.layer != -1:
+            raise ValueError(
+                f"TrainConfig: `layer`={self.layer} and glot `layers`={self.glot['layers']} both choose hidden "
+                "layers; keep one (layers=[...] mixes several and exports, layer=N takes one and does not)."
+            )
+
+    @property
+    def state_layers(self) -> int | list[int]:
+        """The hidden layer(s) the cache stores for this run: ``glot["layers"]`` when set, else ``layer``."""
+        layers = self.glot.get("layers")
+        return self.layer if layers is None else list(layers)
 
 
 @dataclass
@@ -148,14 +161,14 @@ def cache_task_states(
         nonlocal model
         if model is None:
             model = load_backbone(path, config.max_length)
-        return transformer_encoder(model, config.layer)(texts)
+        return transformer_encoder(model, config.state_layers)(texts)
 
     states = {}
     for split in SPLITS:
         data = task.splits[split]
         sides = [data.texts] + ([data.texts_b] if data.texts_b is not None else [])
         built = [
-            cache.get_or_build(texts, encode, fingerprint, config.max_length, config.layer,
+            cache.get_or_build(texts, encode, fingerprint, config.max_length, config.state_layers,
                                description=f"{task.name}/{split}" + (f"/{side}" if len(sides) > 1 else ""))
             for side, texts in zip("ab", sides)
         ]
@@ -421,6 +434,8 @@ def export_model(config: TrainConfig, pooling: GlotPooling, head: TaskHead, fold
     from sentence_transformers_glot.backbones import resolve_backbone
 
     transformer = Transformer(resolve_backbone(config.backbone), max_seq_length=config.max_length)
+    if pooling.layers is not None:  # GlotPooling(layers=...) reads all_layer_embeddings; saved with the config
+        transformer.auto_model.config.output_hidden_states = True
     model = SentenceTransformer(modules=[transformer, pooling], device="cpu")
 
     def write(tmp: str) -> None:

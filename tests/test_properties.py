@@ -29,7 +29,9 @@ except ImportError:  # sentence-transformers 5.x
     from sentence_transformers.models import Pooling
 
 from sentence_transformers_glot import GlotPooling
+from sentence_transformers_glot.pooling import INPUT_NORMS
 from sentence_transformers_glot.backend import BACKENDS
+from sentence_transformers_glot.graph import EDGE_WEIGHTS
 from sentence_transformers_glot.message_passing import CONVS, JUMPING_KNOWLEDGE
 from sentence_transformers_glot.readout import READOUTS
 
@@ -85,6 +87,10 @@ def glot_configs(draw) -> dict:
         "readout_hidden_dim": draw(st.one_of(st.none(), st.integers(1, 8))),
         "dropout": draw(st.sampled_from([0.0, 0.5])),  # eval mode: must have no effect
         "backend": draw(st.sampled_from(BACKENDS)),
+        # the options beyond the paper (off in about half of the draws)
+        "sequence_window": draw(st.integers(0, 3)) if num_layers > 0 else 0,
+        "edge_weight": draw(st.sampled_from(EDGE_WEIGHTS)),
+        "input_norm": draw(st.sampled_from(INPUT_NORMS)),
     }
 
 
