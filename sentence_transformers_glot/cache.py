@@ -34,6 +34,7 @@ from torch import Tensor
 from tqdm.auto import tqdm
 
 from sentence_transformers_glot.files import atomic_write, atomic_write_text
+from sentence_transformers_glot.pooling import stack_layers
 
 CACHE_FORMAT = 1
 DEFAULT_SHARD_SIZE = 2048
@@ -273,16 +274,7 @@ def transformer_encoder(model, layer: Layer = -1) -> Callable[[list[str]], list[
         else:
             inputs = {k: features[k] for k in ("input_ids", "attention_mask", "token_type_ids") if k in features}
             hidden = model[0].auto_model(**inputs, output_hidden_states=True, return_dict=True).hidden_states
-            if isinstance(layer, int):
-                states = hidden[layer]
-            else:
-                bad = [i for i in layer if not -len(hidden) <= i < len(hidden)]
-                if bad:
-                    raise ValueError(
-                        f"layers {bad} do not exist: the backbone has {len(hidden)} hidden states (the embedding "
-                        f"output and {len(hidden) - 1} layers); use indices in {-len(hidden)}..{len(hidden) - 1}."
-                    )
-                states = torch.stack([hidden[i] for i in layer], dim=2)
+            states = hidden[layer] if isinstance(layer, int) else stack_layers(hidden, layer)
             mask = features["attention_mask"]
         states = states.float().cpu().numpy()
         mask = mask.bool().cpu().numpy()

@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from safetensors.torch import load_file as load_safetensors
 from safetensors.torch import save_file as save_safetensors
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from sentence_transformers_glot._compat import Module
@@ -50,6 +51,19 @@ BASELINES: dict[str, dict[str, Any]] = {
     "last": {"num_layers": 0, "readout": "last"},
     "adapool": {"num_layers": 0, "readout": "attention"},
 }
+
+
+def stack_layers(hidden_states: Sequence[Tensor], layers: Sequence[int]) -> Tensor:
+    """``hidden_states[l]`` for each ``l`` in ``layers``, stacked as ``(B, L, len(layers), d)``; an index the
+    backbone does not have raises an error naming the valid range."""
+    count = len(hidden_states)
+    bad = [layer for layer in layers if not -count <= layer < count]
+    if bad:
+        raise ValueError(
+            f"GlotPooling: `layers` names {bad}, but the backbone emits {count} hidden states (the embedding "
+            f"output and {count - 1} layers); use indices in {-count}..{count - 1}."
+        )
+    return torch.stack([hidden_states[layer] for layer in layers], dim=2)
 
 
 def _is_int(value: Any) -> bool:
@@ -257,14 +271,7 @@ class GlotPooling(Module):
                 "`model[0].auto_model.config.output_hidden_states = True` before encoding (a saved model "
                 "keeps it), or use layers=None to pool the last layer."
             )
-        count = len(states)
-        bad = [layer for layer in self.layers if not -count <= layer < count]
-        if bad:
-            raise ValueError(
-                f"GlotPooling: `layers` names {bad}, but the backbone emits {count} hidden states (the embedding "
-                f"output and {count - 1} layers); use indices in {-count}..{count - 1}."
-            )
-        return torch.stack([states[layer] for layer in self.layers], dim=2)
+        return stack_layers(states, self.layers)
 
     def _inputs(self, features: dict[str, Any]) -> tuple[Tensor, Tensor]:
         x = features["token_embeddings"] if self.layers is None else self._layer_states(features)
