@@ -1,6 +1,10 @@
 """Choose among GlotPooling's options on validation only: per (backbone, task), each method's validation score
 and each GLOT variant's validation margin over the best baseline, then a ranking of the variants.
 
+It also counts *collapsed* runs per method and learning rate: runs whose validation score stays within
+one point of chance (accuracy 50 on the balanced probes, MCC 0, Spearman 0; F1 cells are not counted, their
+chance level depends on the class balance), the failure that input normalisation is meant to remove.
+
 Reads ``glot benchmark`` folders (their ``suite.json``). Every method gets its learning rate from validation
 (the *tuned* protocol); the best baseline of a cell is the one with the highest mean validation score, and a
 variant's margin is its mean validation score minus that one's. Test scores are not read: a variant is chosen
@@ -48,6 +52,25 @@ def rank_variants(table: dict[tuple[str, str], dict[str, float]]) -> list[dict]:
     return sorted(ranking, key=lambda r: -r["mean_margin"])
 
 
+#: chance level of a metric on the suite's tasks (the probes are balanced); metrics not here are not counted
+CHANCE = {"accuracy": 50.0, "mcc": 0.0, "spearman": 0.0}
+
+
+def collapse_counts(rows: list[dict], margin: float = 1.0) -> dict[str, dict[str, dict[str, list[int]]]]:
+    """backbone -> method -> learning rate -> [collapsed runs, runs]: a run collapsed when its validation score
+    is at most ``margin`` points above its metric's chance level (:data:`CHANCE`)."""
+    counts: dict[str, dict[str, dict[str, list[int]]]] = {}
+    for row in rows:
+        chance = CHANCE.get(row["metric"])
+        if chance is None:
+            continue
+        by_lr = counts.setdefault(Path(row["backbone"]).name, {}).setdefault(row["method"], {})
+        cell = by_lr.setdefault(f"{row['lr']:g}", [0, 0])
+        cell[0] += int(row["validation"] <= chance + margin)
+        cell[1] += 1
+    return counts
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("folders", nargs="+", type=Path, help="glot benchmark --output folders")
@@ -65,9 +88,14 @@ def main(argv: list[str] | None = None) -> None:
     print("\nvalidation margin over the best baseline (mean over cells; wins = cells above it):")
     for row in ranking:
         print(f"  {row['method']:28s} {row['mean_margin']:+6.2f}  wins {row['wins']}/{row['cells']}")
+    collapses = collapse_counts(rows)
+    print("\ncollapsed runs (validation within 1 point of chance), per method and learning rate:")
+    for backbone, cells in collapses.items():
+        for method, by_lr in cells.items():
+            print(f"  {backbone:14s} {method:24s} " + "  ".join(f"lr {lr}: {c}/{n}" for lr, (c, n) in by_lr.items()))
     if args.output:
         write_json(args.output, script_command(argv), validation={f"{Path(b).name} {t}": s for (b, t), s in table.items()},
-                   ranking=ranking)
+                   ranking=ranking, collapses=collapses)
 
 
 if __name__ == "__main__":

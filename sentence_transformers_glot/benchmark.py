@@ -70,17 +70,23 @@ def method_pooling(method: str, glot: dict[str, Any] | None = None) -> tuple[str
     """(``TrainConfig.pooling``, GlotPooling options) of a benchmark method.
 
     ``glot`` is GlotPooling with ``glot`` options; ``glot-<conv>`` (``glot-gat``, ``glot-gcn``, ``glot-gin``,
-    ``glot-sage``) is the same with ``conv=<conv>``; any other name is a baseline preset, which takes no options.
+    ``glot-sage``) is the same with ``conv=<conv>``; a name from :data:`~sentence_transformers_glot.pooling.PRESETS`
+    (``glot-plus``) is ``glot`` with that preset's options (its hidden layers come from the cell's ``--layers``);
+    any other name is a baseline preset, which takes no options.
     Any of them may end in ``+<option>`` parts from :data:`VARIANTS` (``glot-gat+seq2+cos+ln``; baselines only
     ``+ln``/``+rms``).
     """
     from sentence_transformers_glot.message_passing import CONVS
     from sentence_transformers_glot.training import POOLINGS
 
+    from sentence_transformers_glot.pooling import PRESETS
+
     base, *extras = method.split("+")
-    choices = ", ".join([*POOLINGS, *(f"glot-{conv}" for conv in CONVS)])
+    choices = ", ".join([*POOLINGS, *(f"glot-{conv}" for conv in CONVS), *(p for p in PRESETS if p != "paper")])
     if base == "glot":
         pooling, options = "glot", dict(glot or {})
+    elif base in PRESETS and base != "paper":  # the preset's options; its layers come from the cell (--layers)
+        pooling, options = "glot", {**(glot or {}), **PRESETS[base]}
     elif base.startswith("glot-") and base[5:] in CONVS:
         pooling, options = "glot", {**(glot or {}), "conv": base[5:]}
     elif base in POOLINGS:

@@ -52,6 +52,28 @@ BASELINES: dict[str, dict[str, Any]] = {
     "adapool": {"num_layers": 0, "readout": "attention"},
 }
 
+#: Named GLOT configurations (:meth:`GlotPooling.preset`). ``"paper"`` is the paper's GLUE setting (the
+#: defaults). ``"glot-plus"`` adds the options that won on the validation splits of benchmarks/results/options-*
+#: (see the README, "Presets"), and mixes hidden layers spread over the backbone (:func:`spread_layers`).
+PRESETS: dict[str, dict[str, Any]] = {
+    "paper": {},
+    "glot-plus": {"edge_weight": "cosine", "sequence_window": 2},
+}
+#: Presets that pool a mix of hidden layers, so that they need the backbone's depth.
+LAYER_MIX_PRESETS = ("glot-plus",)
+
+
+def spread_layers(num_hidden_layers: int, count: int = 7) -> list[int]:
+    """``count`` hidden-state indices spread evenly from the embedding output (0) to the last layer
+    (``num_hidden_layers``); every one of them when the backbone has fewer. 6 layers give ``[0, 1, ..., 6]``,
+    30 give ``[0, 5, 10, ..., 30]``, 18 give ``[0, 3, ..., 18]``."""
+    _check(_is_int(num_hidden_layers) and num_hidden_layers >= 1, "num_hidden_layers",
+           "a positive int (the backbone's config.num_hidden_layers)", num_hidden_layers)
+    _check(_is_int(count) and count >= 2, "count", "an int >= 2", count)
+    if num_hidden_layers + 1 <= count:
+        return list(range(num_hidden_layers + 1))
+    return sorted({round(i * num_hidden_layers / (count - 1)) for i in range(count)})
+
 
 def stack_layers(hidden_states: Sequence[Tensor], layers: Sequence[int]) -> Tensor:
     """``hidden_states[l]`` for each ``l`` in ``layers``, stacked as ``(B, L, len(layers), d)``; an index the
@@ -236,6 +258,30 @@ class GlotPooling(Module):
         if name not in BASELINES:
             raise ValueError(f"GlotPooling.baseline: `name` must be one of {tuple(BASELINES)}; got {name!r}.")
         return cls(word_embedding_dimension, **{**BASELINES[name], **kwargs})
+
+    @classmethod
+    def preset(cls, name: str, word_embedding_dimension: int, num_hidden_layers: int | None = None,
+               **kwargs: Any) -> GlotPooling:
+        """A named GLOT configuration from :data:`PRESETS`; ``kwargs`` override any of its options.
+
+        ``"paper"`` is the paper's configuration (the constructor's defaults). ``"glot-plus"`` is the paper's
+        GLOT with cosine-weighted edges, word-order edges (``sequence_window=2``) and a learned mix of 7 hidden
+        layers spread from the embeddings to the last layer (:func:`spread_layers`), so it needs
+        ``num_hidden_layers`` (the backbone's ``config.num_hidden_layers``) or an explicit ``layers=[...]``.
+        A layer mix reads ``all_layer_embeddings``: set ``model[0].auto_model.config.output_hidden_states =
+        True`` on the ``Transformer`` (saved models keep it).
+        """
+        if name not in PRESETS:
+            raise ValueError(f"GlotPooling.preset: `name` must be one of {tuple(PRESETS)}; got {name!r}.")
+        options = dict(PRESETS[name])
+        if name in LAYER_MIX_PRESETS and "layers" not in kwargs:
+            if num_hidden_layers is None:
+                raise ValueError(
+                    f"GlotPooling.preset({name!r}) mixes hidden layers spread over the backbone: pass "
+                    "`num_hidden_layers` (e.g. model[0].auto_model.config.num_hidden_layers) or `layers=[...]`."
+                )
+            options["layers"] = spread_layers(num_hidden_layers)
+        return cls(word_embedding_dimension, **{**options, **kwargs})
 
     # ------------------------------------------------------------------ ST interface
     def get_embedding_dimension(self) -> int:

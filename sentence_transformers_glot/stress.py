@@ -476,6 +476,7 @@ def run_stress_test(
     max_length: int = 256,
     threads: int = 1,
     placement: str | None = None,
+    layers: Sequence[int] | None = None,
     command: str = "",
 ) -> list[dict[str, Any]]:
     """Train every method on every (protocol, ratio, seed) cell; write ``stress.json``, ``stress.md``, ``stress.png``.
@@ -487,7 +488,11 @@ def run_stress_test(
     resumes from its checkpoint).
 
     Args:
-        methods: pooling methods; ``None``: :func:`sentence_transformers_glot.benchmark.default_methods`.
+        methods: pooling methods, named as in ``glot benchmark`` (``glot``, ``glot+cos``, ``glot-plus``, ``adapool``,
+            ...; see :func:`~sentence_transformers_glot.benchmark.method_pooling`); ``None``:
+            :func:`sentence_transformers_glot.benchmark.default_methods`.
+        layers: hidden layers every method pools, mixed with learned weights (``GlotPooling(layers=...)``);
+            ``None``: the last layer.
         glot: GlotPooling options for ``glot`` (default :data:`STRESS_GLOT`: the reference's tau 0.6, K 4, hidden 64).
         lr: one learning rate for every method (default 1e-3; see the README section on the stress test).
         cache: a :class:`~sentence_transformers_glot.cache.StateCache` (default: the user cache).
@@ -501,6 +506,7 @@ def run_stress_test(
     """
     from tqdm.auto import tqdm
 
+    from sentence_transformers_glot.benchmark import method_pooling
     from sentence_transformers_glot.training import RunResult, TrainConfig, run_name, train
 
     if not methods:
@@ -509,6 +515,8 @@ def run_stress_test(
         methods = default_methods(backbone)
     methods = tuple(methods)
     glot = dict(STRESS_GLOT if glot is None else glot)
+    mix = {} if layers is None else {"layers": [int(layer) for layer in layers]}
+    poolings = {method: method_pooling(method, glot) for method in methods}  # unknown names fail before any run
     output_dir = Path(output_dir)
     try:
         count_tokens = _token_counter(backbone)
@@ -527,8 +535,9 @@ def run_stress_test(
                            max_length)
         for method in methods:
             bar.set_postfix_str(f"{protocol} r={ratio:g} seed {seed} {method}")
-            config = TrainConfig(backbone=backbone, task=task.name, pooling=method,
-                                 glot=glot if method == "glot" else {}, epochs=epochs, batch_size=batch_size, lr=lr,
+            pooling, options = poolings[method]
+            config = TrainConfig(backbone=backbone, task=task.name, pooling=pooling,
+                                 glot={**options, **mix}, epochs=epochs, batch_size=batch_size, lr=lr,
                                  max_length=max_length, seed=seed, threads=threads)
             run_dir = output_dir / "runs" / run_name(config)
             metrics = run_dir / "metrics.json"
@@ -546,7 +555,8 @@ def run_stress_test(
     settings = {"backbone": backbone, "methods": list(methods), "ratios": [float(r) for r in ratios],
                 "protocols": list(protocols), "seeds": list(seeds), "n_train": n_train, "n_val": n_val,
                 "n_test": n_test, "epochs": epochs, "lr": lr, "batch_size": batch_size, "glot": glot,
-                "source": _source_name(source), "placement": placement, "max_length": max_length, "threads": threads}
+                "source": _source_name(source), "placement": placement, "max_length": max_length, "threads": threads,
+                "layers": mix.get("layers")}
     write_stress_results(rows, output_dir, settings, command, time.perf_counter() - started)
     return rows
 
@@ -672,11 +682,19 @@ def _ratio_list(text: str) -> float:
     return value
 
 
+def _layer_list(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",")]
+    except ValueError:
+        raise ValueError(f"--layers takes comma-separated hidden-layer indices (e.g. 0,3,6); got {text!r}") from None
+
+
 def add_stress_arguments(parser) -> None:
     """Flags of ``glot stress-test`` on an ``argparse`` (sub)parser."""
     parser.add_argument("--backbone", default="minilm", help="short name, local folder or Hugging Face id")
     parser.add_argument("--methods", nargs="+", default=None,
-                        help="pooling methods (default: glot mean max cls adapool, + last for decoders)")
+                        help="pooling methods, named as in glot benchmark (e.g. glot glot-plus glot+ln adapool); "
+                             "default: glot mean max cls adapool, + last for decoders")
     parser.add_argument("--ratios", nargs="+", type=_ratio_list, default=list(RATIOS),
                         help="distractor fractions in [0, 1)")
     parser.add_argument("--protocols", nargs="+", choices=PROTOCOLS, default=list(PROTOCOLS))
@@ -686,6 +704,9 @@ def add_stress_arguments(parser) -> None:
     parser.add_argument("--n-test", type=int, default=600)
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--lr", type=float, default=1e-3, help="learning rate for every method")
+    parser.add_argument("--layers", type=_layer_list, default=None,
+                        help="hidden layers every method pools, mixed with learned weights (e.g. 0,1,2,3,4,5,6); "
+                             "default: the last layer")
     parser.add_argument("--source", default="movie-polarity",
                         help="signal source: an offline binary task (movie-polarity) or 'template'")
     parser.add_argument("--placement", choices=["block", "interleave"], default=None,
@@ -701,7 +722,7 @@ def stress_command(args) -> int:
     rows = run_stress_test(backbone=args.backbone, methods=args.methods, ratios=args.ratios, protocols=args.protocols,
                            seeds=args.seeds, n_train=args.n_train, n_val=args.n_val, n_test=args.n_test,
                            epochs=args.epochs, lr=args.lr, source=args.source, threads=args.threads,
-                           placement=args.placement,
+                           placement=args.placement, layers=args.layers,
                            output_dir=args.output, command=" ".join(sys.argv))
     print(markdown_tables(rows))
     print(f"results: {Path(args.output) / 'stress.json'}, {Path(args.output) / 'stress.md'}, "

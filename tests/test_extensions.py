@@ -350,6 +350,12 @@ def test_benchmark_methods_carry_options():
     with pytest.raises(ValueError, match=r"unknown option \+seq0"):
         method_pooling("glot+seq0")
     assert is_glot("glot+seq2") and is_glot("glot-gat+ln") and not is_glot("adapool+ln")
+    from sentence_transformers_glot.pooling import PRESETS
+
+    assert method_pooling("glot-plus", {"threshold": 0.5}) == ("glot", {"threshold": 0.5, **PRESETS["glot-plus"]})
+    assert method_pooling("glot-plus+rms")[1]["input_norm"] == "rms" and is_glot("glot-plus")
+    with pytest.raises(ValueError, match=r"unknown method 'paper'"):
+        method_pooling("paper")  # the paper's preset is plain `glot`
     assert layer_options(3) == (3, {}) and layer_options([8, 9]) == (-1, {"layers": [8, 9]})
     assert task_label({"task": "acceptability", "layer": [8, 9]}) == "acceptability@L8+9"
     assert task_label({"task": "acceptability", "layer": 3}) == "acceptability@L3"
@@ -365,3 +371,36 @@ def test_cli_parses_layer_groups_and_the_new_flags():
     assert build_parser().parse_args(["train", "--layers", "3", "4"]).layers == [3, 4]
     with pytest.raises(SystemExit):
         build_parser().parse_args(["benchmark", "--layers", "8,x"])
+
+
+def test_spread_layers_run_from_the_embeddings_to_the_last_layer():
+    from sentence_transformers_glot.pooling import spread_layers
+
+    assert spread_layers(6) == [0, 1, 2, 3, 4, 5, 6]
+    assert spread_layers(30) == [0, 5, 10, 15, 20, 25, 30]
+    assert spread_layers(18) == [0, 3, 6, 9, 12, 15, 18]
+    assert spread_layers(12, count=4) == [0, 4, 8, 12]
+    for depth in range(1, 60):
+        layers = spread_layers(depth)
+        assert layers[0] == 0 and layers[-1] == depth and len(layers) == min(depth + 1, 7)
+        assert layers == sorted(set(layers))
+    with pytest.raises(ValueError, match="`num_hidden_layers` must be a positive int"):
+        spread_layers(0)
+
+
+def test_presets_build_the_named_configurations_and_round_trip(tmp_path):
+    from sentence_transformers_glot.pooling import PRESETS
+
+    paper = GlotPooling.preset("paper", word_embedding_dimension=16)
+    assert paper.get_config_dict() == GlotPooling(16).get_config_dict()
+    plus = GlotPooling.preset("glot-plus", word_embedding_dimension=16, num_hidden_layers=4)
+    config = plus.get_config_dict()
+    assert {key: config[key] for key in PRESETS["glot-plus"]} == PRESETS["glot-plus"]
+    assert plus.layers == [0, 1, 2, 3, 4] and plus.layer_weights.shape == (5,)
+    assert GlotPooling.preset("glot-plus", 16, layers=[-2, -1], threshold=0.5).layers == [-2, -1]
+    plus.save(str(tmp_path))
+    assert GlotPooling.load(str(tmp_path)).get_config_dict() == config  # a preset is plain config, not a name
+    with pytest.raises(ValueError, match=r"pass `num_hidden_layers`.*or `layers=\[...\]`"):
+        GlotPooling.preset("glot-plus", word_embedding_dimension=16)
+    with pytest.raises(ValueError, match="`name` must be one of"):
+        GlotPooling.preset("glot++", word_embedding_dimension=16)

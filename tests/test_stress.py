@@ -233,7 +233,7 @@ def test_cli_flags_reach_run_stress_test(monkeypatch, tmp_path, capsys):
     add_stress_arguments(parser)
     args = parser.parse_args(["--backbone", "x", "--methods", "glot", "mean", "--ratios", "0", "0.9", "--protocols",
                               "controlled", "--seeds", "0", "1", "--n-train", "100", "--epochs", "2",
-                              "--output", str(tmp_path)])
+                              "--layers", "0,3", "--output", str(tmp_path)])
     seen = {}
 
     def fake_run(**kwargs):
@@ -245,7 +245,32 @@ def test_cli_flags_reach_run_stress_test(monkeypatch, tmp_path, capsys):
     assert stress.stress_command(args) == 0
     assert seen["backbone"] == "x" and seen["methods"] == ["glot", "mean"] and seen["ratios"] == [0.0, 0.9]
     assert seen["protocols"] == ["controlled"] and seen["seeds"] == [0, 1] and seen["n_train"] == 100
-    assert seen["epochs"] == 2 and seen["output_dir"] == str(tmp_path)
+    assert seen["epochs"] == 2 and seen["output_dir"] == str(tmp_path) and seen["layers"] == [0, 3]
     assert "| glot | 80.0 |" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         parser.parse_args(["--ratios", "1.5"])
+
+
+def test_methods_take_benchmark_names_and_every_method_pools_the_same_layers(tiny_bert_dir, tmp_path, monkeypatch):
+    """``glot-plus`` and ``+options`` parse as in ``glot benchmark``; ``layers`` reaches every method's config."""
+    from sentence_transformers_glot.pooling import PRESETS
+    from sentence_transformers_glot.training import RunResult
+
+    configs = []
+
+    def fake_train(config, run_dir, **kwargs):
+        configs.append(config)
+        return RunResult(pooling=config.pooling, metric="accuracy", validation=50.0, test=50.0, best_epoch=0,
+                         history=[], trainable_parameters=0, cache_seconds=0.0, train_seconds=0.0, model_dir=None)
+
+    monkeypatch.setattr("sentence_transformers_glot.training.train", fake_train)
+    rows = run_stress_test(backbone=tiny_bert_dir, methods=("glot-plus", "adapool+ln", "mean"), ratios=(0.5,),
+                           protocols=("controlled",), source=SOURCE, output_dir=tmp_path, layers=[0, 2], **SIZES)
+    assert [r["method"] for r in rows] == ["glot-plus", "adapool+ln", "mean"]
+    plus, adapool, mean = configs
+    assert plus.pooling == "glot" and plus.glot == {**stress.STRESS_GLOT, **PRESETS["glot-plus"], "layers": [0, 2]}
+    assert adapool.pooling == "adapool" and adapool.glot == {"input_norm": "layer", "layers": [0, 2]}
+    assert mean.pooling == "mean" and mean.glot == {"layers": [0, 2]}
+    assert json.loads((tmp_path / "stress.json").read_text())["settings"]["layers"] == [0, 2]
+    with pytest.raises(ValueError, match="unknown method 'glot-plush'"):
+        run_stress_test(backbone=tiny_bert_dir, methods=("glot-plush",), source=SOURCE, output_dir=tmp_path, **SIZES)
