@@ -37,7 +37,7 @@ Profile and findings (1 thread, 7 repeats, torch 2.13 CPU; ``benchmarks/results/
   slower than the CSR product at 16k tokens x 16 neighbours. With the CSR product the edge list is
   1.2-1.6x faster than dense on sparse graphs (<= 10 % of pairs) from L = 256 on, and dense stays ahead
   on short inputs and dense graphs (30 % of pairs at L <= 1024).
-* ``auto`` (see ``sentence_transformers_glot.backend``) uses the edge list when L >= 256 and at most 10 %
+* ``auto`` (see ``sentence_transformers_glot.nn.backend``) uses the edge list when L >= 256 and at most 10 %
   of the pairs are edges (estimated on L / 16 rows, at most 64). In the committed run it was within 10 %
   of the best at 46 of 48 points. The two exceptions: L = 1024 top-16, at 1.20, where auto runs the
   edge list's very code, so that is noise; and L = 128, 5 %, hidden 256, at 1.11 (dense below L = 256).
@@ -60,11 +60,11 @@ import torch
 from torch import Tensor
 from tqdm import tqdm
 
-import sentence_transformers_glot.aggregation as aggregation
+import sentence_transformers_glot.nn.functional as aggregation
 from sentence_transformers_glot import GlotPooling
-from sentence_transformers_glot.backend import DENSE_MAX_BYTES, dense_adjacency_bytes
+from sentence_transformers_glot.nn.backend import DENSE_MAX_BYTES, dense_adjacency_bytes
 from sentence_transformers_glot.benchmark import machine_description
-from sentence_transformers_glot.graph import DenseTokenGraph, build_graph, build_sparse_graph
+from sentence_transformers_glot.nn.graph import DenseTokenGraph, build_graph, build_sparse_graph
 
 DIM = 384
 HIDDEN_DIMS = (64, 256)

@@ -70,7 +70,7 @@ def worker(length: int, repeats: int, mode: str) -> dict:
     import torch
 
     from sentence_transformers_glot import GlotPooling
-    from sentence_transformers_glot.backend import choose_backend
+    from sentence_transformers_glot.nn.backend import choose_backend
 
     torch.manual_seed(0)
     options = {"top-k": dict(threshold=None, top_k=16), "threshold": dict(threshold=0.8)}[mode]

@@ -76,7 +76,7 @@ def method_pooling(method: str, glot: dict[str, Any] | None = None) -> tuple[str
     Any of them may end in ``+<option>`` parts from :data:`VARIANTS` (``glot-gat+seq2+cos+ln``; baselines only
     ``+ln``/``+rms``).
     """
-    from sentence_transformers_glot.message_passing import CONVS
+    from sentence_transformers_glot.nn.gnn import CONVS
     from sentence_transformers_glot.training import POOLINGS
 
     from sentence_transformers_glot.pooling import PRESETS

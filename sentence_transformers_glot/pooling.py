@@ -30,11 +30,11 @@ from safetensors.torch import save_file as save_safetensors
 from torch import Tensor, nn
 
 from sentence_transformers_glot._compat import Module
-from sentence_transformers_glot.backend import BACKENDS
 from sentence_transformers_glot.files import atomic_write, atomic_write_text
-from sentence_transformers_glot.graph import EDGE_WEIGHTS, PackedNodes, build_graph
-from sentence_transformers_glot.message_passing import CONVS, JUMPING_KNOWLEDGE, TokenGNN
-from sentence_transformers_glot.readout import READOUTS, AttentionReadout, functional_readout
+from sentence_transformers_glot.nn.backend import BACKENDS
+from sentence_transformers_glot.nn.gnn import CONVS, JUMPING_KNOWLEDGE, TokenGNN
+from sentence_transformers_glot.nn.graph import EDGE_WEIGHTS, PackedNodes, build_graph
+from sentence_transformers_glot.nn.readout import READOUTS, AttentionReadout, functional_readout
 
 #: 2 added sequence_window, edge_weight, input_norm and layers; a version-1 config reads with their defaults.
 FORMAT_VERSION = 2
@@ -122,10 +122,10 @@ class GlotPooling(Module):
         dropout: dropout after each GNN layer, in training mode only.
         backend: ``"dense"`` (batched masked matmul over a ``(B, L, L)`` adjacency), ``"scatter"`` (CSR edge
             list over the real tokens), or ``"auto"`` (per batch, from the padded length and the graph's
-            measured density; see :mod:`sentence_transformers_glot.backend`).
+            measured density; see :mod:`sentence_transformers_glot.nn.backend`).
         sequence_window: ``w > 0`` adds, in every GNN layer, messages from the ``w`` real tokens before and
             after each token, with their own weights per direction (R-GCN style; see
-            :mod:`sentence_transformers_glot.message_passing`). 0 (the paper): the graph ignores word order.
+            :mod:`sentence_transformers_glot.nn.gnn`). 0 (the paper): the graph ignores word order.
         edge_weight: ``"binary"`` (the paper: every edge weighs 1) or ``"cosine"`` (an edge weighs its
             cosine similarity in the mean, sum, GCN normalisation and GAT softmax; edges with cosine <= 0
             are dropped).

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import logging
 import os
+import warnings
 
 import pytest
 import torch
 from helpers import random_batch
 
-import sentence_transformers_glot.aggregation as aggregation
+import sentence_transformers_glot.nn.functional as aggregation
 from sentence_transformers_glot import GlotPooling
-from sentence_transformers_glot.backend import choose_backend
-from sentence_transformers_glot.graph import DenseTokenGraph, SparseTokenGraph, build_graph
+from sentence_transformers_glot.nn.backend import choose_backend
+from sentence_transformers_glot.nn.graph import DenseTokenGraph, SparseTokenGraph, build_graph
 
 BACKENDS = ["dense", "scatter-kernels", "scatter-native"]
 
@@ -66,16 +66,56 @@ def test_torch_scatter_is_installed_in_ci():
     assert aggregation.HAS_TORCH_SCATTER, "the test command must build torch-scatter (--no-build-isolation)"
 
 
-def test_native_fallback_logs_once(monkeypatch, caplog):
+def test_native_fallback_warns_once(monkeypatch):
     monkeypatch.setattr(aggregation, "HAS_TORCH_SCATTER", False)
     monkeypatch.setattr(aggregation, "_warned_fallback", False)
     x, mask = random_batch(2, 6, 8, seed=9)
     pooling = GlotPooling(8, threshold=0.0, backend="scatter", conv="gat")  # GAT's edge softmax reduces segments
-    with caplog.at_level(logging.INFO, logger="sentence_transformers_glot.aggregation"):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         pooling.pool(x, mask)
         pooling.pool(x, mask)
-    notes = [r for r in caplog.records if "torch-scatter is not installed" in r.getMessage()]
+    notes = [w for w in caught if "torch-scatter is not installed" in str(w.message)]
     assert len(notes) == 1
+    assert "pip install --no-build-isolation torch-scatter" in str(notes[0].message)
+
+
+@pytest.mark.skipif(not aggregation.HAS_TORCH_SCATTER, reason="torch-scatter is not installed")
+def test_default_forward_calls_torch_scatter(monkeypatch):
+    """GlotPooling(384) on a batch (dense graph, attention readout over packed tokens) runs segment_csr."""
+    calls = []
+    real = aggregation._segment_csr
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs.get("reduce"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(aggregation, "_segment_csr", spy)
+    x, mask = random_batch(3, 10, 384, seed=5)
+    GlotPooling(384)({"token_embeddings": x, "attention_mask": mask.long()})
+    assert "max" in calls and "sum" in calls, calls
+
+
+@pytest.mark.skipif(not aggregation.HAS_TORCH_SCATTER, reason="torch-scatter is not installed")
+@pytest.mark.parametrize("options", [{}, {"conv": "gat", "backend": "scatter"}, {"conv": "gcn", "backend": "scatter"}])
+def test_native_fallback_matches_torch_scatter(options, monkeypatch):
+    torch.manual_seed(0)
+    x, mask = random_batch(4, 12, 32, seed=6)
+    mask[1] = False  # an empty sentence
+    pooling = GlotPooling(32, threshold=0.1, hidden_dim=16, **options)
+    with torch.no_grad():
+        fast = pooling.pool(x, mask)
+    kernels = run(pooling, "scatter-kernels", x, mask, monkeypatch) if options else None
+    monkeypatch.setattr(aggregation, "HAS_TORCH_SCATTER", False)
+    monkeypatch.setattr(aggregation, "_warned_fallback", False)
+    with pytest.warns(RuntimeWarning, match="no-build-isolation torch-scatter"):
+        with torch.no_grad():
+            slow = pooling.pool(x, mask)
+    torch.testing.assert_close(fast, slow, atol=1e-5, rtol=0)
+    if kernels is not None:
+        native = run(pooling, "scatter-native", x, mask, monkeypatch)
+        for a, b in zip(kernels[2], native[2]):
+            torch.testing.assert_close(a, b, atol=1e-5, rtol=0)
 
 
 def test_auto_backend_rule():
@@ -106,7 +146,7 @@ def test_auto_picks_by_measured_density_and_gives_the_same_result(length, thresh
 
 
 def test_an_edge_list_over_the_edge_budget_is_refused(monkeypatch):
-    import sentence_transformers_glot.graph as graph_module
+    import sentence_transformers_glot.nn.graph as graph_module
 
     monkeypatch.setattr(graph_module, "MAX_EDGES", 50)
     x, mask = random_batch(1, 20, 8, seed=4)

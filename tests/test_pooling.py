@@ -187,8 +187,8 @@ def test_gradients_reach_every_parameter():
 
 
 def test_packed_attention_readout_equals_the_padded_one():
-    from sentence_transformers_glot.graph import PackedNodes
-    from sentence_transformers_glot.readout import AttentionReadout
+    from sentence_transformers_glot.nn.graph import PackedNodes
+    from sentence_transformers_glot.nn.readout import AttentionReadout
 
     torch.manual_seed(0)
     x, mask = random_batch(5, 9, 16, seed=11)

@@ -24,8 +24,8 @@ from sentence_transformers import SentenceTransformer
 
 from sentence_transformers_glot import GlotPooling
 from sentence_transformers_glot._compat import Transformer, token_dimension
-from sentence_transformers_glot.backend import BACKENDS
-from sentence_transformers_glot.readout import READOUTS
+from sentence_transformers_glot.nn.backend import BACKENDS
+from sentence_transformers_glot.nn.readout import READOUTS
 
 LETTERS = " ".join("abcdefghijklmnopqrstuvwxyz") + " "  # one token per letter in all three tokenizers
 LONG_PLAIN = (LETTERS * (100_000 // len(LETTERS) + 1))[:100_000]

@@ -55,7 +55,7 @@ def choose_backend(backend: str, batch: int, length: int, top_k: int | None) -> 
     """The representation to *build* for a padded ``batch x length`` batch: ``"dense"`` or ``"scatter"``.
 
     For ``"auto"`` a ``"dense"`` answer at ``L >= SPARSE_MIN_LENGTH`` is provisional: the graph's
-    estimated density decides (see :func:`sentence_transformers_glot.graph.build_graph`).
+    estimated density decides (see :func:`sentence_transformers_glot.nn.graph.build_graph`).
 
     Raises:
         MemoryError: ``backend="dense"`` was asked for a batch whose adjacency exceeds ``DENSE_MAX_BYTES``.

@@ -1,4 +1,4 @@
-r"""Readouts: from refined token vectors ``u`` ``(B, L, D)`` and a mask ``(B, L)`` to one vector per sentence.
+r"""Readouts (shapes: ``u`` ``(B, L, D)`` padded or ``(N, D)`` packed -> ``(B, D)``): from refined token vectors ``u`` ``(B, L, D)`` and a mask ``(B, L)`` to one vector per sentence.
 
 ``attention`` is the paper's learned readout,
 
@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor, nn
+
+from sentence_transformers_glot.nn.functional import indptr_from_index, masked_softmax, segment_reduce, segment_softmax
 
 READOUTS = ("attention", "mean", "max", "cls", "last")
 
@@ -56,9 +58,7 @@ class AttentionReadout(nn.Module):
     def weights(self, u: Tensor, mask: Tensor) -> Tensor:
         """Attention weights ``pi`` ``(B, L)``: zero on padding, summing to 1 over real tokens."""
         logits = self.score(torch.tanh(self.proj(u))).squeeze(-1)
-        logits = logits.masked_fill(~mask, float("-inf"))
-        # an empty sentence would give softmax(all -inf) = NaN; give it all-zero weights instead
-        return torch.softmax(logits.masked_fill(~mask.any(1, keepdim=True), 0.0), dim=-1) * mask
+        return masked_softmax(logits, mask, dim=-1)  # an empty sentence gets all-zero weights, not NaN
 
     def forward(self, u: Tensor, mask: Tensor) -> Tensor:
         """Pool padded token vectors ``(B, L, D)`` with mask ``(B, L)``."""
@@ -67,15 +67,14 @@ class AttentionReadout(nn.Module):
     def pool_packed(self, u: Tensor, batch_index: Tensor, batch_size: int) -> Tensor:
         """Pool packed token vectors ``(N, D)``; ``batch_index[n]`` is node ``n``'s sentence (ascending).
 
-        The same function as :meth:`forward` without computing on padding; a sentence with no token gets zeros.
+        The same function as :meth:`forward` without computing on padding: a per-sentence
+        :func:`~sentence_transformers_glot.nn.functional.segment_softmax` and a ``segment_reduce`` sum
+        (torch-scatter kernels when installed). A sentence with no token gets zeros.
         """
         logits = self.score(torch.tanh(self.proj(u))).squeeze(-1)
-        peak = logits.new_full((batch_size,), float("-inf")).scatter_reduce(
-            0, batch_index, logits.detach(), reduce="amax", include_self=True)
-        weights = torch.exp(logits - peak[batch_index])
-        total = weights.new_zeros(batch_size).index_add_(0, batch_index, weights)
-        weights = weights / total[batch_index]
-        return u.new_zeros(batch_size, u.shape[-1]).index_add_(0, batch_index, weights[:, None] * u)
+        indptr = indptr_from_index(batch_index, batch_size)
+        weights = segment_softmax(logits, batch_index, indptr, batch_size)
+        return segment_reduce(weights[:, None] * u, batch_index, indptr, batch_size, "sum")
 
 
 _FUNCTIONAL_READOUTS = {"mean": masked_mean, "max": masked_max, "cls": first_token, "last": last_token}

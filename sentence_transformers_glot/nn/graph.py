@@ -1,20 +1,24 @@
-r"""Token graphs from cosine similarity, and neighbour aggregation on them.
+r"""Token graphs from cosine similarity: who is connected, and generic aggregation over those edges.
 
 For a sentence with real tokens :math:`x_1..x_n` (padding is never a node) the graph has an edge
 :math:`j \to i` (``i != j``) when
 
 .. math::  \cos(x_i, x_j) > \tau   \quad\text{and, with } k \text{ set,}\quad j \in \operatorname{top-}k_{j' \ne i} \cos(x_i, x_{j'})
 
-There are no self-loops in the graph; layers that want them (GCN, GAT) add the self term themselves.
+There are no self-loops in the graph; layers that want them (GCN, GAT) add them (``add_self_loops``).
+The graphs own no layer maths: they give per-edge views of node values (``src_values``/``dst_values``),
+edge weights, a softmax over each node's incoming edges (``edge_softmax``) and the weighted sum
+:math:`\sum_{j \to i} c_{ij} h_j` (``propagate``); GCN's normalisation and GAT's attention live in
+:mod:`sentence_transformers_glot.nn.conv`.
 Node features are always the packed real tokens of the batch, ``(N, D)`` (row-major over ``(B, L)``), so
 the per-token layers never compute on padding. Two representations of the edges serve the same maths:
 
 * :class:`DenseTokenGraph` keeps a ``(B, L, L)`` adjacency and aggregates with batched matmuls; fastest
   for sentence-length inputs.
-* :class:`SparseTokenGraph` keeps a CSR edge list over the packed real tokens of the whole batch. Sum,
-  mean and GCN aggregation are one sparse CSR x dense product, which never materialises an ``(E, D)``
-  gather of neighbour features; GAT's per-edge attention uses segment reductions (torch-scatter or
-  native torch). Its memory grows with the number of edges, not with :math:`L^2`, which is what long
+* :class:`SparseTokenGraph` keeps a CSR edge list over the packed real tokens of the whole batch. A sum
+  with constant coefficients (sum, mean, GCN) is one sparse CSR x dense product, which never materialises
+  an ``(E, D)`` gather of neighbour features; the edge softmax and sums with learned coefficients use
+  :mod:`sentence_transformers_glot.nn.functional` (torch-scatter kernels, or native torch). Its memory grows with the number of edges, not with :math:`L^2`, which is what long
   documents with a top-k graph need.
 
 Both are built with row blocks of the similarity matrix, so building never holds more than
@@ -25,13 +29,16 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from typing import Any, Union
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from sentence_transformers_glot.aggregation import segment_reduce
-from sentence_transformers_glot.backend import MAX_EDGES, SPARSE_MIN_LENGTH, choose_backend, prefer_edge_list
+from sentence_transformers_glot.nn.backend import MAX_EDGES, SPARSE_MIN_LENGTH, choose_backend, prefer_edge_list
+from sentence_transformers_glot.nn.functional import (
+    indptr_from_index, masked_softmax, segment_gather, segment_reduce, segment_softmax,
+)
 
 # Similarity entries computed at once while building a graph (64 MiB of float32).
 DEFAULT_BLOCK_ELEMENTS = 1 << 24
@@ -152,61 +159,67 @@ class DenseTokenGraph:
     """A batch of token graphs as a dense adjacency: ``adj[b, i, j] = w_ij > 0`` iff edge ``j -> i``.
 
     ``w_ij`` is 1 (``weighted=False``) or the edge's soft weight. Node features are packed ``(N, D)``;
-    aggregation pads them to ``(B, L, D)`` for a batched matmul.
+    aggregation pads them to ``(B, L, D)`` for a batched matmul. Per-edge tensors have the layout
+    ``(B, L, L)`` (or broadcast to it): ``[b, i, j]`` is edge ``j -> i``.
     """
 
     adj: Tensor
     nodes: PackedNodes
     weighted: bool = False
-    _cache: dict[str, Tensor] = field(default_factory=dict, repr=False)
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
-    def _propagate(self, matrix: Tensor, h: Tensor) -> Tensor:
-        return self.nodes.pack(torch.bmm(matrix, self.nodes.to_padded(h)))
+    def _padded(self, v: Tensor) -> Tensor:
+        return self.nodes.to_padded(v[:, None]).squeeze(-1)
 
     @property
     def in_degree(self) -> Tensor:
-        """``(B, L, 1)`` (weighted) number of neighbours of each position."""
+        r"""``(N,)`` weighted in-degree :math:`\sum_j w_{ij}` of each node."""
         if "deg" not in self._cache:
-            self._cache["deg"] = self.adj.sum(-1, keepdim=True)
+            self._cache["deg"] = self.nodes.pack(self.adj.sum(-1, keepdim=True)).squeeze(-1)
         return self._cache["deg"]
+
+    def edge_weight(self, dtype: torch.dtype) -> Tensor:
+        """Per-edge weights ``(B, L, L)``: ``w_ij`` on edges, 0 elsewhere."""
+        return self.adj.to(dtype)
+
+    def edge_log_weight(self, dtype: torch.dtype) -> Tensor:
+        r""":math:`\log w_{ij}` per edge (``-inf`` off the edges)."""
+        return torch.log(self.adj.to(dtype))
+
+    def src_values(self, v: Tensor) -> Tensor:
+        """Node values ``(N,)`` at each edge's source, ``(B, 1, L)`` (broadcasts to the edge layout)."""
+        return self._padded(v)[:, None, :]
+
+    def dst_values(self, v: Tensor) -> Tensor:
+        """Node values ``(N,)`` at each edge's destination, ``(B, L, 1)``."""
+        return self._padded(v)[:, :, None]
+
+    def edge_softmax(self, logits: Tensor) -> Tensor:
+        r""":math:`\alpha_{ij} = \mathrm{softmax}_{j \to i}(\mathrm{logits}_{ij})` over each node's incoming edges."""
+        return masked_softmax(logits, self.adj > 0, dim=-1)
+
+    def propagate(self, coef: Tensor, h: Tensor) -> Tensor:
+        r""":math:`\mathrm{out}_i = \sum_{j \to i} c_{ij} h_j` for per-edge coefficients ``coef`` (0 off the edges)."""
+        return self.nodes.pack(torch.bmm(coef.expand_as(self.adj), self.nodes.to_padded(h)))
 
     def aggregate(self, h: Tensor, reduce: str = "mean") -> Tensor:
         r"""Sum :math:`\sum_j w_{ij} h_j` or mean :math:`\sum_j w_{ij} h_j / \sum_j w_{ij}` over the neighbours
         (0 for a node without neighbours)."""
         if reduce == "sum":
-            return self._propagate(self.adj, h)
+            return self.propagate(self.adj, h)
         if reduce == "mean":
             if "mean_adj" not in self._cache:
-                degree = self.in_degree
+                degree = self.adj.sum(-1, keepdim=True)
                 self._cache["mean_adj"] = self.adj / torch.where(degree > 0, degree, 1.0)
-            return self._propagate(self._cache["mean_adj"], h)
+            return self.propagate(self._cache["mean_adj"], h)
         raise ValueError(f"unknown reduce {reduce!r}; expected 'sum' or 'mean'")
 
-    def gcn_aggregate(self, h: Tensor) -> Tensor:
-        r""":math:`\sum_{j \in N(i) \cup \{i\}} w_{ij} h_j / \sqrt{\hat d_i \hat d_j}`, :math:`\hat d_i = 1 + \sum_j w_{ij}`
-        (self-loops of weight 1, as PyG's ``gcn_norm``)."""
-        if "gcn_adj" not in self._cache:
-            inv_sqrt = (self.in_degree + 1).rsqrt()  # (B, L, 1)
+    def add_self_loops(self) -> DenseTokenGraph:
+        """The same graph with an edge ``i -> i`` of weight 1 at every position (cached)."""
+        if "self_loops" not in self._cache:
             eye = torch.eye(self.adj.shape[-1], dtype=self.adj.dtype, device=self.adj.device)
-            self._cache["gcn_adj"] = (self.adj + eye) * inv_sqrt * inv_sqrt.transpose(1, 2)
-        return self._propagate(self._cache["gcn_adj"], h)
-
-    def attention_aggregate(self, h: Tensor, score_src: Tensor, score_dst: Tensor, negative_slope: float) -> Tensor:
-        r"""GAT aggregation over :math:`N(i) \cup \{i\}`.
-
-        :math:`\alpha_{ij} = \mathrm{softmax}_j(\mathrm{LeakyReLU}(s^{dst}_i + s^{src}_j) + \log w_{ij})`
-        (:math:`w_{ii} = 1`; the log term is 0 on an unweighted graph), :math:`\mathrm{out}_i = \sum_j \alpha_{ij} h_j`.
-        ``score_*`` are ``(N,)``.
-        """
-        src = self.nodes.to_padded(score_src[:, None]).squeeze(-1)
-        dst = self.nodes.to_padded(score_dst[:, None]).squeeze(-1)
-        logits = F.leaky_relu(dst[:, :, None] + src[:, None, :], negative_slope)
-        eye = torch.eye(self.adj.shape[-1], dtype=torch.bool, device=self.adj.device)
-        if self.weighted:
-            logits = logits + torch.log(self.adj + eye)  # log 0 = -inf masks the non-edges
-        else:
-            logits = logits.masked_fill(~((self.adj > 0) | eye), float("-inf"))
-        return self._propagate(torch.softmax(logits, dim=-1), h)
+            self._cache["self_loops"] = DenseTokenGraph(self.adj + eye, self.nodes, self.weighted)
+        return self._cache["self_loops"]
 
 
 @dataclass
@@ -215,7 +228,7 @@ class SparseTokenGraph:
 
     Nodes are ``nodes`` (the packed real tokens). Edges ``src -> dst`` are sorted by ``dst``; ``indptr`` is
     the CSR offset vector; ``weight`` is ``None`` (every edge weighs 1) or each edge's soft weight ``(E,)``.
-    Node features are ``(N, D)``.
+    Node features are ``(N, D)``; per-edge tensors are ``(E,)``.
     """
 
     src: Tensor
@@ -224,77 +237,106 @@ class SparseTokenGraph:
     nodes: PackedNodes
     use_scatter: bool = True
     weight: Tensor | None = None
-    _cache: dict[str, Tensor] = field(default_factory=dict, repr=False)
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def num_nodes(self) -> int:
         return self.nodes.num_nodes
 
     @property
+    def weighted(self) -> bool:
+        return self.weight is not None
+
+    @property
     def in_degree(self) -> Tensor:
-        """``(N, 1)`` (weighted) number of neighbours of each node."""
+        r"""``(N,)`` weighted in-degree :math:`\sum_j w_{ij}` of each node."""
         if "deg" not in self._cache:
             if self.weight is None:
-                self._cache["deg"] = (self.indptr[1:] - self.indptr[:-1]).unsqueeze(-1)
+                self._cache["deg"] = self.indptr[1:] - self.indptr[:-1]
             else:
-                self._cache["deg"] = self._reduce(self.weight, "sum").unsqueeze(-1)
+                self._cache["deg"] = segment_reduce(
+                    self.weight, self.dst, self.indptr, self.num_nodes, "sum", self.use_scatter)
         return self._cache["deg"]
 
-    def _edge_weight(self, dtype: torch.dtype) -> Tensor:
+    def edge_weight(self, dtype: torch.dtype) -> Tensor:
+        """Per-edge weights ``(E,)`` (ones on an unweighted graph)."""
         if self.weight is None:
             return torch.ones_like(self.src, dtype=dtype)
         return self.weight.to(dtype)
 
-    def _reduce(self, values: Tensor, reduce: str) -> Tensor:
-        return segment_reduce(values, self.dst, self.indptr, self.num_nodes, reduce, self.use_scatter)
+    def edge_log_weight(self, dtype: torch.dtype) -> Tensor:
+        r""":math:`\log w_{ij}` per edge (zeros on an unweighted graph)."""
+        return torch.log(self.edge_weight(dtype))
 
-    def _matmul(self, name: str, edge_weight: Tensor, h: Tensor) -> Tensor:
-        r""":math:`\mathrm{out}_i = \sum_{j \to i} w_{ij} h_j` as one CSR sparse x dense product.
+    def src_values(self, v: Tensor) -> Tensor:
+        """Node values ``(N, *)`` at each edge's source, ``(E, *)``."""
+        return v[self.src]
 
-        Memory is ``O(E + N D)``: no ``(E, D)`` gather of neighbour features (at 16 neighbours and 16k
-        tokens the gather-then-reduce route was 12x slower on CPU). The matrix is built once per graph and
-        weight ``name``; gradients flow to ``h`` (the weights are constants of the graph).
+    def dst_values(self, v: Tensor) -> Tensor:
+        """Node values ``(N, *)`` at each edge's destination, ``(E, *)``."""
+        return segment_gather(v, self.dst, self.indptr, self.use_scatter)
+
+    def edge_softmax(self, logits: Tensor) -> Tensor:
+        r""":math:`\alpha_{ij} = \mathrm{softmax}_{j \to i}(\mathrm{logits}_{ij})` over each node's incoming edges."""
+        return segment_softmax(logits, self.dst, self.indptr, self.num_nodes, self.use_scatter)
+
+    def _csr(self, coef: Tensor, dtype: torch.dtype) -> Tensor:
+        with warnings.catch_warnings():  # torch marks CSR tensors beta; the product used here is stable
+            warnings.filterwarnings("ignore", message=".*[Ss]parse CSR tensor support is in beta.*")
+            return torch.sparse_csr_tensor(self.indptr, self.src, coef.to(dtype),
+                                           size=(self.num_nodes, self.num_nodes), check_invariants=False)
+
+    def propagate(self, coef: Tensor, h: Tensor) -> Tensor:
+        r""":math:`\mathrm{out}_i = \sum_{j \to i} c_{ij} h_j` for per-edge coefficients ``coef`` ``(E,)``.
+
+        Coefficients without gradient (constants of the graph: weights, degree normalisations, attention
+        in inference) make one CSR sparse x dense product, memory ``O(E + N D)``, no ``(E, D)`` gather:
+        at 16k tokens x 16 neighbours it was 12x faster on CPU than gathering the neighbour features and
+        reducing them with ``segment_csr`` (benchmarks/backend_grid.py). Coefficients that need a gradient
+        (GAT's attention in training) gather and reduce with :func:`functional.segment_reduce`.
         """
-        if name not in self._cache:
-            with warnings.catch_warnings():  # torch marks CSR tensors beta; the product used here is stable
-                warnings.filterwarnings("ignore", message=".*[Ss]parse CSR tensor support is in beta.*")
-                self._cache[name] = torch.sparse_csr_tensor(
-                    self.indptr, self.src, edge_weight.to(h.dtype), size=(self.num_nodes, self.num_nodes),
-                    check_invariants=False)
-        return self._cache[name] @ h
+        if coef.requires_grad:
+            messages = self.src_values(h) * coef[:, None]
+            return segment_reduce(messages, self.dst, self.indptr, self.num_nodes, "sum", self.use_scatter)
+        return self._csr(coef, h.dtype) @ h
 
     def aggregate(self, h: Tensor, reduce: str = "mean") -> Tensor:
         """Sum or (weighted) mean of the neighbours' features (0 for a node without neighbours)."""
         if reduce not in ("sum", "mean"):
             raise ValueError(f"unknown reduce {reduce!r}; expected 'sum' or 'mean'")
-        weight = self._edge_weight(h.dtype)
-        if reduce == "sum":
-            return self._matmul("sum", weight, h)
-        degree = self.in_degree.squeeze(-1).to(h.dtype)
-        inverse_degree = 1.0 / torch.where(degree > 0, degree, 1.0)
-        return self._matmul("mean", weight * inverse_degree[self.dst], h)
+        key = (reduce, h.dtype)
+        if key not in self._cache:  # every layer of a forward pass uses the same matrix
+            weight = self.edge_weight(h.dtype)
+            if reduce == "mean":
+                degree = self.in_degree.to(h.dtype)
+                weight = weight / torch.where(degree > 0, degree, 1.0)[self.dst]
+            self._cache[key] = self._csr(weight, h.dtype)
+        return self._cache[key] @ h
 
-    def gcn_aggregate(self, h: Tensor) -> Tensor:
-        r""":math:`\sum_{j \in N(i) \cup \{i\}} w_{ij} h_j / \sqrt{\hat d_i \hat d_j}` with :math:`\hat d_i = 1 + \sum_j w_{ij}`."""
-        inv_sqrt = (self.in_degree.squeeze(-1).to(h.dtype) + 1).rsqrt()  # (N,)
-        weight = self._edge_weight(h.dtype) * inv_sqrt[self.src] * inv_sqrt[self.dst]
-        return self._matmul("gcn", weight, h) + h * inv_sqrt.square()[:, None]
+    def add_self_loops(self) -> SparseTokenGraph:
+        """The same graph with an edge ``i -> i`` of weight 1 at the head of every node's segment (cached).
 
-    def attention_aggregate(self, h: Tensor, score_src: Tensor, score_dst: Tensor, negative_slope: float) -> Tensor:
-        r"""GAT aggregation over :math:`N(i) \cup \{i\}` (logits plus :math:`\log w_{ij}`); ``score_*`` are ``(N,)``.
-
-        The self term is folded in analytically, so the edge list needs no self-loops.
+        No sort: node ``i``'s self-loop lands at ``indptr[i] + i``, edge ``e`` at ``e + dst[e] + 1``.
         """
-        edge_logit = F.leaky_relu(score_dst[self.dst] + score_src[self.src], negative_slope)
-        if self.weight is not None:
-            edge_logit = edge_logit + torch.log(self.weight.to(edge_logit.dtype))
-        self_logit = F.leaky_relu(score_dst + score_src, negative_slope)
-        peak = torch.maximum(self._reduce(edge_logit, "max"), self_logit).detach()
-        edge_w = torch.exp(edge_logit - peak[self.dst])
-        self_w = torch.exp(self_logit - peak)
-        denom = self._reduce(edge_w, "sum") + self_w
-        numer = self._reduce(h[self.src] * edge_w[:, None], "sum") + h * self_w[:, None]
-        return numer / denom[:, None]
+        if "self_loops" not in self._cache:
+            n, e = self.num_nodes, self.src.numel()
+            arange = torch.arange(n, device=self.src.device)
+            self_pos = self.indptr[:-1] + arange
+            edge_pos = torch.arange(e, device=self.src.device) + self.dst + 1
+            src = self.src.new_empty(n + e)
+            src[self_pos], src[edge_pos] = arange, self.src
+            dst = self.dst.new_empty(n + e)
+            dst[self_pos], dst[edge_pos] = arange, self.dst
+            weight = None
+            if self.weight is not None:
+                weight = self.weight.new_ones(n + e)
+                weight[edge_pos] = self.weight
+            indptr = self.indptr + torch.arange(n + 1, device=self.indptr.device)
+            self._cache["self_loops"] = SparseTokenGraph(src, dst, indptr, self.nodes, self.use_scatter, weight)
+        return self._cache["self_loops"]
+
+
+TokenGraph = Union[DenseTokenGraph, SparseTokenGraph]
 
 
 def build_dense_graph(
@@ -363,8 +405,7 @@ def build_sparse_graph(
         src = src[order]
         weights = None if weights is None else weights[order]
     nodes = PackedNodes.from_mask(mask)
-    counts = torch.bincount(dst, minlength=nodes.num_nodes)
-    indptr = torch.cat([counts.new_zeros(1), torch.cumsum(counts, 0)])
+    indptr = indptr_from_index(dst, nodes.num_nodes)
     return SparseTokenGraph(src=src, dst=dst, indptr=indptr, nodes=nodes, use_scatter=use_scatter, weight=weights)
 
 
@@ -394,7 +435,7 @@ def build_graph(
     backend: str = "auto",
     edge_weight: str = "binary",
 ) -> DenseTokenGraph | SparseTokenGraph:
-    """The token graph in the representation ``backend`` asks for (see :mod:`sentence_transformers_glot.backend`).
+    """The token graph in the representation ``backend`` asks for (see :mod:`sentence_transformers_glot.nn.backend`).
 
     ``"auto"`` estimates the graph's density from a sample of rows (for padded lengths where that can
     change the answer) and builds the representation that is faster at that density and length.

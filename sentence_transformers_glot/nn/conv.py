@@ -1,42 +1,32 @@
-r"""Token-GNN layers and the K-layer stack with jumping knowledge.
+r"""The token-GNN layers; each owns its maths and uses only the graph's generic primitives.
 
-Every layer maps node features ``h`` (``(B, L, D)`` on a dense graph, ``(N, D)`` on a sparse one) and a
-token graph to new features; the graph object does the neighbour aggregation, so each layer works with
-either backend. :math:`N(i)` are the neighbours of token :math:`i` (no self-loop), :math:`\sigma` is the
-activation the stack applies after each layer.
+Shapes: every layer maps packed node features ``h`` ``(N, in_dim)`` and a token graph (dense or edge
+list, :mod:`sentence_transformers_glot.nn.graph`) to ``(N, out_dim)``; :class:`SequenceConv` takes the
+graph's :class:`PackedNodes` instead. :math:`N(i)` are the neighbours of token :math:`i` (no self-loop).
 
 ==========  ========================================================================================
 ``sage``    :math:`h_i' = W [h_i \,\|\, \mathrm{mean}_{j \in N(i)} h_j] + b` (the paper's formula)
-``gcn``     :math:`h_i' = W \sum_{j \in N(i) \cup \{i\}} h_j / \sqrt{\hat d_i \hat d_j} + b`, :math:`\hat d = d+1`
+``gcn``     :math:`h_i' = W \sum_{j \in N(i) \cup \{i\}} w_{ij} h_j / \sqrt{\hat d_i \hat d_j} + b`, :math:`\hat d_i = 1 + \sum_j w_{ij}`
 ``gin``     :math:`h_i' = \mathrm{MLP}(h_i + \sum_{j \in N(i)} h_j)` (GIN, :math:`\epsilon = 0`)
 ``gat``     :math:`h_i' = \sum_{j \in N(i) \cup \{i\}} \alpha_{ij} W h_j + b`, one head, as the reference code
 ==========  ========================================================================================
-
-With ``sequence_window = w > 0`` every layer also sees word order, as two extra relations in the R-GCN
-manner (Schlichtkrull et al., 2018: one weight matrix per relation, messages summed): the up to ``w``
-real tokens before and after each token, counted over real tokens (so padding side does not matter),
-
-.. math::  h_i' = \mathrm{conv}(h, G_{\cos})_i + W_{\leftarrow} \operatorname{mean}_{1 \le k \le w} h_{i-k}
-           + W_{\rightarrow} \operatorname{mean}_{1 \le k \le w} h_{i+k}
-
-(a mean over the positions that exist; 0 at a sentence edge). The similarity relation keeps its own
-layer and weights, so the edge kinds stay apart for every ``conv``; position edges never enter GCN's
-degree normalisation or GAT's attention softmax.
 """
 
 from __future__ import annotations
 
-from typing import Union
-
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
-from sentence_transformers_glot.graph import DenseTokenGraph, PackedNodes, SparseTokenGraph
+from sentence_transformers_glot.nn.graph import PackedNodes, TokenGraph
 
-TokenGraph = Union[DenseTokenGraph, SparseTokenGraph]
 
-CONVS = ("sage", "gat", "gcn", "gin")
-JUMPING_KNOWLEDGE = ("none", "cat", "max", "mean")
+def gcn_propagate(graph: TokenGraph, h: Tensor) -> Tensor:
+    r"""GCN's normalised aggregation :math:`\sum_{j \in N(i) \cup \{i\}} w_{ij} h_j / \sqrt{\hat d_i \hat d_j}`,
+    :math:`\hat d_i = 1 + \sum_j w_{ij}` (self-loops of weight 1, as PyG's ``gcn_norm``). ``h``: ``(N, D)``."""
+    inv_sqrt = (graph.in_degree.to(h.dtype) + 1).rsqrt()  # (N,)
+    coef = graph.edge_weight(h.dtype) * graph.src_values(inv_sqrt) * graph.dst_values(inv_sqrt)
+    return graph.propagate(coef, h) + h * inv_sqrt.square()[:, None]
 
 
 class SAGEConv(nn.Module):
@@ -69,9 +59,9 @@ class GCNConv(nn.Module):
 
     def forward(self, h: Tensor, graph: TokenGraph) -> Tensor:
         if self.lin.out_features < self.lin.in_features:
-            out = graph.gcn_aggregate(self.lin(h))
+            out = gcn_propagate(graph, self.lin(h))
         else:
-            out = self.lin(graph.gcn_aggregate(h))
+            out = self.lin(gcn_propagate(graph, h))
         return out + self.bias
 
 
@@ -90,7 +80,7 @@ class GATConv(nn.Module):
     r"""Single-head graph attention with self-loops (the reference code's default layer).
 
     :math:`\alpha_{ij} = \mathrm{softmax}_{j \in N(i) \cup \{i\}} \mathrm{LeakyReLU}_{0.2}(a_{dst}^\top W h_i + a_{src}^\top W h_j)`,
-    :math:`h_i' = \sum_j \alpha_{ij} W h_j + b`. The reference's constant edge feature carries no
+    :math:`h_i' = \sum_j \alpha_{ij} W h_j + b`; on cosine edges the logits add :math:`\log w_{ij}` (:math:`w_{ii} = 1`). The reference's constant edge feature carries no
     information and is left out.
     """
 
@@ -108,8 +98,12 @@ class GATConv(nn.Module):
 
     def forward(self, h: Tensor, graph: TokenGraph) -> Tensor:
         wh = self.lin(h)
-        out = graph.attention_aggregate(wh, wh @ self.att_src, wh @ self.att_dst, self.negative_slope)
-        return out + self.bias
+        loops = graph.add_self_loops()
+        logits = F.leaky_relu(loops.dst_values(wh @ self.att_dst) + loops.src_values(wh @ self.att_src),
+                              self.negative_slope)
+        if loops.weighted:
+            logits = logits + loops.edge_log_weight(logits.dtype)
+        return loops.propagate(loops.edge_softmax(logits), wh) + self.bias
 
 
 class SequenceConv(nn.Module):
@@ -147,60 +141,5 @@ class SequenceConv(nn.Module):
         return out[0] + out[1]
 
 
-_CONV_CLASSES: dict[str, type[nn.Module]] = {"sage": SAGEConv, "gat": GATConv, "gcn": GCNConv, "gin": GINConv}
-
-
-class TokenGNN(nn.Module):
-    r"""K message-passing layers, each followed by ReLU and dropout, combined by jumping knowledge.
-
-    ``jumping_knowledge``: ``"none"`` returns :math:`h^K`; ``"cat"`` returns :math:`[x \| h^1 \| \dots \| h^K]`
-    (the reference code's choice); ``"max"``/``"mean"`` reduce :math:`h^1..h^K` element-wise. With
-    ``num_layers=0`` the input passes through unchanged. ``sequence_window > 0`` adds a
-    :class:`SequenceConv` to each layer (see the module docstring).
-    """
-
-    def __init__(
-        self,
-        in_dim: int,
-        hidden_dim: int,
-        num_layers: int,
-        conv: str = "sage",
-        jumping_knowledge: str = "cat",
-        dropout: float = 0.0,
-        sequence_window: int = 0,
-    ) -> None:
-        super().__init__()
-        self.jumping_knowledge = jumping_knowledge
-        dims = [in_dim] + [hidden_dim] * num_layers
-        self.layers = nn.ModuleList(_CONV_CLASSES[conv](dims[i], dims[i + 1]) for i in range(num_layers))
-        # registered only when used, so the state dict of a model without order edges is unchanged
-        self.sequence_layers = (
-            nn.ModuleList(SequenceConv(dims[i], dims[i + 1], sequence_window) for i in range(num_layers))
-            if sequence_window > 0 else None
-        )
-        self.dropout = nn.Dropout(dropout)
-        if num_layers == 0:
-            self.out_dim = in_dim
-        elif jumping_knowledge == "cat":
-            self.out_dim = in_dim + num_layers * hidden_dim
-        else:
-            self.out_dim = hidden_dim
-
-    def forward(self, x: Tensor, graph: TokenGraph) -> Tensor:
-        if not self.layers:
-            return x
-        outputs = []
-        h = x
-        for index, layer in enumerate(self.layers):
-            out = layer(h, graph)
-            if self.sequence_layers is not None:
-                out = out + self.sequence_layers[index](h, graph.nodes)
-            h = self.dropout(torch.relu(out))
-            outputs.append(h)
-        if self.jumping_knowledge == "cat":
-            return torch.cat([x, *outputs], dim=-1)
-        if self.jumping_knowledge == "max":
-            return torch.stack(outputs).amax(dim=0)
-        if self.jumping_knowledge == "mean":
-            return torch.stack(outputs).mean(dim=0)
-        return h
+CONV_CLASSES: dict[str, type[nn.Module]] = {"sage": SAGEConv, "gat": GATConv, "gcn": GCNConv, "gin": GINConv}
+CONVS = tuple(CONV_CLASSES)
