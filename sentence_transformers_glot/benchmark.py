@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from sentence_transformers_glot.files import atomic_write_text
+from sentence_transformers_glot.io import atomic_write_text
 from sentence_transformers_glot.tasks import TaskData
 from sentence_transformers_glot.training import TrainConfig, run_name, train
 

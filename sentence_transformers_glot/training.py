@@ -33,7 +33,8 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from sentence_transformers_glot.cache import StateCache, TokenStates, backbone_fingerprint, transformer_encoder
-from sentence_transformers_glot.files import atomic_write, atomic_write_folder, atomic_write_text
+from sentence_transformers_glot.io import atomic_write, atomic_write_folder, atomic_write_text
+from sentence_transformers_glot.distributed import rank_and_world
 from sentence_transformers_glot.heads import HEADS, PAIR_HEADS, TaskHead
 from sentence_transformers_glot.metrics import compute_metric
 from sentence_transformers_glot.pooling import BASELINES, GlotPooling
@@ -297,7 +298,7 @@ def train(
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(config.threads)
-    rank, world = _distributed()
+    rank, world = rank_and_world()
     config_path = run_dir / "run_config.json"
     if config_path.exists() and json.loads(config_path.read_text()) != _config_dict(config):
         raise ValueError(f"{run_dir} holds a run with a different configuration ({config_path}); use a new run folder.")
@@ -405,15 +406,6 @@ def train(
     if rank == 0:
         atomic_write_text(metrics_path, json.dumps(dataclasses.asdict(result), indent=2))
     return result
-
-
-def _distributed() -> tuple[int, int]:
-    """(rank, world size) of an initialised torch.distributed group, else (0, 1)."""
-    import torch.distributed as dist
-
-    if dist.is_available() and dist.is_initialized():
-        return dist.get_rank(), dist.get_world_size()
-    return 0, 1
 
 
 def run_name(config: TrainConfig, label: str | None = None) -> str:
