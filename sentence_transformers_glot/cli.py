@@ -75,7 +75,7 @@ def _encode(args: argparse.Namespace) -> int:
 
 
 def _data(args: argparse.Namespace) -> int:
-    from sentence_transformers_glot import datasets
+    from sentence_transformers_glot import data as datasets
 
     if args.action == "list":
         width = max(map(len, datasets.TASKS))

@@ -38,7 +38,7 @@ from sentence_transformers_glot.distributed import rank_and_world
 from sentence_transformers_glot.heads import HEADS, PAIR_HEADS, TaskHead
 from sentence_transformers_glot.metrics import compute_metric
 from sentence_transformers_glot.pooling import BASELINES, GlotPooling
-from sentence_transformers_glot.tasks import SPLITS, TaskData, subsample
+from sentence_transformers_glot.data import SPLITS, TaskData, subsample
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ class TrainConfig:
 
     Attributes:
         backbone: short name (``minilm``, ...), local folder or Hugging Face id.
-        task: task name or data file (see :func:`sentence_transformers_glot.datasets.load_task`).
+        task: task name or data file (see :func:`sentence_transformers_glot.data.registry.load_task`).
         pooling: ``"glot"`` or a baseline: ``mean``, ``max``, ``cls``, ``last``, ``adapool``.
         glot: keyword arguments for :class:`GlotPooling` (``threshold``, ``num_layers``, ...).
         head: head type (default: from the task: classification, pair-classification, regression, similarity).
@@ -138,7 +138,7 @@ class RunResult:
 def resolve_task(config: TrainConfig, task: TaskData | None) -> TaskData:
     """``task`` (or the task named by ``config.task``), cut to ``config.max_train`` / ``config.max_eval``."""
     if task is None:
-        from sentence_transformers_glot.datasets import load_task
+        from sentence_transformers_glot.data import load_task
 
         task = load_task(config.task, **config.task_options)
     return subsample(task, config.max_train, config.max_eval)
