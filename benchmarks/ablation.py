@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from sentence_transformers_glot.backbones import resolve_backbone
     from sentence_transformers_glot.benchmark import run_header, script_command, write_json
-    from sentence_transformers_glot.datasets import load_task
+    from sentence_transformers_glot.data import load_task
     from sentence_transformers_glot.training import TrainConfig, run_name, train
 
     depth = AutoConfig.from_pretrained(resolve_backbone(args.backbone)).num_hidden_layers

@@ -6,7 +6,7 @@ flip). This script trains GLOT (the paper's config), AdaPool, mean pooling and t
 (3 epochs, batch 32, AdamW, the best validation epoch), and reports on the **validation** split how often
 each kind of corrupted sentence is flagged (recall of "unacceptable") and how often a real sentence is
 kept (recall of "acceptable"). It reads the kinds back from the task's deterministic builder
-(:func:`sentence_transformers_glot.probing.acceptability_examples`).
+(:func:`sentence_transformers_glot.data.probing.acceptability_examples`).
 
 Reproduce (MiniLM, last layer and layer 3, about 15 minutes of one core once the caches exist)::
 
@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from conv_probe import ConvReader, fit, predict  # noqa: E402
 
 from sentence_transformers_glot.benchmark import script_command, write_json  # noqa: E402
-from sentence_transformers_glot.probing import CORRUPTIONS  # noqa: E402
+from sentence_transformers_glot.data.probing import CORRUPTIONS  # noqa: E402
 
 METHODS = ("glot", "adapool", "mean", "conv")
 
@@ -49,8 +49,9 @@ def reader(method: str, dim: int):
 
 def kinds_of(task) -> list[str]:
     """The validation split's kinds: a corruption name, or ``"kept"``."""
-    from sentence_transformers_glot.datasets import PROBING_SOURCES, SOURCES, data_dir, sentence_pool
-    from sentence_transformers_glot.probing import acceptability_examples
+    from sentence_transformers_glot.data import SOURCES, data_dir
+    from sentence_transformers_glot.data.probing_tasks import PROBING_SOURCES, sentence_pool
+    from sentence_transformers_glot.data.probing import acceptability_examples
 
     pool, _ = sentence_pool({name: data_dir() / SOURCES[name].folder_name for name in PROBING_SOURCES})
     kind = {text: k or "kept" for text, _, k in acceptability_examples(pool, task.extra["seed"], task.extra["size"])}

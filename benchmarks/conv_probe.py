@@ -93,7 +93,7 @@ def run(states: dict, task, lr: float, seed: int) -> tuple[float, float]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from sentence_transformers_glot.datasets import PROBING_TASKS
+    from sentence_transformers_glot.data import PROBING_TASKS
     from sentence_transformers_glot.training import TrainConfig, cache_task_states, resolve_task
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

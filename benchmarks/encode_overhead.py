@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
 
     from sentence_transformers_glot.benchmark import script_command, write_json
-    from sentence_transformers_glot.datasets import load_task
+    from sentence_transformers_glot.data import load_task
 
     sentences = load_task("movie-polarity").splits["train"].texts[: args.sentences]
     rows = [measure(b, sentences, args.batch_size, args.repeats) for b in args.backbones]

@@ -48,7 +48,7 @@ def trainable(module) -> int:
 def sentences_and_labels(examples: int):
     import torch
 
-    from sentence_transformers_glot.datasets import load_task
+    from sentence_transformers_glot.data import load_task
 
     train = load_task("movie-polarity").splits["train"]
     return train.texts[:examples], torch.from_numpy(train.labels[:examples])

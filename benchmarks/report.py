@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sentence_transformers_glot.benchmark import (  # noqa: E402
     PROTOCOLS, is_glot, margin_table, markdown_tables, plot, plot_margins, script_command, task_label, write_json,
 )
-from sentence_transformers_glot.files import atomic_write_text  # noqa: E402
+from sentence_transformers_glot.io import atomic_write_text  # noqa: E402
 
 
 START, END = "<!-- report:start -->", "<!-- report:end -->"

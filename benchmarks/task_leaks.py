@@ -2,7 +2,7 @@
 
 For every task of ``--tasks`` (default: the offline probing and pair classification tasks) this prints the
 split sizes and the test scores of readers that ignore word order, fit on the train split (see
-:func:`sentence_transformers_glot.probing.leak_baselines`): a word-count threshold, a character-count
+:func:`sentence_transformers_glot.data.probing.leak_baselines`): a word-count threshold, a character-count
 threshold (accuracy), and a bag-of-words logistic regression (the task's metric). On a sound probing task
 all of them stay near chance (accuracy 50, MCC 0).
 
@@ -20,9 +20,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sentence_transformers_glot.benchmark import script_command, write_json  # noqa: E402
-from sentence_transformers_glot.datasets import PROBING_TASKS, load_task  # noqa: E402
-from sentence_transformers_glot.probing import leak_baselines  # noqa: E402
-from sentence_transformers_glot.tasks import SPLITS  # noqa: E402
+from sentence_transformers_glot.data import PROBING_TASKS, load_task  # noqa: E402
+from sentence_transformers_glot.data.probing import leak_baselines  # noqa: E402
+from sentence_transformers_glot.data import SPLITS  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> None:

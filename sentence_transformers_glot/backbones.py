@@ -37,9 +37,10 @@ import os
 import shutil
 import sys
 import time
-import uuid
 from pathlib import Path
 from typing import Any, Callable, Mapping
+
+from sentence_transformers_glot.io import atomic_write_folder, cache_root, remove_path
 
 logger = logging.getLogger(__name__)
 
@@ -253,12 +254,6 @@ def is_decoder(path: str) -> bool:
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def cache_root(cache_dir: str | os.PathLike | None = None) -> Path:
-    """``cache_dir``, else ``$GLOT_CACHE_DIR``, else ``~/.cache/sentence-transformers-glot``."""
-    root = cache_dir or os.environ.get("GLOT_CACHE_DIR") or "~/.cache/sentence-transformers-glot"
-    return Path(os.path.expanduser(str(root)))
-
-
 def _notice(message: str) -> None:
     """Log at INFO, and print to stderr when INFO is not shown, so the one-time conversion is never silent."""
     if logger.isEnabledFor(logging.INFO):
@@ -320,31 +315,8 @@ def _write_manifest(folder: Path, name: str, facts: Mapping[str, Any], seconds: 
         os.fsync(handle.fileno())
 
 
-def _fsync_tree(folder: Path) -> None:
-    """Flush every file to disk and give it the usual umask permissions (safetensors writes 0600 files)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    for file in folder.rglob("*"):
-        if file.is_file():
-            os.chmod(file, 0o666 & ~umask)
-            fd = os.open(file, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-
-
 def _temp_prefix(name: str) -> str:
     return f".{name}.tmp-"
-
-
-def _remove(path: Path) -> None:
-    shutil.rmtree(path, ignore_errors=True)
-    if path.exists():  # ignore_errors hides failures; a file or link needs unlink
-        try:
-            path.unlink()
-        except OSError:
-            pass
 
 
 def cached_backbone(
@@ -393,22 +365,18 @@ def cached_backbone(
             return target
         for stale in root.glob(_temp_prefix(name) + "*"):
             logger.info("removing %s, left by an interrupted conversion", stale)
-            _remove(stale)
-        temp = root / f"{_temp_prefix(name)}{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        temp.mkdir()
-        try:
-            start = time.perf_counter()
-            facts = converter(temp) or {}
-            _check_converted(temp)
-            _fsync_tree(temp)
-            _write_manifest(temp, name, facts, time.perf_counter() - start)
-            if target.exists() or target.is_symlink():
-                logger.info("replacing %s: no valid manifest", target)
-                _remove(target)
-            os.rename(temp, target)
-        except BaseException:
-            _remove(temp)
-            raise
+            remove_path(stale)
+        start = time.perf_counter()
+
+        def convert(temp: str) -> None:
+            facts = converter(Path(temp)) or {}
+            _check_converted(Path(temp))
+            _write_manifest(Path(temp), name, facts, time.perf_counter() - start)
+
+        if target.exists() or target.is_symlink():
+            logger.info("replacing %s: no valid manifest", target)
+        # flushed and given umask permissions (safetensors writes 0600 files) before the rename
+        atomic_write_folder(target, convert, temp_prefix=f"{_temp_prefix(name)}{os.getpid()}-", umask_permissions=True)
         size = sum(_folder_files(target).values())
         _notice(f"backbone {name!r} ready: {target} ({size / 2**20:.0f} MiB, {time.perf_counter() - start:.0f} s)")
         return target

@@ -26,8 +26,8 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from sentence_transformers_glot.files import atomic_write_text
-from sentence_transformers_glot.tasks import TaskData
+from sentence_transformers_glot.io import atomic_write_text
+from sentence_transformers_glot.data import TaskData
 from sentence_transformers_glot.training import TrainConfig, run_name, train
 
 OFFLINE_SUITE = ("movie-polarity", "movie-rating", "tweet-sentiment", "subjectivity", "20newsgroups", "reuters-r8")
@@ -197,7 +197,7 @@ def run_benchmark(
     without the run folders). ``suite.json`` is rewritten after every cell, the Markdown and the plots
     whenever a (backbone, task, layer) is complete, so an interrupted benchmark loses nothing it finished.
     """
-    from sentence_transformers_glot.datasets import load_task
+    from sentence_transformers_glot.data import load_task
 
     output = Path(output)
     rows: list[dict[str, Any]] = []

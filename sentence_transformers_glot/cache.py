@@ -33,25 +33,11 @@ from filelock import FileLock
 from torch import Tensor
 from tqdm.auto import tqdm
 
-from sentence_transformers_glot.files import atomic_write, atomic_write_text
+from sentence_transformers_glot.io import atomic_write, atomic_write_text, sha256_file, states_root
 from sentence_transformers_glot.pooling import stack_layers
 
 CACHE_FORMAT = 1
 DEFAULT_SHARD_SIZE = 2048
-
-
-def default_cache_root() -> Path:
-    """``$GLOT_CACHE_DIR/states`` or ``~/.cache/sentence-transformers-glot/states``."""
-    base = os.environ.get("GLOT_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "sentence-transformers-glot")
-    return Path(base) / "states"
-
-
-def _sha256_file(path: Path, chunk: int = 1 << 22) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def backbone_fingerprint(path_or_id: str, revision: str | None = None) -> str:
@@ -145,7 +131,8 @@ class StateCache:
     """Builds and opens cache entries under ``root``.
 
     Args:
-        root: cache folder (default :func:`default_cache_root`).
+        root: cache folder (default :func:`sentence_transformers_glot.io.states_root`:
+            ``$GLOT_CACHE_DIR/states`` or ``~/.cache/sentence-transformers-glot/states``).
         shard_size: texts per shard; a killed build loses at most one shard of work.
         dtype: storage dtype, ``"float16"`` (half the disk, ~1e-3 relative error) or ``"float32"``.
     """
@@ -154,7 +141,7 @@ class StateCache:
                  dtype: str = "float16") -> None:
         if dtype not in ("float16", "float32"):
             raise ValueError(f"StateCache: `dtype` must be 'float16' or 'float32'; got {dtype!r}.")
-        self.root = Path(root) if root is not None else default_cache_root()
+        self.root = Path(root) if root is not None else states_root()
         self.shard_size = shard_size
         self.dtype = dtype
 
@@ -210,7 +197,7 @@ class StateCache:
             expected = json.loads(record.read_text())
         except json.JSONDecodeError:
             return False
-        return expected == {"tokens": _sha256_file(tokens), "lengths": _sha256_file(lengths)}
+        return expected == {"tokens": sha256_file(tokens), "lengths": sha256_file(lengths)}
 
     def _build_shard(self, folder: Path, shard: int, texts: list[str], encode, batch_size: int, bar,
                      description: str = "") -> None:
@@ -234,7 +221,7 @@ class StateCache:
         lengths = np.array([len(s) for s in states], dtype=np.int64)
         atomic_write(tokens_path, lambda p: _save_npy(p, np.concatenate(states)))
         atomic_write(lengths_path, lambda p: _save_npy(p, lengths))
-        record = {"tokens": _sha256_file(tokens_path), "lengths": _sha256_file(lengths_path)}
+        record = {"tokens": sha256_file(tokens_path), "lengths": sha256_file(lengths_path)}
         atomic_write_text(record_path, json.dumps(record))
 
     def _open(self, folder: Path, num_texts: int) -> TokenStates:

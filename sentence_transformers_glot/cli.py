@@ -75,7 +75,7 @@ def _encode(args: argparse.Namespace) -> int:
 
 
 def _data(args: argparse.Namespace) -> int:
-    from sentence_transformers_glot import datasets
+    from sentence_transformers_glot import data as datasets
 
     if args.action == "list":
         width = max(map(len, datasets.TASKS))
@@ -98,23 +98,13 @@ def format_results(results, task_name: str) -> str:
     return "\n".join(lines)
 
 
-def _init_distributed() -> int:
-    """Join the process group when started by torchrun (WORLD_SIZE > 1); returns this process's rank."""
-    import os
-
-    import torch.distributed as dist
-
-    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not dist.is_initialized():
-        dist.init_process_group("gloo")  # CPU training; the head is small, gradients are cheap to average
-    return dist.get_rank() if dist.is_initialized() else 0
-
-
 def _train(args: argparse.Namespace) -> int:
     import time
 
+    from sentence_transformers_glot.distributed import init_distributed
     from sentence_transformers_glot.training import TrainConfig, run_name, train
 
-    rank = _init_distributed()
+    rank = init_distributed()
 
     task_options = {k: v for k, v in (("text_column", args.text_column), ("text_b_column", args.text_b_column),
                                       ("label_column", args.label_column), ("score_column", args.score_column))

@@ -16,7 +16,7 @@ from typing import Any
 from sentence_transformers import SentenceTransformer
 from sentence_transformers.util import load_file_path
 
-from sentence_transformers_glot.files import atomic_write_folder
+from sentence_transformers_glot.io import atomic_write_folder
 
 TRUSTED_PREFIXES = ("sentence_transformers.", "sentence_transformers_glot.")
 
@@ -72,5 +72,5 @@ def load_glot_model(model_name_or_path: str, **kwargs: Any) -> SentenceTransform
 def save_glot_model(model: SentenceTransformer, path: str | os.PathLike, **kwargs: Any) -> None:
     """``model.save(path, **kwargs)``, atomically: the model is written to a temporary folder beside ``path``
     and renamed into place, so an interrupted save never leaves a folder at ``path`` that looks like a model
-    (see :func:`~sentence_transformers_glot.files.atomic_write_folder`)."""
+    (see :func:`~sentence_transformers_glot.io.atomic_write_folder`)."""
     atomic_write_folder(path, lambda tmp: model.save(tmp, **kwargs))

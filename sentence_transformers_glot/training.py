@@ -33,11 +33,12 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from sentence_transformers_glot.cache import StateCache, TokenStates, backbone_fingerprint, transformer_encoder
-from sentence_transformers_glot.files import atomic_write, atomic_write_folder, atomic_write_text
+from sentence_transformers_glot.io import atomic_write, atomic_write_folder, atomic_write_text
+from sentence_transformers_glot.distributed import rank_and_world
 from sentence_transformers_glot.heads import HEADS, PAIR_HEADS, TaskHead
 from sentence_transformers_glot.metrics import compute_metric
 from sentence_transformers_glot.pooling import BASELINES, GlotPooling
-from sentence_transformers_glot.tasks import SPLITS, TaskData, subsample
+from sentence_transformers_glot.data import SPLITS, TaskData, subsample
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ class TrainConfig:
 
     Attributes:
         backbone: short name (``minilm``, ...), local folder or Hugging Face id.
-        task: task name or data file (see :func:`sentence_transformers_glot.datasets.load_task`).
+        task: task name or data file (see :func:`sentence_transformers_glot.data.registry.load_task`).
         pooling: ``"glot"`` or a baseline: ``mean``, ``max``, ``cls``, ``last``, ``adapool``.
         glot: keyword arguments for :class:`GlotPooling` (``threshold``, ``num_layers``, ...).
         head: head type (default: from the task: classification, pair-classification, regression, similarity).
@@ -137,7 +138,7 @@ class RunResult:
 def resolve_task(config: TrainConfig, task: TaskData | None) -> TaskData:
     """``task`` (or the task named by ``config.task``), cut to ``config.max_train`` / ``config.max_eval``."""
     if task is None:
-        from sentence_transformers_glot.datasets import load_task
+        from sentence_transformers_glot.data import load_task
 
         task = load_task(config.task, **config.task_options)
     return subsample(task, config.max_train, config.max_eval)
@@ -297,7 +298,7 @@ def train(
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(config.threads)
-    rank, world = _distributed()
+    rank, world = rank_and_world()
     config_path = run_dir / "run_config.json"
     if config_path.exists() and json.loads(config_path.read_text()) != _config_dict(config):
         raise ValueError(f"{run_dir} holds a run with a different configuration ({config_path}); use a new run folder.")
@@ -405,15 +406,6 @@ def train(
     if rank == 0:
         atomic_write_text(metrics_path, json.dumps(dataclasses.asdict(result), indent=2))
     return result
-
-
-def _distributed() -> tuple[int, int]:
-    """(rank, world size) of an initialised torch.distributed group, else (0, 1)."""
-    import torch.distributed as dist
-
-    if dist.is_available() and dist.is_initialized():
-        return dist.get_rank(), dist.get_world_size()
-    return 0, 1
 
 
 def run_name(config: TrainConfig, label: str | None = None) -> str:

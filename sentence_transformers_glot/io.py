@@ -1,0 +1,153 @@
+"""File infrastructure shared by the whole package: atomic writes, fsync, SHA-256 of a file, cache roots.
+
+Atomic writes: a reader sees the old file (or folder) or the complete new one, never a partial write.
+This module imports only the standard library, so the data tools and ``glot --help`` stay light.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+PACKAGE_CACHE = Path("~") / ".cache" / "sentence-transformers-glot"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Cache roots
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def cache_root(cache_dir: str | os.PathLike | None = None) -> Path:
+    """``cache_dir``, else ``$GLOT_CACHE_DIR``, else ``~/.cache/sentence-transformers-glot``."""
+    root = cache_dir or os.environ.get("GLOT_CACHE_DIR") or PACKAGE_CACHE
+    return Path(os.path.expanduser(str(root)))
+
+
+def states_root() -> Path:
+    """The token-state cache: ``<cache_root()>/states``."""
+    return cache_root() / "states"
+
+
+def data_root(cache_dir: str | os.PathLike | None = None) -> Path:
+    """The data cache: ``cache_dir``, else ``$GLOT_DATA_DIR``, else ``~/.cache/sentence-transformers-glot/data``
+    (the data cache does not follow ``$GLOT_CACHE_DIR``)."""
+    if cache_dir is not None:
+        return Path(cache_dir).expanduser()
+    env = os.environ.get("GLOT_DATA_DIR")
+    if env:
+        return Path(env).expanduser()
+    return PACKAGE_CACHE.expanduser() / "data"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Checksums and flushing
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def sha256_file(path: str | os.PathLike, chunk: int = 1 << 22) -> str:
+    """Hex SHA-256 of a file's bytes, read in ``chunk``-byte blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def fsync_tree(folder: str | os.PathLike, *, umask_permissions: bool = False) -> None:
+    """Flush every file below ``folder`` to disk; with ``umask_permissions`` also give each file the usual
+    permissions of the process's umask (safetensors, for one, writes 0600 files)."""
+    umask = None
+    if umask_permissions:
+        umask = os.umask(0)
+        os.umask(umask)
+    for file in sorted(Path(folder).rglob("*")):
+        if file.is_file():
+            if umask is not None:
+                os.chmod(file, 0o666 & ~umask)
+            fd = os.open(file, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Atomic writes
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def atomic_write(target: str | os.PathLike, write: Callable[[str], None]) -> None:
+    """Call ``write(tmp_path)`` on a temporary file beside ``target``, flush it to disk, rename it to ``target``.
+
+    If ``write`` raises (or the process is interrupted), ``target`` is untouched and the temporary file removed.
+    """
+    target = Path(target)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(tmp)
+        raise
+
+
+def atomic_write_bytes(target: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``target`` atomically."""
+    atomic_write(target, lambda tmp: Path(tmp).write_bytes(data))
+
+
+def atomic_write_text(target: str | os.PathLike, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``target`` atomically."""
+    atomic_write_bytes(target, text.encode("utf-8"))
+
+
+def remove_path(path: str | os.PathLike) -> None:
+    """Remove a folder tree, a file or a link; silent when it is already gone."""
+    path = Path(path)
+    shutil.rmtree(path, ignore_errors=True)
+    if path.exists() or path.is_symlink():  # ignore_errors hides failures; a file or link needs unlink
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+
+def atomic_write_folder(target: str | os.PathLike, write: Callable[[str], None], *, temp_prefix: str | None = None,
+                        umask_permissions: bool = False) -> None:
+    """Call ``write(tmp_folder)`` on a hidden temporary folder beside ``target``, then rename it to ``target``.
+
+    ``target`` holds either nothing, its previous complete contents, or the complete new contents, never a
+    partial write. An existing ``target`` is first renamed aside (``.<name>.*.old``) and removed after the
+    new folder is in place; only a crash between those two renames leaves ``target`` missing, with the old
+    contents still in the ``.old`` folder. On an exception the temporary folder is removed.
+
+    Args:
+        temp_prefix: name prefix of the temporary folder (default ``.<name>.``), for a caller that cleans up
+            the leftovers of interrupted writes by name.
+        umask_permissions: see :func:`fsync_tree`.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=temp_prefix or f".{target.name}.", suffix=".part", dir=target.parent))
+    try:
+        write(str(tmp))
+        fsync_tree(tmp, umask_permissions=umask_permissions)
+        if target.is_symlink() or target.is_file():  # not a folder: nothing to keep aside
+            remove_path(target)
+        if target.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
+            os.replace(target, old)  # replaces the empty placeholder folder
+            os.replace(tmp, target)
+            remove_path(old)
+        else:
+            os.replace(tmp, target)
+    except BaseException:
+        remove_path(tmp)
+        raise
