@@ -25,6 +25,13 @@ Reproduce (about 20 min on 2 AMD EPYC cores at 1 thread; SmolLM2 dominates)::
     glot data fetch movie-polarity
     python benchmarks/encode_overhead.py                          # -> benchmarks/results/encode_overhead.json
     python benchmarks/encode_overhead.py --backbones minilm --repeats 3   # about 2 min
+
+``--preset glot-plus`` times ``GlotPooling.preset("glot-plus", d, num_hidden_layers=...)`` beside the paper's
+GLOT and mean pooling; the shared backbone then returns its hidden states (``output_hidden_states``) for all
+three models, as a model with a layer mix must::
+
+    python benchmarks/encode_overhead.py --backbones minilm --preset glot-plus --sentences 1000 --repeats 3 \
+        --output benchmarks/results/encode_overhead_glot_plus.json
 """
 
 from __future__ import annotations
@@ -59,7 +66,7 @@ def pooling_only(transformer, pooling_modules, sentences: list[str], batch_size:
     return seconds
 
 
-def measure(backbone: str, sentences: list[str], batch_size: int, repeats: int) -> dict:
+def measure(backbone: str, sentences: list[str], batch_size: int, repeats: int, preset: str | None = None) -> dict:
     from sentence_transformers import SentenceTransformer
 
     from sentence_transformers_glot import GlotPooling
@@ -70,18 +77,29 @@ def measure(backbone: str, sentences: list[str], batch_size: int, repeats: int) 
     dim = token_dimension(transformer)
     torch.manual_seed(0)
     poolings = {"glot": GlotPooling(dim), "mean": Pooling(dim, pooling_mode="mean")}
+    if preset is not None:
+        config = transformer.auto_model.config
+        config.output_hidden_states = True  # the layer mix reads all_layer_embeddings
+        poolings[preset] = GlotPooling.preset(preset, dim, num_hidden_layers=config.num_hidden_layers)
     models = {name: SentenceTransformer(modules=[transformer, p], device="cpu").eval() for name, p in poolings.items()}
     for model in models.values():
         model.encode(sentences[:64], batch_size=batch_size, show_progress_bar=False)
     times: dict[str, list[float]] = {name: [] for name in models}
     for r in range(repeats):
-        for name in (("glot", "mean") if r % 2 == 0 else ("mean", "glot")):
+        names = list(models)
+        for name in (names if r % 2 == 0 else names[::-1]):
             times[name].append(timed(lambda: models[name].encode(sentences, batch_size=batch_size,
                                                                   show_progress_bar=False)))
             print(f"  {backbone} repeat {r + 1}/{repeats} {name}: {times[name][-1]:.2f} s", flush=True)
     alone = pooling_only(transformer, poolings, sentences, batch_size)
     glot, mean = statistics.median(times["glot"]), statistics.median(times["mean"])
-    return {"backbone": backbone, "dim": dim, "glot_s": times["glot"], "mean_s": times["mean"],
+    extra = {}
+    if preset is not None:
+        extra = {"preset": preset, "preset_s": times[preset], "preset_median_s": statistics.median(times[preset]),
+                 "preset_ratio": statistics.median(times[preset]) / statistics.median(times["mean"]),
+                 "parameters": {name: sum(p.numel() for p in module.parameters())
+                                for name, module in poolings.items()}}
+    return {**extra, "backbone": backbone, "dim": dim, "glot_s": times["glot"], "mean_s": times["mean"],
             "glot_median_s": glot, "mean_median_s": mean, "ratio": glot / mean,
             "pooling_only_s": alone, "target": TARGETS.get(backbone), "met": glot / mean <= TARGETS.get(backbone, 1.05)}
 
@@ -93,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--preset", default=None, help="also time GlotPooling.preset(NAME) (e.g. glot-plus)")
     parser.add_argument("--output", default="benchmarks/results/encode_overhead.json")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -101,13 +120,16 @@ def main(argv: list[str] | None = None) -> int:
     from sentence_transformers_glot.data import load_task
 
     sentences = load_task("movie-polarity").splits["train"].texts[: args.sentences]
-    rows = [measure(b, sentences, args.batch_size, args.repeats) for b in args.backbones]
+    rows = [measure(b, sentences, args.batch_size, args.repeats, args.preset) for b in args.backbones]
     print(f"\nencode {len(sentences)} movie-review sentences, batch {args.batch_size}, {args.threads} thread(s), "
           f"median of {args.repeats}")
     print(f"{'backbone':<14}{'glot s':>9}{'mean s':>9}{'ratio':>8}{'target':>8}  pooling alone: glot / mean s")
     for row in rows:
         print(f"{row['backbone']:<14}{row['glot_median_s']:>9.2f}{row['mean_median_s']:>9.2f}{row['ratio']:>8.3f}"
               f"{row['target'] or '':>8}  {row['pooling_only_s']['glot']:.2f} / {row['pooling_only_s']['mean']:.3f}")
+        if args.preset:
+            print(f"{'':<14}{args.preset}: {row['preset_median_s']:.2f} s, ratio to mean {row['preset_ratio']:.3f}, "
+                  f"pooling alone {row['pooling_only_s'][args.preset]:.2f} s; parameters {row['parameters']}")
     write_json(args.output, script_command(argv), sentences=len(sentences), batch_size=args.batch_size,
                repeats=args.repeats, rows=rows)
     print(f"results: {args.output}")

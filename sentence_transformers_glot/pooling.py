@@ -57,7 +57,7 @@ BASELINES: dict[str, dict[str, Any]] = {
 #: (see the README, "Presets"), and mixes hidden layers spread over the backbone (:func:`spread_layers`).
 PRESETS: dict[str, dict[str, Any]] = {
     "paper": {},
-    "glot-plus": {"edge_weight": "cosine", "sequence_window": 2},
+    "glot-plus": {"edge_weight": "cosine", "sequence_window": 2, "input_norm": "layer"},
 }
 #: Presets that pool a mix of hidden layers, so that they need the backbone's depth.
 LAYER_MIX_PRESETS = ("glot-plus",)
@@ -265,7 +265,8 @@ class GlotPooling(Module):
         """A named GLOT configuration from :data:`PRESETS`; ``kwargs`` override any of its options.
 
         ``"paper"`` is the paper's configuration (the constructor's defaults). ``"glot-plus"`` is the paper's
-        GLOT with cosine-weighted edges, word-order edges (``sequence_window=2``) and a learned mix of 7 hidden
+        GLOT with cosine-weighted edges, word-order edges (``sequence_window=2``), LayerNorm on the token states
+        (``input_norm="layer"``) and a learned mix of 7 hidden
         layers spread from the embeddings to the last layer (:func:`spread_layers`), so it needs
         ``num_hidden_layers`` (the backbone's ``config.num_hidden_layers``) or an explicit ``layers=[...]``.
         A layer mix reads ``all_layer_embeddings``: set ``model[0].auto_model.config.output_hidden_states =
