@@ -16,13 +16,14 @@ here, and its test scores are reported afterwards by ``report.py``.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from report import read_cells  # noqa: E402  (benchmarks/report.py: one copy of each cell across folders)
 
 from sentence_transformers_glot.benchmark import aggregate, is_glot, script_command, write_json  # noqa: E402
 
@@ -76,7 +77,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("folders", nargs="+", type=Path, help="glot benchmark --output folders")
     parser.add_argument("--output", type=Path, default=None, help="also write the ranking as JSON here")
     args = parser.parse_args(argv)
-    rows = [cell for folder in args.folders for cell in json.loads((folder / "suite.json").read_text())["cells"]]
+    rows, _ = read_cells(args.folders)  # folders may share cells (a run resumed into a new folder): count once
     table = validation_table(rows)
     methods = list(dict.fromkeys(m for scores in table.values() for m in scores))
     print("| cell | " + " | ".join(methods) + " |")

@@ -30,22 +30,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from report import read_cells  # noqa: E402  (benchmarks/report.py: one copy of each cell across folders)
+
 from sentence_transformers_glot.benchmark import (  # noqa: E402
     aggregate, is_glot, margins, script_command, task_label, write_json,
 )
 
 RELATIONAL = ("bigram-shift", "coordination-inversion", "acceptability")
-
-
-def read_rows(folders: list[Path]) -> list[dict]:
-    """Every cell of the folders' ``suite.json``; a cell found twice (same run) counts once."""
-    rows, seen = [], set()
-    for folder in folders:
-        for row in json.loads((folder / "suite.json").read_text())["cells"]:
-            if row["run"] not in seen:
-                seen.add(row["run"])
-                rows.append({"layer": -1, **row})
-    return rows
 
 
 def preset_rows(rows: list[dict], preset: str, paper: str = "glot") -> list[dict]:
@@ -105,7 +96,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--paper", default="glot", help="the paper's GLOT method (last layer)")
     parser.add_argument("--output", type=Path, default=None, help="also write the rows as JSON here")
     args = parser.parse_args(argv)
-    rows = preset_rows(read_rows(args.folders), args.preset, args.paper)
+    rows = preset_rows(read_cells(args.folders)[0], args.preset, args.paper)
     if not rows:
         raise SystemExit(f"no cell has {args.preset!r} on mixed layers in {', '.join(map(str, args.folders))}")
     print(markdown(rows, args.preset))
