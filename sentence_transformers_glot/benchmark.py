@@ -77,9 +77,8 @@ def method_pooling(method: str, glot: dict[str, Any] | None = None) -> tuple[str
     ``+ln``/``+rms``).
     """
     from sentence_transformers_glot.nn.gnn import CONVS
-    from sentence_transformers_glot.training import POOLINGS
-
     from sentence_transformers_glot.pooling import PRESETS
+    from sentence_transformers_glot.training import POOLINGS
 
     base, *extras = method.split("+")
     choices = ", ".join([*POOLINGS, *(f"glot-{conv}" for conv in CONVS), *(p for p in PRESETS if p != "paper")])
