@@ -27,19 +27,22 @@ from tqdm.auto import tqdm
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from conv_probe import ConvReader, fit, predict  # noqa: E402
+from conv_probe import ConvReader, fit, predict
 
-from sentence_transformers_glot.benchmark import script_command, write_json  # noqa: E402
-from sentence_transformers_glot.data.probing import CORRUPTIONS  # noqa: E402
+from sentence_transformers_glot.data.probing import CORRUPTIONS
+from sentence_transformers_glot.evaluation.report import (
+    script_command,
+    write_json,
+)
 
 METHODS = ("glot", "adapool", "mean", "conv")
 
 
 def reader(method: str, dim: int):
     """The model of ``method``: a pooling with a linear head, or the convolution reader."""
-    from sentence_transformers_glot.heads import TaskHead
     from sentence_transformers_glot.pooling import GlotPooling
-    from sentence_transformers_glot.training import PoolingWithHead
+    from sentence_transformers_glot.training.heads import TaskHead
+    from sentence_transformers_glot.training.loop import PoolingWithHead
 
     if method == "conv":
         return ConvReader(dim, 2)
@@ -50,8 +53,8 @@ def reader(method: str, dim: int):
 def kinds_of(task) -> list[str]:
     """The validation split's kinds: a corruption name, or ``"kept"``."""
     from sentence_transformers_glot.data import SOURCES, data_dir
-    from sentence_transformers_glot.data.probing_tasks import PROBING_SOURCES, sentence_pool
     from sentence_transformers_glot.data.probing import acceptability_examples
+    from sentence_transformers_glot.data.probing_tasks import PROBING_SOURCES, sentence_pool
 
     pool, _ = sentence_pool({name: data_dir() / SOURCES[name].folder_name for name in PROBING_SOURCES})
     kind = {text: k or "kept" for text, _, k in acceptability_examples(pool, task.extra["seed"], task.extra["size"])}
@@ -59,7 +62,8 @@ def kinds_of(task) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from sentence_transformers_glot.training import TrainConfig, cache_task_states, resolve_task
+    from sentence_transformers_glot.training.config import TrainConfig
+    from sentence_transformers_glot.training.loop import cache_task_states, resolve_task
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--backbone", default="minilm")

@@ -62,8 +62,8 @@ from tqdm import tqdm
 
 import sentence_transformers_glot.nn.functional as aggregation
 from sentence_transformers_glot import GlotPooling
+from sentence_transformers_glot.evaluation.report import machine_description
 from sentence_transformers_glot.nn.backend import DENSE_MAX_BYTES, dense_adjacency_bytes
-from sentence_transformers_glot.benchmark import machine_description
 from sentence_transformers_glot.nn.graph import DenseTokenGraph, build_graph, build_sparse_graph
 
 DIM = 384

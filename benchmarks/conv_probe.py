@@ -29,8 +29,11 @@ from tqdm.auto import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sentence_transformers_glot.benchmark import script_command, write_json  # noqa: E402
-from sentence_transformers_glot.metrics import compute_metric  # noqa: E402
+from sentence_transformers_glot.evaluation.report import (
+    script_command,
+    write_json,
+)
+from sentence_transformers_glot.training.metrics import compute_metric
 
 
 class ConvReader(nn.Module):
@@ -94,7 +97,8 @@ def run(states: dict, task, lr: float, seed: int) -> tuple[float, float]:
 
 def main(argv: list[str] | None = None) -> None:
     from sentence_transformers_glot.data import PROBING_TASKS
-    from sentence_transformers_glot.training import TrainConfig, cache_task_states, resolve_task
+    from sentence_transformers_glot.training.config import TrainConfig
+    from sentence_transformers_glot.training.loop import cache_task_states, resolve_task
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--backbone", default="minilm")

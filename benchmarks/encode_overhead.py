@@ -71,7 +71,7 @@ def measure(backbone: str, sentences: list[str], batch_size: int, repeats: int, 
 
     from sentence_transformers_glot import GlotPooling
     from sentence_transformers_glot._compat import Pooling, Transformer, token_dimension
-    from sentence_transformers_glot.backbones import resolve_backbone
+    from sentence_transformers_glot.backbones.registry import resolve_backbone
 
     transformer = Transformer(resolve_backbone(backbone), max_seq_length=128)
     dim = token_dimension(transformer)
@@ -116,8 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
 
-    from sentence_transformers_glot.benchmark import script_command, write_json
     from sentence_transformers_glot.data import load_task
+    from sentence_transformers_glot.evaluation.report import script_command, write_json
 
     sentences = load_task("movie-polarity").splits["train"].texts[: args.sentences]
     rows = [measure(b, sentences, args.batch_size, args.repeats, args.preset) for b in args.backbones]

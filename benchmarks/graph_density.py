@@ -47,8 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", default="benchmarks/results/graph_density.json")
     args = parser.parse_args(argv)
 
-    from sentence_transformers_glot.benchmark import script_command, write_json
-    from sentence_transformers_glot.training import TrainConfig, cache_task_states, resolve_task
+    from sentence_transformers_glot.evaluation.report import script_command, write_json
+    from sentence_transformers_glot.training.config import TrainConfig
+    from sentence_transformers_glot.training.loop import cache_task_states, resolve_task
 
     rows = []
     for backbone in args.backbones:

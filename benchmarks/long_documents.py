@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(worker(int(args.worker[0]), args.repeats, args.worker[1])))
         return 0
 
-    from sentence_transformers_glot.benchmark import script_command, write_json
+    from sentence_transformers_glot.evaluation.report import script_command, write_json
 
     rows = []
     jobs = [(n, "top-k") for n in args.lengths] + [(n, "threshold") for n in args.threshold_lengths]

@@ -62,9 +62,10 @@ def batches(n: int, batch_size: int, seed: int = 0):
 
 
 def worker_cache(backbone: str, examples: int, cache_dir: str, batch_size: int) -> dict:
-    from sentence_transformers_glot.backbones import resolve_backbone
-    from sentence_transformers_glot.cache import StateCache, backbone_fingerprint, transformer_encoder
-    from sentence_transformers_glot.training import load_backbone
+    from sentence_transformers_glot.backbones.registry import resolve_backbone
+    from sentence_transformers_glot.backbones.states import transformer_encoder
+    from sentence_transformers_glot.training.cache import StateCache, backbone_fingerprint
+    from sentence_transformers_glot.training.loop import load_backbone
 
     texts, _ = sentences_and_labels(examples)
     path = resolve_backbone(backbone)
@@ -79,10 +80,10 @@ def worker_glot(backbone: str, examples: int, cache_dir: str, batch_size: int) -
     import torch
 
     from sentence_transformers_glot import GlotPooling
-    from sentence_transformers_glot.backbones import resolve_backbone
-    from sentence_transformers_glot.cache import StateCache, backbone_fingerprint
-    from sentence_transformers_glot.heads import TaskHead
-    from sentence_transformers_glot.training import PoolingWithHead
+    from sentence_transformers_glot.backbones.registry import resolve_backbone
+    from sentence_transformers_glot.training.cache import StateCache, backbone_fingerprint
+    from sentence_transformers_glot.training.heads import TaskHead
+    from sentence_transformers_glot.training.loop import PoolingWithHead
 
     texts, labels = sentences_and_labels(examples)
     path = resolve_backbone(backbone)
@@ -110,7 +111,7 @@ def worker_lora(backbone: str, examples: int, cache_dir: str, batch_size: int, r
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModel, AutoTokenizer
 
-    from sentence_transformers_glot.backbones import resolve_backbone
+    from sentence_transformers_glot.backbones.registry import resolve_backbone
 
     texts, labels = sentences_and_labels(examples)
     path = resolve_backbone(backbone)
@@ -171,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from sentence_transformers_glot.benchmark import script_command, write_json
+    from sentence_transformers_glot.evaluation.report import script_command, write_json
 
     torch.set_num_threads(args.threads)  # recorded in the header; each worker pins its own
     rows = []

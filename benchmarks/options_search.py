@@ -23,9 +23,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from report import read_cells  # noqa: E402  (benchmarks/report.py: one copy of each cell across folders)
+from report import read_cells  # (benchmarks/report.py: one copy of each cell across folders)
 
-from sentence_transformers_glot.benchmark import aggregate, is_glot, script_command, write_json  # noqa: E402
+from sentence_transformers_glot.evaluation.methods import is_glot
+from sentence_transformers_glot.evaluation.report import (
+    script_command,
+    write_json,
+)
+from sentence_transformers_glot.evaluation.summary import aggregate
 
 
 def validation_table(rows: list[dict]) -> dict[tuple[str, str], dict[str, float]]:

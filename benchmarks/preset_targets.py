@@ -24,16 +24,19 @@ a Markdown table and, with ``--output``, JSON. Selection of the preset itself ha
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from report import read_cells  # noqa: E402  (benchmarks/report.py: one copy of each cell across folders)
+from report import read_cells  # (benchmarks/report.py: one copy of each cell across folders)
 
-from sentence_transformers_glot.benchmark import (  # noqa: E402
-    aggregate, is_glot, margins, script_command, task_label, write_json,
+from sentence_transformers_glot.evaluation.methods import task_label
+from sentence_transformers_glot.evaluation.report import script_command, write_json
+from sentence_transformers_glot.evaluation.summary import (
+    aggregate,
+    is_glot,
+    margins,
 )
 
 RELATIONAL = ("bigram-shift", "coordination-inversion", "acceptability")

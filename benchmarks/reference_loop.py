@@ -33,7 +33,7 @@ import torch
 import torch.nn.functional as F
 
 from sentence_transformers_glot import GlotPooling
-from sentence_transformers_glot.benchmark import script_command, write_json
+from sentence_transformers_glot.evaluation.report import script_command, write_json
 
 
 def loop_pool(pooling: GlotPooling, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

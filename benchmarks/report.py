@@ -24,11 +24,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sentence_transformers_glot.benchmark import (  # noqa: E402
-    PROTOCOLS, is_glot, margin_table, markdown_tables, plot, plot_margins, script_command, task_label, write_json,
-)
-from sentence_transformers_glot.io import atomic_write_text  # noqa: E402
-
+from sentence_transformers_glot.evaluation.methods import is_glot, task_label
+from sentence_transformers_glot.evaluation.report import script_command, write_json
+from sentence_transformers_glot.evaluation.suite_report import margin_table, markdown_tables, plot, plot_margins
+from sentence_transformers_glot.evaluation.summary import PROTOCOLS
+from sentence_transformers_glot.io import atomic_write_text
 
 START, END = "<!-- report:start -->", "<!-- report:end -->"
 

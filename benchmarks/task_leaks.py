@@ -19,10 +19,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sentence_transformers_glot.benchmark import script_command, write_json  # noqa: E402
-from sentence_transformers_glot.data import PROBING_TASKS, load_task  # noqa: E402
-from sentence_transformers_glot.data.probing import leak_baselines  # noqa: E402
-from sentence_transformers_glot.data import SPLITS  # noqa: E402
+from sentence_transformers_glot.data import (
+    PROBING_TASKS,
+    SPLITS,
+    load_task,
+)
+from sentence_transformers_glot.data.probing import leak_baselines
+from sentence_transformers_glot.evaluation.report import (
+    script_command,
+    write_json,
+)
 
 
 def main(argv: list[str] | None = None) -> None:

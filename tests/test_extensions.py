@@ -11,14 +11,13 @@ import json
 import numpy as np
 import pytest
 import torch
+from helpers import random_batch, to_left_padding
 from sentence_transformers import SentenceTransformer
 
 from sentence_transformers_glot import GlotPooling
 from sentence_transformers_glot._compat import Transformer, token_dimension
-from sentence_transformers_glot.nn.graph import PackedNodes, build_dense_graph, build_sparse_graph
 from sentence_transformers_glot.nn.conv import CONVS, SequenceConv, gcn_propagate
-
-from helpers import random_batch, to_left_padding
+from sentence_transformers_glot.nn.graph import PackedNodes, build_dense_graph, build_sparse_graph
 
 
 def pooled(module: GlotPooling, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -291,7 +290,7 @@ def test_a_saved_multi_layer_model_encodes_the_same_after_reload(backbone, reque
 
 # ----------------------------------------------------------------------------- cache, training, benchmark, CLI
 def test_a_multi_layer_cache_entry_stacks_the_layers_under_its_own_key(tmp_path):
-    from sentence_transformers_glot.cache import StateCache, cache_key
+    from sentence_transformers_glot.training.cache import StateCache, cache_key
 
     texts = ["a b c", "d e", "f"]
 
@@ -308,11 +307,13 @@ def test_a_multi_layer_cache_entry_stacks_the_layers_under_its_own_key(tmp_path)
 
 def test_training_on_mixed_layers_exports_a_model_that_reproduces_it(tiny_bert_dir, tmp_path):
     """The cache stores the chosen layers; the exported model computes them from its own hidden states."""
-    from sentence_transformers_glot import load_glot_model
-    from sentence_transformers_glot.cache import StateCache
-    from sentence_transformers_glot.heads import TaskHead
-    from sentence_transformers_glot.training import TrainConfig, train
     from test_training import toy_task
+
+    from sentence_transformers_glot import load_glot_model
+    from sentence_transformers_glot.training.cache import StateCache
+    from sentence_transformers_glot.training.config import TrainConfig
+    from sentence_transformers_glot.training.heads import TaskHead
+    from sentence_transformers_glot.training.loop import train
 
     task = toy_task()
     config = TrainConfig(backbone=tiny_bert_dir, task="toy", epochs=2, batch_size=16, lr=5e-3, cache_dtype="float32",
@@ -328,7 +329,7 @@ def test_training_on_mixed_layers_exports_a_model_that_reproduces_it(tiny_bert_d
 
 
 def test_layer_and_layers_together_are_refused():
-    from sentence_transformers_glot.training import TrainConfig
+    from sentence_transformers_glot.training.config import TrainConfig
 
     with pytest.raises(ValueError, match=r"`layer`=3 and glot `layers`=\[1, 2\] both choose"):
         TrainConfig(layer=3, glot={"layers": [1, 2]})
@@ -337,7 +338,7 @@ def test_layer_and_layers_together_are_refused():
 
 
 def test_benchmark_methods_carry_options():
-    from sentence_transformers_glot.benchmark import is_glot, layer_options, method_pooling, task_label
+    from sentence_transformers_glot.evaluation.methods import is_glot, layer_options, method_pooling, task_label
 
     assert method_pooling("glot-gat+seq2+cos+ln") == (
         "glot", {"conv": "gat", "sequence_window": 2, "edge_weight": "cosine", "input_norm": "layer"})

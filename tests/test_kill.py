@@ -20,8 +20,8 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from sentence_transformers_glot.cache import StateCache
-from sentence_transformers_glot.training import train
+from sentence_transformers_glot.training.cache import StateCache
+from sentence_transformers_glot.training.loop import train
 
 TESTS = Path(__file__).parent
 
@@ -31,8 +31,8 @@ CHILD = textwrap.dedent(
     sys.path.insert(0, {tests!r})
     import torch
     torch.set_num_threads(1)
-    from sentence_transformers_glot import cache as cache_module, training
-    from sentence_transformers_glot.cache import StateCache
+    from sentence_transformers_glot.training import export, loop
+    from sentence_transformers_glot.training.cache import StateCache
     from test_training import config, toy_task
 
     point = {point!r}
@@ -58,20 +58,20 @@ CHILD = textwrap.dedent(
         torch.optim.AdamW.step = step_then_die
     elif point == "checkpoint":  # the 2nd checkpoint of this process is half written
         calls = [0]
-        atomic_write = training.atomic_write
+        atomic_write = loop.atomic_write
         def write_then_die(target, write):
             calls[0] += 1
             if calls[0] == 2:
                 return atomic_write(target, lambda tmp: (write(tmp), die()))
             return atomic_write(target, write)
-        training.atomic_write = write_then_die
+        loop.atomic_write = write_then_die
     elif point == "export":  # the model folder is written but not yet renamed into place
-        atomic_write_folder = training.atomic_write_folder
-        training.atomic_write_folder = lambda target, write: atomic_write_folder(target, lambda tmp: (write(tmp), die()))
+        atomic_write_folder = export.atomic_write_folder
+        export.atomic_write_folder = lambda target, write: atomic_write_folder(target, lambda tmp: (write(tmp), die()))
 
     settings = config({backbone!r}, checkpoint_every=2, glot={{"threshold": 0.3, "hidden_dim": 16, "dropout": 0.2}})
     cache = StateCache({cache!r}, dtype="float32", shard_size=16)
-    training.train(settings, {run!r}, task=toy_task(), cache=cache)
+    loop.train(settings, {run!r}, task=toy_task(), cache=cache)
     """
 )
 

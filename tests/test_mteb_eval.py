@@ -29,16 +29,14 @@ from mteb.mocks.mock_tasks import (
 from sentence_transformers_glot import GlotPooling
 from sentence_transformers_glot import data as glot_datasets
 from sentence_transformers_glot._compat import Transformer
-from sentence_transformers_glot.mteb_eval import (
-    LOCAL_TASKS,
+from sentence_transformers_glot.evaluation.mteb.run import (
     add_mteb_arguments,
     format_table,
-    get_local_task,
     load_model,
     model_fingerprint,
-    resolve_tasks,
     run_mteb,
 )
+from sentence_transformers_glot.evaluation.mteb.tasks import LOCAL_TASKS, get_local_task, resolve_tasks
 
 DATA = ["movie-polarity", "20newsgroups", "fiqa"]
 

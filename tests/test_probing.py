@@ -16,8 +16,17 @@ import pytest
 from sentence_transformers_glot import data as glot_data
 from sentence_transformers_glot.data import SPLITS, corpora, probing, probing_tasks, splits
 from sentence_transformers_glot.data.probing import (
-    build_acceptability, build_bigram_shift, build_coordination_inversion, common_words, coordination_parts, corrupt,
-    corruptions_of, invert_coordination, leak_baselines, sentences, swap_adjacent,
+    build_acceptability,
+    build_bigram_shift,
+    build_coordination_inversion,
+    common_words,
+    coordination_parts,
+    corrupt,
+    corruptions_of,
+    invert_coordination,
+    leak_baselines,
+    sentences,
+    swap_adjacent,
 )
 
 

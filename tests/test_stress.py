@@ -10,16 +10,11 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from sentence_transformers_glot import stress
-from sentence_transformers_glot.cache import StateCache
-from sentence_transformers_glot.stress import (
-    PAPER_LENGTH_GAP,
-    add_stress_arguments,
-    length_only_accuracy,
-    make_stress_task,
-    run_stress_test,
-)
-from sentence_transformers_glot.data import SPLITS, Split, TaskData
+from sentence_transformers_glot.data import SPLITS, Split, TaskData, distractors
+from sentence_transformers_glot.data.distractors import PAPER_LENGTH_GAP, length_only_accuracy, make_stress_task
+from sentence_transformers_glot.evaluation import stress
+from sentence_transformers_glot.evaluation.stress import add_stress_arguments, run_stress_test
+from sentence_transformers_glot.training.cache import StateCache
 
 FILLER = [f"w{i}" for i in range(10, 60)]
 RATIOS = (0.0, 0.2, 0.5, 0.8, 0.9)
@@ -126,7 +121,7 @@ def test_signals_are_shared_across_ratios_and_protocols_and_never_cross_splits()
 def test_paper_protocol_reproduces_the_reference_leaks(ratio):
     task = make_stress_task(ratio, "paper", seed=0, source=SOURCE, min_words=3, max_words=10, **SIZES)
     assert "not" in task.extra["vocabulary"] and "no" in task.extra["vocabulary"]
-    fixed = stress.distractor_count(ratio, task.extra["mean_signal_words"])
+    fixed = distractors.distractor_count(ratio, task.extra["mean_signal_words"])
     for split in SPLITS:
         data, extra = task.splits[split], task.extra[split]
         for text, signal, count, label in zip(data.texts, extra["signal"], extra["distractors"], data.labels):
@@ -141,19 +136,19 @@ def test_template_source_needs_no_data(protocol):
     data, extra = task.splits["test"], task.extra["test"]
     for text, signal, label in zip(data.texts, extra["signal"], data.labels):
         signal_words = signal.split()
-        assert signal_words[-1] in stress.TEMPLATE_NOUNS
-        assert (set(signal_words) & set(stress.TEMPLATE_MODIFIERS)) == ({*()} if label else {signal_words[-2]})
+        assert signal_words[-1] in distractors.TEMPLATE_NOUNS
+        assert (set(signal_words) & set(distractors.TEMPLATE_MODIFIERS)) == ({*()} if label else {signal_words[-2]})
         if protocol == "paper" and label == 0:  # the reference's needle: 10 noise words between modifier and noun
             words = text.split()
             start = next(i for i in range(len(words)) if words[i : i + len(signal_words) - 1] == signal_words[:-1])
-            assert words[start + len(signal_words) - 1 + stress.PAPER_RELATIONAL_DISTANCE] == signal_words[-1]
+            assert words[start + len(signal_words) - 1 + distractors.PAPER_RELATIONAL_DISTANCE] == signal_words[-1]
     leak = length_only_accuracy(task)
     if protocol == "paper":
         assert leak == 100.0
     else:
         assert leak == 50.0
         assert {"not", "no", "some"} <= set(task.extra["stop_list"]), "negations and the positive quantifier"
-        assert not set(stress.TEMPLATE_MODIFIERS) & set(task.extra["vocabulary"])
+        assert not set(distractors.TEMPLATE_MODIFIERS) & set(task.extra["vocabulary"])
 
 
 def test_invalid_arguments():
@@ -254,7 +249,7 @@ def test_cli_flags_reach_run_stress_test(monkeypatch, tmp_path, capsys):
 def test_methods_take_benchmark_names_and_every_method_pools_the_same_layers(tiny_bert_dir, tmp_path, monkeypatch):
     """``glot-plus`` and ``+options`` parse as in ``glot benchmark``; ``layers`` reaches every method's config."""
     from sentence_transformers_glot.pooling import PRESETS
-    from sentence_transformers_glot.training import RunResult
+    from sentence_transformers_glot.training.config import RunResult
 
     configs = []
 

@@ -10,10 +10,11 @@ import pytest
 import torch
 
 from sentence_transformers_glot import load_glot_model
-from sentence_transformers_glot.cache import StateCache
-from sentence_transformers_glot.heads import TaskHead
 from sentence_transformers_glot.data import Split, TaskData
-from sentence_transformers_glot.training import TrainConfig, train
+from sentence_transformers_glot.training.cache import StateCache
+from sentence_transformers_glot.training.config import TrainConfig
+from sentence_transformers_glot.training.heads import TaskHead
+from sentence_transformers_glot.training.loop import train
 
 WORDS = [f"w{i}" for i in range(60)]
 

@@ -54,7 +54,13 @@ tasks), :mod:`.probing` and :mod:`.probing_tasks` (probing builders and their ta
 from __future__ import annotations
 
 from sentence_transformers_glot.data.packaged import (
-    SOURCES, DataNotFetchedError, PackagedSource, data_dir, data_file, fetch, is_fetched,
+    SOURCES,
+    DataNotFetchedError,
+    PackagedSource,
+    data_dir,
+    data_file,
+    fetch,
+    is_fetched,
 )
 from sentence_transformers_glot.data.registry import PAIR_TASKS, PROBING_TASKS, TASKS, available_tasks, load_task
 from sentence_transformers_glot.data.splits import DEFAULT_SEED, SPLIT_LOGIC_VERSION

@@ -15,12 +15,19 @@ import numpy as np
 
 from sentence_transformers_glot.data.packaged import SOURCES
 from sentence_transformers_glot.data.splits import (
-    DEFAULT_SEED, _Rows, _carve_validation, _dedupe, _hash_rank, _non_default, _sizes, _split_80_10_10,
-    _split_by_rank, _task, _version,
+    DEFAULT_SEED,
+    _carve_validation,
+    _dedupe,
+    _hash_rank,
+    _non_default,
+    _Rows,
+    _sizes,
+    _split_80_10_10,
+    _split_by_rank,
+    _task,
+    _version,
 )
-from sentence_transformers_glot.data.probing import sentences
 from sentence_transformers_glot.data.tasks import Split, TaskData
-
 
 # --------------------------------------------------------------------------------------------------------------
 # Packaged tasks: readers of the fetched files

@@ -13,11 +13,16 @@ from typing import Any
 import numpy as np
 
 from sentence_transformers_glot.data.splits import (
-    DEFAULT_SEED, _Rows, _carve_validation, _non_default, _sizes, _task, _version,
+    DEFAULT_SEED,
+    _carve_validation,
+    _non_default,
+    _Rows,
+    _sizes,
+    _task,
+    _version,
 )
-from sentence_transformers_glot.data.user_files import _check_pair
 from sentence_transformers_glot.data.tasks import Metric, Objective, TaskData
-
+from sentence_transformers_glot.data.user_files import _check_pair
 
 GLUE_HUB_ID = "nyu-mll/glue"
 

@@ -25,7 +25,6 @@ from typing import IO
 
 from sentence_transformers_glot.io import atomic_write, atomic_write_bytes, data_root, sha256_file
 
-
 #: Written last into each fetched folder: name, SHA-256 and size of every file.
 MANIFEST_NAME = "manifest.json"
 MANIFEST_FORMAT = 1

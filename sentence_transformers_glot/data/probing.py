@@ -283,12 +283,12 @@ def leak_baselines(task) -> dict[str, float]:
       texts' counts side by side).
     On a sound probing task all three stay near chance (50 accuracy, 0 MCC, 50 F1 for a balanced set).
     """
+    from scipy.sparse import hstack
     from sklearn.feature_extraction.text import CountVectorizer
     from sklearn.linear_model import LogisticRegression
-    from scipy.sparse import hstack
 
-    from sentence_transformers_glot.metrics import compute_metric
-    from sentence_transformers_glot.stress import length_only_accuracy
+    from sentence_transformers_glot.data.distractors import length_only_accuracy
+    from sentence_transformers_glot.training.metrics import compute_metric
 
     train, test = task.splits["train"], task.splits["test"]
     vectoriser = CountVectorizer(lowercase=False, token_pattern=r"[^\s]+", min_df=2)

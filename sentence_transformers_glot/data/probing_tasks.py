@@ -11,14 +11,24 @@ import numpy as np
 
 from sentence_transformers_glot.data.corpora import _read_csv_columns, _read_vader_tsv
 from sentence_transformers_glot.data.packaged import FETCH_COMMAND, SOURCES
-from sentence_transformers_glot.data.splits import (
-    DEFAULT_SEED, _Rows, _non_default, _sizes, _split_by_rank, _task, _version,
-)
 from sentence_transformers_glot.data.probing import (
-    AGREEMENT, build_acceptability, build_bigram_shift, build_coordination_inversion, FUNCTION_WORDS, sentences,
+    AGREEMENT,
+    FUNCTION_WORDS,
+    build_acceptability,
+    build_bigram_shift,
+    build_coordination_inversion,
+    sentences,
+)
+from sentence_transformers_glot.data.splits import (
+    DEFAULT_SEED,
+    _non_default,
+    _Rows,
+    _sizes,
+    _split_by_rank,
+    _task,
+    _version,
 )
 from sentence_transformers_glot.data.tasks import Metric, TaskData
-
 
 # --------------------------------------------------------------------------------------------------------------
 # Probing and pair tasks built from the packaged texts

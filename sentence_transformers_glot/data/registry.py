@@ -14,18 +14,26 @@ from typing import Any
 import numpy as np
 
 from sentence_transformers_glot.data.corpora import (
-    _load_20newsgroups, _load_fiqa_pairs, _load_movie_polarity, _load_movie_rating, _load_reuters_r8,
-    _load_sentiment_similarity, _load_subjectivity, _load_tweet_sentiment,
+    _load_20newsgroups,
+    _load_fiqa_pairs,
+    _load_movie_polarity,
+    _load_movie_rating,
+    _load_reuters_r8,
+    _load_sentiment_similarity,
+    _load_subjectivity,
+    _load_tweet_sentiment,
 )
-from sentence_transformers_glot.data.packaged import FETCH_COMMAND, SOURCES, _verified_folder
 from sentence_transformers_glot.data.glue import _GLUE, _load_glue
+from sentence_transformers_glot.data.packaged import FETCH_COMMAND, SOURCES, _verified_folder
 from sentence_transformers_glot.data.probing_tasks import (
-    PROBING_SOURCES, _load_acceptability, _load_bigram_shift, _load_coordination_inversion,
+    PROBING_SOURCES,
+    _load_acceptability,
+    _load_bigram_shift,
+    _load_coordination_inversion,
 )
 from sentence_transformers_glot.data.splits import DEFAULT_SEED
-from sentence_transformers_glot.data.user_files import FILE_SUFFIXES, _load_file
 from sentence_transformers_glot.data.tasks import TaskData
-
+from sentence_transformers_glot.data.user_files import FILE_SUFFIXES, _load_file
 
 # --------------------------------------------------------------------------------------------------------------
 # Registry and the public entry point

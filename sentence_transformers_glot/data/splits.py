@@ -14,8 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from sentence_transformers_glot.data.tasks import Metric, Objective, Split, SPLITS, TaskData
-
+from sentence_transformers_glot.data.tasks import SPLITS, Metric, Objective, Split, TaskData
 
 #: The default seed of every split and subsample.
 DEFAULT_SEED = 13

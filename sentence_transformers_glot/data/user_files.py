@@ -14,11 +14,16 @@ from typing import Any
 import numpy as np
 
 from sentence_transformers_glot.data.splits import (
-    DEFAULT_SEED, _Rows, _carve_validation, _sizes, _split_by_rank, _task, _version,
+    DEFAULT_SEED,
+    _carve_validation,
+    _Rows,
+    _sizes,
+    _split_by_rank,
+    _task,
+    _version,
 )
+from sentence_transformers_glot.data.tasks import SPLITS, Metric, Objective, Split, TaskData
 from sentence_transformers_glot.io import sha256_file
-from sentence_transformers_glot.data.tasks import Metric, Objective, Split, SPLITS, TaskData
-
 
 # --------------------------------------------------------------------------------------------------------------
 # Users' own files

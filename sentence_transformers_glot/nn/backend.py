@@ -20,7 +20,7 @@ that says what to change, so no setting runs the machine out of memory.
 
 from __future__ import annotations
 
-BACKENDS = ("auto", "dense", "scatter")
+from sentence_transformers_glot.options import BACKENDS  # noqa: F401  (re-exported)
 
 #: "auto" uses an edge list from this padded length on, when the graph is sparse enough (benchmark).
 SPARSE_MIN_LENGTH = 256

@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from sentence_transformers_glot.nn.graph import PackedNodes, TokenGraph
+from sentence_transformers_glot.options import CONVS
 
 
 def gcn_propagate(graph: TokenGraph, h: Tensor) -> Tensor:
@@ -142,4 +143,4 @@ class SequenceConv(nn.Module):
 
 
 CONV_CLASSES: dict[str, type[nn.Module]] = {"sage": SAGEConv, "gat": GATConv, "gcn": GCNConv, "gin": GINConv}
-CONVS = tuple(CONV_CLASSES)
+assert tuple(CONV_CLASSES) == CONVS, "options.CONVS must name the conv classes"

@@ -29,11 +29,11 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from sentence_transformers_glot.nn.conv import CONV_CLASSES, CONVS, SequenceConv
+from sentence_transformers_glot.nn.conv import CONV_CLASSES, SequenceConv
 from sentence_transformers_glot.nn.graph import TokenGraph
+from sentence_transformers_glot.options import CONVS, JUMPING_KNOWLEDGE
 
 __all__ = ["CONVS", "JUMPING_KNOWLEDGE", "TokenGNN"]
-JUMPING_KNOWLEDGE = ("none", "cat", "max", "mean")
 
 
 class TokenGNN(nn.Module):

@@ -37,8 +37,13 @@ from torch import Tensor
 
 from sentence_transformers_glot.nn.backend import MAX_EDGES, SPARSE_MIN_LENGTH, choose_backend, prefer_edge_list
 from sentence_transformers_glot.nn.functional import (
-    indptr_from_index, masked_softmax, segment_gather, segment_reduce, segment_softmax,
+    indptr_from_index,
+    masked_softmax,
+    segment_gather,
+    segment_reduce,
+    segment_softmax,
 )
+from sentence_transformers_glot.options import EDGE_WEIGHTS
 
 # Similarity entries computed at once while building a graph (64 MiB of float32).
 DEFAULT_BLOCK_ELEMENTS = 1 << 24
@@ -79,7 +84,6 @@ def _edge_block(
     return edges, sim
 
 
-EDGE_WEIGHTS = ("binary", "cosine")
 
 
 def _weighted_edges(edges: Tensor, sim: Tensor, edge_weight: str) -> tuple[Tensor, Tensor | None]:

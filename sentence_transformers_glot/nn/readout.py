@@ -14,8 +14,7 @@ import torch
 from torch import Tensor, nn
 
 from sentence_transformers_glot.nn.functional import indptr_from_index, masked_softmax, segment_reduce, segment_softmax
-
-READOUTS = ("attention", "mean", "max", "cls", "last")
+from sentence_transformers_glot.options import READOUTS  # noqa: F401  (re-exported: the readouts this module implements)
 
 
 def masked_mean(u: Tensor, mask: Tensor) -> Tensor:

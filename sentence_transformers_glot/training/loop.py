@@ -1,7 +1,7 @@
 """Train a pooling module and a task head on a frozen backbone, from the hidden-state cache.
 
-``train(config, run_dir)`` does the whole job: it caches the backbone's token states for every split
-(:mod:`sentence_transformers_glot.cache`), trains the pooling (GLOT or a baseline) and the head with AdamW,
+:func:`train` does the whole job: it caches the backbone's token states for every split
+(:mod:`sentence_transformers_glot.training.cache`), trains the pooling (GLOT or a baseline) and the head with AdamW,
 selects the epoch with the best validation metric, reports that epoch's test metric, and exports a normal
 sentence-transformers model folder (backbone + pooling) with the head beside it (``model/task_head``).
 
@@ -23,115 +23,27 @@ import json
 import logging
 import os
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from sentence_transformers_glot.cache import StateCache, TokenStates, backbone_fingerprint, transformer_encoder
-from sentence_transformers_glot.io import atomic_write, atomic_write_folder, atomic_write_text
-from sentence_transformers_glot.distributed import rank_and_world
-from sentence_transformers_glot.heads import HEADS, PAIR_HEADS, TaskHead
-from sentence_transformers_glot.metrics import compute_metric
-from sentence_transformers_glot.pooling import BASELINES, GlotPooling
+from sentence_transformers_glot.backbones.states import load_backbone, transformer_encoder
 from sentence_transformers_glot.data import SPLITS, TaskData, subsample
+from sentence_transformers_glot.distributed import rank_and_world
+from sentence_transformers_glot.io import atomic_write, atomic_write_text
+from sentence_transformers_glot.pooling import GlotPooling
+from sentence_transformers_glot.training.cache import StateCache, TokenStates, backbone_fingerprint
+from sentence_transformers_glot.training.config import RunResult, TrainConfig, config_dict
+from sentence_transformers_glot.training.export import export_model
+from sentence_transformers_glot.training.heads import PAIR_HEADS, TaskHead
+from sentence_transformers_glot.training.metrics import compute_metric
 
 logger = logging.getLogger(__name__)
 
-POOLINGS = ("glot", *BASELINES)
 CHECKPOINT = "checkpoint.pt"
-
-
-@dataclass
-class TrainConfig:
-    """Everything that defines a training run (saved as ``run_config.json`` in the run folder).
-
-    Attributes:
-        backbone: short name (``minilm``, ...), local folder or Hugging Face id.
-        task: task name or data file (see :func:`sentence_transformers_glot.data.registry.load_task`).
-        pooling: ``"glot"`` or a baseline: ``mean``, ``max``, ``cls``, ``last``, ``adapool``.
-        glot: keyword arguments for :class:`GlotPooling` (``threshold``, ``num_layers``, ...).
-        head: head type (default: from the task: classification, pair-classification, regression, similarity).
-        epochs, batch_size, lr, weight_decay: optimisation (AdamW); the paper: 3 epochs, batch 32, lr 2e-4.
-        max_length: backbone truncation length (part of the cache key, and of the exported model).
-        layer: which hidden layer feeds the pooling (-1: last; only -1 can be exported as a model). To pool
-            other layers in an exportable model, set ``glot={"layers": [...]}`` instead (and leave ``layer``
-            at -1): the cache then stores those layers and the exported model reads them itself.
-        seed: initialisation, data order and the task split.
-        cache_dtype: ``"float16"`` or ``"float32"`` storage of cached states.
-        checkpoint_every: steps between mid-epoch checkpoints (0: only at epoch ends).
-        threads: torch threads (1 was fastest for these small models on 2 cores).
-        task_options: extra keyword arguments for the task loader (columns of a user file, ...).
-        max_train: train on a seeded sample of at most this many training examples; ``None`` uses them all.
-        max_eval: validate and test on seeded samples of at most this many examples each (for backbones too
-            slow to encode whole test sets); ``None`` uses them all.
-    """
-
-    backbone: str = "minilm"
-    task: str = "movie-polarity"
-    pooling: str = "glot"
-    glot: dict[str, Any] = field(default_factory=dict)
-    head: str | None = None
-    epochs: int = 3
-    batch_size: int = 32
-    lr: float = 2e-4
-    weight_decay: float = 0.0
-    max_length: int = 128
-    layer: int = -1
-    seed: int = 0
-    cache_dtype: str = "float16"
-    checkpoint_every: int = 200
-    threads: int = 1
-    task_options: dict[str, Any] = field(default_factory=dict)
-    max_train: int | None = None
-    max_eval: int | None = None
-
-    def __post_init__(self) -> None:
-        if self.pooling not in POOLINGS:
-            raise ValueError(f"TrainConfig: `pooling` must be one of {POOLINGS}; got {self.pooling!r}.")
-        if self.head is not None and self.head not in HEADS:
-            raise ValueError(f"TrainConfig: `head` must be one of {HEADS} or None; got {self.head!r}.")
-        for name in ("epochs", "batch_size", "max_length", "threads"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"TrainConfig: `{name}` must be an int >= 1; got {value!r}.")
-        for name in ("max_train", "max_eval"):
-            value = getattr(self, name)
-            if value is not None and (not isinstance(value, int) or value < 1):
-                raise ValueError(f"TrainConfig: `{name}` must be an int >= 1 or None; got {value!r}.")
-        if not self.lr > 0:
-            raise ValueError(f"TrainConfig: `lr` must be > 0; got {self.lr!r}.")
-        if self.glot.get("layers") is not None and self.layer != -1:
-            raise ValueError(
-                f"TrainConfig: `layer`={self.layer} and glot `layers`={self.glot['layers']} both choose hidden "
-                "layers; keep one (layers=[...] mixes several and exports, layer=N takes one and does not)."
-            )
-
-    @property
-    def state_layers(self) -> int | list[int]:
-        """The hidden layer(s) the cache stores for this run: ``glot["layers"]`` when set, else ``layer``."""
-        layers = self.glot.get("layers")
-        return self.layer if layers is None else list(layers)
-
-
-@dataclass
-class RunResult:
-    """What a run reports: the selected epoch's validation and test metric, timings and sizes."""
-
-    pooling: str
-    metric: str
-    validation: float
-    test: float
-    best_epoch: int
-    history: list[dict[str, float]]
-    trainable_parameters: int
-    cache_seconds: float
-    train_seconds: float
-    model_dir: str | None
 
 
 # ---------------------------------------------------------------------------------------------- data
@@ -151,7 +63,7 @@ def cache_task_states(
 
     The backbone is loaded only if something has to be encoded.
     """
-    from sentence_transformers_glot.backbones import resolve_backbone
+    from sentence_transformers_glot.backbones.registry import resolve_backbone
 
     cache = cache or StateCache(dtype=config.cache_dtype)
     path = resolve_backbone(config.backbone)
@@ -175,19 +87,6 @@ def cache_task_states(
         ]
         states[split] = (built[0], built[1] if len(built) > 1 else None)
     return states
-
-
-def load_backbone(path: str, max_length: int):
-    """A ``SentenceTransformer`` holding only the frozen backbone ``Transformer`` (eval mode, CPU)."""
-    from sentence_transformers import SentenceTransformer
-
-    from sentence_transformers_glot._compat import Transformer
-
-    model = SentenceTransformer(modules=[Transformer(path, max_seq_length=max_length)], device="cpu")
-    model.eval()
-    for parameter in model.parameters():
-        parameter.requires_grad_(False)
-    return model
 
 
 # ---------------------------------------------------------------------------------------------- model
@@ -264,17 +163,6 @@ def evaluate(model: PoolingWithHead, task: TaskData, split: str, states, batch_s
 
 
 # ---------------------------------------------------------------------------------------------- loop
-#: Fields added after run folders were first written; left out of a run's identity while unset, so older
-#: run folders (and their names) stay valid.
-_LATER_FIELDS = ("max_eval",)
-
-
-def _config_dict(config: TrainConfig) -> dict[str, Any]:
-    values = dataclasses.asdict(config)
-    for name in _LATER_FIELDS:
-        if values[name] is None:
-            del values[name]
-    return json.loads(json.dumps(values))
 
 
 def train(
@@ -300,10 +188,10 @@ def train(
     torch.set_num_threads(config.threads)
     rank, world = rank_and_world()
     config_path = run_dir / "run_config.json"
-    if config_path.exists() and json.loads(config_path.read_text()) != _config_dict(config):
+    if config_path.exists() and json.loads(config_path.read_text()) != config_dict(config):
         raise ValueError(f"{run_dir} holds a run with a different configuration ({config_path}); use a new run folder.")
     if rank == 0:
-        atomic_write_text(config_path, json.dumps(_config_dict(config), indent=2))
+        atomic_write_text(config_path, json.dumps(config_dict(config), indent=2))
     metrics_path = run_dir / "metrics.json"
     if metrics_path.exists():  # a finished run with this configuration: report it again
         return RunResult(**json.loads(metrics_path.read_text()))
@@ -406,33 +294,3 @@ def train(
     if rank == 0:
         atomic_write_text(metrics_path, json.dumps(dataclasses.asdict(result), indent=2))
     return result
-
-
-def run_name(config: TrainConfig, label: str | None = None) -> str:
-    """A readable, unique folder name: backbone, task, pooling (or ``label``), seed and a hash of the full config."""
-    import hashlib
-
-    digest = hashlib.sha256(json.dumps(_config_dict(config), sort_keys=True).encode()).hexdigest()[:8]
-    backbone = Path(config.backbone).name or config.backbone
-    task = Path(config.task).stem if os.path.sep in config.task else config.task
-    return f"{backbone}-{task}-{label or config.pooling}-seed{config.seed}-{digest}".replace("/", "_")
-
-
-def export_model(config: TrainConfig, pooling: GlotPooling, head: TaskHead, folder: Path) -> Path:
-    """Save backbone + pooling as a sentence-transformers folder, with the head in ``task_head/``."""
-    from sentence_transformers import SentenceTransformer
-
-    from sentence_transformers_glot._compat import Transformer
-    from sentence_transformers_glot.backbones import resolve_backbone
-
-    transformer = Transformer(resolve_backbone(config.backbone), max_seq_length=config.max_length)
-    if pooling.layers is not None:  # GlotPooling(layers=...) reads all_layer_embeddings; saved with the config
-        transformer.auto_model.config.output_hidden_states = True
-    model = SentenceTransformer(modules=[transformer, pooling], device="cpu")
-
-    def write(tmp: str) -> None:
-        model.save(tmp)
-        head.save(os.path.join(tmp, "task_head"))
-
-    atomic_write_folder(folder, write)  # an interrupted export leaves no half-written model folder
-    return folder

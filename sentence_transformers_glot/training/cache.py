@@ -25,7 +25,6 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Union
 
 import numpy as np
 import torch
@@ -33,8 +32,9 @@ from filelock import FileLock
 from torch import Tensor
 from tqdm.auto import tqdm
 
+from sentence_transformers_glot.backbones.states import Layer
 from sentence_transformers_glot.io import atomic_write, atomic_write_text, sha256_file, states_root
-from sentence_transformers_glot.pooling import stack_layers
+from sentence_transformers_glot.options import CACHE_DTYPES
 
 CACHE_FORMAT = 1
 DEFAULT_SHARD_SIZE = 2048
@@ -68,7 +68,6 @@ def backbone_fingerprint(path_or_id: str, revision: str | None = None) -> str:
     return f"dir:{digest.hexdigest()}"
 
 
-Layer = Union[int, Sequence[int]]
 
 
 def _layer_json(layer: Layer) -> int | list[int]:
@@ -139,7 +138,7 @@ class StateCache:
 
     def __init__(self, root: str | os.PathLike | None = None, shard_size: int = DEFAULT_SHARD_SIZE,
                  dtype: str = "float16") -> None:
-        if dtype not in ("float16", "float32"):
+        if dtype not in CACHE_DTYPES:
             raise ValueError(f"StateCache: `dtype` must be 'float16' or 'float32'; got {dtype!r}.")
         self.root = Path(root) if root is not None else states_root()
         self.shard_size = shard_size
@@ -234,37 +233,3 @@ class StateCache:
         if len(lengths_all) != num_texts:
             raise RuntimeError(f"StateCache: {folder} holds {len(lengths_all)} texts, expected {num_texts}.")
         return TokenStates(shards=shards, lengths=lengths_all, shard_size=self.shard_size, dim=shards[0].shape[-1])
-
-
-def transformer_encoder(model, layer: Layer = -1) -> Callable[[list[str]], list[np.ndarray]]:
-    """An ``encode`` function for :meth:`StateCache.get_or_build` from a ``SentenceTransformer`` whose first
-    module is the backbone ``Transformer``: the exact token states a pooling module after it would see.
-
-    ``layer=-1`` is the last layer (what the saved model computes); other values take
-    ``hidden_states[layer]`` from the Hugging Face model; a list of layers stacks their states as
-    ``(length, n, d)`` (what ``GlotPooling(layers=...)`` reads from ``all_layer_embeddings``).
-    """
-
-    tokenize = getattr(model, "preprocess", None) or model.tokenize  # renamed in sentence-transformers 6
-
-    @torch.inference_mode()
-    def encode(texts: list[str]) -> list[np.ndarray]:
-        features = tokenize(texts)
-        features = {k: v.to(model.device) if isinstance(v, Tensor) else v for k, v in features.items()}
-        if layer == -1:
-            out = model[0](dict(features))
-            states, mask = out["token_embeddings"], out.get("attention_mask")
-            if "cu_seq_lens_q" in out:  # unpadded flash-attention output: (1, total, d)
-                bounds = out["cu_seq_lens_q"].tolist()
-                flat = states.reshape(-1, states.shape[-1]).float().cpu().numpy()
-                return [flat[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
-        else:
-            inputs = {k: features[k] for k in ("input_ids", "attention_mask", "token_type_ids") if k in features}
-            hidden = model[0].auto_model(**inputs, output_hidden_states=True, return_dict=True).hidden_states
-            states = hidden[layer] if isinstance(layer, int) else stack_layers(hidden, layer)
-            mask = features["attention_mask"]
-        states = states.float().cpu().numpy()
-        mask = mask.bool().cpu().numpy()
-        return [states[i][mask[i]] for i in range(len(texts))]
-
-    return encode

@@ -19,8 +19,7 @@ import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 from torch import Tensor, nn
 
-HEADS = ("classification", "pair-classification", "regression", "similarity", "contrastive")
-PAIR_HEADS = ("pair-classification", "similarity", "contrastive")
+from sentence_transformers_glot.options import HEADS, PAIR_HEADS
 
 
 class TaskHead(nn.Module):

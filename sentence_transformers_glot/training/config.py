@@ -1,0 +1,125 @@
+"""What defines a training run and what it reports: :class:`TrainConfig`, :class:`RunResult`, and the run
+folder's name (:func:`run_name`, a readable prefix and a hash of the whole config).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sentence_transformers_glot.options import CACHE_DTYPES, HEADS, POOLINGS
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a training run (saved as ``run_config.json`` in the run folder).
+
+    Attributes:
+        backbone: short name (``minilm``, ...), local folder or Hugging Face id.
+        task: task name or data file (see :func:`sentence_transformers_glot.data.registry.load_task`).
+        pooling: ``"glot"`` or a baseline: ``mean``, ``max``, ``cls``, ``last``, ``adapool``.
+        glot: keyword arguments for :class:`GlotPooling` (``threshold``, ``num_layers``, ...).
+        head: head type (default: from the task: classification, pair-classification, regression, similarity).
+        epochs, batch_size, lr, weight_decay: optimisation (AdamW); the paper: 3 epochs, batch 32, lr 2e-4.
+        max_length: backbone truncation length (part of the cache key, and of the exported model).
+        layer: which hidden layer feeds the pooling (-1: last; only -1 can be exported as a model). To pool
+            other layers in an exportable model, set ``glot={"layers": [...]}`` instead (and leave ``layer``
+            at -1): the cache then stores those layers and the exported model reads them itself.
+        seed: initialisation, data order and the task split.
+        cache_dtype: ``"float16"`` or ``"float32"`` storage of cached states.
+        checkpoint_every: steps between mid-epoch checkpoints (0: only at epoch ends).
+        threads: torch threads (1 was fastest for these small models on 2 cores).
+        task_options: extra keyword arguments for the task loader (columns of a user file, ...).
+        max_train: train on a seeded sample of at most this many training examples; ``None`` uses them all.
+        max_eval: validate and test on seeded samples of at most this many examples each (for backbones too
+            slow to encode whole test sets); ``None`` uses them all.
+    """
+
+    backbone: str = "minilm"
+    task: str = "movie-polarity"
+    pooling: str = "glot"
+    glot: dict[str, Any] = field(default_factory=dict)
+    head: str | None = field(default=None, metadata={"choices": HEADS})
+    epochs: int = 3
+    batch_size: int = 32
+    lr: float = 2e-4
+    weight_decay: float = 0.0
+    max_length: int = 128
+    layer: int = -1
+    seed: int = 0
+    cache_dtype: str = field(default="float16", metadata={"choices": CACHE_DTYPES})
+    checkpoint_every: int = 200
+    threads: int = 1
+    task_options: dict[str, Any] = field(default_factory=dict)
+    max_train: int | None = None
+    max_eval: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.pooling not in POOLINGS:
+            raise ValueError(f"TrainConfig: `pooling` must be one of {POOLINGS}; got {self.pooling!r}.")
+        if self.head is not None and self.head not in HEADS:
+            raise ValueError(f"TrainConfig: `head` must be one of {HEADS} or None; got {self.head!r}.")
+        for name in ("epochs", "batch_size", "max_length", "threads"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"TrainConfig: `{name}` must be an int >= 1; got {value!r}.")
+        for name in ("max_train", "max_eval"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise ValueError(f"TrainConfig: `{name}` must be an int >= 1 or None; got {value!r}.")
+        if not self.lr > 0:
+            raise ValueError(f"TrainConfig: `lr` must be > 0; got {self.lr!r}.")
+        if self.glot.get("layers") is not None and self.layer != -1:
+            raise ValueError(
+                f"TrainConfig: `layer`={self.layer} and glot `layers`={self.glot['layers']} both choose hidden "
+                "layers; keep one (layers=[...] mixes several and exports, layer=N takes one and does not)."
+            )
+
+    @property
+    def state_layers(self) -> int | list[int]:
+        """The hidden layer(s) the cache stores for this run: ``glot["layers"]`` when set, else ``layer``."""
+        layers = self.glot.get("layers")
+        return self.layer if layers is None else list(layers)
+
+
+@dataclass
+class RunResult:
+    """What a run reports: the selected epoch's validation and test metric, timings and sizes."""
+
+    pooling: str
+    metric: str
+    validation: float
+    test: float
+    best_epoch: int
+    history: list[dict[str, float]]
+    trainable_parameters: int
+    cache_seconds: float
+    train_seconds: float
+    model_dir: str | None
+
+
+#: Fields added after run folders were first written; left out of a run's identity while unset, so older
+#: run folders (and their names) stay valid.
+_LATER_FIELDS = ("max_eval",)
+
+
+def config_dict(config: TrainConfig) -> dict[str, Any]:
+    values = dataclasses.asdict(config)
+    for name in _LATER_FIELDS:
+        if values[name] is None:
+            del values[name]
+    return json.loads(json.dumps(values))
+
+
+def run_name(config: TrainConfig, label: str | None = None) -> str:
+    """A readable, unique folder name: backbone, task, pooling (or ``label``), seed and a hash of the full config."""
+    import hashlib
+
+    digest = hashlib.sha256(json.dumps(config_dict(config), sort_keys=True).encode()).hexdigest()[:8]
+    backbone = Path(config.backbone).name or config.backbone
+    task = Path(config.task).stem if os.path.sep in config.task else config.task
+    return f"{backbone}-{task}-{label or config.pooling}-seed{config.seed}-{digest}".replace("/", "_")

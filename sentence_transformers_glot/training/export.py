@@ -1,0 +1,30 @@
+"""The training export: backbone + trained pooling as a normal sentence-transformers folder, the task head in
+``task_head/`` beside them.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sentence_transformers_glot.backbones.states import backbone_transformer
+from sentence_transformers_glot.io import atomic_write_folder
+from sentence_transformers_glot.pooling import GlotPooling
+from sentence_transformers_glot.training.config import TrainConfig
+from sentence_transformers_glot.training.heads import TaskHead
+
+
+def export_model(config: TrainConfig, pooling: GlotPooling, head: TaskHead, folder: Path) -> Path:
+    """Save backbone + pooling as a sentence-transformers folder, with the head in ``task_head/``."""
+    from sentence_transformers import SentenceTransformer
+
+    # GlotPooling(layers=...) reads all_layer_embeddings; the setting is saved with the model's config
+    transformer = backbone_transformer(config.backbone, config.max_length, hidden_states=pooling.layers is not None)
+    model = SentenceTransformer(modules=[transformer, pooling], device="cpu")
+
+    def write(tmp: str) -> None:
+        model.save(tmp)
+        head.save(os.path.join(tmp, "task_head"))
+
+    atomic_write_folder(folder, write)  # an interrupted export leaves no half-written model folder
+    return folder
