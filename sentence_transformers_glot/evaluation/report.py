@@ -56,9 +56,10 @@ def write_json(path: str | Path, command: str, **payload: Any) -> None:
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]], align: str = "") -> str:
     """A Markdown table: ``header`` cells, then ``rows``; ``align`` gives each column's separator after the
     first (default ``---``; e.g. ``"---:"`` right-aligns the value columns)."""
-    separator = ["---", *([align or "---"] * (len(header) - 1))]
-    lines = [header, separator, *rows]
-    return "\n".join("| " + " | ".join(str(cell) for cell in line) + " |" for line in lines)
+    separator = "|" + "|".join(["---", *([align or "---"] * (len(header) - 1))]) + "|"
+    body = [header, *rows]
+    lines = ["| " + " | ".join(str(cell) for cell in line) + " |" for line in body]
+    return "\n".join([lines[0], separator, *lines[1:]])
 
 
 def pyplot():

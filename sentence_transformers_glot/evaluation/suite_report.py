@@ -14,7 +14,7 @@ import numpy as np
 
 from sentence_transformers_glot.evaluation.grid import format_mean_std
 from sentence_transformers_glot.evaluation.methods import ordered_methods, task_label
-from sentence_transformers_glot.evaluation.report import pyplot, run_header
+from sentence_transformers_glot.evaluation.report import markdown_table, pyplot, run_header
 from sentence_transformers_glot.evaluation.summary import (
     PAPER_LR,
     PROTOCOLS,
@@ -59,13 +59,11 @@ def markdown_tables(rows: list[dict[str, Any]], protocol: str = "tuned", tasks_a
 
         out.append(f"**{backbone}**, {protocol} protocol (test, mean ± std over seeds{note})\n")
         if tasks_as_rows:
-            out.append("| task | " + " | ".join(methods) + " |")
-            out.append("|---|" + "---|" * len(methods))
-            out += [f"| {t} ({metrics[t]}) | " + " | ".join(text(t, m) for m in methods) + " |" for t in tasks]
+            out.append(markdown_table(["task", *methods],
+                                      [[f"{t} ({metrics[t]})", *(text(t, m) for m in methods)] for t in tasks]))
         else:
-            out.append("| method | " + " | ".join(f"{t} ({metrics[t]})" for t in tasks) + " |")
-            out.append("|---|" + "---|" * len(tasks))
-            out += [f"| {m} | " + " | ".join(text(t, m) for t in tasks) + " |" for m in methods]
+            out.append(markdown_table(["method", *(f"{t} ({metrics[t]})" for t in tasks)],
+                                      [[m, *(text(t, m) for t in tasks)] for m in methods]))
         out.append("")
     return "\n".join(out)
 
@@ -79,8 +77,8 @@ def margin_table(rows: list[dict[str, Any]]) -> str:
         return ""
     out = ["GLOT minus the best baseline (the baseline with the highest mean test score), test, mean ± std of the "
            "per-seed differences; p: two-sided paired t-test over seeds (same seed, same split); **bold**: "
-           f"p < {SIGNIFICANCE}.\n",
-           "| backbone | task | method | " + " | ".join(PROTOCOLS) + " |", "|---|---|---|" + "---|" * len(PROTOCOLS)]
+           f"p < {SIGNIFICANCE}.\n"]
+    table = []
     for backbone, task, method in keys:
         cells = []
         for protocol in PROTOCOLS:
@@ -90,7 +88,8 @@ def margin_table(rows: list[dict[str, Any]]) -> str:
                 continue
             text = f"{m.margin:+.2f} ± {m.std:.2f}"
             cells.append(f"{f'**{text}**' if m.significant else text} (vs {m.baseline}, p {m.p:.2g})")
-        out.append(f"| {Path(backbone).name} | {task} | {method} | " + " | ".join(cells) + " |")
+        table.append([Path(backbone).name, task, method, *cells])
+    out.append(markdown_table(["backbone", "task", "method", *PROTOCOLS], table))
     return "\n".join(out) + "\n"
 
 

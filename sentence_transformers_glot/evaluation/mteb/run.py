@@ -311,6 +311,6 @@ def mteb_command(args: argparse.Namespace) -> int:
 
 
 __all__ = [
-    "DEFAULT_OUTPUT", "LOCAL_TASKS", "add_mteb_arguments", "format_table", "get_local_task", "load_model",
-    "local_task_names", "model_fingerprint", "mteb_command", "resolve_tasks", "result_name", "run_mteb",
+    "DEFAULT_OUTPUT", "add_mteb_arguments", "format_table", "load_model", "model_fingerprint", "mteb_command",
+    "result_name", "run_mteb",
 ]
