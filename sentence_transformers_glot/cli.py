@@ -167,12 +167,14 @@ def _layer_spec(text: str) -> int | list[int]:
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``glot`` parser; every option's help shows its default and choices."""
+    from sentence_transformers_glot import __version__
     from sentence_transformers_glot.cli_args import HelpFormatter, add_dataclass_arguments
     from sentence_transformers_glot.options import POOLINGS
     from sentence_transformers_glot.training.config import TrainConfig
 
     parser = argparse.ArgumentParser(prog="glot", description="GLOT pooling for sentence-transformers.",
                                      formatter_class=HelpFormatter)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     def command(name: str, help: str) -> argparse.ArgumentParser:  # every subcommand shows defaults

@@ -1,6 +1,7 @@
 """File infrastructure shared by the whole package: atomic writes, fsync, SHA-256 of a file, cache roots.
 
-Atomic writes: a reader sees the old file (or folder) or the complete new one, never a partial write.
+Atomic writes: a reader sees the old file (or folder) or the complete new one, never a partial write, and
+what is published has the permissions of the process's umask, as a plain write would.
 This module imports only the standard library, so the data tools and ``glot --help`` stay light.
 """
 
@@ -58,22 +59,35 @@ def sha256_file(path: str | os.PathLike, chunk: int = 1 << 22) -> str:
     return digest.hexdigest()
 
 
-def fsync_tree(folder: str | os.PathLike, *, umask_permissions: bool = False) -> None:
-    """Flush every file below ``folder`` to disk; with ``umask_permissions`` also give each file the usual
-    permissions of the process's umask (safetensors, for one, writes 0600 files)."""
-    umask = None
-    if umask_permissions:
-        umask = os.umask(0)
-        os.umask(umask)
+def current_umask() -> int:
+    """The process's umask (read by setting it and putting it back)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
+def fsync_tree(folder: str | os.PathLike) -> None:
+    """Flush every file below ``folder`` to disk."""
     for file in sorted(Path(folder).rglob("*")):
         if file.is_file():
-            if umask is not None:
-                os.chmod(file, 0o666 & ~umask)
             fd = os.open(file, os.O_RDONLY)
             try:
                 os.fsync(fd)
             finally:
                 os.close(fd)
+
+
+def umask_permissions(path: str | os.PathLike) -> None:
+    """Give ``path`` (and, for a folder, everything below it) the permissions a plain ``open`` / ``mkdir``
+    would: ``0o666`` / ``0o777`` less the umask. The temporary files and folders of the atomic writes are
+    created private (0600 / 0700), and some writers (safetensors) make 0600 files; without this, other users
+    and containers could not read exported models, checkpoints or caches."""
+    umask = current_umask()
+    path = Path(path)
+    for item in [path, *sorted(path.rglob("*"))] if path.is_dir() else [path]:
+        if item.is_symlink():
+            continue
+        os.chmod(item, (0o777 if item.is_dir() else 0o666) & ~umask)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -91,6 +105,7 @@ def atomic_write(target: str | os.PathLike, write: Callable[[str], None]) -> Non
     os.close(fd)
     try:
         write(tmp)
+        umask_permissions(tmp)
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.replace(tmp, target)
@@ -119,8 +134,8 @@ def remove_path(path: str | os.PathLike) -> None:
             path.unlink()
 
 
-def atomic_write_folder(target: str | os.PathLike, write: Callable[[str], None], *, temp_prefix: str | None = None,
-                        umask_permissions: bool = False) -> None:
+def atomic_write_folder(target: str | os.PathLike, write: Callable[[str], None], *,
+                        temp_prefix: str | None = None) -> None:
     """Call ``write(tmp_folder)`` on a hidden temporary folder beside ``target``, then rename it to ``target``.
 
     ``target`` holds either nothing, its previous complete contents, or the complete new contents, never a
@@ -131,14 +146,14 @@ def atomic_write_folder(target: str | os.PathLike, write: Callable[[str], None],
     Args:
         temp_prefix: name prefix of the temporary folder (default ``.<name>.``), for a caller that cleans up
             the leftovers of interrupted writes by name.
-        umask_permissions: see :func:`fsync_tree`.
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=temp_prefix or f".{target.name}.", suffix=".part", dir=target.parent))
     try:
         write(str(tmp))
-        fsync_tree(tmp, umask_permissions=umask_permissions)
+        umask_permissions(tmp)  # the folder and its files as a plain mkdir / open would make them
+        fsync_tree(tmp)
         if target.is_symlink() or target.is_file():  # not a folder: nothing to keep aside
             remove_path(target)
         if target.exists():

@@ -115,3 +115,11 @@ def test_plots_without_matplotlib_name_the_extra(monkeypatch, tmp_path, caplog):
 
 def test_package_is_typed():
     assert (PACKAGE / "py.typed").is_file()
+
+
+def test_version_flag(capsys):
+    from sentence_transformers_glot import __version__
+
+    with pytest.raises(SystemExit) as done:
+        build_parser().parse_args(["--version"])
+    assert done.value.code == 0 and capsys.readouterr().out.strip() == f"glot {__version__}"

@@ -193,6 +193,43 @@ def test_cli_train_on_a_users_csv_prints_both_poolings(tiny_bert_dir, tmp_path, 
     assert len(list((tmp_path / "runs").iterdir())) == 2
 
 
+def test_a_data_file_edited_in_place_trains_again(tiny_bert_dir, tmp_path, monkeypatch, capsys):
+    from sentence_transformers_glot.cli import main
+
+    monkeypatch.setenv("GLOT_CACHE_DIR", str(tmp_path / "cache"))
+    task = toy_task(n=60)
+    pairs = list(zip(task.splits["train"].texts, task.splits["train"].labels))
+    data = tmp_path / "mine.csv"
+    args = ["train", "--backbone", tiny_bert_dir, "--task", str(data), "--pooling", "mean", "--epochs", "1",
+            "--runs", str(tmp_path / "runs"), "--no-export"]
+    data.write_text("text,label\n" + "".join(f"{t},{y}\n" for t, y in pairs))
+    assert main(args) == 0
+    assert "mean epoch 1/1: validation accuracy" in capsys.readouterr().out  # per-epoch scores are printed
+    assert main(args) == 0  # unchanged file: the finished run is read back, no second folder
+    assert len(list((tmp_path / "runs").iterdir())) == 1
+    data.write_text("text,label\n" + "".join(f"{t},{1 - y}\n" for t, y in pairs))  # same path, flipped labels
+    assert main(args) == 0
+    assert len(list((tmp_path / "runs").iterdir())) == 2
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize("flags, named", [(["--threshold", "2"], "threshold"), (["--hidden-dim", "0"], "hidden_dim"),
+                                           (["--label-column", "stars"], "stars")])
+def test_bad_options_fail_before_the_cache_and_leave_no_run_folder(tiny_bert_dir, tmp_path, monkeypatch, capsys,
+                                                                   flags, named):
+    from sentence_transformers_glot.cli import main
+
+    monkeypatch.setenv("GLOT_CACHE_DIR", str(tmp_path / "cache"))
+    data = tmp_path / "mine.csv"
+    task = toy_task(n=60)
+    data.write_text("text,label\n" + "".join(f"{t},{y}\n" for t, y in zip(task.splits["train"].texts,
+                                                                            task.splits["train"].labels)))
+    code = main(["train", "--backbone", tiny_bert_dir, "--task", str(data), "--runs", str(tmp_path / "runs"), *flags])
+    assert code == 2 and named in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+    assert not (tmp_path / "cache" / "states").exists()
+
+
 def test_cli_reports_bad_names_clearly(tmp_path, capsys):
     from sentence_transformers_glot.cli import main
 

@@ -157,7 +157,7 @@ def cached_backbone(
         if target.exists() or target.is_symlink():
             logger.info("replacing %s: no valid manifest", target)
         # flushed and given umask permissions (safetensors writes 0600 files) before the rename
-        atomic_write_folder(target, convert, temp_prefix=f"{_temp_prefix(name)}{os.getpid()}-", umask_permissions=True)
+        atomic_write_folder(target, convert, temp_prefix=f"{_temp_prefix(name)}{os.getpid()}-")
         size = sum(_folder_files(target).values())
         notice(f"backbone {name!r} ready: {target} ({size / 2**20:.0f} MiB, {time.perf_counter() - start:.0f} s)")
         return target

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sentence_transformers_glot.io import sha256_file
 from sentence_transformers_glot.options import CACHE_DTYPES, HEADS, POOLINGS
 
 
@@ -115,11 +116,24 @@ def config_dict(config: TrainConfig) -> dict[str, Any]:
     return json.loads(json.dumps(values))
 
 
+def data_files(config: TrainConfig) -> dict[str, str]:
+    """SHA-256 of each data file the run reads: the task when it is a file, and any task option naming a file
+    (e.g. a GLUE ``dataset`` file). Part of the run's identity, so that a file edited in place trains again."""
+    candidates = {"task": config.task, **{f"task_options.{k}": v for k, v in config.task_options.items()}}
+    return {key: sha256_file(value) for key, value in sorted(candidates.items())
+            if isinstance(value, (str, os.PathLike)) and Path(value).is_file()}
+
+
 def run_name(config: TrainConfig, label: str | None = None) -> str:
-    """A readable, unique folder name: backbone, task, pooling (or ``label``), seed and a hash of the full config."""
+    """A readable, unique folder name: backbone, task, pooling (or ``label``), seed and a hash of the full config
+    and of the content of the data files it reads (:func:`data_files`)."""
     import hashlib
 
-    digest = hashlib.sha256(json.dumps(config_dict(config), sort_keys=True).encode()).hexdigest()[:8]
+    identity = config_dict(config)
+    files = data_files(config)
+    if files:  # only for data files, so that the runs of built-in tasks keep their names
+        identity["data_sha256"] = files
+    digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:8]
     backbone = Path(config.backbone).name or config.backbone
     task = Path(config.task).stem if os.path.sep in config.task else config.task
     return f"{backbone}-{task}-{label or config.pooling}-seed{config.seed}-{digest}".replace("/", "_")

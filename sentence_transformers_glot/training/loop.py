@@ -44,6 +44,8 @@ from sentence_transformers_glot.training.metrics import compute_metric
 logger = logging.getLogger(__name__)
 
 CHECKPOINT = "checkpoint.pt"
+#: Token width of the throwaway pooling that checks a run's options before the backbone is loaded.
+OPTION_CHECK_DIM = 8
 
 
 # ---------------------------------------------------------------------------------------------- data
@@ -184,20 +186,23 @@ def train(
         stop_after_steps: stop (as if interrupted) after this many optimiser steps in this call; for tests.
     """
     run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(config.threads)
     rank, world = rank_and_world()
     config_path = run_dir / "run_config.json"
     if config_path.exists() and json.loads(config_path.read_text()) != config_dict(config):
         raise ValueError(f"{run_dir} holds a run with a different configuration ({config_path}); use a new run folder.")
-    if rank == 0:
-        atomic_write_text(config_path, json.dumps(config_dict(config), indent=2))
     metrics_path = run_dir / "metrics.json"
     if metrics_path.exists():  # a finished run with this configuration: report it again
         return RunResult(**json.loads(metrics_path.read_text()))
 
+    # Everything that can be checked without the backbone fails here: before the (long) cache build, and
+    # before the run folder exists, so that a bad option leaves nothing behind.
     task = resolve_task(config, task)
-    head_kind(config, task)  # fail before the (long) cache build, not after it
+    head_kind(config, task)
+    build_pooling(config, OPTION_CHECK_DIM)  # GlotPooling checks every option when it is built
+    run_dir.mkdir(parents=True, exist_ok=True)
+    if rank == 0:
+        atomic_write_text(config_path, json.dumps(config_dict(config), indent=2))
     started = time.perf_counter()
     states = cache_task_states(config, task, cache)
     cache_seconds = time.perf_counter() - started
@@ -272,7 +277,10 @@ def train(
         progress["train_seconds"] += time.perf_counter() - clock
         clock = time.perf_counter()
         save_checkpoint()
-        logger.info("epoch %d: validation %s %.2f", epoch + 1, task.metric, validation)
+        if rank == 0:  # printed beside the progress bars, so a long run shows how it is going
+            best = " (best so far)" if progress["best_epoch"] == epoch + 1 else ""
+            tqdm.write(f"{config.pooling} epoch {epoch + 1}/{config.epochs}: validation {task.metric} "
+                       f"{validation:.2f}{best}")
 
     model.load_state_dict(progress["best_state"])
     test = evaluate(model, task, "test", states["test"], config.batch_size)
