@@ -50,21 +50,29 @@ def _encode(args: argparse.Namespace) -> int:
     from sentence_transformers_glot import GlotPooling, load_glot_model
     from sentence_transformers_glot._compat import Transformer, token_dimension
     from sentence_transformers_glot.backbones.registry import resolve_backbone
+    from sentence_transformers_glot.embeddings_file import check_output, read_texts, write_embeddings
 
+    if args.output:
+        check_output(args.output)  # before the model loads
+    if args.input and args.sentences:
+        raise ValueError("glot encode: give sentences as arguments or --input, not both")
+    sentences = read_texts(args.input) if args.input else (args.sentences or DEMO_SENTENCES)
     torch.set_num_threads(args.threads)
-    sentences = args.sentences or DEMO_SENTENCES
     if args.model:
         model = load_glot_model(args.model, device="cpu")
     else:
+        print("glot encode: warning: no --model given, so the GLOT head is fresh and untrained (random weights); "
+              "train one with `glot train` and pass its model folder with --model", file=sys.stderr)
         transformer = Transformer(resolve_backbone(args.backbone), max_seq_length=args.max_length)
         torch.manual_seed(args.seed)
         model = SentenceTransformer(modules=[transformer, GlotPooling(token_dimension(transformer), **_glot_kwargs(args))],
                                     device="cpu")
     embeddings = model.encode(sentences, batch_size=args.batch_size, show_progress_bar=len(sentences) > 256)
-    print(f"encoded {len(sentences)} sentences -> {embeddings.shape[1]}-d embeddings with {model[1]!r}")
+    print(f"encoded {len(sentences)} sentences -> {embeddings.shape[1]}-d embeddings with {model[1]!r}",
+          file=sys.stderr if args.output else sys.stdout)
     if args.output:
-        np.save(args.output, embeddings)
-        print(f"saved to {args.output}")
+        print(f"saved to {write_embeddings(args.output, sentences, embeddings)}", file=sys.stderr)
+        return 0
     normed = embeddings / np.linalg.norm(embeddings, axis=1, keepdims=True)
     sims = normed @ normed.T
     print("cosine similarity:")
@@ -244,7 +252,9 @@ def build_parser() -> argparse.ArgumentParser:
     encode.add_argument("--batch-size", type=int, default=32, help="sentences per forward pass")
     encode.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest on small CPUs)")
     encode.add_argument("--seed", type=int, default=0, help="initialisation of a fresh (untrained) head")
-    encode.add_argument("--output", help="save the embeddings as a .npy file")
+    encode.add_argument("--input", metavar="FILE", help="read texts from FILE, one per line ('-': stdin)")
+    encode.add_argument("--output", metavar="FILE",
+                        help="write the embeddings; the extension picks the format: .npy, .jsonl or .csv")
     _add_glot_flags(encode)
     encode.set_defaults(run=_encode)
     return parser

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 
@@ -170,7 +171,48 @@ def test_cli_encode_with_a_saved_model(tiny_bert_dir, tmp_path, capsys):
     assert main(["encode", "--model", str(tmp_path / "model"), "--output", str(out), "a b", "c d e"]) == 0
     embeddings = np.load(out)
     assert embeddings.shape == (2, 32 + 2 * 256)
-    assert "encoded 2 sentences" in capsys.readouterr().out
+    assert "encoded 2 sentences" in capsys.readouterr().err  # stdout stays clean for pipelines
+
+
+def test_cli_encode_reads_stdin_and_files_and_writes_by_extension(tiny_bert_dir, tmp_path, capsys, monkeypatch):
+    import io
+
+    from sentence_transformers_glot.cli import main
+
+    model = build(tiny_bert_dir, threshold=0.3)
+    model.save(str(tmp_path / "model"))
+    texts = ["a b", 'c "d" e', "a,b, with commas"]
+    expected = model.encode(texts)
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(texts) + "\n\n"))
+    assert main(["encode", "--model", str(tmp_path / "model"), "--input", "-", "--output", str(tmp_path / "e.jsonl")]) == 0
+    records = [json.loads(line) for line in (tmp_path / "e.jsonl").read_text().splitlines()]
+    assert [r["text"] for r in records] == texts
+    np.testing.assert_allclose(np.array([r["embedding"] for r in records]), expected, atol=1e-5)
+    (tmp_path / "texts.txt").write_text("\n".join(texts) + "\n", encoding="utf-8")
+    assert main(["encode", "--model", str(tmp_path / "model"), "--input", str(tmp_path / "texts.txt"),
+                 "--output", str(tmp_path / "e.csv")]) == 0
+    with open(tmp_path / "e.csv", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0][:2] == ["text", "e0"] and [r[0] for r in rows[1:]] == texts
+    np.testing.assert_allclose(np.array([[float(v) for v in r[1:]] for r in rows[1:]]), expected, atol=1e-5)
+    capsys.readouterr()
+
+
+def test_cli_encode_refuses_an_unknown_output_extension_before_loading(tmp_path, capsys):
+    from sentence_transformers_glot.cli import main
+
+    assert main(["encode", "--model", str(tmp_path / "missing"), "--output", str(tmp_path / "x.json"), "a"]) == 2
+    err = capsys.readouterr().err
+    assert "x.json" in err and ".npy, .jsonl, .csv" in err
+    assert not list(tmp_path.iterdir())  # neither x.json nor x.json.npy
+
+
+def test_cli_encode_warns_without_a_trained_model(tiny_bert_dir, tmp_path, capsys):
+    from sentence_transformers_glot.cli import main
+
+    assert main(["encode", "--backbone", tiny_bert_dir, "--threshold", "0.3", "--output", str(tmp_path / "e.npy"),
+                 "a b"]) == 0
+    assert "untrained" in capsys.readouterr().err and np.load(tmp_path / "e.npy").shape[0] == 1
 
 
 def test_multi_process_pool_encoding_matches_single_process(tiny_bert_dir):
