@@ -16,6 +16,7 @@ from typing import Any
 from sentence_transformers import SentenceTransformer
 from sentence_transformers.util import load_file_path
 
+from sentence_transformers_glot.identity import name_model
 from sentence_transformers_glot.io import atomic_write_folder
 
 TRUSTED_PREFIXES = ("sentence_transformers.", "sentence_transformers_glot.")
@@ -62,11 +63,16 @@ def load_glot_model(model_name_or_path: str, **kwargs: Any) -> SentenceTransform
 
     Equivalent to ``SentenceTransformer(model_name_or_path, trust_remote_code=True, **kwargs)`` once
     :func:`check_glot_model` has verified that the flag admits no code beyond sentence-transformers and
-    sentence-transformers-glot. Keyword arguments go to ``SentenceTransformer``.
+    sentence-transformers-glot. Keyword arguments go to ``SentenceTransformer``. The model gets a name from a
+    hash of its weights and config (:func:`~sentence_transformers_glot.identity.name_model`), so that
+    ``mteb.evaluate(model, tasks)`` keeps its results apart from every other model's.
     """
     hub = {k: kwargs[k] for k in ("token", "cache_folder", "revision", "local_files_only") if k in kwargs}
     check_glot_model(str(model_name_or_path), **hub)
-    return SentenceTransformer(str(model_name_or_path), trust_remote_code=True, **kwargs)
+    model = SentenceTransformer(str(model_name_or_path), trust_remote_code=True, **kwargs)
+    folder = model_name_or_path if os.path.isdir(str(model_name_or_path)) else None
+    name_model(model, folder)  # a name of its own, so that mteb never gives it another model's cached results
+    return model
 
 
 def save_glot_model(model: SentenceTransformer, path: str | os.PathLike, **kwargs: Any) -> None:

@@ -33,10 +33,10 @@ from sentence_transformers_glot.evaluation.mteb.run import (
     add_mteb_arguments,
     format_table,
     load_model,
-    model_fingerprint,
     run_mteb,
 )
 from sentence_transformers_glot.evaluation.mteb.tasks import LOCAL_TASKS, get_local_task, resolve_tasks
+from sentence_transformers_glot.identity import model_fingerprint
 
 DATA = ["movie-polarity", "20newsgroups", "fiqa"]
 
@@ -155,13 +155,34 @@ def test_models_with_the_same_folder_name_never_share_results(glot_dir, tiny_ber
     assert model_fingerprint(model) != first["revision"] and not model_fingerprint(model).startswith(first["revision"])
 
 
+def test_plain_mteb_evaluate_keeps_two_heads_on_one_backbone_apart(glot_dir, tiny_bert_dir, tmp_path, count_batches):
+    import mteb
+
+    from sentence_transformers_glot import load_glot_model
+
+    other_dir = save_glot(tiny_bert_dir, tmp_path / "b" / "glot", seed=1)  # same backbone and folder name
+    first, second = load_glot_model(glot_dir), load_glot_model(other_dir)
+    assert first.model_card_data.model_name != second.model_card_data.model_name
+    assert first.model_card_data.model_name == load_glot_model(glot_dir).model_card_data.model_name  # stable
+    cache = mteb.ResultCache(tmp_path / "cache")
+    for model in (first, second):
+        count_batches["n"] = 0
+        mteb.evaluate(model, [MockSTSTask()], cache=cache, show_progress_bar=False)
+        assert count_batches["n"] > 0  # evaluated, not answered from the other head's cached result
+    assert len(list((tmp_path / "cache" / "results").iterdir())) == 2
+    count_batches["n"] = 0
+    mteb.evaluate(load_glot_model(glot_dir), [MockSTSTask()], cache=cache, show_progress_bar=False)
+    assert count_batches["n"] == 0  # the same model again: its own cached result
+
+
 def test_in_memory_model_and_explicit_name(glot_dir, tmp_path):
     model = load_model(glot_dir)
+    named = model.model_card_data.model_name  # set when the model loads
     rows = run_mteb(model, [MockRetrievalTask()], output_folder=str(tmp_path), name="team/my-glot")
     assert rows[0]["model"] == "team/my-glot"
     assert rows[0]["revision"] == model_fingerprint(model)[:32]
     assert (tmp_path / "results" / "team__my-glot" / rows[0]["revision"] / "MockRetrievalTask.json").is_file()
-    assert model.model_card_data.model_name is None  # the caller's model is not modified
+    assert model.model_card_data.model_name == named  # run_mteb does not modify the caller's model
 
 
 def test_cli_on_full_fiqa(glot_dir, data_dir, tmp_path, capsys):

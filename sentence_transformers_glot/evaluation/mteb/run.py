@@ -6,12 +6,8 @@
 
 Tasks: see :mod:`sentence_transformers_glot.evaluation.mteb.tasks`.
 
-Result names. mteb caches results per model name and revision and, by default, reuses what it finds. Each model
-therefore gets a name of its own: ``glot-local/<folder name>-<12 hex>`` and the revision ``<32 hex>``, both from a
-SHA-256 of the loaded model (every parameter and buffer with its name, dtype and shape; each module's class and
-config; the backbone's Hugging Face config and tokenizer; the model's max length, prompts and similarity
-function). Two models with the same backbone and the same folder name but other weights or options get other
-names; the same model loaded twice gets the same name. Results go to a project-local cache
+Result names: each model gets a name of its own and a revision from a hash of its weights and config
+(:mod:`sentence_transformers_glot.identity`). Results go to a project-local cache
 (``output_folder``, default :data:`DEFAULT_OUTPUT`) as ``results/<name>/<revision>/<task>.json``, never to
 ``~/.cache/mteb``. Without ``overwrite`` a finished (model, task) is read back instead of evaluated again,
 unless the cached result was made from other task data (another ``dataset_revision``: e.g. another data version
@@ -23,11 +19,9 @@ mteb is an optional dependency (``pip install mteb``; written against mteb 2.26)
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import logging
 import os
-import re
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -38,13 +32,12 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 from sentence_transformers_glot.evaluation.mteb.tasks import LOCAL_TASKS, _require_mteb, resolve_tasks
+from sentence_transformers_glot.identity import result_name
 
 logger = logging.getLogger(__name__)
 
 #: Default project-local result cache (relative to the working directory).
 DEFAULT_OUTPUT = "benchmarks/results/mteb"
-#: Organisation part of the derived model names (mteb wants ``org/name``).
-NAME_PREFIX = "glot-local"
 
 # ----------------------------------------------------------------------------------------------------------------
 # Models and their result names
@@ -67,83 +60,6 @@ def load_model(path: str | os.PathLike, device: str | None = None) -> SentenceTr
         return load_glot_model(str(folder), device=device)  # refuses (ValueError) foreign module classes
     logger.warning("%s has no modules.json: loading it as a plain Transformer with mean pooling", folder)
     return SentenceTransformer(str(folder), device=device)
-
-
-def _update_tensor(digest: Any, name: str, tensor: Any) -> None:
-    import torch
-
-    tensor = tensor.detach().to("cpu").contiguous()
-    digest.update(f"{name}|{tensor.dtype}|{tuple(tensor.shape)}\n".encode())
-    digest.update(memoryview(tensor.reshape(-1).view(torch.uint8).numpy()))
-
-
-def _jsonable(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, default=repr)
-
-
-def model_fingerprint(model: SentenceTransformer) -> str:
-    """SHA-256 (hex) of what decides a SentenceTransformer's embeddings: weights, module configs, tokenizer, prompts."""
-    digest = hashlib.sha256()
-    for name, tensor in model.state_dict().items():
-        _update_tensor(digest, name, tensor)
-    for index, module in enumerate(model.children()):
-        kind = f"{type(module).__module__}.{type(module).__qualname__}"
-        config = module.get_config_dict() if callable(getattr(module, "get_config_dict", None)) else None
-        digest.update(f"module {index} {kind} {_jsonable(config)}\n".encode())
-        auto_model = getattr(module, "auto_model", None)
-        if auto_model is not None and hasattr(auto_model, "config"):
-            hf_config = {k: v for k, v in auto_model.config.to_dict().items()
-                         if k not in ("_name_or_path", "transformers_version", "name_or_path")}
-            digest.update(f"hf config {_jsonable(hf_config)}\n".encode())
-        tokenizer = getattr(module, "tokenizer", None)
-        if tokenizer is not None:
-            backend = getattr(tokenizer, "backend_tokenizer", None)
-            if backend is not None:  # without the padding/truncation state that each encode call sets
-                state = {k: v for k, v in json.loads(backend.to_str()).items() if k not in ("padding", "truncation")}
-                text = _jsonable(state)
-            else:
-                text = _jsonable(sorted(tokenizer.get_vocab().items()))
-            digest.update(f"tokenizer {type(tokenizer).__name__} {getattr(tokenizer, 'padding_side', None)} "
-                          f"{getattr(tokenizer, 'do_lower_case', None)}\n".encode())
-            digest.update(text.encode())
-    extras = {
-        "max_seq_length": getattr(model, "max_seq_length", None),
-        "prompts": getattr(model, "prompts", None),
-        "default_prompt_name": getattr(model, "default_prompt_name", None),
-        "similarity_fn_name": getattr(model, "similarity_fn_name", None),
-        "truncate_dim": getattr(model, "truncate_dim", None),
-    }
-    digest.update(f"model {_jsonable(extras)}\n".encode())
-    return digest.hexdigest()
-
-
-def _clean(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.") or "model"
-
-
-def result_name(model: SentenceTransformer, folder: str | os.PathLike | None = None,
-                name: str | None = None) -> tuple[str, str]:
-    """The mteb ``(model name, revision)`` of a model: see the module docstring.
-
-    Args:
-        model: the loaded model (fingerprinted with :func:`model_fingerprint`).
-        folder: the folder it was loaded from; its name (with the parent's name when the folder is called
-            ``model``, as in run folders) starts the derived name. Without it, the model card's name or ``model``.
-        name: use this name instead of the derived one (``org/name``; ``glot-local/`` is prepended when it has no
-            ``/``). The revision is still the fingerprint, so two models never share results.
-    """
-    fingerprint = model_fingerprint(model)
-    if name is None:
-        if folder is not None:
-            path = Path(folder).expanduser().resolve()
-            base = f"{path.parent.name}-{path.name}" if path.name == "model" and path.parent.name else path.name
-        else:
-            card_name = getattr(getattr(model, "model_card_data", None), "model_name", None)
-            base = str(card_name).rstrip("/").rsplit("/", 1)[-1] if card_name else "model"
-        name = f"{NAME_PREFIX}/{_clean(base)}-{fingerprint[:12]}"
-    elif "/" not in name:
-        name = f"{NAME_PREFIX}/{name}"
-    return name, fingerprint[:32]
 
 
 def _wrap(model: SentenceTransformer, name: str, revision: str) -> Any:
@@ -311,6 +227,5 @@ def mteb_command(args: argparse.Namespace) -> int:
 
 
 __all__ = [
-    "DEFAULT_OUTPUT", "add_mteb_arguments", "format_table", "load_model", "model_fingerprint", "mteb_command",
-    "result_name", "run_mteb",
+    "DEFAULT_OUTPUT", "add_mteb_arguments", "format_table", "load_model", "mteb_command", "run_mteb",
 ]

@@ -1,0 +1,122 @@
+"""A model's stable identity: a SHA-256 of what decides its embeddings, and the name and revision MTEB files
+its results under.
+
+mteb caches results per model name (``model_card_data.model_name``) and revision, and by default reuses what it
+finds; a GLOT model saved from a run has no name, so every one of them would read ``no_model_name_available``
+and a second head on the same backbone would silently receive the first head's scores.
+:func:`name_model` gives a model the name ``glot-local/<folder name>-<12 hex>`` from :func:`model_fingerprint`
+(every parameter and buffer with its name, dtype and shape; each module's class and config; the backbone's
+Hugging Face config and tokenizer; max length, prompts and similarity function): two models with other
+weights or options get other names, the same model loaded twice gets the same name.
+:func:`~sentence_transformers_glot.loading.load_glot_model` names every model it loads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+#: Organisation part of the derived model names (mteb wants ``org/name``).
+NAME_PREFIX = "glot-local"
+
+
+def _update_tensor(digest: Any, name: str, tensor: Any) -> None:
+    import torch
+
+    tensor = tensor.detach().to("cpu").contiguous()
+    digest.update(f"{name}|{tensor.dtype}|{tuple(tensor.shape)}\n".encode())
+    digest.update(memoryview(tensor.reshape(-1).view(torch.uint8).numpy()))
+
+
+def _jsonable(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=repr)
+
+
+def model_fingerprint(model: SentenceTransformer) -> str:
+    """SHA-256 (hex) of what decides a SentenceTransformer's embeddings: weights, module configs, tokenizer, prompts."""
+    digest = hashlib.sha256()
+    for name, tensor in model.state_dict().items():
+        _update_tensor(digest, name, tensor)
+    for index, module in enumerate(model.children()):
+        kind = f"{type(module).__module__}.{type(module).__qualname__}"
+        config = module.get_config_dict() if callable(getattr(module, "get_config_dict", None)) else None
+        digest.update(f"module {index} {kind} {_jsonable(config)}\n".encode())
+        auto_model = getattr(module, "auto_model", None)
+        if auto_model is not None and hasattr(auto_model, "config"):
+            hf_config = {k: v for k, v in auto_model.config.to_dict().items()
+                         if k not in ("_name_or_path", "transformers_version", "name_or_path")}
+            digest.update(f"hf config {_jsonable(hf_config)}\n".encode())
+        tokenizer = getattr(module, "tokenizer", None)
+        if tokenizer is not None:
+            backend = getattr(tokenizer, "backend_tokenizer", None)
+            if backend is not None:  # without the padding/truncation state that each encode call sets
+                state = {k: v for k, v in json.loads(backend.to_str()).items() if k not in ("padding", "truncation")}
+                text = _jsonable(state)
+            else:
+                text = _jsonable(sorted(tokenizer.get_vocab().items()))
+            digest.update(f"tokenizer {type(tokenizer).__name__} {getattr(tokenizer, 'padding_side', None)} "
+                          f"{getattr(tokenizer, 'do_lower_case', None)}\n".encode())
+            digest.update(text.encode())
+    extras = {
+        "max_seq_length": getattr(model, "max_seq_length", None),
+        "prompts": getattr(model, "prompts", None),
+        "default_prompt_name": getattr(model, "default_prompt_name", None),
+        "similarity_fn_name": getattr(model, "similarity_fn_name", None),
+        "truncate_dim": getattr(model, "truncate_dim", None),
+    }
+    digest.update(f"model {_jsonable(extras)}\n".encode())
+    return digest.hexdigest()
+
+
+def _clean(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.") or "model"
+
+
+def result_name(model: SentenceTransformer, folder: str | os.PathLike | None = None,
+                name: str | None = None) -> tuple[str, str]:
+    """The mteb ``(model name, revision)`` of a model: see the module docstring.
+
+    Args:
+        model: the loaded model (fingerprinted with :func:`model_fingerprint`).
+        folder: the folder it was loaded from; its name (with the parent's name when the folder is called
+            ``model``, as in run folders) starts the derived name. Without it, the model card's name or ``model``.
+        name: use this name instead of the derived one (``org/name``; ``glot-local/`` is prepended when it has no
+            ``/``). The revision is still the fingerprint, so two models never share results.
+    """
+    fingerprint = model_fingerprint(model)
+    if name is None:
+        if folder is not None:
+            path = Path(folder).expanduser().resolve()
+            base = f"{path.parent.name}-{path.name}" if path.name == "model" and path.parent.name else path.name
+        else:
+            card_name = getattr(getattr(model, "model_card_data", None), "model_name", None)
+            if _current(card_name, fingerprint):  # named by name_model, and unchanged since
+                return card_name, fingerprint[:32]
+            base = str(card_name).rstrip("/").rsplit("/", 1)[-1] if card_name else "model"
+        name = f"{NAME_PREFIX}/{_clean(base)}-{fingerprint[:12]}"
+    elif "/" not in name:
+        name = f"{NAME_PREFIX}/{name}"
+    return name, fingerprint[:32]
+
+
+def name_model(model: SentenceTransformer, folder: str | os.PathLike | None = None) -> str:
+    """Set ``model.model_card_data.model_name`` (what mteb names results by) to :func:`result_name`, unless the
+    model has a name of its own (or one from an earlier call that still matches its weights); returns it."""
+    card = getattr(model, "model_card_data", None)
+    if card is None:
+        return ""
+    name = getattr(card, "model_name", None)
+    if not name or (name.startswith(f"{NAME_PREFIX}/") and not _current(name, model_fingerprint(model))):
+        card.model_name = result_name(model, folder)[0]  # unnamed, or ours but the weights changed since
+    return card.model_name
+
+
+def _current(name: str | None, fingerprint: str) -> bool:
+    return bool(name) and name.startswith(f"{NAME_PREFIX}/") and name.endswith(f"-{fingerprint[:12]}")
