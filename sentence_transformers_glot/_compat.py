@@ -5,8 +5,10 @@ from __future__ import annotations
 try:  # sentence-transformers >= 6
     from sentence_transformers.base.modules import Transformer
     from sentence_transformers.base.modules.module import Module
+    from sentence_transformers.sentence_transformer.model_card import SentenceTransformerModelCardData
     from sentence_transformers.sentence_transformer.modules import Pooling
 except ImportError:  # sentence-transformers 5.x
+    from sentence_transformers.model_card import SentenceTransformerModelCardData
     from sentence_transformers.models import Module, Pooling, Transformer
 
 
@@ -17,4 +19,4 @@ def token_dimension(transformer: Transformer) -> int:
     return transformer.get_word_embedding_dimension()
 
 
-__all__ = ["Module", "Pooling", "Transformer", "token_dimension"]
+__all__ = ["Module", "Pooling", "SentenceTransformerModelCardData", "Transformer", "token_dimension"]

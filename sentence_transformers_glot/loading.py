@@ -18,6 +18,7 @@ from sentence_transformers.util import load_file_path
 
 from sentence_transformers_glot.identity import name_model
 from sentence_transformers_glot.io import atomic_write_folder
+from sentence_transformers_glot.model_card import use_glot_card
 
 TRUSTED_PREFIXES = ("sentence_transformers.", "sentence_transformers_glot.")
 
@@ -72,11 +73,14 @@ def load_glot_model(model_name_or_path: str, **kwargs: Any) -> SentenceTransform
     model = SentenceTransformer(str(model_name_or_path), trust_remote_code=True, **kwargs)
     folder = model_name_or_path if os.path.isdir(str(model_name_or_path)) else None
     name_model(model, folder)  # a name of its own, so that mteb never gives it another model's cached results
+    use_glot_card(model)  # a re-save or push_to_hub writes a card that says how to load it
     return model
 
 
 def save_glot_model(model: SentenceTransformer, path: str | os.PathLike, **kwargs: Any) -> None:
     """``model.save(path, **kwargs)``, atomically: the model is written to a temporary folder beside ``path``
     and renamed into place, so an interrupted save never leaves a folder at ``path`` that looks like a model
-    (see :func:`~sentence_transformers_glot.io.atomic_write_folder`)."""
+    (see :func:`~sentence_transformers_glot.io.atomic_write_folder`). The model card says how to install the
+    plugin and load the model (:func:`~sentence_transformers_glot.model_card.use_glot_card`)."""
+    use_glot_card(model)
     atomic_write_folder(path, lambda tmp: model.save(tmp, **kwargs))

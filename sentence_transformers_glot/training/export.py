@@ -6,21 +6,26 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from sentence_transformers_glot.backbones.states import backbone_transformer
 from sentence_transformers_glot.io import atomic_write_folder
+from sentence_transformers_glot.model_card import use_glot_card
 from sentence_transformers_glot.pooling import GlotPooling
 from sentence_transformers_glot.training.config import TrainConfig
 from sentence_transformers_glot.training.heads import TaskHead
 
 
-def export_model(config: TrainConfig, pooling: GlotPooling, head: TaskHead, folder: Path) -> Path:
-    """Save backbone + pooling as a sentence-transformers folder, with the head in ``task_head/``."""
+def export_model(config: TrainConfig, pooling: GlotPooling, head: TaskHead, folder: Path,
+                 training: dict[str, Any] | None = None) -> Path:
+    """Save backbone + pooling as a sentence-transformers folder, with the head in ``task_head/``; ``training``
+    (task, metric, scores, ...) goes into the model card."""
     from sentence_transformers import SentenceTransformer
 
     # GlotPooling(layers=...) reads all_layer_embeddings; the setting is saved with the model's config
     transformer = backbone_transformer(config.backbone, config.max_length, hidden_states=pooling.layers is not None)
     model = SentenceTransformer(modules=[transformer, pooling], device="cpu")
+    use_glot_card(model, training)
 
     def write(tmp: str) -> None:
         model.save(tmp)

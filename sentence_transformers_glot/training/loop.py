@@ -292,7 +292,13 @@ def train(
         if config.layer != -1:
             logger.warning("layer=%d cannot be exported as a SentenceTransformer (it computes the last layer)", config.layer)
         else:
-            model_dir = str(export_model(config, pooling, head, run_dir / "model"))
+            metric = "accuracy" if head.kind == "contrastive" else task.metric
+            training = {"task": task.name, "metric": metric, "test": round(test, 4),
+                        "validation": round(progress["best"], 4), "best epoch": progress["best_epoch"],
+                        "training examples": len(task.splits["train"].texts), "head": head.kind,
+                        "epochs": config.epochs, "learning rate": config.lr, "batch size": config.batch_size,
+                        "seed": config.seed}
+            model_dir = str(export_model(config, pooling, head, run_dir / "model", training))
     result = RunResult(
         pooling=config.pooling, metric="accuracy" if head.kind == "contrastive" else task.metric,
         validation=progress["best"], test=test, best_epoch=progress["best_epoch"], history=progress["history"],

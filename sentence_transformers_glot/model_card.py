@@ -1,0 +1,75 @@
+"""Model cards that load the model: install the plugin, then ``load_glot_model``; the GLOT configuration and,
+for trained models, the task, metric and scores.
+
+sentence-transformers writes ``README.md`` from ``model.model_card_data`` whenever a model is saved or pushed
+(``model.save``, ``save_pretrained``, ``push_to_hub``). :func:`use_glot_card` swaps that object for a
+:class:`GlotModelCardData`, which renders this package's template and carries the ``glot`` and
+``sentence-transformers-glot`` tags. :func:`~sentence_transformers_glot.loading.load_glot_model`,
+:func:`~sentence_transformers_glot.loading.save_glot_model` and the training export apply it; for a model you
+assemble yourself, call ``use_glot_card(model)`` before ``model.save`` or ``push_to_hub``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sentence_transformers_glot._compat import SentenceTransformerModelCardData
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+TAGS = ("glot", "sentence-transformers-glot")
+TEMPLATE = Path(__file__).parent / "model_card_template.md"
+#: A line of the template, by which a README is recognised as a GLOT card.
+CARD_MARK = "pip install sentence-transformers-glot"
+
+
+@dataclasses.dataclass
+class GlotModelCardData(SentenceTransformerModelCardData):
+    """sentence-transformers' card data plus the GLOT configuration and training results, on GLOT's template.
+
+    Attributes:
+        glot_config: the GlotPooling configuration (``get_config_dict()``).
+        glot_training: for a trained model: task, metric, validation and test scores, training examples and
+            the optimisation settings.
+    """
+
+    glot_config: dict[str, Any] | None = None
+    glot_training: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        parent = getattr(super(), "__post_init__", None)
+        if parent is not None:
+            parent()
+        self.template_path = TEMPLATE
+
+
+def use_glot_card(model: SentenceTransformer, training: dict[str, Any] | None = None) -> GlotModelCardData:
+    """Give ``model`` a :class:`GlotModelCardData` (keeping everything its card data held) and return it."""
+    from sentence_transformers_glot.pooling import GlotPooling
+
+    old = model.model_card_data
+    if isinstance(old, GlotModelCardData):
+        card = old
+    else:
+        card = GlotModelCardData()
+        for spec in dataclasses.fields(old):  # every value, including those set after init (and its model)
+            if spec.name != "template_path":
+                setattr(card, spec.name, getattr(old, spec.name))
+        card.template_path = TEMPLATE
+        model.model_card_data = card
+    # sentence-transformers writes a loaded model's own README back unchanged when it saves it again; a card
+    # that is not GLOT's is dropped, so that the next save renders this one (a GLOT card is kept: it may hold
+    # training results that the card data no longer has)
+    text = getattr(model, "_model_card_text", None)
+    if text and CARD_MARK not in text:
+        model._model_card_text = None
+    card.add_tags(list(TAGS))
+    poolings = [module for module in model if isinstance(module, GlotPooling)]
+    if poolings:
+        card.glot_config = poolings[0].get_config_dict()
+    if training is not None:
+        card.glot_training = dict(training)
+    return card

@@ -1,0 +1,69 @@
+"""Model cards say how to install the plugin and load the model, and carry the GLOT configuration and, for
+trained models, the task and scores."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from sentence_transformers import SentenceTransformer
+
+from sentence_transformers_glot import GlotPooling, load_glot_model, save_glot_model
+from sentence_transformers_glot._compat import Transformer
+from sentence_transformers_glot.model_card import use_glot_card
+
+
+@pytest.fixture()
+def model(tiny_bert_dir) -> SentenceTransformer:
+    torch.manual_seed(0)
+    return SentenceTransformer(modules=[Transformer(tiny_bert_dir, max_seq_length=32),
+                                        GlotPooling(32, threshold=0.35, hidden_dim=16)], device="cpu")
+
+
+def assert_glot_card(text: str) -> None:
+    header = text.split("---")[1]
+    assert "- glot" in header and "- sentence-transformers-glot" in header
+    assert "pip install sentence-transformers-glot" in text and "load_glot_model(" in text
+    assert "| `threshold` | `0.35` |" in text and "| `hidden_dim` | `16` |" in text
+
+
+def test_save_glot_model_writes_a_card_that_loads_the_model(model, tmp_path):
+    save_glot_model(model, tmp_path / "m")
+    assert_glot_card((tmp_path / "m" / "README.md").read_text())
+    loaded = load_glot_model(str(tmp_path / "m"))
+    assert torch.allclose(torch.as_tensor(loaded.encode(["a b c"])), torch.as_tensor(model.encode(["a b c"])), atol=1e-6)
+
+
+def test_a_loaded_model_saved_again_keeps_the_card(model, tmp_path):
+    model.save(str(tmp_path / "plain"))  # a model assembled by hand, saved by sentence-transformers itself
+    assert "pip install sentence-transformers-glot" not in (tmp_path / "plain" / "README.md").read_text()
+    loaded = load_glot_model(str(tmp_path / "plain"))
+    loaded.save(str(tmp_path / "again"))
+    assert_glot_card((tmp_path / "again" / "README.md").read_text())
+
+
+def test_use_glot_card_before_a_plain_save(model, tmp_path):
+    use_glot_card(model)
+    model.save(str(tmp_path / "m"))
+    assert_glot_card((tmp_path / "m" / "README.md").read_text())
+
+
+def test_training_export_card_has_task_metric_and_scores(tiny_bert_dir, tmp_path):
+    from test_training import config, toy_task
+
+    from sentence_transformers_glot.training import train
+    from sentence_transformers_glot.training.cache import StateCache
+
+    settings = config(tiny_bert_dir, glot={"threshold": 0.35, "hidden_dim": 16})
+    task = toy_task()
+    result = train(settings, tmp_path / "run", task=task, cache=StateCache(tmp_path / "cache", dtype="float32"))
+    text = (Path(result.model_dir) / "README.md").read_text()
+    assert_glot_card(text)
+    assert f"| task | {task.name} |" in text and f"| metric | {result.metric} |" in text
+    assert f"| test | {round(result.test, 4)} |" in text
+    assert json.loads((Path(result.model_dir) / "modules.json").read_text())[1]["type"].startswith(
+        "sentence_transformers_glot.")
+    load_glot_model(result.model_dir).save(str(tmp_path / "again"))  # a GLOT card with its results is kept
+    assert f"| test | {round(result.test, 4)} |" in (tmp_path / "again" / "README.md").read_text()
