@@ -81,6 +81,26 @@ def _encode(args: argparse.Namespace) -> int:
     return 0
 
 
+def _predict(args: argparse.Namespace) -> int:
+    import torch
+
+    from sentence_transformers_glot.embeddings_file import read_texts
+    from sentence_transformers_glot.training.predict import load_predictor
+
+    if args.input and args.texts:
+        raise ValueError("glot predict: give texts as arguments or --input, not both")
+    texts = read_texts(args.input) if args.input else args.texts
+    if not texts:
+        raise ValueError("glot predict: no texts; pass them as arguments or with --input FILE ('-': stdin)")
+    texts_b = read_texts(args.input_b) if args.input_b else None
+    torch.set_num_threads(args.threads)
+    predictions = load_predictor(args.model).predict(texts, texts_b, batch_size=args.batch_size)
+    for i, (text, predicted) in enumerate(zip(texts, predictions)):
+        shown = text if texts_b is None else f"{text}\t{texts_b[i]}"
+        print(f"{predicted}\t{shown}")
+    return 0
+
+
 def _data(args: argparse.Namespace) -> int:
     from sentence_transformers_glot import data as datasets
 
@@ -243,6 +263,15 @@ def build_parser() -> argparse.ArgumentParser:
     mteb = command("mteb", help="MTEB tasks (built-in online, or local offline ones) for a model folder")
     add_mteb_arguments(mteb)
     mteb.set_defaults(run=mteb_command)
+
+    predict = command("predict", help="predict with a trained model folder and its task head")
+    predict.add_argument("texts", nargs="*", help="texts to predict for")
+    predict.add_argument("--model", required=True, metavar="DIR", help="a training run's model folder (runs/<run>/model)")
+    predict.add_argument("--input", metavar="FILE", help="read texts from FILE, one per line ('-': stdin)")
+    predict.add_argument("--input-b", metavar="FILE", help="the second texts of pairs, one per line, for pair heads")
+    predict.add_argument("--batch-size", type=int, default=32, help="texts per forward pass")
+    predict.add_argument("--threads", type=int, default=1, help="torch threads")
+    predict.set_defaults(run=_predict)
 
     encode = command("encode", help="encode sentences with a saved GLOT model or a fresh GLOT head")
     encode.add_argument("sentences", nargs="*", help="sentences to encode (default: four demo sentences)")

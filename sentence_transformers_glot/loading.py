@@ -73,7 +73,10 @@ def load_glot_model(model_name_or_path: str, **kwargs: Any) -> SentenceTransform
     model = SentenceTransformer(str(model_name_or_path), trust_remote_code=True, **kwargs)
     folder = model_name_or_path if os.path.isdir(str(model_name_or_path)) else None
     name_model(model, folder)  # a name of its own, so that mteb never gives it another model's cached results
-    use_glot_card(model)  # a re-save or push_to_hub writes a card that says how to load it
+    from sentence_transformers_glot.pooling import GlotPooling
+
+    if any(isinstance(module, GlotPooling) for module in model):
+        use_glot_card(model)  # a re-save or push_to_hub writes a card that says how to load it
     return model
 
 

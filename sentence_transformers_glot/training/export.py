@@ -15,17 +15,31 @@ from sentence_transformers_glot.pooling import GlotPooling
 from sentence_transformers_glot.training.config import TrainConfig
 from sentence_transformers_glot.training.heads import TaskHead
 
+#: Baselines with a sentence-transformers ``Pooling`` twin: ``pooling_mode`` per baseline name.
+PLAIN_POOLING = {"mean": "mean", "max": "max", "cls": "cls", "last": "lasttoken"}
+
 
 def export_model(config: TrainConfig, pooling: GlotPooling, head: TaskHead, folder: Path,
                  training: dict[str, Any] | None = None) -> Path:
     """Save backbone + pooling as a sentence-transformers folder, with the head in ``task_head/``; ``training``
-    (task, metric, scores, ...) goes into the model card."""
+    (task, metric, scores, ...) goes into the model card.
+
+    A parameter-free baseline (``mean``, ``max``, ``cls``, ``last`` without options) is saved as
+    sentence-transformers' own ``Pooling``, so that the folder loads without this plugin; everything else is
+    saved as GlotPooling, with a model card that says how to install the plugin and load the model.
+    """
     from sentence_transformers import SentenceTransformer
+
+    from sentence_transformers_glot._compat import Pooling
 
     # GlotPooling(layers=...) reads all_layer_embeddings; the setting is saved with the model's config
     transformer = backbone_transformer(config.backbone, config.max_length, hidden_states=pooling.layers is not None)
-    model = SentenceTransformer(modules=[transformer, pooling], device="cpu")
-    use_glot_card(model, training)
+    if config.pooling in PLAIN_POOLING and not config.glot:
+        module = Pooling(pooling.word_embedding_dimension, pooling_mode=PLAIN_POOLING[config.pooling])
+        model = SentenceTransformer(modules=[transformer, module], device="cpu")
+    else:
+        model = SentenceTransformer(modules=[transformer, pooling], device="cpu")
+        use_glot_card(model, training)
 
     def write(tmp: str) -> None:
         model.save(tmp)

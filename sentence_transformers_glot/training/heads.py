@@ -32,16 +32,21 @@ class TaskHead(nn.Module):
         target_shift, target_scale: the target is ``(y - shift) / scale`` inside the loss (standardisation
             for ``regression``, rescaling to [0, 1] for ``similarity``); predictions are mapped back.
         temperature: InfoNCE temperature for ``contrastive``.
+        label_names: class names (index = class id), for the classification heads; saved with the head so that
+            predictions can name their class.
     """
 
     def __init__(self, kind: str, dim: int, num_labels: int | None = None, target_shift: float = 0.0,
-                 target_scale: float = 1.0, temperature: float = 0.07) -> None:
+                 target_scale: float = 1.0, temperature: float = 0.07, label_names: list[str] | None = None) -> None:
         super().__init__()
         if kind not in HEADS:
             raise ValueError(f"TaskHead: `kind` must be one of {HEADS}; got {kind!r}.")
         if kind in ("classification", "pair-classification") and (num_labels is None or num_labels < 2):
             raise ValueError(f"TaskHead: a {kind} head needs `num_labels` >= 2; got {num_labels!r}.")
+        if label_names is not None and len(label_names) != num_labels:
+            raise ValueError(f"TaskHead: `label_names` has {len(label_names)} names for {num_labels} classes.")
         self.kind, self.dim, self.num_labels = kind, dim, num_labels
+        self.label_names = None if label_names is None else [str(name) for name in label_names]
         self.target_shift, self.target_scale, self.temperature = float(target_shift), float(target_scale), temperature
         if kind == "classification":
             self.linear = nn.Linear(dim, num_labels)
@@ -88,7 +93,7 @@ class TaskHead(nn.Module):
 
     def config(self) -> dict:
         return {"kind": self.kind, "dim": self.dim, "num_labels": self.num_labels, "target_shift": self.target_shift,
-                "target_scale": self.target_scale, "temperature": self.temperature}
+                "target_scale": self.target_scale, "temperature": self.temperature, "label_names": self.label_names}
 
     def save(self, folder: str) -> None:
         """Write ``head_config.json`` and ``head.safetensors`` to ``folder``."""
@@ -99,6 +104,7 @@ class TaskHead(nn.Module):
 
     @classmethod
     def load(cls, folder: str) -> TaskHead:
+        """The head :meth:`save` wrote to ``folder`` (a model folder's ``task_head/``)."""
         with open(os.path.join(folder, "head_config.json"), encoding="utf-8") as f:
             head = cls(**json.load(f))
         head.load_state_dict(load_file(os.path.join(folder, "head.safetensors")))

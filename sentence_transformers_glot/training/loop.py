@@ -119,7 +119,8 @@ def build_head(config: TrainConfig, task: TaskData, dim: int) -> TaskHead:
         return TaskHead(kind, dim, target_shift=float(labels.mean()), target_scale=float(labels.std() or 1.0))
     if kind == "similarity":
         return TaskHead(kind, dim, target_shift=float(labels.min()), target_scale=float(np.ptp(labels) or 1.0))
-    return TaskHead(kind, dim, num_labels=task.num_labels)
+    names = task.label_names if kind in ("classification", "pair-classification") else None
+    return TaskHead(kind, dim, num_labels=task.num_labels, label_names=names)
 
 
 class PoolingWithHead(nn.Module):
