@@ -293,6 +293,6 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (ValueError, FileNotFoundError) as err:
+    except (ValueError, OSError, ImportError) as err:  # bad input, files, network, missing extras: one line
         print(f"glot: error: {err}", file=sys.stderr)
         return 2

@@ -215,3 +215,43 @@ def test_errors(glot_dir, tmp_path):
     assert task.metadata.name == "Banking77Classification"
     assert set(LOCAL_TASKS) >= {"glot-movie-polarity-classification", "glot-20newsgroups-clustering",
                                 "glot-fiqa-retrieval"}
+
+
+def test_cli_needs_tasks_or_a_benchmark_and_reports_in_one_line(glot_dir, tmp_path, capsys, monkeypatch):
+    from sentence_transformers_glot.cli import main
+
+    assert main(["mteb", "--model", glot_dir, "--output", str(tmp_path)]) == 2
+    assert "--tasks" in capsys.readouterr().err
+    assert main(["mteb", "--model", glot_dir, "--benchmark", "MTEB(no such, v9)", "--output", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not an MTEB benchmark" in err
+
+
+def test_benchmark_offline_fails_with_one_line(glot_dir, tmp_path, capsys, monkeypatch):
+    import mteb
+
+    from sentence_transformers_glot.cli import main
+
+    benchmark = mteb.get_benchmark("MTEB(eng, v2)")
+    assert len(benchmark.tasks) > 10
+    first = benchmark.tasks[0]
+
+    def offline(*args, **kwargs):
+        raise ConnectionError("Couldn't reach huggingface.co: offline mode is enabled")
+
+    monkeypatch.setattr(type(first), "load_data", offline)
+    monkeypatch.setattr("sentence_transformers_glot.evaluation.mteb.run.benchmark_tasks", lambda name: [first])
+    assert main(["mteb", "--model", glot_dir, "--benchmark", "MTEB(eng, v2)", "--output", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    errors = [line for line in err.splitlines() if line.startswith("glot: error:")]
+    assert len(errors) == 1 and "built-in MTEB task" in errors[0] and "Traceback" not in err
+
+
+def test_old_mteb_is_refused_naming_the_floor(monkeypatch):
+    import mteb
+
+    from sentence_transformers_glot.evaluation.mteb.tasks import MTEB_FLOOR, _require_mteb
+
+    monkeypatch.setattr(mteb, "__version__", "2.5.5")
+    with pytest.raises(ImportError, match=f"mteb >= {MTEB_FLOOR}, found 2.5.5"):
+        _require_mteb()

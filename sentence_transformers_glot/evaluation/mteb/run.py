@@ -7,13 +7,13 @@
 Tasks: see :mod:`sentence_transformers_glot.evaluation.mteb.tasks`.
 
 Result names: each model gets a name of its own and a revision from a hash of its weights and config
-(:mod:`sentence_transformers_glot.identity`). Results go to a project-local cache
-(``output_folder``, default :data:`DEFAULT_OUTPUT`) as ``results/<name>/<revision>/<task>.json``, never to
-``~/.cache/mteb``. Without ``overwrite`` a finished (model, task) is read back instead of evaluated again,
+(:mod:`sentence_transformers_glot.identity`). Results go to ``output_folder`` (default: mteb's own result cache,
+``$MTEB_CACHE`` or ``~/.cache/mteb``) as ``results/<name>/<revision>/<task>.json``. Without ``overwrite`` a finished (model, task) is read back instead of evaluated again,
 unless the cached result was made from other task data (another ``dataset_revision``: e.g. another data version
 or a ``limit``), which is evaluated again.
 
-mteb is an optional dependency (``pip install mteb``; written against mteb 2.26) and is imported only when used.
+mteb is an optional dependency (``pip install 'mteb>=2.8.2'``, the oldest version tested; see
+``benchmarks/mteb_floor.py``), imported only when used.
 """
 
 from __future__ import annotations
@@ -36,8 +36,6 @@ from sentence_transformers_glot.identity import result_name
 
 logger = logging.getLogger(__name__)
 
-#: Default project-local result cache (relative to the working directory).
-DEFAULT_OUTPUT = "benchmarks/results/mteb"
 
 # ----------------------------------------------------------------------------------------------------------------
 # Models and their result names
@@ -98,7 +96,7 @@ def run_mteb(
             folder) or a loaded ``SentenceTransformer``.
         tasks: local task names (:data:`LOCAL_TASKS`, offline), built-in MTEB task names (online) or ``mteb.AbsTask``
             objects.
-        output_folder: the result cache (default :data:`DEFAULT_OUTPUT`); results land in
+        output_folder: the result cache (default: mteb's, ``$MTEB_CACHE`` or ``~/.cache/mteb``); results land in
             ``<output_folder>/results/<name>/<revision>/<task>.json``.
         name: the model's result name (default: derived from the folder and the model's fingerprint, see
             :func:`result_name`).
@@ -126,7 +124,7 @@ def run_mteb(
     model_name, revision = result_name(model, folder, name)
     wrapper = _wrap(model, model_name, revision)
     meta = wrapper.mteb_model_meta
-    cache = mteb.ResultCache(Path(output_folder if output_folder is not None else DEFAULT_OUTPUT).expanduser())
+    cache = mteb.ResultCache(Path(output_folder).expanduser()) if output_folder is not None else mteb.ResultCache()
     encode_kwargs = {"batch_size": batch_size, "show_progress_bar": show_progress_bar}
 
     rows = []
@@ -147,7 +145,7 @@ def run_mteb(
                                    show_progress_bar=show_progress_bar)
         except Exception as err:
             if task_name not in LOCAL_TASKS and _looks_offline(err):
-                raise RuntimeError(f"{task_name} is a built-in MTEB task: mteb downloads its data from the Hugging "
+                raise ConnectionError(f"{task_name} is a built-in MTEB task: mteb downloads its data from the Hugging "
                                    f"Face hub, which failed ({type(err).__name__}: {err}). Built-in tasks need "
                                    f"internet; offline, use the local tasks: {', '.join(LOCAL_TASKS)}") from err
             raise
@@ -165,6 +163,16 @@ def run_mteb(
             "file": str(cache.get_task_result_path(task_name, meta)),
         })
     return rows
+
+
+def benchmark_tasks(name: str) -> list[AbsTask]:
+    """The tasks of a named MTEB benchmark (``mteb.get_benchmark``), with an error listing close names."""
+    mteb = _require_mteb()
+    try:
+        return list(mteb.get_benchmark(name).tasks)
+    except (KeyError, ValueError) as err:
+        raise ValueError(f"--benchmark {name!r}: not an MTEB benchmark ({err}); mteb.get_benchmarks() lists them, "
+                         "e.g. 'MTEB(eng, v2)'") from None
 
 
 def _looks_offline(err: BaseException) -> bool:
@@ -194,9 +202,12 @@ def add_mteb_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
     """Add the ``glot mteb`` options to ``parser`` (and ``run=mteb_command`` as its default action)."""
     parser.add_argument("--model", required=True, metavar="DIR",
                         help="a saved model folder (GLOT or plain sentence-transformers)")
-    parser.add_argument("--tasks", nargs="+", required=True, metavar="TASK",
+    parser.add_argument("--tasks", nargs="+", default=None, metavar="TASK",
                         help=f"local tasks ({', '.join(LOCAL_TASKS)}) or built-in MTEB task names (need internet)")
-    parser.add_argument("--output", default=DEFAULT_OUTPUT, help=f"result cache folder (default {DEFAULT_OUTPUT})")
+    parser.add_argument("--benchmark", default=None, metavar="NAME",
+                        help="a named MTEB benchmark instead of --tasks, e.g. 'MTEB(eng, v2)' (needs internet)")
+    parser.add_argument("--output", default=None, metavar="DIR",
+                        help="result cache folder (default: mteb's own, $MTEB_CACHE or ~/.cache/mteb)")
     parser.add_argument("--name", default=None, help="result name (default: folder name + model fingerprint)")
     parser.add_argument("--batch-size", type=int, default=32, help="encode batch size")
     parser.add_argument("--overwrite", action="store_true", help="evaluate again even when results are cached")
@@ -214,8 +225,11 @@ def mteb_command(args: argparse.Namespace) -> int:
         import torch
 
         torch.set_num_threads(args.threads)
+    if bool(args.tasks) == bool(getattr(args, "benchmark", None)):
+        raise ValueError("glot mteb: name the tasks with --tasks, or a benchmark with --benchmark (one of the two)")
+    tasks = args.tasks or benchmark_tasks(args.benchmark)
     start = time.perf_counter()
-    rows = run_mteb(args.model, args.tasks, output_folder=args.output, name=getattr(args, "name", None),
+    rows = run_mteb(args.model, tasks, output_folder=args.output, name=getattr(args, "name", None),
                     batch_size=args.batch_size, overwrite=args.overwrite, data_dir=args.data_dir,
                     show_progress_bar=True)
     print(format_table(rows))
@@ -227,5 +241,5 @@ def mteb_command(args: argparse.Namespace) -> int:
 
 
 __all__ = [
-    "DEFAULT_OUTPUT", "add_mteb_arguments", "format_table", "load_model", "mteb_command", "run_mteb",
+    "add_mteb_arguments", "benchmark_tasks", "format_table", "load_model", "mteb_command", "run_mteb",
 ]

@@ -86,11 +86,20 @@ def local_task_names() -> list[str]:
     return list(LOCAL_TASKS)
 
 
+#: The oldest mteb this package is tested with (benchmarks/mteb_floor.py: 2.8.1 and older reach the Hugging Face
+#: hub for any named model, so they fail offline).
+MTEB_FLOOR = "2.8.2"
+
+
 def _require_mteb() -> Any:
     try:
         import mteb
     except ImportError as err:
-        raise ImportError("the MTEB harness needs the `mteb` package: pip install mteb") from err
+        raise ImportError(f"the MTEB harness needs the `mteb` package: pip install 'mteb>={MTEB_FLOOR}'") from err
+    found = tuple(int(part) for part in mteb.__version__.split(".")[:3] if part.isdigit())
+    if found < tuple(int(part) for part in MTEB_FLOOR.split(".")):
+        raise ImportError(f"the MTEB harness needs mteb >= {MTEB_FLOOR}, found {mteb.__version__}: "
+                          f"pip install -U 'mteb>={MTEB_FLOOR}'")
     return mteb
 
 
