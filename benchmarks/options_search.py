@@ -11,6 +11,8 @@ variant's margin is its mean validation score minus that one's. Test scores are 
 here, and its test scores are reported afterwards by ``report.py``.
 
     python benchmarks/options_search.py benchmarks/results/options-minilm --output benchmarks/results/options-minilm/search.json
+
+``--compare glot+ln glot+seq2+cos+ln`` also ranks those variants on the cells all of them ran.
 """
 
 from __future__ import annotations
@@ -58,6 +60,20 @@ def rank_variants(table: dict[tuple[str, str], dict[str, float]]) -> list[dict]:
     return sorted(ranking, key=lambda r: -r["mean_margin"])
 
 
+def compare_on_shared_cells(ranking: list[dict], methods: list[str]) -> list[dict]:
+    """``methods`` ranked on the cells every one of them ran (a ranking over different cell sets is not a
+    comparison): mean margin over the best baseline, wins, and the worst cell."""
+    found = {row["method"]: row["margins"] for row in ranking if row["method"] in methods}
+    missing = [m for m in methods if m not in found]
+    if missing:
+        raise SystemExit(f"--compare: no cells for {', '.join(missing)}")
+    shared = sorted(set.intersection(*(set(cells) for cells in found.values())))
+    rows = [{"method": m, "mean_margin": float(np.mean([found[m][c] for c in shared])),
+             "wins": sum(found[m][c] > 0 for c in shared), "cells": len(shared),
+             "worst": min((found[m][c], c) for c in shared)} for m in methods]
+    return sorted(rows, key=lambda r: -r["mean_margin"])
+
+
 #: chance level of a metric on the suite's tasks (the probes are balanced); metrics not here are not counted
 CHANCE = {"accuracy": 50.0, "mcc": 0.0, "spearman": 0.0}
 
@@ -81,6 +97,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("folders", nargs="+", type=Path, help="glot benchmark --output folders")
     parser.add_argument("--output", type=Path, default=None, help="also write the ranking as JSON here")
+    parser.add_argument("--compare", nargs="+", default=None, metavar="METHOD",
+                        help="also rank these variants on the cells all of them ran (the preset decision)")
     args = parser.parse_args(argv)
     rows, _ = read_cells(args.folders)  # folders may share cells (a run resumed into a new folder): count once
     table = validation_table(rows)
@@ -94,6 +112,12 @@ def main(argv: list[str] | None = None) -> None:
     print("\nvalidation margin over the best baseline (mean over cells; wins = cells above it):")
     for row in ranking:
         print(f"  {row['method']:28s} {row['mean_margin']:+6.2f}  wins {row['wins']}/{row['cells']}")
+    compared = compare_on_shared_cells(ranking, args.compare) if args.compare else None
+    if compared:
+        print(f"\non the {compared[0]['cells']} cells all of {', '.join(args.compare)} ran:")
+        for row in compared:
+            print(f"  {row['method']:28s} {row['mean_margin']:+6.2f}  wins {row['wins']}/{row['cells']}  "
+                  f"worst {row['worst'][0]:+.1f} ({row['worst'][1]})")
     collapses = collapse_counts(rows)
     print("\ncollapsed runs (validation within 1 point of chance), per method and learning rate:")
     for backbone, cells in collapses.items():
@@ -101,7 +125,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"  {backbone:14s} {method:24s} " + "  ".join(f"lr {lr}: {c}/{n}" for lr, (c, n) in by_lr.items()))
     if args.output:
         write_json(args.output, script_command(argv), validation={f"{Path(b).name} {t}": s for (b, t), s in table.items()},
-                   ranking=ranking, collapses=collapses)
+                   ranking=ranking, compared=compared, collapses=collapses)
 
 
 if __name__ == "__main__":

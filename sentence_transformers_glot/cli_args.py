@@ -12,7 +12,7 @@ import dataclasses
 import re
 from typing import Any
 
-_TYPES = {"int": int, "float": float, "str": str}
+_TYPES = {"int": int, "float": float, "str": str, "bool": bool}
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -87,7 +87,12 @@ def add_dataclass_arguments(
         text = helps.get(spec.name, "")
         if unset_defaults:
             text = f"{text} (default: {default})" if text else f"default: {default}"
-        parser.add_argument("--" + spec.name.replace("_", "-"), type=kind, nargs="+" if many else None,
+        flag = "--" + spec.name.replace("_", "-")
+        if kind is bool:  # --name / --no-name
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, help=text,
+                                default=None if unset_defaults else default)
+            continue
+        parser.add_argument(flag, type=kind, nargs="+" if many else None,
                             choices=spec.metadata.get("choices"), default=None if unset_defaults else default,
                             help=text, metavar=None if spec.metadata.get("choices") else spec.name.upper())
 

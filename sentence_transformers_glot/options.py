@@ -54,6 +54,7 @@ class GlotOptions:
         edge_weight: binary (the paper) or cosine (an edge weighs its similarity).
         input_norm: normalise token states before the graph: none, layer (LayerNorm without affine) or rms.
         layers: hidden layers to mix with learned weights (0: the embeddings, -1: the last); None: the last.
+        include_prompt: as in sentence-transformers' Pooling: False leaves the prompt's tokens out of the pooling.
     """
 
     threshold: float | None = 0.8
@@ -70,3 +71,4 @@ class GlotOptions:
     edge_weight: str = field(default="binary", metadata={"choices": EDGE_WEIGHTS})
     input_norm: str = field(default="none", metadata={"choices": INPUT_NORMS})
     layers: list[int] | None = None
+    include_prompt: bool = True

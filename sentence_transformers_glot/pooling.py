@@ -31,6 +31,7 @@ from torch import Tensor, nn
 
 from sentence_transformers_glot._compat import Module
 from sentence_transformers_glot.io import atomic_write, atomic_write_text
+from sentence_transformers_glot.nn.functional import exclude_prompt
 from sentence_transformers_glot.nn.gnn import TokenGNN
 from sentence_transformers_glot.nn.graph import PackedNodes, build_graph
 from sentence_transformers_glot.nn.readout import AttentionReadout, functional_readout
@@ -44,10 +45,14 @@ from sentence_transformers_glot.options import (
     READOUTS,
 )
 
-#: 2 added sequence_window, edge_weight, input_norm and layers; a version-1 config reads with their defaults.
-FORMAT_VERSION = 2
-#: Config keys added after format version 1, with the values that reproduce a version-1 model.
-ADDED_KEYS: dict[str, Any] = {"sequence_window": 0, "edge_weight": "binary", "input_norm": "none", "layers": None}
+#: 2 added sequence_window, edge_weight, input_norm and layers; 3 added include_prompt. An older config reads
+#: with the defaults of the keys added since, which reproduce the model it was saved from.
+FORMAT_VERSION = 3
+#: Per format version, the config keys it added and the values that reproduce an older model.
+ADDED_KEYS: dict[int, dict[str, Any]] = {
+    2: {"sequence_window": 0, "edge_weight": "binary", "input_norm": "none", "layers": None},
+    3: {"include_prompt": True},
+}
 WEIGHTS_NAME = "model.safetensors"
 CONFIG_NAME = "config.json"
 
@@ -137,6 +142,8 @@ class GlotPooling(Module):
             the module reads ``features["all_layer_embeddings"]`` (the ``Transformer`` emits it when its
             model's ``config.output_hidden_states`` is True) and mixes the layers with learned softmax
             weights.
+        include_prompt: as in sentence-transformers' ``Pooling``: ``False`` leaves the prompt's tokens
+            (``features["prompt_length"]``, set by ``encode(..., prompt=...)``) out of the graph and the readout.
 
     The graph and GNN always run in float32: parameters stay float32 even when the model is cast to
     fp16/bf16, and the output is cast back to the input's dtype.
@@ -158,6 +165,7 @@ class GlotPooling(Module):
         "edge_weight",
         "input_norm",
         "layers",
+        "include_prompt",
     ]
     config_file_name = CONFIG_NAME
 
@@ -178,6 +186,7 @@ class GlotPooling(Module):
         edge_weight: str = "binary",
         input_norm: str = "none",
         layers: list[int] | None = None,
+        include_prompt: bool = True,
     ) -> None:
         super().__init__()
         _check(
@@ -208,6 +217,7 @@ class GlotPooling(Module):
                                and all(_is_int(layer) for layer in layers) and len(set(layers)) == len(layers)),
             "layers", "None or a non-empty list of distinct hidden-layer indices (e.g. [-1, 3])", layers,
         )
+        _check(isinstance(include_prompt, bool), "include_prompt", "True or False", include_prompt)
         if sequence_window > 0 and num_layers == 0:
             raise ValueError(
                 "GlotPooling: `sequence_window` adds word-order edges to the GNN layers, but num_layers=0 has "
@@ -234,6 +244,7 @@ class GlotPooling(Module):
         self.edge_weight = edge_weight
         self.input_norm = input_norm
         self.layers = None if layers is None else [int(layer) for layer in layers]
+        self.include_prompt = include_prompt
 
         # scalar mix of the chosen layers; zeros = equal weights (a single layer needs no weight)
         self.layer_weights = nn.Parameter(torch.zeros(len(layers))) if layers is not None and len(layers) > 1 else None
@@ -414,6 +425,8 @@ class GlotPooling(Module):
         """Reads ``token_embeddings`` (or, with ``layers``, ``all_layer_embeddings``) and ``attention_mask``;
         writes ``sentence_embedding``."""
         x, mask = self._inputs(features)
+        if not self.include_prompt and "prompt_length" in features:
+            mask = exclude_prompt(mask, features["prompt_length"])
         with torch.autocast(device_type=x.device.type, enabled=False):
             z = self.pool(x, mask)
         features["sentence_embedding"] = z.to(x.dtype)
@@ -470,8 +483,9 @@ def _read_config(path: str) -> dict[str, Any]:
             f"GlotPooling: {path} has format_version {version!r}; this sentence-transformers-glot reads "
             f"format_version <= {FORMAT_VERSION}. Upgrade sentence-transformers-glot."
         )
-    if version < 2:  # saved before the options beyond the paper existed
-        config = {**{key: value for key, value in ADDED_KEYS.items() if key not in config}, **config}
+    for added, keys in ADDED_KEYS.items():  # keys a config saved before `added` does not have
+        if version < added:
+            config = {**{key: value for key, value in keys.items() if key not in config}, **config}
     unknown = sorted(set(config) - set(GlotPooling.config_keys))
     missing = sorted(set(GlotPooling.config_keys) - set(config))
     if unknown or missing:

@@ -37,9 +37,9 @@ def test_a_version_1_config_loads_with_the_paper_defaults(tmp_path):
     module = GlotPooling(16, threshold=0.2).eval()
     module.save(str(tmp_path))
     config = json.loads((tmp_path / "config.json").read_text())
-    assert config["format_version"] == 2
+    assert config["format_version"] == 3
     old = {key: value for key, value in config.items()
-           if key not in ("sequence_window", "edge_weight", "input_norm", "layers")}
+           if key not in ("sequence_window", "edge_weight", "input_norm", "layers", "include_prompt")}
     old["format_version"] = 1
     (tmp_path / "config.json").write_text(json.dumps(old))
     loaded = GlotPooling.load(str(tmp_path))
@@ -48,7 +48,34 @@ def test_a_version_1_config_loads_with_the_paper_defaults(tmp_path):
     assert torch.equal(pooled(loaded, x, mask), pooled(module, x, mask))
 
 
-def test_a_version_2_config_must_be_complete(tmp_path):
+def test_a_version_2_config_loads_including_the_prompt(tmp_path):
+    GlotPooling(16, threshold=0.2).save(str(tmp_path))
+    config = json.loads((tmp_path / "config.json").read_text())
+    del config["include_prompt"]
+    config["format_version"] = 2
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    assert GlotPooling.load(str(tmp_path)).include_prompt is True
+
+
+@pytest.mark.parametrize("padding_side", ["right", "left"])
+def test_include_prompt_false_pools_as_if_the_prompt_were_not_there(padding_side):
+    torch.manual_seed(0)
+    module = GlotPooling(16, threshold=0.1, sequence_window=1, include_prompt=False).eval()
+    x, mask = random_batch(3, 9, 16, seed=2, padding_side=padding_side, min_length=4)
+    prompt = 2
+    with torch.no_grad():
+        pooled_without = module({"token_embeddings": x, "attention_mask": mask, "prompt_length": prompt})
+        alone = []
+        for row, row_mask in zip(x, mask):
+            rest = row[row_mask.bool()][prompt:]  # the sentence after its prompt, encoded on its own
+            alone.append(module({"token_embeddings": rest[None], "attention_mask": torch.ones(1, len(rest))})[
+                "sentence_embedding"][0])
+        everything = module({"token_embeddings": x, "attention_mask": mask})["sentence_embedding"]
+    torch.testing.assert_close(pooled_without["sentence_embedding"], torch.stack(alone), atol=1e-5, rtol=1e-5)
+    assert not torch.allclose(everything, pooled_without["sentence_embedding"])  # no prompt_length: every token
+
+
+def test_a_current_config_must_be_complete(tmp_path):
     GlotPooling(16, threshold=0.2).save(str(tmp_path))
     config = json.loads((tmp_path / "config.json").read_text())
     del config["sequence_window"]

@@ -129,3 +129,13 @@ def indptr_from_index(index: Tensor, num_segments: int) -> Tensor:
     """CSR offsets ``(num_segments + 1,)`` of a sorted segment index."""
     counts = torch.bincount(index, minlength=num_segments)
     return torch.cat([counts.new_zeros(1), torch.cumsum(counts, 0)])
+
+
+def exclude_prompt(mask: Tensor, prompt_length: int | Tensor) -> Tensor:
+    """``mask`` (``(B, L)``, bool) without each row's first ``prompt_length`` real tokens: the prompt that
+    sentence-transformers prepends (after any left padding). ``prompt_length`` is an int or a tensor whose first
+    value is used, as sentence-transformers passes it."""
+    length = int(prompt_length.reshape(-1)[0]) if isinstance(prompt_length, Tensor) else int(prompt_length)
+    first = mask.int().argmax(dim=1)  # the first real token: 0 with right padding
+    positions = torch.arange(mask.shape[1], device=mask.device)
+    return mask & (positions[None, :] >= (first + length)[:, None])
