@@ -67,3 +67,18 @@ def test_training_export_card_has_task_metric_and_scores(tiny_bert_dir, tmp_path
         "sentence_transformers_glot.")
     load_glot_model(result.model_dir).save(str(tmp_path / "again"))  # a GLOT card with its results is kept
     assert f"| test | {round(result.test, 4)} |" in (tmp_path / "again" / "README.md").read_text()
+
+
+def test_without_the_plugin_the_error_and_the_card_name_what_to_install(model, tmp_path):
+    import subprocess
+    import sys
+
+    save_glot_model(model, tmp_path / "m")
+    code = ("import sys\n"
+            "sys.modules['sentence_transformers_glot'] = None  # as if the plugin were not installed\n"
+            "from sentence_transformers import SentenceTransformer\n"
+            f"SentenceTransformer({str(tmp_path / 'm')!r}, trust_remote_code=True)\n")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.returncode != 0 and "sentence_transformers_glot" in run.stderr  # sentence-transformers' own message
+    card = (tmp_path / "m" / "README.md").read_text()
+    assert "No module named 'sentence_transformers_glot'" in card and "pip install sentence-transformers-glot" in card

@@ -230,6 +230,23 @@ def test_bad_options_fail_before_the_cache_and_leave_no_run_folder(tiny_bert_dir
     assert not (tmp_path / "cache" / "states").exists()
 
 
+def test_an_unreachable_backbone_is_one_line_and_leaves_no_run_folder(tmp_path, monkeypatch, capsys):
+    from sentence_transformers_glot.cli import main
+
+    monkeypatch.setenv("GLOT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    data = tmp_path / "mine.csv"
+    task = toy_task(n=60)
+    data.write_text("text,label\n" + "".join(f"{t},{y}\n" for t, y in zip(task.splits["train"].texts,
+                                                                            task.splits["train"].labels)))
+    code = main(["train", "--backbone", "no-such-org/no-such-model", "--task", str(data),
+                 "--runs", str(tmp_path / "runs")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("glot: error:") and "no-such-org/no-such-model" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
 def test_cli_reports_bad_names_clearly(tmp_path, capsys):
     from sentence_transformers_glot.cli import main
 

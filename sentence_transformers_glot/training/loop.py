@@ -196,17 +196,18 @@ def train(
     if metrics_path.exists():  # a finished run with this configuration: report it again
         return RunResult(**json.loads(metrics_path.read_text()))
 
-    # Everything that can be checked without the backbone fails here: before the (long) cache build, and
-    # before the run folder exists, so that a bad option leaves nothing behind.
+    # Everything that can be checked without the backbone fails here, before the (long) cache build; the
+    # run folder is made only once the backbone has encoded every split (the cache resumes by itself), so
+    # that a bad option, task or backbone leaves nothing behind.
     task = resolve_task(config, task)
     head_kind(config, task)
     build_pooling(config, OPTION_CHECK_DIM)  # GlotPooling checks every option when it is built
-    run_dir.mkdir(parents=True, exist_ok=True)
-    if rank == 0:
-        atomic_write_text(config_path, json.dumps(config_dict(config), indent=2))
     started = time.perf_counter()
     states = cache_task_states(config, task, cache)
     cache_seconds = time.perf_counter() - started
+    run_dir.mkdir(parents=True, exist_ok=True)
+    if rank == 0:
+        atomic_write_text(config_path, json.dumps(config_dict(config), indent=2))
 
     torch.manual_seed(config.seed)
     dim = states["train"][0].dim
