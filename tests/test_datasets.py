@@ -715,22 +715,17 @@ def test_tsv_quoted_throughout_is_unquoted(tmp_path):
     assert len(read) == 40 and all(t.endswith(' "quoted"') for t in read)
 
 
-def test_csv_unclosed_quote_names_its_line(tmp_path):
+@pytest.mark.parametrize("edits, message", [
+    ({7: '"this quote never closes,1'}, r"mine.csv, line 8"),
+    ({5: '"starts a quote,1', 9: 'and closes it here",0'}, r"mine.csv, line 6: a quoted field runs to line 10"),
+])
+def test_csv_bad_quote_names_its_line(tmp_path, edits, message):
     lines = ["text,label"] + [f"{t},{i % 2}" for i, t in enumerate(_rows_text(30))]
-    lines[7] = '"this quote never closes,1'
-    path = tmp_path / "broken.csv"
+    for index, line in edits.items():
+        lines[index] = line
+    path = tmp_path / "mine.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    with pytest.raises(ValueError, match=r"broken.csv, line 8"):
-        load_task(str(path))
-
-
-def test_csv_quote_that_swallows_rows_names_its_line(tmp_path):
-    lines = ["text,label"] + [f"{t},{i % 2}" for i, t in enumerate(_rows_text(30))]
-    lines[5] = '"starts a quote,1'
-    lines[9] = 'and closes it here",0'
-    path = tmp_path / "swallow.csv"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    with pytest.raises(ValueError, match=r"swallow.csv, line 6: a quoted field runs to line 10"):
+    with pytest.raises(ValueError, match=message):
         load_task(str(path))
 
 
