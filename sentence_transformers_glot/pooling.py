@@ -44,6 +44,7 @@ from sentence_transformers_glot.options import (
     JUMPING_KNOWLEDGE,
     READOUTS,
 )
+from sentence_transformers_glot.presets import LAYER_MIX_PRESETS, PRESETS, spread_layers
 
 #: 2 added sequence_window, edge_weight, input_norm and layers; 3 added include_prompt. An older config reads
 #: with the defaults of the keys added since, which reproduce the model it was saved from.
@@ -55,32 +56,6 @@ ADDED_KEYS: dict[int, dict[str, Any]] = {
 }
 WEIGHTS_NAME = "model.safetensors"
 CONFIG_NAME = "config.json"
-
-
-#: Named GLOT configurations (:meth:`GlotPooling.preset`). ``"paper"`` is the paper's GLUE setting (the
-#: defaults). ``"glot-plus"`` is the variant with the best validation margin over the best baseline on the 11
-#: mixed-layer cells that every candidate ran (benchmarks/results/options-*, ``options_search.py --compare``;
-#: see the README, "Beyond the paper"): LayerNorm on the token states, on a learned mix of hidden layers spread
-#: over the backbone (:func:`spread_layers`). Word-order and cosine edges lost there (one of them badly, Gemma's
-#: acceptability) and remain options.
-PRESETS: dict[str, dict[str, Any]] = {
-    "paper": {},
-    "glot-plus": {"input_norm": "layer"},
-}
-#: Presets that pool a mix of hidden layers, so that they need the backbone's depth.
-LAYER_MIX_PRESETS = ("glot-plus",)
-
-
-def spread_layers(num_hidden_layers: int, count: int = 7) -> list[int]:
-    """``count`` hidden-state indices spread evenly from the embedding output (0) to the last layer
-    (``num_hidden_layers``); every one of them when the backbone has fewer. 6 layers give ``[0, 1, ..., 6]``,
-    30 give ``[0, 5, 10, ..., 30]``, 18 give ``[0, 3, ..., 18]``."""
-    _check(_is_int(num_hidden_layers) and num_hidden_layers >= 1, "num_hidden_layers",
-           "a positive int (the backbone's config.num_hidden_layers)", num_hidden_layers)
-    _check(_is_int(count) and count >= 2, "count", "an int >= 2", count)
-    if num_hidden_layers + 1 <= count:
-        return list(range(num_hidden_layers + 1))
-    return sorted({round(i * num_hidden_layers / (count - 1)) for i in range(count)})
 
 
 def stack_layers(hidden_states: Sequence[Tensor], layers: Sequence[int]) -> Tensor:

@@ -1,0 +1,33 @@
+"""Named GLOT configurations for :meth:`GlotPooling.preset <sentence_transformers_glot.pooling.GlotPooling.preset>`,
+and the hidden layers a layer-mixing preset reads (:func:`spread_layers`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+#: Named GLOT configurations (:meth:`GlotPooling.preset`). ``"paper"`` is the paper's GLUE setting (the
+#: defaults). ``"glot-plus"`` is the variant with the best validation margin over the best baseline on the 11
+#: mixed-layer cells that every candidate ran (benchmarks/results/options-*, ``options_search.py --compare``;
+#: see the README, "Beyond the paper"): LayerNorm on the token states, on a learned mix of hidden layers spread
+#: over the backbone (:func:`spread_layers`). Word-order and cosine edges lost there (one of them badly, Gemma's
+#: acceptability) and remain options.
+PRESETS: dict[str, dict[str, Any]] = {
+    "paper": {},
+    "glot-plus": {"input_norm": "layer"},
+}
+#: Presets that pool a mix of hidden layers, so that they need the backbone's depth.
+LAYER_MIX_PRESETS = ("glot-plus",)
+
+
+def spread_layers(num_hidden_layers: int, count: int = 7) -> list[int]:
+    """``count`` hidden-state indices spread evenly from the embedding output (0) to the last layer
+    (``num_hidden_layers``); every one of them when the backbone has fewer. 6 layers give ``[0, 1, ..., 6]``,
+    30 give ``[0, 5, 10, ..., 30]``, 18 give ``[0, 3, ..., 18]``."""
+    if not (isinstance(num_hidden_layers, int) and not isinstance(num_hidden_layers, bool) and num_hidden_layers >= 1):
+        raise ValueError("GlotPooling: `num_hidden_layers` must be a positive int (the backbone's "
+                         f"config.num_hidden_layers); got {num_hidden_layers!r}.")
+    if not (isinstance(count, int) and not isinstance(count, bool) and count >= 2):
+        raise ValueError(f"GlotPooling: `count` must be an int >= 2; got {count!r}.")
+    if num_hidden_layers + 1 <= count:
+        return list(range(num_hidden_layers + 1))
+    return sorted({round(i * num_hidden_layers / (count - 1)) for i in range(count)})
