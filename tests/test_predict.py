@@ -73,3 +73,14 @@ def test_parameter_free_baselines_export_as_plain_pooling(tiny_bert_dir, tmp_pat
     torch.testing.assert_close(torch.as_tensor(plain.encode(texts)), torch.as_tensor(reference.encode(texts)),
                                atol=1e-5, rtol=1e-5)
     assert load_predictor(folder).predict(texts)  # the head still predicts
+
+
+def test_contrastive_head_scores_each_pair(tiny_bert_dir, tmp_path):
+    task = toy_task(pair=True)
+    result = trained(tiny_bert_dir, tmp_path, task, head="contrastive")
+    test = task.splits["test"]
+    predictor = load_predictor(result.model_dir)
+    scores = predictor.predict(test.texts, test.texts_b)
+    first = predictor.predict(test.texts[:1], test.texts_b[:1])
+    assert len(scores) == len(test.texts) and all(-1.0 - 1e-6 <= s <= 1.0 + 1e-6 for s in scores)
+    assert abs(first[0] - scores[0]) < 1e-5  # a pair's score does not depend on the other pairs

@@ -43,10 +43,11 @@ class Predictor:
             u = encode(texts).float().cpu()
             v = encode(texts_b).float().cpu() if texts_b is not None else None
             self.head.eval()
-            output = self.head(u, v)
-            if self.head.kind == "contrastive":
-                return output.diagonal().tolist()  # each pair's own cosine
-            predicted = self.head.predict(output).tolist()
+            if self.head.kind == "contrastive":  # each pair's own cosine (the head's forward is all-pairs)
+                pu = torch.nn.functional.normalize(self.head.projection(u), dim=-1)
+                pv = torch.nn.functional.normalize(self.head.projection(v), dim=-1)
+                return (pu * pv).sum(-1).tolist()
+            predicted = self.head.predict(self.head(u, v)).tolist()
         names = self.head.label_names
         if self.head.kind in ("classification", "pair-classification"):
             return [names[i] if names else int(i) for i in predicted]
