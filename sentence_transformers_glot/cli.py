@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -294,5 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except (ValueError, OSError, ImportError) as err:  # bad input, files, network, missing extras: one line
+        if os.environ.get("GLOT_TRACEBACK"):  # the whole traceback, for a bug report
+            raise
         print(f"glot: error: {err}", file=sys.stderr)
         return 2

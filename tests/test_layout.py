@@ -123,3 +123,13 @@ def test_version_flag(capsys):
     with pytest.raises(SystemExit) as done:
         build_parser().parse_args(["--version"])
     assert done.value.code == 0 and capsys.readouterr().out.strip() == f"glot {__version__}"
+
+
+def test_errors_are_one_line_unless_a_traceback_is_asked_for(monkeypatch, capsys, tmp_path):
+    from sentence_transformers_glot.cli import main
+
+    assert main(["encode", "--output", str(tmp_path / "x.json"), "a"]) == 2
+    assert capsys.readouterr().err.startswith("glot: error: --output")
+    monkeypatch.setenv("GLOT_TRACEBACK", "1")
+    with pytest.raises(ValueError, match="the extension picks the format"):
+        main(["encode", "--output", str(tmp_path / "x.json"), "a"])
