@@ -51,13 +51,11 @@ def _encode(args: argparse.Namespace) -> int:
     from sentence_transformers_glot import GlotPooling, load_glot_model
     from sentence_transformers_glot._compat import Transformer, token_dimension
     from sentence_transformers_glot.backbones.registry import resolve_backbone
-    from sentence_transformers_glot.embeddings_file import check_output, read_texts, write_embeddings
+    from sentence_transformers_glot.embeddings_file import check_output, command_texts, write_embeddings
 
     if args.output:
         check_output(args.output)  # before the model loads
-    if args.input and args.sentences:
-        raise ValueError("glot encode: give sentences as arguments or --input, not both")
-    sentences = read_texts(args.input) if args.input else (args.sentences or DEMO_SENTENCES)
+    sentences = command_texts(args.sentences, args.input, "encode") or DEMO_SENTENCES
     torch.set_num_threads(args.threads)
     if args.model:
         model = load_glot_model(args.model, device="cpu")
@@ -85,12 +83,10 @@ def _encode(args: argparse.Namespace) -> int:
 def _predict(args: argparse.Namespace) -> int:
     import torch
 
-    from sentence_transformers_glot.embeddings_file import read_texts
+    from sentence_transformers_glot.embeddings_file import command_texts, read_texts
     from sentence_transformers_glot.training.predict import load_predictor
 
-    if args.input and args.texts:
-        raise ValueError("glot predict: give texts as arguments or --input, not both")
-    texts = read_texts(args.input) if args.input else args.texts
+    texts = command_texts(args.texts, args.input, "predict")
     if not texts:
         raise ValueError("glot predict: no texts; pass them as arguments or with --input FILE ('-': stdin)")
     texts_b = read_texts(args.input_b) if args.input_b else None

@@ -47,6 +47,13 @@ def read_texts(path: str | Path, stdin: TextIO | None = None) -> list[str]:
     return texts
 
 
+def command_texts(texts: list[str], path: str | None, command: str) -> list[str]:
+    """The texts a command got as arguments, or those of ``--input`` (a file, ``-``: stdin); not both."""
+    if path and texts:
+        raise ValueError(f"glot {command}: give texts as arguments or --input, not both")
+    return read_texts(path) if path else list(texts)
+
+
 def write_embeddings(path: str | Path, texts: list[str], embeddings: np.ndarray) -> Path:
     """Write ``embeddings`` (one row per text) to ``path`` in the format its extension names."""
     path = check_output(path)

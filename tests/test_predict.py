@@ -84,3 +84,20 @@ def test_contrastive_head_scores_each_pair(tiny_bert_dir, tmp_path):
     first = predictor.predict(test.texts[:1], test.texts_b[:1])
     assert len(scores) == len(test.texts) and all(-1.0 - 1e-6 <= s <= 1.0 + 1e-6 for s in scores)
     assert abs(first[0] - scores[0]) < 1e-5  # a pair's score does not depend on the other pairs
+
+
+def test_cli_predict_pairs_from_files(tiny_bert_dir, tmp_path, capsys):
+    from sentence_transformers_glot.cli import main
+
+    task = toy_task(pair=True)
+    result = trained(tiny_bert_dir, tmp_path, task)
+    test = task.splits["test"]
+    (tmp_path / "a.txt").write_text("\n".join(test.texts[:3]) + "\n")
+    (tmp_path / "b.txt").write_text("\n".join(test.texts_b[:3]) + "\n")
+    capsys.readouterr()
+    assert main(["predict", "--model", result.model_dir, "--input", str(tmp_path / "a.txt"),
+                 "--input-b", str(tmp_path / "b.txt")]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert [line.split("\t")[1:] for line in lines] == [[a, b] for a, b in zip(test.texts[:3], test.texts_b[:3])]
+    assert main(["predict", "--model", result.model_dir, "a b", "--input", str(tmp_path / "a.txt")]) == 2
+    assert "not both" in capsys.readouterr().err
