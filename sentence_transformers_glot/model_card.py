@@ -5,8 +5,9 @@ sentence-transformers writes ``README.md`` from ``model.model_card_data`` whenev
 (``model.save``, ``save_pretrained``, ``push_to_hub``). :func:`use_glot_card` swaps that object for a
 :class:`GlotModelCardData`, which renders this package's template and carries the ``glot`` and
 ``sentence-transformers-glot`` tags. :func:`~sentence_transformers_glot.loading.load_glot_model`,
-:func:`~sentence_transformers_glot.loading.save_glot_model` and the training export apply it; for a model you
-assemble yourself, call ``use_glot_card(model)`` before ``model.save`` or ``push_to_hub``.
+:func:`~sentence_transformers_glot.loading.save_glot_model` and the training export apply it, and so does
+``GlotPooling.on_model_ready`` whenever sentence-transformers 6.x builds a model that holds one; on 5.x, for a
+model you assemble yourself, call ``use_glot_card(model)`` before ``model.save`` or ``push_to_hub``.
 """
 
 from __future__ import annotations

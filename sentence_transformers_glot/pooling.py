@@ -410,6 +410,14 @@ class GlotPooling(Module):
         return features
 
     # ------------------------------------------------------------------ save / load
+    def on_model_ready(self, model: Any) -> None:
+        """sentence-transformers (6.0 and later) calls this once the model holding this module is built: give
+        the model GLOT's card, so that a plain ``model.save`` or ``push_to_hub`` writes a README that says how
+        to install the plugin and load the model. (On 5.x, call ``use_glot_card(model)`` yourself.)"""
+        from sentence_transformers_glot.model_card import use_glot_card
+
+        use_glot_card(model)
+
     def save(self, output_path: str, *args: Any, safe_serialization: bool = True, **kwargs: Any) -> None:
         """Write ``config.json`` and ``model.safetensors`` to ``output_path``, each file atomically."""
         os.makedirs(output_path, exist_ok=True)
