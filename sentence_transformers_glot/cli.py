@@ -55,7 +55,7 @@ def _encode(args: argparse.Namespace) -> int:
 
     if args.output:
         check_output(args.output)  # before the model loads
-    sentences = command_texts(args.sentences, args.input, "encode") or DEMO_SENTENCES
+    sentences = command_texts(args.sentences, args.input, "encode", args.encoding) or DEMO_SENTENCES
     torch.set_num_threads(args.threads)
     if args.model:
         model = load_glot_model(args.model, device="cpu")
@@ -86,10 +86,10 @@ def _predict(args: argparse.Namespace) -> int:
     from sentence_transformers_glot.embeddings_file import command_texts, read_texts
     from sentence_transformers_glot.training.predict import load_predictor
 
-    texts = command_texts(args.texts, args.input, "predict")
+    texts = command_texts(args.texts, args.input, "predict", args.encoding)
     if not texts:
         raise ValueError("glot predict: no texts; pass them as arguments or with --input FILE ('-': stdin)")
-    texts_b = read_texts(args.input_b) if args.input_b else None
+    texts_b = read_texts(args.input_b, encoding=args.encoding) if args.input_b else None
     torch.set_num_threads(args.threads)
     predictions = load_predictor(args.model).predict(texts, texts_b, batch_size=args.batch_size)
     for i, (text, predicted) in enumerate(zip(texts, predictions)):
@@ -127,14 +127,17 @@ def _train(args: argparse.Namespace) -> int:
 
     from sentence_transformers_glot.cli_args import dataclass_kwargs
     from sentence_transformers_glot.distributed import init_distributed
+    from sentence_transformers_glot.io import check_writable_folder
     from sentence_transformers_glot.training.config import TrainConfig, run_name
     from sentence_transformers_glot.training.loop import train
 
     rank = init_distributed()
 
     task_options = {k: v for k, v in (("text_column", args.text_column), ("text_b_column", args.text_b_column),
-                                      ("label_column", args.label_column), ("score_column", args.score_column))
+                                      ("label_column", args.label_column), ("score_column", args.score_column),
+                                      ("encoding", args.encoding))
                     if v is not None}
+    check_writable_folder(args.runs, "--runs")  # before any cache build or training
     results = []
     started = time.perf_counter()
     mix = {"layers": args.layers} if args.layers else {}
@@ -168,7 +171,9 @@ def _benchmark(args: argparse.Namespace) -> int:
 
     from sentence_transformers_glot.evaluation.benchmark import run_benchmark
     from sentence_transformers_glot.evaluation.suite_report import markdown_tables
+    from sentence_transformers_glot.io import check_writable_folder
 
+    check_writable_folder(args.output, "--output")
     torch.set_num_threads(args.threads)
     rows = run_benchmark(
         args.backbones, args.tasks, methods=args.methods, seeds=args.seeds, output=args.output, epochs=args.epochs,
@@ -223,6 +228,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--json", help="also write the results as JSON here")
     for column in ("text_column", "text_b_column", "label_column", "score_column"):
         train.add_argument("--" + column.replace("_", "-"), default=None, help="for a user's data file")
+    train.add_argument("--encoding", default=None, help="text encoding of a user's data file (default: utf-8-sig, "
+                                                        "UTF-8 with or without a byte-order mark)")
     _add_glot_flags(train)
     train.set_defaults(run=_train)
 
@@ -266,6 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--model", required=True, metavar="DIR", help="a training run's model folder (runs/<run>/model)")
     predict.add_argument("--input", metavar="FILE", help="read texts from FILE, one per line ('-': stdin)")
     predict.add_argument("--input-b", metavar="FILE", help="the second texts of pairs, one per line, for pair heads")
+    predict.add_argument("--encoding", default="utf-8", help="text encoding of the --input files")
     predict.add_argument("--batch-size", type=int, default=32, help="texts per forward pass")
     predict.add_argument("--threads", type=int, default=1, help="torch threads")
     predict.set_defaults(run=_predict)
@@ -279,6 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
     encode.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest on small CPUs)")
     encode.add_argument("--seed", type=int, default=0, help="initialisation of a fresh (untrained) head")
     encode.add_argument("--input", metavar="FILE", help="read texts from FILE, one per line ('-': stdin)")
+    encode.add_argument("--encoding", default="utf-8", help="text encoding of the --input file")
     encode.add_argument("--output", metavar="FILE",
                         help="write the embeddings; the extension picks the format: .npy, .jsonl or .csv")
     _add_glot_flags(encode)

@@ -20,7 +20,7 @@ from typing import TextIO
 
 import numpy as np
 
-from sentence_transformers_glot.io import atomic_write, atomic_write_text
+from sentence_transformers_glot.io import atomic_write, atomic_write_text, read_text_file
 
 OUTPUT_SUFFIXES = (".npy", ".jsonl", ".csv")
 
@@ -34,24 +34,24 @@ def check_output(path: str | Path) -> Path:
     return path
 
 
-def read_texts(path: str | Path, stdin: TextIO | None = None) -> list[str]:
-    """Non-empty lines of a UTF-8 text file, or of ``stdin`` when ``path`` is ``"-"`` (trailing newlines and
-    ``\\r`` removed; every other character is kept)."""
+def read_texts(path: str | Path, stdin: TextIO | None = None, encoding: str = "utf-8") -> list[str]:
+    """Non-empty lines of a text file in ``encoding``, or of ``stdin`` when ``path`` is ``"-"`` (trailing
+    newlines and ``\\r`` removed; every other character is kept)."""
     if str(path) == "-":
         lines = (stdin or sys.stdin).read().splitlines()
     else:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
+        lines = read_text_file(path, encoding).splitlines()
     texts = [line for line in lines if line.strip()]
     if not texts:
         raise ValueError(f"--input {str(path)!r} holds no text (one text per line)")
     return texts
 
 
-def command_texts(texts: list[str], path: str | None, command: str) -> list[str]:
+def command_texts(texts: list[str], path: str | None, command: str, encoding: str = "utf-8") -> list[str]:
     """The texts a command got as arguments, or those of ``--input`` (a file, ``-``: stdin); not both."""
     if path and texts:
         raise ValueError(f"glot {command}: give texts as arguments or --input, not both")
-    return read_texts(path) if path else list(texts)
+    return read_texts(path, encoding=encoding) if path else list(texts)
 
 
 def write_embeddings(path: str | Path, texts: list[str], embeddings: np.ndarray) -> Path:

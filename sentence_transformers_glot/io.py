@@ -1,4 +1,5 @@
-"""File infrastructure shared by the whole package: atomic writes, fsync, SHA-256 of a file, cache roots.
+"""File infrastructure shared by the whole package: atomic writes, fsync, SHA-256 of a file, JSON files that
+name themselves when damaged, cache roots.
 
 Atomic writes: a reader sees the old file (or folder) or the complete new one, never a partial write, and
 what is published has the permissions of the process's umask, as a plain write would.
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import shutil
 import tempfile
@@ -123,6 +125,56 @@ def atomic_write_bytes(target: str | os.PathLike, data: bytes) -> None:
 def atomic_write_text(target: str | os.PathLike, text: str) -> None:
     """Write ``text`` (UTF-8) to ``target`` atomically."""
     atomic_write_bytes(target, text.encode("utf-8"))
+
+
+def check_writable_folder(folder: str | os.PathLike, option: str) -> None:
+    """Raise ``OSError`` naming ``option`` unless ``folder`` is, or can be made, a folder this process can write.
+
+    Checked before long work (a cache build, a training run), so an unwritable output fails at once.
+    """
+    path = Path(folder).absolute()
+    existing = path
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise NotADirectoryError(f"{option} {str(folder)!r}: {existing} is a file, not a folder; choose another "
+                                 "folder")
+    probe = existing / f".glot-write-check-{os.getpid()}"
+    try:
+        probe.mkdir()
+        probe.rmdir()
+    except OSError as err:
+        raise PermissionError(f"{option} {str(folder)!r}: cannot write in {existing} ({err.strerror}); choose a "
+                              "folder you can write to") from None
+
+
+def read_text_file(path: str | os.PathLike, encoding: str = "utf-8") -> str:
+    """The text of the file ``path``; bytes that are not ``encoding`` raise ``ValueError`` naming the file, the
+    line and the fix (an ``encoding`` option: every command that reads users' files has ``--encoding``)."""
+    data = Path(path).read_bytes()
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise ValueError(f"{Path(path).name}, line {line}: not {encoding} text (byte {data[error.start]:#04x}); "
+                         "pass the file's encoding (e.g. --encoding latin-1) or save it as UTF-8") from None
+    except LookupError:
+        raise ValueError(f"encoding={encoding!r}: not a text encoding Python knows (e.g. utf-8, latin-1, "
+                         "cp1252)") from None
+
+
+def read_json(path: str | os.PathLike) -> object:
+    """The JSON value in the file ``path``; a file that is not valid UTF-8 JSON raises ``ValueError`` naming it.
+
+    Every run, model and cache file is read through here, so a damaged one says which it is and what to do.
+    """
+    try:
+        return json.loads(Path(path).read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as err:
+        raise ValueError(f"{path}: not UTF-8 text (byte {err.start}); repair or delete the file.") from err
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path}: not valid JSON ({err.msg}, line {err.lineno} column {err.colno}); "
+                         "repair or delete the file.") from err
 
 
 def remove_path(path: str | os.PathLike) -> None:

@@ -9,7 +9,6 @@ sentence-transformers-glot classes and no repository code, and only then passes 
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
 
@@ -17,7 +16,7 @@ from sentence_transformers import SentenceTransformer
 from sentence_transformers.util import load_file_path
 
 from sentence_transformers_glot.identity import name_model
-from sentence_transformers_glot.io import atomic_write_folder
+from sentence_transformers_glot.io import atomic_write_folder, read_json
 from sentence_transformers_glot.model_card import use_glot_card
 
 TRUSTED_PREFIXES = ("sentence_transformers.", "sentence_transformers_glot.")
@@ -27,8 +26,7 @@ def _json(model_name_or_path: str, filename: str, **hub: Any) -> Any:
     path = load_file_path(model_name_or_path, filename, **hub)
     if path is None:
         return None
-    with open(path, encoding="utf-8") as f:
-        return json.load(f)
+    return read_json(path)
 
 
 def check_glot_model(model_name_or_path: str, **hub: Any) -> list[dict[str, Any]]:

@@ -19,10 +19,12 @@ Chain it after a ``Transformer`` exactly like ``Pooling``.
 from __future__ import annotations
 
 import json
+import numbers
 import os
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file as load_safetensors
@@ -30,7 +32,7 @@ from safetensors.torch import save_file as save_safetensors
 from torch import Tensor, nn
 
 from sentence_transformers_glot._compat import Module
-from sentence_transformers_glot.io import atomic_write, atomic_write_text
+from sentence_transformers_glot.io import atomic_write, atomic_write_text, read_json
 from sentence_transformers_glot.nn.functional import exclude_prompt
 from sentence_transformers_glot.nn.gnn import TokenGNN
 from sentence_transformers_glot.nn.graph import PackedNodes, build_graph
@@ -72,11 +74,13 @@ def stack_layers(hidden_states: Sequence[Tensor], layers: Sequence[int]) -> Tens
 
 
 def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+    """An integer, a numpy one included (``np.int64(3)``); not a bool."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
 
 
 def _is_real(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    """A real number, numpy scalars included; not a bool."""
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
 
 def _check(ok: bool, name: str, expected: str, value: Any) -> None:
@@ -207,6 +211,11 @@ class GlotPooling(Module):
                 "with both None every token pair would be an edge."
             )
 
+        # numpy scalars (np.int64(2), np.float32(0.8)) are stored as Python numbers, which config.json can hold
+        word_embedding_dimension, num_layers, hidden_dim = int(word_embedding_dimension), int(num_layers), int(hidden_dim)
+        sequence_window = int(sequence_window)
+        top_k = None if top_k is None else int(top_k)
+        readout_hidden_dim = None if readout_hidden_dim is None else int(readout_hidden_dim)
         self.word_embedding_dimension = word_embedding_dimension
         self.threshold = None if threshold is None else float(threshold)
         self.top_k = top_k
@@ -321,6 +330,8 @@ class GlotPooling(Module):
             return padded, mask
         if x.dim() != (3 if self.layers is None else 4):
             raise ValueError(f"GlotPooling: token_embeddings must be (batch, length, dim); got shape {tuple(x.shape)}.")
+        if not x.is_floating_point():  # integer states would otherwise come back as integer "embeddings"
+            x = x.to(torch.get_default_dtype())
         mask = features.get("attention_mask")
         if mask is None:
             return x, torch.ones(x.shape[:2], dtype=torch.bool, device=x.device)
@@ -328,6 +339,11 @@ class GlotPooling(Module):
             raise ValueError(
                 f"GlotPooling: attention_mask shape {tuple(mask.shape)} does not match token_embeddings "
                 f"shape {tuple(x.shape)}."
+            )
+        if mask.dtype != torch.bool and bool(((mask != 0) & (mask != 1)).any()):
+            raise ValueError(
+                "GlotPooling: attention_mask must hold only 0 (padding) and 1 (a real token); got values "
+                f"{sorted(set(mask.unique().tolist()))[:6]}. Pass the tokenizer's mask, or (mask > 0).long()."
             )
         return x, mask.bool()
 
@@ -456,10 +472,9 @@ class GlotPooling(Module):
 
 def _read_config(path: str) -> dict[str, Any]:
     try:
-        with open(path, encoding="utf-8") as f:
-            config = json.load(f)
-    except json.JSONDecodeError as err:
-        raise ValueError(f"GlotPooling: {path} is not valid JSON ({err}).") from err
+        config = read_json(path)
+    except ValueError as err:
+        raise ValueError(f"GlotPooling: {err}") from err
     if not isinstance(config, dict):
         raise ValueError(f"GlotPooling: {path} must hold a JSON object; got {type(config).__name__}.")
     version = config.pop("format_version", FORMAT_VERSION)

@@ -31,7 +31,9 @@ CHILD = textwrap.dedent(
     sys.path.insert(0, {tests!r})
     import torch
     torch.set_num_threads(1)
-    from sentence_transformers_glot.training import export, loop
+    from pathlib import Path
+    from sentence_transformers_glot.io import atomic_write
+    from sentence_transformers_glot.training import checkpoint, export, loop
     from sentence_transformers_glot.training.cache import StateCache
     from test_training import config, toy_task
 
@@ -58,13 +60,12 @@ CHILD = textwrap.dedent(
         torch.optim.AdamW.step = step_then_die
     elif point == "checkpoint":  # the 2nd checkpoint of this process is half written
         calls = [0]
-        atomic_write = loop.atomic_write
-        def write_then_die(target, write):
+        def write_then_die(target, data):
             calls[0] += 1
-            if calls[0] == 2:
-                return atomic_write(target, lambda tmp: (write(tmp), die()))
-            return atomic_write(target, write)
-        loop.atomic_write = write_then_die
+            if calls[0] == 2:  # the old checkpoint is already moved to .prev; the new one dies half written
+                return atomic_write(target, lambda tmp: (Path(tmp).write_bytes(data[: len(data) // 2]), die()))
+            return atomic_write(target, lambda tmp: Path(tmp).write_bytes(data))
+        checkpoint.atomic_write_bytes = write_then_die
     elif point == "export":  # the model folder is written but not yet renamed into place
         atomic_write_folder = export.atomic_write_folder
         export.atomic_write_folder = lambda target, write: atomic_write_folder(target, lambda tmp: (write(tmp), die()))

@@ -12,6 +12,7 @@ import torch
 from sentence_transformers_glot import load_glot_model
 from sentence_transformers_glot.data import Split, TaskData
 from sentence_transformers_glot.training.cache import StateCache
+from sentence_transformers_glot.training.checkpoint import read_checkpoint
 from sentence_transformers_glot.training.config import TrainConfig
 from sentence_transformers_glot.training.heads import TaskHead
 from sentence_transformers_glot.training.loop import train
@@ -165,8 +166,8 @@ def test_two_process_data_parallel_training_matches_one_process(tiny_bert_dir, t
     assert [h["validation"] for h in ddp["history"]] == [h["validation"] for h in single.history]
     assert json.loads((tmp_path / "ddp" / "metrics.json").read_text())["test"] == ddp["test"] == single.test
     # the averaged half-batch gradients equal the full-batch gradient: same weights after two epochs
-    one = torch.load(tmp_path / "single" / "checkpoint.pt", weights_only=False)["model"]
-    two = torch.load(tmp_path / "ddp" / "checkpoint.pt", weights_only=False)["model"]
+    one = read_checkpoint(tmp_path / "single" / "checkpoint.pt")["model"]
+    two = read_checkpoint(tmp_path / "ddp" / "checkpoint.pt")["model"]
     assert one.keys() == two.keys()
     for name in one:
         assert torch.allclose(one[name], two[name], atol=1e-5), name

@@ -23,7 +23,7 @@ from sentence_transformers_glot.data.splits import (
     _version,
 )
 from sentence_transformers_glot.data.tasks import SPLITS, Metric, Objective, Split, TaskData
-from sentence_transformers_glot.io import sha256_file
+from sentence_transformers_glot.io import read_text_file, sha256_file
 
 # --------------------------------------------------------------------------------------------------------------
 # Users' own files
@@ -68,8 +68,7 @@ def _read_table(path: Path, encoding: str) -> _Table:
         return _read_jsonl(path, encoding)
     tsv = path.suffix.lower() == ".tsv"
     delimiter = "\t" if tsv else ","
-    with open(path, encoding=encoding, newline="") as handle:
-        lines = handle.read().splitlines(keepends=True)
+    lines = read_text_file(path, encoding).splitlines(keepends=True)
     quoting = csv.QUOTE_NONE if tsv and not _quoted_throughout(lines, delimiter) else csv.QUOTE_MINIMAL
     reader = csv.DictReader(lines, delimiter=delimiter, restkey="\x00extra", quoting=quoting, strict=True)
     rows, places = [], []
@@ -105,20 +104,19 @@ def _check_swallowed(path: Path, row: dict, columns: list[str], delimiter: str, 
 def _read_jsonl(path: Path, encoding: str) -> _Table:
     columns: dict[str, None] = {}
     rows, places = [], []
-    with open(path, encoding=encoding) as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise ValueError(f"{path.name}, line {number}: not valid JSON ({error.msg})") from None
-            if not isinstance(row, dict):
-                raise ValueError(f"{path.name}, line {number}: expected a JSON object per line, got "
-                                 f"{type(row).__name__}")
-            columns.update(dict.fromkeys(row))
-            rows.append(row)
-            places.append(f"row {len(rows)} (line {number})")
+    for number, line in enumerate(read_text_file(path, encoding).splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"{path.name}, line {number}: not valid JSON ({error.msg})") from None
+        if not isinstance(row, dict):
+            raise ValueError(f"{path.name}, line {number}: expected a JSON object per line, got "
+                             f"{type(row).__name__}")
+        columns.update(dict.fromkeys(row))
+        rows.append(row)
+        places.append(f"row {len(rows)} (line {number})")
     return _Table(path, list(columns), rows, places)
 
 
@@ -171,7 +169,10 @@ def _texts(table: _Table, column: str) -> list[str]:
     for value, place in zip(values, table.places):
         if _is_missing(value):
             raise ValueError(f"{table.path.name}: text column {column!r} has a missing or empty value at {place}")
-    return [str(value) for value in values]
+        if not isinstance(value, str):  # JSONL: a number, list or object where a text belongs
+            raise ValueError(f"{table.path.name}: text column {column!r} has the {type(value).__name__} "
+                             f"{value!r} at {place}; texts must be JSON strings (quote it)")
+    return values
 
 
 def _check_pair(texts: Sequence[Any], texts_b: Sequence[Any] | None, place: Callable[[int], str],
@@ -208,11 +209,17 @@ def _parse_targets(table: _Table, column: str, objective: Objective | None,
         if _is_missing(value):
             raise ValueError(f"{table.path.name}: target column {column!r} has a missing value at {place}")
     numbers = [_as_number(value) for value in raw]
-    textual = next((i for i, number in enumerate(numbers) if number is None), None)
-    if textual is not None:
+    textual = [i for i, number in enumerate(numbers) if number is None]
+    if textual and len(textual) < len(raw):  # numbers and words in one column: a typo, not a new class
+        numeric = [i for i, number in enumerate(numbers) if number is not None]
+        kind, minority = ("text", textual) if len(textual) <= len(numeric) else ("number", numeric)
+        raise ValueError(f"{table.path.name}: target column {column!r} mixes numbers and text: the {kind} "
+                         f"{raw[minority[0]]!r} at {table.places[minority[0]]} ({len(minority)} such row"
+                         f"{'s' if len(minority) > 1 else ''}); make every value a number or every value a class name")
+    if textual:  # class names
         if objective == "regression":
             raise ValueError(f"objective='regression' needs numeric targets, but column {column!r} has "
-                             f"{raw[textual]!r} at {table.places[textual]}")
+                             f"{raw[0]!r} at {table.places[0]}")
         names = sorted({str(value).strip() for value in raw})
         ids = {name: i for i, name in enumerate(names)}
         return np.asarray([ids[str(value).strip()] for value in raw], dtype=np.int64), "classification", names

@@ -12,7 +12,6 @@ task). Results: ``<output>/suite.json`` (every cell and the mean and standard de
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from sentence_transformers_glot.data import TaskData
 from sentence_transformers_glot.evaluation.grid import run_cell
 from sentence_transformers_glot.evaluation.methods import LayerSpec, default_methods, layer_options, method_pooling
 from sentence_transformers_glot.evaluation.suite_report import write_results
+from sentence_transformers_glot.io import read_json
 from sentence_transformers_glot.training.config import TrainConfig, run_name
 
 
@@ -86,7 +86,7 @@ def run_benchmark(
     cells = [(b, t, layer, m, lr, s) for b in backbones for t in tasks for layer in layers
              for m in (methods or default_methods(b)) for lr in lrs for s in seeds]
     saved = output / "suite.json"
-    earlier = {row["run"]: row for row in (json.loads(saved.read_text())["cells"] if saved.is_file() else [])
+    earlier = {row["run"]: row for row in (read_json(saved)["cells"] if saved.is_file() else [])
                if "run" in row}
     loaded: dict[str, TaskData] = {}
     for number, (backbone, task_name, layer, method, lr, seed) in enumerate(tqdm(cells, desc="benchmark", unit="run")):

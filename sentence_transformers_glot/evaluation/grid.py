@@ -7,12 +7,13 @@ summary over seeds both reports print (``mean ± std``, sample std, ``0`` for on
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from sentence_transformers_glot.io import read_json
 
 if TYPE_CHECKING:
     from sentence_transformers_glot.data import TaskData
@@ -25,7 +26,7 @@ def finished_result(run_dir: str | Path) -> RunResult | None:
     from sentence_transformers_glot.training.config import RunResult
 
     metrics = Path(run_dir) / "metrics.json"
-    return RunResult(**json.loads(metrics.read_text())) if metrics.is_file() else None
+    return RunResult(**read_json(metrics)) if metrics.is_file() else None
 
 
 def run_cell(

@@ -33,7 +33,7 @@ from torch import Tensor
 from tqdm.auto import tqdm
 
 from sentence_transformers_glot.backbones.states import Layer
-from sentence_transformers_glot.io import atomic_write, atomic_write_text, sha256_file, states_root
+from sentence_transformers_glot.io import atomic_write, atomic_write_text, read_json, sha256_file, states_root
 from sentence_transformers_glot.options import CACHE_DTYPES
 
 CACHE_FORMAT = 1
@@ -170,7 +170,7 @@ class StateCache:
                     "dtype": self.dtype, "num_texts": len(texts), "shard_size": self.shard_size,
                     "description": description}
             meta_path = folder / "meta.json"
-            if not meta_path.exists() or json.loads(meta_path.read_text()) != meta:
+            if _json_or_none(meta_path) != meta:  # a missing or damaged meta.json is written again
                 atomic_write_text(meta_path, json.dumps(meta, indent=2))
             starts = range(0, len(texts), self.shard_size)
             missing = [s for s in starts if not self._valid_shard(folder, s // self.shard_size)]
@@ -192,11 +192,7 @@ class StateCache:
         tokens, lengths, record = self._paths(folder, shard)
         if not (record.exists() and tokens.exists() and lengths.exists()):
             return False
-        try:
-            expected = json.loads(record.read_text())
-        except json.JSONDecodeError:
-            return False
-        return expected == {"tokens": sha256_file(tokens), "lengths": sha256_file(lengths)}
+        return _json_or_none(record) == {"tokens": sha256_file(tokens), "lengths": sha256_file(lengths)}
 
     def _build_shard(self, folder: Path, shard: int, texts: list[str], encode, batch_size: int, bar,
                      description: str = "") -> None:
@@ -233,3 +229,11 @@ class StateCache:
         if len(lengths_all) != num_texts:
             raise RuntimeError(f"StateCache: {folder} holds {len(lengths_all)} texts, expected {num_texts}.")
         return TokenStates(shards=shards, lengths=lengths_all, shard_size=self.shard_size, dim=shards[0].shape[-1])
+
+
+def _json_or_none(path: Path) -> object:
+    """A cache file's JSON, or ``None`` when it is missing or damaged (the cache then rebuilds what it covers)."""
+    try:
+        return read_json(path)
+    except (OSError, ValueError):
+        return None

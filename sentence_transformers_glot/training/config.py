@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import numbers
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,14 +65,19 @@ class TrainConfig:
             raise ValueError(f"TrainConfig: `pooling` must be one of {POOLINGS}; got {self.pooling!r}.")
         if self.head is not None and self.head not in HEADS:
             raise ValueError(f"TrainConfig: `head` must be one of {HEADS} or None; got {self.head!r}.")
-        for name in ("epochs", "batch_size", "max_length", "threads"):
+        for name, low, optional in _INTEGER_FIELDS:
             value = getattr(self, name)
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"TrainConfig: `{name}` must be an int >= 1; got {value!r}.")
-        for name in ("max_train", "max_eval"):
+            if value is None and optional:
+                continue
+            if not _is_int(value) or (low is not None and value < low):
+                expected = "an int" + ("" if low is None else f" >= {low}") + (" or None" if optional else "")
+                raise ValueError(f"TrainConfig: `{name}` must be {expected}; got {value!r}.")
+            setattr(self, name, int(value))  # numpy integers are stored as Python ints (the config is JSON)
+        for name in ("lr", "weight_decay"):
             value = getattr(self, name)
-            if value is not None and (not isinstance(value, int) or value < 1):
-                raise ValueError(f"TrainConfig: `{name}` must be an int >= 1 or None; got {value!r}.")
+            if not isinstance(value, numbers.Real) or isinstance(value, bool):
+                raise ValueError(f"TrainConfig: `{name}` must be a number; got {value!r}.")
+            setattr(self, name, float(value))
         if not self.lr > 0:
             raise ValueError(f"TrainConfig: `lr` must be > 0; got {self.lr!r}.")
         if self.glot.get("layers") is not None and self.layer != -1:
@@ -137,3 +143,14 @@ def run_name(config: TrainConfig, label: str | None = None) -> str:
     backbone = Path(config.backbone).name or config.backbone
     task = Path(config.task).stem if os.path.sep in config.task else config.task
     return f"{backbone}-{task}-{label or config.pooling}-seed{config.seed}-{digest}".replace("/", "_")
+
+
+#: (field, minimum or None, may be None) of TrainConfig's integer fields.
+_INTEGER_FIELDS = (("epochs", 1, False), ("batch_size", 1, False), ("max_length", 1, False), ("threads", 1, False),
+                   ("max_train", 1, True), ("max_eval", 1, True), ("layer", None, False), ("seed", 0, False),
+                   ("checkpoint_every", 0, False))
+
+
+def _is_int(value: Any) -> bool:
+    """An integer (numpy integers included), not a bool."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and type(value).__name__ != "bool_"

@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 from torch import Tensor, nn
 
+from sentence_transformers_glot.io import read_json
 from sentence_transformers_glot.options import HEADS, PAIR_HEADS
 
 
@@ -105,7 +106,6 @@ class TaskHead(nn.Module):
     @classmethod
     def load(cls, folder: str) -> TaskHead:
         """The head :meth:`save` wrote to ``folder`` (a model folder's ``task_head/``)."""
-        with open(os.path.join(folder, "head_config.json"), encoding="utf-8") as f:
-            head = cls(**json.load(f))
+        head = cls(**read_json(os.path.join(folder, "head_config.json")))
         head.load_state_dict(load_file(os.path.join(folder, "head.safetensors")))
         return head

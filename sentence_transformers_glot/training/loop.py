@@ -33,9 +33,10 @@ from tqdm.auto import tqdm
 from sentence_transformers_glot.backbones.states import load_backbone, transformer_encoder
 from sentence_transformers_glot.data import SPLITS, TaskData, subsample
 from sentence_transformers_glot.distributed import rank_and_world
-from sentence_transformers_glot.io import atomic_write, atomic_write_text
+from sentence_transformers_glot.io import atomic_write_text, read_json
 from sentence_transformers_glot.pooling import GlotPooling
 from sentence_transformers_glot.training.cache import StateCache, TokenStates, backbone_fingerprint
+from sentence_transformers_glot.training.checkpoint import load_checkpoint, save_checkpoint
 from sentence_transformers_glot.training.config import RunResult, TrainConfig, config_dict
 from sentence_transformers_glot.training.export import export_model
 from sentence_transformers_glot.training.heads import PAIR_HEADS, TaskHead
@@ -190,11 +191,11 @@ def train(
     torch.set_num_threads(config.threads)
     rank, world = rank_and_world()
     config_path = run_dir / "run_config.json"
-    if config_path.exists() and json.loads(config_path.read_text()) != config_dict(config):
+    if config_path.exists() and read_json(config_path) != config_dict(config):
         raise ValueError(f"{run_dir} holds a run with a different configuration ({config_path}); use a new run folder.")
     metrics_path = run_dir / "metrics.json"
     if metrics_path.exists():  # a finished run with this configuration: report it again
-        return RunResult(**json.loads(metrics_path.read_text()))
+        return RunResult(**read_json(metrics_path))
 
     # Everything that can be checked without the backbone fails here, before the (long) cache build; the
     # run folder is made only once the backbone has encoded every split (the cache resumes by itself), so
@@ -220,19 +221,19 @@ def train(
                 "history": [], "train_seconds": 0.0}
 
     checkpoint_path = run_dir / CHECKPOINT
-    if checkpoint_path.exists():
-        saved = torch.load(checkpoint_path, weights_only=False)
+    saved = load_checkpoint(checkpoint_path)
+    if saved is not None:
         model.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])
         torch.set_rng_state(saved["rng"])
         progress = saved["progress"]
         logger.info("resuming %s at epoch %d, step %d", run_dir, progress["epoch"], progress["step"])
 
-    def save_checkpoint() -> None:
+    def checkpoint() -> None:
         if rank != 0:
             return
-        atomic_write(checkpoint_path, lambda tmp: torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                            "rng": torch.get_rng_state(), "progress": progress}, tmp))
+        save_checkpoint(checkpoint_path, {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                                          "rng": torch.get_rng_state(), "progress": progress})
 
     train_rows = _rows(task, "train", head)
     if len(train_rows) == 0:
@@ -265,9 +266,9 @@ def train(
             if config.checkpoint_every and progress["step"] % config.checkpoint_every == 0:
                 progress["train_seconds"] += time.perf_counter() - clock
                 clock = time.perf_counter()
-                save_checkpoint()
+                checkpoint()
             if stop_after_steps is not None and steps_this_call >= stop_after_steps:
-                save_checkpoint()
+                checkpoint()
                 raise KeyboardInterrupt(f"stopped after {steps_this_call} steps (stop_after_steps)")
         validation = evaluate(model, task, "validation", states["validation"], config.batch_size)
         progress["history"].append({"epoch": epoch + 1, "validation": validation,
@@ -278,7 +279,7 @@ def train(
         progress["epoch"], progress["step"], progress["loss_sum"] = epoch + 1, 0, 0.0
         progress["train_seconds"] += time.perf_counter() - clock
         clock = time.perf_counter()
-        save_checkpoint()
+        checkpoint()
         if rank == 0:  # printed beside the progress bars, so a long run shows how it is going
             best = " (best so far)" if progress["best_epoch"] == epoch + 1 else ""
             tqdm.write(f"{config.pooling} epoch {epoch + 1}/{config.epochs}: validation {task.metric} "

@@ -1,0 +1,217 @@
+"""No silent wrong answers: damaged checkpoints and JSON files, other encodings, unwritable folders, and
+values of the wrong kind are detected and named, never turned into a plausible result."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from test_datasets import write_csv, write_jsonl
+from test_training import config, toy_task
+
+from sentence_transformers_glot import GlotPooling
+from sentence_transformers_glot.data import load_task
+from sentence_transformers_glot.embeddings_file import read_texts
+from sentence_transformers_glot.io import check_writable_folder, read_json
+from sentence_transformers_glot.training.cache import StateCache
+from sentence_transformers_glot.training.checkpoint import load_checkpoint, read_checkpoint, save_checkpoint
+from sentence_transformers_glot.training.config import TrainConfig, config_dict
+from sentence_transformers_glot.training.loop import train
+
+SETTINGS = dict(checkpoint_every=2, glot={"threshold": 0.3, "hidden_dim": 16, "dropout": 0.2})
+
+
+def flip_byte(path: Path, offset: int = -100) -> None:
+    data = bytearray(path.read_bytes())
+    data[offset] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+# -------------------------------------------------------------------------------------------- checkpoints
+@pytest.mark.parametrize("damaged", [("checkpoint.pt",), ("checkpoint.pt", "checkpoint.pt.prev")])
+def test_a_damaged_checkpoint_is_reported_and_the_run_ends_as_if_never_damaged(tiny_bert_dir, tmp_path, caplog,
+                                                                                damaged):
+    cache = StateCache(tmp_path / "cache", dtype="float32")
+    task = toy_task()
+    full = train(config(tiny_bert_dir, **SETTINGS), tmp_path / "full", task=task, cache=cache, export=False)
+    run = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt):
+        train(config(tiny_bert_dir, **SETTINGS), run, task=task, cache=cache, export=False, stop_after_steps=11)
+    for name in damaged:
+        flip_byte(run / name)
+    with caplog.at_level(logging.WARNING, logger="sentence_transformers_glot"):
+        resumed = train(config(tiny_bert_dir, **SETTINGS), run, task=task, cache=cache, export=False)
+    assert "checksum mismatch" in caplog.text and str(run / "checkpoint.pt") in caplog.text
+    if len(damaged) == 1:
+        assert "resuming from the previous checkpoint" in caplog.text
+    else:
+        assert "starts from scratch" in caplog.text
+    assert (resumed.validation, resumed.test, resumed.best_epoch) == (full.validation, full.test, full.best_epoch)
+    assert [h["validation"] for h in resumed.history] == [h["validation"] for h in full.history]
+
+
+def test_checkpoint_files_carry_a_checksum_and_old_ones_still_load(tmp_path):
+    state = {"model": {"w": torch.arange(4.0)}, "progress": {"epoch": 1, "history": [{"validation": 50.0}]}}
+    save_checkpoint(tmp_path / "c.pt", state)
+    assert (tmp_path / "c.pt").read_bytes().startswith(b"GLOT-CHECKPOINT 1 ")
+    assert torch.equal(read_checkpoint(tmp_path / "c.pt")["model"]["w"], state["model"]["w"])
+    save_checkpoint(tmp_path / "c.pt", {**state, "progress": {"epoch": 2}})  # the first one becomes .prev
+    assert read_checkpoint(tmp_path / "c.pt.prev")["progress"]["epoch"] == 1
+    truncated = tmp_path / "c.pt"
+    truncated.write_bytes(truncated.read_bytes()[:-10])
+    with pytest.raises(ValueError, match="checksum mismatch"):
+        read_checkpoint(truncated)
+    assert load_checkpoint(truncated)["progress"]["epoch"] == 1 and not truncated.exists()
+    torch.save(state, tmp_path / "legacy.pt")  # written before checkpoints had a header
+    assert read_checkpoint(tmp_path / "legacy.pt")["progress"] == state["progress"]
+    (tmp_path / "garbage.pt").write_bytes(b"\x00" * 64)
+    assert load_checkpoint(tmp_path / "garbage.pt") is None
+
+
+# -------------------------------------------------------------------------------------------- JSON files
+def test_invalid_json_in_run_and_model_files_names_the_file(tiny_bert_dir, tmp_path):
+    from sentence_transformers_glot import load_glot_model
+    from sentence_transformers_glot.training.heads import TaskHead
+
+    cache = StateCache(tmp_path / "cache", dtype="float32")
+    result = train(config(tiny_bert_dir, epochs=1), tmp_path / "run", task=toy_task(n=48), cache=cache)
+    model = Path(result.model_dir)
+    for path, load in [
+        (tmp_path / "run" / "metrics.json", lambda: train(config(tiny_bert_dir, epochs=1), tmp_path / "run",
+                                                           task=toy_task(n=48), cache=cache)),
+        (tmp_path / "run" / "run_config.json", lambda: train(config(tiny_bert_dir, epochs=1), tmp_path / "run",
+                                                              task=toy_task(n=48), cache=cache)),
+        (model / "modules.json", lambda: load_glot_model(str(model))),
+        (model / "1_GlotPooling" / "config.json", lambda: GlotPooling.load(str(model / "1_GlotPooling"))),
+        (model / "task_head" / "head_config.json", lambda: TaskHead.load(str(model / "task_head"))),
+    ]:
+        good = path.read_text()
+        path.write_text(good[: len(good) // 2])
+        with pytest.raises(ValueError, match=f"{path.name}.*not valid JSON.*line"):
+            load()
+        assert str(path) in str(pytest.raises(ValueError, load).value)
+        path.write_text(good)
+
+
+def test_read_json_names_a_file_that_is_not_utf8(tmp_path):
+    (tmp_path / "x.json").write_bytes(b'{"a": "\xff"}')
+    with pytest.raises(ValueError, match=r"x\.json: not UTF-8"):
+        read_json(tmp_path / "x.json")
+
+
+# -------------------------------------------------------------------------------------------- encodings
+def test_a_latin1_data_file_names_the_file_and_line_and_loads_with_its_encoding(tmp_path):
+    rows = [[f"caf\u00e9 number {i}" if i == 7 else f"plain text {i}", i % 2] for i in range(40)]
+    path = tmp_path / "latin.csv"
+    with open(path, "w", encoding="latin-1", newline="") as handle:
+        handle.write("text,label\n" + "".join(f"{t},{y}\n" for t, y in rows))
+    with pytest.raises(ValueError, match=r"latin\.csv, line 9: not utf-8-sig text.*--encoding latin-1"):
+        load_task(str(path))
+    task = load_task(str(path), encoding="latin-1")
+    assert any("caf\u00e9" in t for split in task.splits.values() for t in split.texts)
+    with pytest.raises(ValueError, match="encoding='klingon'"):
+        load_task(str(path), encoding="klingon")
+
+
+def test_glot_train_has_encoding_and_encode_input_names_a_bad_file(tiny_bert_dir, tmp_path, monkeypatch, capsys):
+    from sentence_transformers_glot.cli import main
+
+    monkeypatch.setenv("GLOT_CACHE_DIR", str(tmp_path / "cache"))
+    data = tmp_path / "mine.csv"
+    task = toy_task(n=60)
+    data.write_bytes(("text,label\n" + "".join(f"{t} \u00e9,{y}\n" for t, y in zip(task.splits["train"].texts,
+                                                                              task.splits["train"].labels)))
+                     .encode("latin-1"))
+    args = ["train", "--backbone", tiny_bert_dir, "--task", str(data), "--runs", str(tmp_path / "runs"),
+            "--epochs", "1", "--threshold", "0.3", "--hidden-dim", "8", "--no-export"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("glot: error: mine.csv, line 2: not utf-8-sig text") and "Traceback" not in err
+    assert main([*args, "--encoding", "latin-1"]) == 0
+    assert "glot: test accuracy" in capsys.readouterr().out
+
+    texts = tmp_path / "texts.txt"
+    texts.write_bytes("na\u00efve\nplain\n".encode("latin-1"))
+    with pytest.raises(ValueError, match=r"texts\.txt, line 1: not utf-8 text"):
+        read_texts(texts)
+    assert read_texts(texts, encoding="latin-1") == ["na\u00efve", "plain"]
+
+
+# -------------------------------------------------------------------------------------------- folders
+def test_an_output_folder_that_cannot_be_written_fails_first_in_one_line(tiny_bert_dir, tmp_path, monkeypatch,
+                                                                         capsys):
+    from sentence_transformers_glot.cli import main
+
+    monkeypatch.setenv("GLOT_CACHE_DIR", str(tmp_path / "cache"))
+    (tmp_path / "a-file").write_text("not a folder")
+    code = main(["train", "--backbone", tiny_bert_dir, "--task", "movie-polarity", "--runs",
+                 str(tmp_path / "a-file" / "runs")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "--runs" in err and "is a file, not a folder" in err
+    assert not (tmp_path / "cache").exists()  # refused before anything was built
+
+    def refuse(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "mkdir", refuse)  # as for a read-only folder (tests may run as root)
+    with pytest.raises(PermissionError, match="--output 'results': cannot write in .*Permission denied"):
+        check_writable_folder("results", "--output")
+
+
+# -------------------------------------------------------------------------------------------- coercions
+def test_a_stray_string_in_a_numeric_label_column_is_an_error_naming_the_row(tmp_path):
+    rows = [[f"text {i}", i % 2] for i in range(30)]
+    rows[12][1] = "1O"  # a typo: letter O for zero
+    with pytest.raises(ValueError, match=r"mixes numbers and text: the text '1O' at row 13 \(line 14\) \(1 such row\)"):
+        load_task(str(write_csv(tmp_path / "typo.csv", ["text", "label"], rows)))
+    rows = [[f"text {i}", ["pos", "neg"][i % 2]] for i in range(30)]
+    rows[3][1] = 1
+    with pytest.raises(ValueError, match=r"the number '1' at row 4"):
+        load_task(str(write_csv(tmp_path / "names.csv", ["text", "label"], rows)))
+
+
+@pytest.mark.parametrize("bad", [17, ["a", "list"], {"an": "object"}, True])
+def test_a_jsonl_text_that_is_not_a_string_is_an_error(tmp_path, bad):
+    records = [{"text": f"sentence {i}", "label": i % 2} for i in range(30)]
+    records[5]["text"] = bad
+    with pytest.raises(ValueError, match=r"text column 'text' has the \w+ .* at row 6 \(line 6\)"):
+        load_task(str(write_jsonl(tmp_path / "bad.jsonl", records)))
+
+
+def test_integer_token_states_give_float_embeddings():
+    torch.manual_seed(0)
+    pooling = GlotPooling(8, threshold=0.2, hidden_dim=4)
+    states = torch.randint(-3, 4, (2, 5, 8))
+    mask = torch.tensor([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]])
+    out = pooling({"token_embeddings": states, "attention_mask": mask})["sentence_embedding"]
+    expected = pooling({"token_embeddings": states.float(), "attention_mask": mask})["sentence_embedding"]
+    assert out.dtype == torch.float32 and torch.equal(out, expected)
+
+
+def test_numpy_scalars_are_accepted_and_stored_as_python_numbers(tmp_path):
+    literal = GlotPooling(8, threshold=0.5, top_k=3, hidden_dim=4, dropout=0.25, sequence_window=1)
+    numpy = GlotPooling(np.int64(8), threshold=np.float64(0.5), top_k=np.int32(3), hidden_dim=np.int64(4),
+                        dropout=np.float32(0.25), sequence_window=np.int8(1))
+    assert numpy.get_config_dict() == literal.get_config_dict()
+    assert all(type(v) in (int, float, str, bool, type(None), list) for v in numpy.get_config_dict().values())
+    numpy.save(str(tmp_path / "p"))
+    assert GlotPooling.load(str(tmp_path / "p")).get_config_dict() == literal.get_config_dict()
+    settings = TrainConfig(epochs=np.int64(2), batch_size=np.int32(8), lr=np.float32(0.5), seed=np.int64(3))
+    assert config_dict(settings) == config_dict(TrainConfig(epochs=2, batch_size=8, lr=0.5, seed=3))
+    with pytest.raises(ValueError, match="`epochs` must be an int >= 1"):
+        TrainConfig(epochs=np.float64(2.0))
+    with pytest.raises(ValueError, match="`hidden_dim`"):
+        GlotPooling(8, hidden_dim=np.bool_(True))
+
+
+@pytest.mark.parametrize("mask", [[[1, 2, 1]], [[1, 0, -1]], [[0.5, 1.0, 1.0]]])
+def test_an_attention_mask_other_than_0_1_is_refused(mask):
+    pooling = GlotPooling(4, threshold=0.2, hidden_dim=4)
+    with pytest.raises(ValueError, match="attention_mask must hold only 0 .* and 1"):
+        pooling({"token_embeddings": torch.randn(1, 3, 4), "attention_mask": torch.tensor(mask)})
+    ok = pooling({"token_embeddings": torch.randn(1, 3, 4), "attention_mask": torch.tensor([[True, True, False]])})
+    assert ok["sentence_embedding"].shape == (1, pooling.get_sentence_embedding_dimension())
