@@ -238,3 +238,56 @@ def test_two_processes_building_the_same_entry_encode_it_once(tmp_path):
     encoder = CountingEncoder()
     StateCache(tmp_path / "cache", shard_size=8, dtype="float32").get_or_build(TEXTS, encoder, "fp", 16)
     assert encoder.texts == 0, "every shard the two processes left is complete and verified"
+
+
+def _distributed_build(rank: int, world: int, port: int, root: str, log: str, partial: bool) -> None:
+    """One gloo rank: build the entry with a recording encoder; write which texts this rank encoded."""
+    import torch.distributed as dist
+
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world)
+    try:
+        seen: list[str] = []
+
+        def encode(texts: list[str]) -> list[np.ndarray]:
+            seen.extend(texts)
+            return CountingEncoder()(texts)
+
+        states = StateCache(root, shard_size=4, dtype="float32").get_or_build(TEXTS, encode, "fp", max_length=16,
+                                                                              batch_size=3)
+        x, mask = states.batch(range(len(TEXTS)))  # every rank reads the complete entry
+        assert int(mask.sum()) == sum(len(t.split()) for t in TEXTS)
+        with open(f"{log}.{rank}", "w") as f:
+            json.dump(seen, f)
+    finally:
+        dist.destroy_process_group()
+
+
+@pytest.mark.parametrize("partial", [False, True])
+def test_two_gloo_processes_share_the_build_and_match_one_process_byte_for_byte(tmp_path, partial):
+    import socket
+
+    import torch.multiprocessing as mp
+
+    single = StateCache(tmp_path / "single", shard_size=4, dtype="float32")
+    single.get_or_build(TEXTS, CountingEncoder(), "fp", max_length=16, batch_size=3)
+    done = []
+    if partial:  # a killed earlier build left shards 0-2; only the other four are encoded, between the two ranks
+        with pytest.raises(KeyboardInterrupt):
+            StateCache(tmp_path / "shared", shard_size=4, dtype="float32").get_or_build(
+                TEXTS, CountingEncoder(fail_after=12), "fp", max_length=16, batch_size=4)
+        done = TEXTS[:12]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = str(tmp_path / "encoded")
+    mp.spawn(_distributed_build, args=(2, port, str(tmp_path / "shared"), log, partial), nprocs=2, join=True)
+
+    encoded = [json.loads((tmp_path / f"encoded.{rank}").read_text()) for rank in range(2)]
+    assert sorted(encoded[0] + encoded[1]) == sorted(set(TEXTS) - set(done)), "every text encoded exactly once"
+    assert encoded[0] and encoded[1], "both ranks took a share"
+    (entry,) = [p for p in (tmp_path / "single").iterdir() if p.is_dir()]
+    files = sorted(p.name for p in entry.iterdir() if p.suffix in (".npy", ".json"))
+    shared = tmp_path / "shared" / entry.name
+    assert files == sorted(p.name for p in shared.iterdir() if p.suffix in (".npy", ".json"))
+    for name in files:
+        assert (entry / name).read_bytes() == (shared / name).read_bytes(), name

@@ -3,7 +3,6 @@ values of the wrong kind are detected and named, never turned into a plausible r
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 

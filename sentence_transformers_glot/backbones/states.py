@@ -36,11 +36,15 @@ def backbone_transformer(name_or_path: str, max_length: int, *, hidden_states: b
     return transformer
 
 
-def load_backbone(name_or_path: str, max_length: int):
-    """A ``SentenceTransformer`` holding only the frozen backbone ``Transformer`` (eval mode, CPU)."""
+def load_backbone(name_or_path: str, max_length: int, device: str | None = None):
+    """A ``SentenceTransformer`` holding only the frozen backbone ``Transformer`` (eval mode), on ``device``
+    (default: this process's GPU under torchrun, or the first GPU, else the CPU; states come back on the CPU)."""
     from sentence_transformers import SentenceTransformer
 
-    model = SentenceTransformer(modules=[backbone_transformer(name_or_path, max_length)], device="cpu")
+    from sentence_transformers_glot.distributed import local_device
+
+    model = SentenceTransformer(modules=[backbone_transformer(name_or_path, max_length)],
+                                device=device or local_device())
     model.eval()
     for parameter in model.parameters():
         parameter.requires_grad_(False)

@@ -19,6 +19,7 @@ makes concurrent builders of one entry take turns.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -33,6 +34,7 @@ from torch import Tensor
 from tqdm.auto import tqdm
 
 from sentence_transformers_glot.backbones.states import Layer
+from sentence_transformers_glot.distributed import rank_and_world
 from sentence_transformers_glot.io import atomic_write, atomic_write_text, read_json, sha256_file, states_root
 from sentence_transformers_glot.options import CACHE_DTYPES
 
@@ -115,15 +117,23 @@ class TokenStates:
         return len(self.lengths)
 
     def batch(self, indices: Sequence[int] | np.ndarray) -> tuple[Tensor, Tensor]:
-        indices = np.asarray(indices, dtype=np.int64)
-        lengths = self.lengths[indices]
-        out = np.zeros((len(indices), int(lengths.max(initial=1)), *self.shards[0].shape[1:]), dtype=np.float32)
-        for row, index in enumerate(indices):
+        rows = []
+        for index in np.asarray(indices, dtype=np.int64):
             shard, local = divmod(int(index), self.shard_size)
             start = self._offsets[shard][local]
-            out[row, : lengths[row]] = self.shards[shard][start : start + lengths[row]]
-        mask = np.arange(out.shape[1])[None, :] < lengths[:, None]
-        return torch.from_numpy(out), torch.from_numpy(mask)
+            rows.append(self.shards[shard][start : start + self.lengths[index]])  # a view of the memory map
+        return pad_states(rows, self.shards[0].shape[1:])
+
+
+def pad_states(rows: Sequence[np.ndarray], token_shape: tuple[int, ...]) -> tuple[Tensor, Tensor]:
+    """Per-text ``(length_i, *token_shape)`` states -> zero-padded float32 ``(B, L, *token_shape)`` and a bool
+    mask ``(B, L)`` (right padding; ``L`` at least 1)."""
+    lengths = np.array([len(row) for row in rows], dtype=np.int64)
+    out = np.zeros((len(rows), int(lengths.max(initial=1)), *token_shape), dtype=np.float32)
+    for i, row in enumerate(rows):
+        out[i, : len(row)] = row
+    mask = np.arange(out.shape[1])[None, :] < lengths[:, None]
+    return torch.from_numpy(out), torch.from_numpy(mask)
 
 
 class StateCache:
@@ -164,24 +174,63 @@ class StateCache:
         key = cache_key(fingerprint, texts, max_length, layer, self.dtype)
         folder = self.root / key
         folder.mkdir(parents=True, exist_ok=True)
-        with FileLock(str(folder) + ".lock"):
-            meta = {"format": CACHE_FORMAT, "backbone": fingerprint, "max_length": max_length,
-                    "layer": _layer_json(layer),
-                    "dtype": self.dtype, "num_texts": len(texts), "shard_size": self.shard_size,
-                    "description": description}
-            meta_path = folder / "meta.json"
-            if _json_or_none(meta_path) != meta:  # a missing or damaged meta.json is written again
-                atomic_write_text(meta_path, json.dumps(meta, indent=2))
-            starts = range(0, len(texts), self.shard_size)
-            missing = [s for s in starts if not self._valid_shard(folder, s // self.shard_size)]
-            if missing:
-                total = sum(min(self.shard_size, len(texts) - s) for s in missing)
-                with tqdm(total=total, desc=f"caching states {description}".strip(), unit="text") as bar:
-                    for start in missing:
-                        self._build_shard(folder, start // self.shard_size,
-                                          list(texts[start : start + self.shard_size]), encode, batch_size, bar,
-                                          description)
-            return self._open(folder, len(texts))
+        meta = {"format": CACHE_FORMAT, "backbone": fingerprint, "max_length": max_length,
+                "layer": _layer_json(layer), "dtype": self.dtype, "num_texts": len(texts),
+                "shard_size": self.shard_size, "description": description}
+        build = _ShardBuilder(self, folder, texts, encode, batch_size, description)
+        rank, world = rank_and_world()
+        if world == 1:
+            with FileLock(str(folder) + ".lock"):
+                self._write_meta(folder, meta)
+                build(self._missing(folder, len(texts)))
+        else:
+            self._build_distributed(folder, meta, build, rank, world)
+        return self._open(folder, len(texts))
+
+    def _write_meta(self, folder: Path, meta: dict) -> None:
+        meta_path = folder / "meta.json"
+        if _json_or_none(meta_path) != meta:  # a missing or damaged meta.json is written again
+            atomic_write_text(meta_path, json.dumps(meta, indent=2))
+
+    def _missing(self, folder: Path, num_texts: int) -> list[int]:
+        shards = (num_texts + self.shard_size - 1) // self.shard_size
+        return [shard for shard in range(shards) if not self._valid_shard(folder, shard)]
+
+    def _build_distributed(self, folder: Path, meta: dict, build: _ShardBuilder, rank: int, world: int) -> None:
+        """Each rank builds every ``world``-th missing shard, then waits for the others' shards on their locks.
+
+        The ranks agree on the missing shards between two barriers (nothing is written meanwhile), and each
+        takes the locks of its own shards before a third barrier: a rank that waits on a shard's lock thus
+        waits for the rank building it, and builds the shard itself only if that rank died (its lock was
+        released with the shard still invalid). Barriers only frame this quick start, so a long build never
+        runs into the process group's timeout.
+        """
+        import torch.distributed as dist
+
+        if rank == 0:
+            with FileLock(str(folder) + ".lock"):
+                self._write_meta(folder, meta)
+        dist.barrier()
+        missing = self._missing(folder, meta["num_texts"])
+        dist.barrier()
+        mine = missing[rank::world]
+        locks = {shard: self._shard_lock(folder, shard) for shard in mine}
+        for lock in locks.values():
+            lock.acquire()
+        dist.barrier()
+        try:
+            for shard in mine:
+                build([shard], lock_held=True)
+                locks[shard].release()
+        finally:
+            for lock in locks.values():
+                lock.release(force=True)
+        for shard in missing:  # the others' shards: wait for their builders, then check
+            if shard not in locks:
+                build([shard])
+
+    def _shard_lock(self, folder: Path, shard: int) -> FileLock:
+        return FileLock(str(folder / f"shard-{shard:05d}.lock"))
 
     # -- shards
     def _paths(self, folder: Path, shard: int) -> tuple[Path, Path, Path]:
@@ -237,3 +286,27 @@ def _json_or_none(path: Path) -> object:
         return read_json(path)
     except (OSError, ValueError):
         return None
+
+
+class _ShardBuilder:
+    """Builds shards of one cache entry with a progress bar; each under its own lock, re-checked inside it (a
+    concurrent builder may have finished it meanwhile)."""
+
+    def __init__(self, cache: StateCache, folder: Path, texts: Sequence[str], encode, batch_size: int,
+                 description: str) -> None:
+        self.cache, self.folder, self.texts, self.encode = cache, folder, texts, encode
+        self.batch_size, self.description = batch_size, description
+
+    def __call__(self, shards: list[int], lock_held: bool = False) -> None:
+        if not shards:
+            return
+        size, n = self.cache.shard_size, len(self.texts)
+        total = sum(min(size, n - shard * size) for shard in shards)
+        with tqdm(total=total, desc=f"caching states {self.description}".strip(), unit="text") as bar:
+            for shard in shards:
+                with contextlib.nullcontext() if lock_held else self.cache._shard_lock(self.folder, shard):
+                    if self.cache._valid_shard(self.folder, shard):
+                        bar.update(min(size, n - shard * size))
+                        continue
+                    self.cache._build_shard(self.folder, shard, list(self.texts[shard * size : (shard + 1) * size]),
+                                            self.encode, self.batch_size, bar, self.description)

@@ -39,6 +39,9 @@ class TrainConfig:
         max_train: train on a seeded sample of at most this many training examples; ``None`` uses them all.
         max_eval: validate and test on seeded samples of at most this many examples each (for backbones too
             slow to encode whole test sets); ``None`` uses them all.
+        cache: ``True`` (default): encode every text once into the hidden-state cache and train from it.
+            ``False`` (``--no-cache``): run the frozen backbone on every batch instead (no disk at all, but
+            the backbone runs again every epoch); for corpora whose token states do not fit on disk.
     """
 
     backbone: str = "minilm"
@@ -59,6 +62,7 @@ class TrainConfig:
     task_options: dict[str, Any] = field(default_factory=dict)
     max_train: int | None = None
     max_eval: int | None = None
+    cache: bool = True
 
     def __post_init__(self) -> None:
         if self.pooling not in POOLINGS:
@@ -78,6 +82,8 @@ class TrainConfig:
             if not isinstance(value, numbers.Real) or isinstance(value, bool):
                 raise ValueError(f"TrainConfig: `{name}` must be a number; got {value!r}.")
             setattr(self, name, float(value))
+        if not isinstance(self.cache, bool):
+            raise ValueError(f"TrainConfig: `cache` must be True or False; got {self.cache!r}.")
         if not self.lr > 0:
             raise ValueError(f"TrainConfig: `lr` must be > 0; got {self.lr!r}.")
         if self.glot.get("layers") is not None and self.layer != -1:
@@ -109,15 +115,15 @@ class RunResult:
     model_dir: str | None
 
 
-#: Fields added after run folders were first written; left out of a run's identity while unset, so older
-#: run folders (and their names) stay valid.
-_LATER_FIELDS = ("max_eval",)
+#: Fields added after run folders were first written, with their defaults; left out of a run's identity while
+#: at the default, so older run folders (and their names) stay valid.
+_LATER_FIELDS = {"max_eval": None, "cache": True}
 
 
 def config_dict(config: TrainConfig) -> dict[str, Any]:
     values = dataclasses.asdict(config)
-    for name in _LATER_FIELDS:
-        if values[name] is None:
+    for name, default in _LATER_FIELDS.items():
+        if values[name] == default:
             del values[name]
     return json.loads(json.dumps(values))
 

@@ -204,7 +204,12 @@ def train(
     head_kind(config, task)
     build_pooling(config, OPTION_CHECK_DIM)  # GlotPooling checks every option when it is built
     started = time.perf_counter()
-    states = cache_task_states(config, task, cache)
+    if config.cache:
+        states = cache_task_states(config, task, cache)
+    else:  # the backbone runs on every batch (training/live.py)
+        from sentence_transformers_glot.training.live import live_task_states
+
+        states = live_task_states(config, task)
     cache_seconds = time.perf_counter() - started
     run_dir.mkdir(parents=True, exist_ok=True)
     if rank == 0:
