@@ -66,6 +66,27 @@ def pooling_only(transformer, pooling_modules, sentences: list[str], batch_size:
     return seconds
 
 
+def flops(transformer, pooling_modules, sentences: list[str], batch_size: int) -> dict[str, int]:
+    """FLOPs of the backbone and of each pooling module on all batches (torch.utils.flop_counter: matrix
+    products and attention, 2 per multiply-add), in encode's length order."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    order = sorted(sentences, key=len, reverse=True)
+    tokenize = getattr(transformer, "preprocess", None) or transformer.tokenize  # ST 6 / 5
+    counts = {"backbone": 0, **{name: 0 for name in pooling_modules}}
+    with torch.inference_mode():
+        for start in range(0, len(order), batch_size):
+            batch = tokenize(order[start : start + batch_size])
+            with FlopCounterMode(display=False) as counter:
+                features = transformer(dict(batch))
+            counts["backbone"] += counter.get_total_flops()
+            for name, module in pooling_modules.items():
+                with FlopCounterMode(display=False) as counter:
+                    module(dict(features))
+                counts[name] += counter.get_total_flops()
+    return counts
+
+
 def measure(backbone: str, sentences: list[str], batch_size: int, repeats: int, preset: str | None = None) -> dict:
     from sentence_transformers import SentenceTransformer
 
@@ -92,6 +113,8 @@ def measure(backbone: str, sentences: list[str], batch_size: int, repeats: int, 
                                                                   show_progress_bar=False)))
             print(f"  {backbone} repeat {r + 1}/{repeats} {name}: {times[name][-1]:.2f} s", flush=True)
     alone = pooling_only(transformer, poolings, sentences, batch_size)
+    counted = flops(transformer, poolings, sentences, batch_size)
+    flop_share = counted["glot"] / counted["backbone"]  # GLOT's FLOPs over the backbone's
     glot, mean = statistics.median(times["glot"]), statistics.median(times["mean"])
     extra = {}
     if preset is not None:
@@ -101,7 +124,10 @@ def measure(backbone: str, sentences: list[str], batch_size: int, repeats: int, 
                                 for name, module in poolings.items()}}
     return {**extra, "backbone": backbone, "dim": dim, "glot_s": times["glot"], "mean_s": times["mean"],
             "glot_median_s": glot, "mean_median_s": mean, "ratio": glot / mean,
-            "pooling_only_s": alone, "target": TARGETS.get(backbone), "met": glot / mean <= TARGETS.get(backbone, 1.05)}
+            "pooling_only_s": alone, "target": TARGETS.get(backbone), "met": glot / mean <= TARGETS.get(backbone, 1.05),
+            "flops": counted, "glot_flop_share": flop_share,
+            "overhead_over_flop_share": (glot / mean - 1) / flop_share,
+            "flop_target_met": (glot / mean - 1) <= 1.1 * flop_share}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -123,10 +149,12 @@ def main(argv: list[str] | None = None) -> int:
     rows = [measure(b, sentences, args.batch_size, args.repeats, args.preset) for b in args.backbones]
     print(f"\nencode {len(sentences)} movie-review sentences, batch {args.batch_size}, {args.threads} thread(s), "
           f"median of {args.repeats}")
-    print(f"{'backbone':<14}{'glot s':>9}{'mean s':>9}{'ratio':>8}{'target':>8}  pooling alone: glot / mean s")
+    print(f"{'backbone':<14}{'glot s':>9}{'mean s':>9}{'ratio':>8}{'target':>8}{'FLOP share':>12}{'overhead/share':>16}"
+          "  pooling alone: glot / mean s")
     for row in rows:
         print(f"{row['backbone']:<14}{row['glot_median_s']:>9.2f}{row['mean_median_s']:>9.2f}{row['ratio']:>8.3f}"
-              f"{row['target'] or '':>8}  {row['pooling_only_s']['glot']:.2f} / {row['pooling_only_s']['mean']:.3f}")
+              f"{row['target'] or '':>8}{100 * row['glot_flop_share']:>11.2f}%{row['overhead_over_flop_share']:>16.2f}"
+              f"  {row['pooling_only_s']['glot']:.2f} / {row['pooling_only_s']['mean']:.3f}")
         if args.preset:
             print(f"{'':<14}{args.preset}: {row['preset_median_s']:.2f} s, ratio to mean {row['preset_ratio']:.3f}, "
                   f"pooling alone {row['pooling_only_s'][args.preset]:.2f} s; parameters {row['parameters']}")
