@@ -1,7 +1,7 @@
 """GlotPooling against the FLOP floor: the time of its own matrix products alone.
 
 A ``TorchDispatchMode`` records every matrix product that GlotPooling's forward (and, separately, its
-forward + backward) issues: ``mm``, ``addmm``, ``bmm``, ``baddbmm``, ``mv``, ``addmv``, with their operands'
+forward + backward) issues: ``mm``, ``addmm``, ``bmm``, ``baddbmm``, ``mv``, ``addmv`` (and their in-place forms), with their operands'
 shapes and strides. Replaying exactly those products on fresh tensors of the same layouts, back to back and
 with nothing else, takes the least time any implementation that performs them can take on this CPU: the
 floor. The script reports GlotPooling's forward and forward + backward against it (target: within 1.3x),
@@ -33,17 +33,23 @@ sys.path.insert(0, str(Path(__file__).parent))
 from authors_module import synthetic_batch  # noqa: E402
 
 aten = torch.ops.aten
-PRODUCTS = {aten.mm.default, aten.addmm.default, aten.bmm.default, aten.baddbmm.default, aten.mv.default,
-            aten.addmv.default}
+PRODUCTS = {aten.mm.default, aten.addmm.default, aten.addmm_.default, aten.bmm.default, aten.baddbmm.default,
+            aten.baddbmm_.default, aten.mv.default, aten.addmv.default, aten.addmv_.default}
 
 
 class Operand:
-    """The layout of one tensor argument of a recorded product."""
+    """The layout of one tensor argument of a recorded product (a sparse one, the edge list's CSR adjacency,
+    is kept as it is: its pattern is the graph)."""
 
     def __init__(self, tensor: torch.Tensor) -> None:
-        self.shape, self.stride = tuple(tensor.shape), tuple(tensor.stride())
+        self.shape = tuple(tensor.shape)
+        self.sparse = tensor.detach().clone() if tensor.layout != torch.strided else None
+        self.nnz = int(tensor._nnz()) if self.sparse is not None else None
+        self.stride = tuple(tensor.stride()) if self.sparse is None else None
 
     def make(self) -> torch.Tensor:
+        if self.sparse is not None:
+            return self.sparse
         size = 1 + sum((n - 1) * st for n, st in zip(self.shape, self.stride))
         return torch.randn(size).as_strided(self.shape, self.stride)
 
@@ -64,11 +70,14 @@ class RecordProducts(TorchDispatchMode):
 
 def product_flops(func, layout) -> int:
     """2 x multiply-adds of one recorded product."""
-    shapes = [item.shape for item in layout if isinstance(item, Operand)]
-    if func in (aten.mm.default, aten.addmm.default):
+    operands = [item for item in layout if isinstance(item, Operand)]
+    shapes = [item.shape for item in operands]
+    if operands[-2].sparse is not None:  # CSR adjacency x dense: one multiply-add per edge and column
+        return 2 * operands[-2].nnz * shapes[-1][-1]
+    if func in (aten.mm.default, aten.addmm.default, aten.addmm_.default):
         (m, k), (_, n) = shapes[-2], shapes[-1]
         return 2 * m * k * n
-    if func in (aten.bmm.default, aten.baddbmm.default):
+    if func in (aten.bmm.default, aten.baddbmm.default, aten.baddbmm_.default):
         (b, m, k), (_, _, n) = shapes[-2], shapes[-1]
         return 2 * b * m * k * n
     (m, k) = shapes[-2]
@@ -100,7 +109,8 @@ def above_floor_profile(fn, top: int = 8) -> list[dict]:
     with profile(activities=[ProfilerActivity.CPU]) as prof:
         for _ in range(3):
             fn()
-    names = {"aten::mm", "aten::addmm", "aten::bmm", "aten::baddbmm", "aten::mv", "aten::addmv", "aten::addmv_"}
+    names = {"aten::mm", "aten::addmm", "aten::addmm_", "aten::bmm", "aten::baddbmm", "aten::baddbmm_", "aten::mv",
+             "aten::addmv", "aten::addmv_"}
     events = [e for e in prof.key_averages() if e.key not in names and e.self_cpu_time_total > 0]
     events.sort(key=lambda e: e.self_cpu_time_total, reverse=True)
     total = sum(e.self_cpu_time_total for e in prof.key_averages())

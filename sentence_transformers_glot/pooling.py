@@ -406,7 +406,9 @@ class GlotPooling(Module):
         if self.num_layers > 0:
             graph = build_graph(x, mask, self.threshold, self.top_k, self.backend, self.edge_weight)
             nodes = graph.nodes
-            h = self.gnn(nodes.pack(x), graph)  # every per-token layer runs on the N real tokens only
+            # every per-token layer runs on the N real tokens only; the attention readout takes jumping
+            # knowledge's [x | h1 | h2] as blocks, so the concatenation is never built
+            h = self.gnn(nodes.pack(x), graph, cat_blocks=self.attention is not None)
         else:
             nodes = PackedNodes.from_mask(mask)
             h = nodes.pack(x)

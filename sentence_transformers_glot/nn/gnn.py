@@ -72,7 +72,9 @@ class TokenGNN(nn.Module):
         else:
             self.out_dim = hidden_dim
 
-    def forward(self, x: Tensor, graph: TokenGraph) -> Tensor:
+    def forward(self, x: Tensor, graph: TokenGraph, *, cat_blocks: bool = False) -> Tensor | list[Tensor]:
+        """``(N, out_dim)`` refined tokens; with ``cat_blocks=True`` and jumping knowledge ``"cat"``, the list
+        ``[x, h^1, ..., h^K]`` of its column blocks instead (a readout that takes blocks never builds it)."""
         if not self.layers:
             return x
         outputs = []
@@ -84,7 +86,7 @@ class TokenGNN(nn.Module):
             h = self.dropout(torch.relu(out))
             outputs.append(h)
         if self.jumping_knowledge == "cat":
-            return torch.cat([x, *outputs], dim=-1)
+            return [x, *outputs] if cat_blocks else torch.cat([x, *outputs], dim=-1)
         if self.jumping_knowledge == "max":
             return torch.stack(outputs).amax(dim=0)
         if self.jumping_knowledge == "mean":

@@ -349,6 +349,7 @@ def build_dense_graph(
     threshold: float | None,
     top_k: int | None = None,
     edge_weight: str = "binary",
+    unit: Tensor | None = None,
 ) -> DenseTokenGraph:
     """Dense adjacency of the cosine-similarity token graph.
 
@@ -358,8 +359,9 @@ def build_dense_graph(
         threshold: edge when cosine similarity is strictly greater; ``None`` for no threshold.
         top_k: keep only each token's ``k`` most similar other tokens; ``None`` for no limit.
         edge_weight: ``"binary"`` (0/1 adjacency) or ``"cosine"`` (each edge weighs its cosine).
+        unit: ``normalize_tokens(x)``, when the caller has it already (each builder takes it).
     """
-    xn = normalize_tokens(x)
+    xn = normalize_tokens(x) if unit is None else unit
     edges, weight = _weighted_edges(*_edge_block(xn, mask, 0, x.shape[1], threshold, top_k), edge_weight)
     adj = edges.to(x.dtype) if weight is None else torch.where(edges, weight, 0.0).to(x.dtype)
     return DenseTokenGraph(adj=adj, nodes=PackedNodes.from_mask(mask), weighted=weight is not None)
@@ -373,6 +375,7 @@ def build_sparse_graph(
     use_scatter: bool = True,
     block_elements: int = DEFAULT_BLOCK_ELEMENTS,
     edge_weight: str = "binary",
+    unit: Tensor | None = None,
 ) -> SparseTokenGraph:
     """Edge list of the cosine-similarity token graph over the packed real tokens (same maths as dense).
 
@@ -384,7 +387,7 @@ def build_sparse_graph(
             they are all held).
     """
     batch, length, _ = x.shape
-    xn = normalize_tokens(x)
+    xn = normalize_tokens(x) if unit is None else unit
     packed_id = torch.cumsum(mask.reshape(-1).long(), 0) - 1  # flat position -> node id (valid where mask)
 
     dst_parts, src_parts, weight_parts, edges = [], [], [], 0
@@ -413,14 +416,15 @@ def build_sparse_graph(
     return SparseTokenGraph(src=src, dst=dst, indptr=indptr, nodes=nodes, use_scatter=use_scatter, weight=weights)
 
 
-def estimate_density(x: Tensor, mask: Tensor, threshold: float | None, top_k: int | None, rows: int = 64) -> float:
+def estimate_density(x: Tensor, mask: Tensor, threshold: float | None, top_k: int | None, rows: int = 64,
+                     unit: Tensor | None = None) -> float:
     """Edges / ``B * L * L`` of the token graph, counted exactly on ``rows`` evenly spaced destination rows.
 
     Costs about ``rows / L`` of the full similarity matrix; a row's edge count is ``min(k, #valid pairs
     above the threshold)``, so no top-k is needed.
     """
     batch, length, _ = x.shape
-    xn = normalize_tokens(x)
+    xn = normalize_tokens(x) if unit is None else unit
     picked = torch.linspace(0, length - 1, steps=min(rows, length), device=x.device).long().unique()
     sim = torch.matmul(xn[:, picked], xn.transpose(1, 2))  # (B, r, L)
     valid = mask[:, picked, None] & mask[:, None, :] & (picked[:, None] != torch.arange(length, device=x.device))
@@ -446,10 +450,11 @@ def build_graph(
     """
     batch, length = mask.shape
     choice = choose_backend(backend, batch, length, top_k)
+    unit = normalize_tokens(x)  # once, for the density estimate and the graph
     if backend == "auto" and choice == "dense" and length >= SPARSE_MIN_LENGTH:
         rows = max(8, min(64, length // 16))  # at most 1/16 of the similarity matrix
-        if prefer_edge_list(length, estimate_density(x, mask, threshold, top_k, rows)):
+        if prefer_edge_list(length, estimate_density(x, mask, threshold, top_k, rows, unit=unit)):
             choice = "scatter"
     if choice == "scatter":
-        return build_sparse_graph(x, mask, threshold, top_k, edge_weight=edge_weight)
-    return build_dense_graph(x, mask, threshold, top_k, edge_weight)
+        return build_sparse_graph(x, mask, threshold, top_k, edge_weight=edge_weight, unit=unit)
+    return build_dense_graph(x, mask, threshold, top_k, edge_weight, unit=unit)

@@ -63,17 +63,28 @@ class AttentionReadout(nn.Module):
         """Pool padded token vectors ``(B, L, D)`` with mask ``(B, L)``."""
         return torch.einsum("bl,bld->bd", self.weights(u, mask), u)
 
-    def pool_packed(self, u: Tensor, batch_index: Tensor, batch_size: int) -> Tensor:
-        """Pool packed token vectors ``(N, D)``; ``batch_index[n]`` is node ``n``'s sentence (ascending).
+    def pool_packed(self, u: Tensor | list[Tensor], batch_index: Tensor, batch_size: int) -> Tensor:
+        r"""Pool packed token vectors ``(N, D)``; ``batch_index[n]`` is node ``n``'s sentence (ascending).
 
         The same function as :meth:`forward` without computing on padding: a per-sentence
         :func:`~sentence_transformers_glot.nn.functional.segment_softmax` and a ``segment_reduce`` sum
         (torch-scatter kernels when installed). A sentence with no token gets zeros.
+
+        ``u`` may also be the column blocks ``[u_1, ..., u_m]`` of ``u = [u_1 \| ... \| u_m]`` (jumping
+        knowledge's ``[x \| h^1 \| h^2]``): the result is the same, without building ``u``. The scorer's first
+        product splits by columns, :math:`W_m u_i = \sum_k W_m^{(k)} u_{i,k}`, and the weighted sum by blocks.
         """
-        logits = self.score(torch.tanh(self.proj(u))).squeeze(-1)
+        blocks = [u] if isinstance(u, Tensor) else list(u)
+        width = blocks[0].shape[-1]
+        hidden = torch.addmm(self.proj.bias, blocks[0], self.proj.weight[:, :width].T)
+        for block in blocks[1:]:  # accumulate in place: no copy of the (N, hidden) sum per block
+            hidden = hidden.addmm_(block, self.proj.weight[:, width : width + block.shape[-1]].T)
+            width += block.shape[-1]
+        logits = self.score(torch.tanh(hidden)).squeeze(-1)
         indptr = indptr_from_index(batch_index, batch_size)
-        weights = segment_softmax(logits, batch_index, indptr, batch_size)
-        return segment_reduce(weights[:, None] * u, batch_index, indptr, batch_size, "sum")
+        weights = segment_softmax(logits, batch_index, indptr, batch_size)[:, None]
+        pooled = [segment_reduce(weights * block, batch_index, indptr, batch_size, "sum") for block in blocks]
+        return pooled[0] if len(pooled) == 1 else torch.cat(pooled, dim=-1)
 
 
 _FUNCTIONAL_READOUTS = {"mean": masked_mean, "max": masked_max, "cls": first_token, "last": last_token}
