@@ -35,7 +35,7 @@ from sentence_transformers_glot._compat import Module
 from sentence_transformers_glot.io import atomic_write, atomic_write_text, read_json
 from sentence_transformers_glot.nn.functional import exclude_prompt
 from sentence_transformers_glot.nn.gnn import TokenGNN
-from sentence_transformers_glot.nn.graph import PackedNodes, build_graph
+from sentence_transformers_glot.nn.graph import PackedNodes, build_graph, normalize_tokens
 from sentence_transformers_glot.nn.readout import AttentionReadout, functional_readout
 from sentence_transformers_glot.options import (
     BACKENDS,
@@ -348,10 +348,11 @@ class GlotPooling(Module):
         return x, mask.bool()
 
     def mix_layers(self, states: Tensor) -> Tensor:
-        """``(B, L, len(layers), d)`` states of the chosen layers -> ``(B, L, d)``, mixed by softmax weights."""
+        """``(..., len(layers), d)`` states of the chosen layers (padded ``(B, L, n, d)`` or packed
+        ``(N, n, d)``) -> ``(..., d)``, mixed by softmax weights."""
         if self.layer_weights is None:
-            return states[:, :, 0]
-        return torch.einsum("blnd,n->bld", states, torch.softmax(self.layer_weights, dim=0))
+            return states[..., 0, :]
+        return torch.einsum("...nd,n->...d", states, torch.softmax(self.layer_weights, dim=0))
 
     def _normalise(self, x: Tensor) -> Tensor:
         if self.input_norm == "layer":
@@ -381,37 +382,45 @@ class GlotPooling(Module):
                 f"word_embedding_dimension={token_embeddings.shape[-1]} (the backbone's hidden size)."
             )
         mask = attention_mask.bool()
-        # padding may hold NaN (fully masked rows in some decoders): select, never multiply
-        where = mask.view(*mask.shape, *([1] * (token_embeddings.dim() - 2)))
-        x = torch.where(where, token_embeddings.float(), 0.0)
+        if self.num_layers == 0 and self.attention is None:  # the exact parameter-free poolings, on padding
+            # padding may hold NaN (fully masked rows in some decoders): select, never multiply
+            where = mask.view(*mask.shape, *([1] * (token_embeddings.dim() - 2)))
+            x = torch.where(where, token_embeddings.float(), 0.0)
+            x = self._normalise(self.mix_layers(x) if self.layers is not None else x)
+            return functional_readout(self.readout)(x, mask) if x.shape[1] else x.new_zeros(len(x), x.shape[-1])
+        # Everything else runs on the N real tokens only: packing never reads padding (which may hold NaN in
+        # some decoders), and the layer mix, the normalisation and every per-token layer skip it.
+        nodes = PackedNodes.from_mask(mask)
+        x = nodes.pack(token_embeddings).float()
         if self.layers is not None:
             x = self.mix_layers(x)
         x = self._normalise(x)
-        z = self._pool(x, mask)
+        z = self._pool(x, nodes, mask)
         # NaN/Inf in a real token reaches the output; checking the (B, D) output first is cheaper than
-        # scanning every (B, L, d) input (it was 5% of a MiniLM-sized call)
+        # scanning every input (it was 5% of a MiniLM-sized call)
         if not bool(torch.isfinite(z).all()) and not bool(torch.isfinite(x).all()):
             raise ValueError("GlotPooling: token_embeddings contain NaN or Inf at non-padding positions.")
         return z
 
-    def _pool(self, x: Tensor, mask: Tensor) -> Tensor:
-        batch, length, _ = x.shape
+    def _pool(self, x: Tensor, nodes: PackedNodes, mask: Tensor) -> Tensor:
+        """Sentence vectors from the packed real tokens ``x`` ``(N, d)`` of the ``(B, L)`` ``mask``."""
+        batch, length = nodes.batch_shape
         if length == 0:
             # No token position at all: a decoder tokenizer that adds no BOS on empty strings, or an unpadded
             # (cu_seq_lens_q) batch of empty rows. Every sentence is empty and pools to zeros, as an empty row
             # of a longer batch does; the max/cls/last reductions and the edge-list builder fail on L = 0.
             return x.new_zeros(batch, self.output_dimension)
-        if self.num_layers == 0 and self.attention is None:  # the exact parameter-free poolings
-            return functional_readout(self.readout)(x, mask)
         if self.num_layers > 0:
-            graph = build_graph(x, mask, self.threshold, self.top_k, self.backend, self.edge_weight)
-            nodes = graph.nodes
-            # every per-token layer runs on the N real tokens only; the attention readout takes jumping
-            # knowledge's [x | h1 | h2] as blocks, so the concatenation is never built
-            h = self.gnn(nodes.pack(x), graph, cat_blocks=self.attention is not None)
+            # the graph needs the padded (B, L, d) unit vectors for its batched similarity; they are scattered
+            # back once, after normalising only the real tokens
+            unit = nodes.to_padded(normalize_tokens(x))
+            graph = build_graph(unit, mask, self.threshold, self.top_k, self.backend, self.edge_weight,
+                                normalized=True)
+            # the attention readout takes jumping knowledge's [x | h1 | h2] as blocks, so the concatenation is
+            # never built
+            h = self.gnn(x, graph, cat_blocks=self.attention is not None)
         else:
-            nodes = PackedNodes.from_mask(mask)
-            h = nodes.pack(x)
+            h = x
         if self.attention is not None:
             return self.attention.pool_packed(h, nodes.batch_index, batch)
         return functional_readout(self.readout)(nodes.to_padded(h), mask)

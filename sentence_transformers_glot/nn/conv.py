@@ -47,7 +47,8 @@ class SAGEConv(nn.Module):
             neigh = graph.aggregate(self.lin_neigh(h), "mean")
         else:
             neigh = self.lin_neigh(graph.aggregate(h, "mean"))
-        return self.lin_self(h) + neigh
+        # W_self h + b accumulated into the fresh neighbour term: no further (N, out) tensor is allocated
+        return neigh.addmm_(h, self.lin_self.weight.T).add_(self.lin_self.bias)
 
 
 class GCNConv(nn.Module):
@@ -104,7 +105,7 @@ class GATConv(nn.Module):
                               self.negative_slope)
         if loops.weighted:
             logits = logits + loops.edge_log_weight(logits.dtype)
-        return loops.propagate(loops.edge_softmax(logits), wh) + self.bias
+        return loops.propagate(loops.edge_softmax(logits), wh).add_(self.bias)
 
 
 class SequenceConv(nn.Module):

@@ -131,8 +131,8 @@ class PackedNodes:
         return self.node_index // self.batch_shape[1]
 
     def pack(self, x: Tensor) -> Tensor:
-        """Gather the real tokens of a padded ``(B, L, D)`` tensor into ``(N, D)``."""
-        return x.reshape(-1, x.shape[-1])[self.node_index]
+        """Gather the real tokens of a padded ``(B, L, *F)`` tensor into ``(N, *F)``."""
+        return x.reshape(-1, *x.shape[2:])[self.node_index]
 
     def to_padded(self, h: Tensor) -> Tensor:
         """Scatter node features ``(N, D)`` back to a zero-padded ``(B, L, D)`` tensor."""
@@ -442,15 +442,17 @@ def build_graph(
     top_k: int | None = None,
     backend: str = "auto",
     edge_weight: str = "binary",
+    normalized: bool = False,
 ) -> DenseTokenGraph | SparseTokenGraph:
     """The token graph in the representation ``backend`` asks for (see :mod:`sentence_transformers_glot.nn.backend`).
 
     ``"auto"`` estimates the graph's density from a sample of rows (for padded lengths where that can
     change the answer) and builds the representation that is faster at that density and length.
+    ``normalized=True``: ``x`` is already ``normalize_tokens`` of the token states (only cosines matter).
     """
     batch, length = mask.shape
     choice = choose_backend(backend, batch, length, top_k)
-    unit = normalize_tokens(x)  # once, for the density estimate and the graph
+    unit = x if normalized else normalize_tokens(x)  # once, for the density estimate and the graph
     if backend == "auto" and choice == "dense" and length >= SPARSE_MIN_LENGTH:
         rows = max(8, min(64, length // 16))  # at most 1/16 of the similarity matrix
         if prefer_edge_list(length, estimate_density(x, mask, threshold, top_k, rows, unit=unit)):
