@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import time
 from pathlib import Path
 
 import torch
@@ -30,7 +29,7 @@ from sentence_transformers_glot import GlotPooling
 from sentence_transformers_glot.evaluation.report import markdown_table, script_command, write_json
 
 sys.path.insert(0, str(Path(__file__).parent))
-from authors_module import synthetic_batch  # noqa: E402
+from authors_module import milliseconds, synthetic_batch  # noqa: E402
 
 aten = torch.ops.aten
 PRODUCTS = {aten.mm.default, aten.addmm.default, aten.addmm_.default, aten.bmm.default, aten.baddbmm.default,
@@ -94,12 +93,6 @@ def replayer(calls):
             func(*args, **kwargs)
 
     return run
-
-
-def milliseconds(fn) -> float:
-    start = time.perf_counter()
-    fn()
-    return 1000 * (time.perf_counter() - start)
 
 
 def above_floor_profile(fn, top: int = 8) -> list[dict]:

@@ -387,15 +387,16 @@ class GlotPooling(Module):
             where = mask.view(*mask.shape, *([1] * (token_embeddings.dim() - 2)))
             x = torch.where(where, token_embeddings.float(), 0.0)
             x = self._normalise(self.mix_layers(x) if self.layers is not None else x)
-            return functional_readout(self.readout)(x, mask) if x.shape[1] else x.new_zeros(len(x), x.shape[-1])
-        # Everything else runs on the N real tokens only: packing never reads padding (which may hold NaN in
-        # some decoders), and the layer mix, the normalisation and every per-token layer skip it.
-        nodes = PackedNodes.from_mask(mask)
-        x = nodes.pack(token_embeddings).float()
-        if self.layers is not None:
-            x = self.mix_layers(x)
-        x = self._normalise(x)
-        z = self._pool(x, nodes, mask)
+            z = functional_readout(self.readout)(x, mask) if x.shape[1] else x.new_zeros(len(x), x.shape[-1])
+        else:
+            # Everything else runs on the N real tokens only: packing never reads padding (which may hold NaN
+            # in some decoders), and the layer mix, the normalisation and every per-token layer skip it.
+            nodes = PackedNodes.from_mask(mask)
+            x = nodes.pack(token_embeddings).float()
+            if self.layers is not None:
+                x = self.mix_layers(x)
+            x = self._normalise(x)
+            z = self._pool(x, nodes, mask)
         # NaN/Inf in a real token reaches the output; checking the (B, D) output first is cheaper than
         # scanning every input (it was 5% of a MiniLM-sized call)
         if not bool(torch.isfinite(z).all()) and not bool(torch.isfinite(x).all()):

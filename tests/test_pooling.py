@@ -134,11 +134,13 @@ def test_wrong_dimension_names_both_numbers():
 
 
 @pytest.mark.parametrize("bad", [float("nan"), float("inf")])
-def test_non_finite_tokens_raise(bad):
+@pytest.mark.parametrize("make", [lambda: GlotPooling(8), lambda: GlotPooling.baseline("mean", 8),
+                                  lambda: GlotPooling.baseline("adapool", 8)], ids=["glot", "mean", "adapool"])
+def test_non_finite_tokens_raise(bad, make):
     x = torch.randn(2, 5, 8)
     x[1, 2, 3] = bad
     with pytest.raises(ValueError, match="NaN or Inf"):
-        GlotPooling(8)({"token_embeddings": x, "attention_mask": torch.ones(2, 5)})
+        make()({"token_embeddings": x, "attention_mask": torch.ones(2, 5)})
 
 
 def test_non_finite_padding_is_ignored():
