@@ -67,9 +67,17 @@ def pooling_only(transformer, pooling_modules, sentences: list[str], batch_size:
 
 
 def flops(transformer, pooling_modules, sentences: list[str], batch_size: int) -> dict[str, int]:
-    """FLOPs of the backbone and of each pooling module on all batches (torch.utils.flop_counter: matrix
-    products and attention, 2 per multiply-add), in encode's length order."""
+    """FLOPs (2 per multiply-add) of the backbone and of each pooling module on all batches, in encode's
+    length order: the backbone's by ``torch.utils.flop_counter`` (matrix products and attention), the
+    poolings' by the FLOP-floor script's product recorder, which also counts in-place products (``addmm_``)
+    and the edge list's sparse products, which ``flop_counter`` does not see."""
+    import sys
+    from pathlib import Path
+
     from torch.utils.flop_counter import FlopCounterMode
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from flop_floor import RecordProducts, product_flops
 
     order = sorted(sentences, key=len, reverse=True)
     tokenize = getattr(transformer, "preprocess", None) or transformer.tokenize  # ST 6 / 5
@@ -81,9 +89,9 @@ def flops(transformer, pooling_modules, sentences: list[str], batch_size: int) -
                 features = transformer(dict(batch))
             counts["backbone"] += counter.get_total_flops()
             for name, module in pooling_modules.items():
-                with FlopCounterMode(display=False) as counter:
+                with RecordProducts() as recorder:
                     module(dict(features))
-                counts[name] += counter.get_total_flops()
+                counts[name] += sum(product_flops(func, layout) for func, layout, _ in recorder.calls)
     return counts
 
 
