@@ -14,7 +14,8 @@ Layout. ``<root>/<key>/`` holds ``meta.json`` and shards of ``shard_size`` texts
 layers), ``shard-NNNNN.lengths.npy`` and, written
 last, ``shard-NNNNN.json`` with both files' SHA-256. A shard without a valid commit record, or whose
 checksums disagree, is rebuilt; a build that was killed resumes at the first missing shard. A file lock
-makes concurrent builders of one entry take turns.
+makes concurrent builders of one entry take turns. Under ``torch.distributed`` (torchrun) the ranks split
+the missing shards between them and every rank then reads the whole entry (:meth:`StateCache._build_distributed`).
 """
 
 from __future__ import annotations

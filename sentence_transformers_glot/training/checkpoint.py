@@ -65,9 +65,11 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any] | None:
             continue
         try:
             state = read_checkpoint(candidate)
+        except FileNotFoundError:  # removed meanwhile (another rank of a data-parallel run saw it damaged)
+            continue
         except ValueError as err:
             logger.warning("%s; removed", err)
-            candidate.unlink()
+            candidate.unlink(missing_ok=True)
             damaged = True
             continue
         if candidate != path:
