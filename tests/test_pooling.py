@@ -188,6 +188,31 @@ def test_gradients_reach_every_parameter():
             assert p.grad is not None and p.grad.abs().sum() > 0, (conv, name)
 
 
+def test_readout_on_column_blocks_equals_the_tanh_formula_on_their_concatenation():
+    """Jumping knowledge's blocks are never concatenated, and the scores use 2 sigma(2a) - 1 = tanh(a) with the
+    constant dropped: both must give the paper's softmax(v^T tanh(W u + b)) weighted sum."""
+    from sentence_transformers_glot.nn.graph import PackedNodes
+    from sentence_transformers_glot.nn.readout import AttentionReadout
+
+    torch.manual_seed(0)
+    x, mask = random_batch(4, 7, 24, seed=5)
+    readout = AttentionReadout(24, 16)
+    with torch.no_grad():  # large scores, far from tanh's linear range, so a wrong identity would show
+        readout.proj.weight.mul_(8)
+        readout.score.weight.mul_(8)
+    nodes = PackedNodes.from_mask(mask)
+    u = nodes.pack(x)
+    blocks = readout.pool_packed([u[:, :8], u[:, 8:20], u[:, 20:]], nodes.batch_index, 4)
+    whole = readout.pool_packed(u, nodes.batch_index, 4)
+    expected = []
+    for b in range(4):
+        tokens = x[b, mask[b]]
+        weights = torch.softmax(readout.score(torch.tanh(readout.proj(tokens))).squeeze(-1), 0)
+        expected.append(weights @ tokens)
+    torch.testing.assert_close(blocks, whole, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(whole, torch.stack(expected), atol=1e-5, rtol=1e-5)
+
+
 def test_packed_attention_readout_equals_the_padded_one():
     from sentence_transformers_glot.nn.graph import PackedNodes
     from sentence_transformers_glot.nn.readout import AttentionReadout
