@@ -226,3 +226,31 @@ def test_packed_attention_readout_equals_the_padded_one():
     padded = readout(torch.where(mask[..., None], x, 0.0), mask)
     assert torch.allclose(packed, padded, atol=1e-6)
     assert torch.equal(packed[2], torch.zeros(16))
+
+
+def test_packed_readout_sparse_product_matches_the_segment_sum_with_gradients(monkeypatch):
+    """The weighted sums as one CSR product (CPU, CUDA) and as segment sums (other devices) agree, values and
+    gradients (through the weights and the tokens), with an empty sentence in the batch."""
+    from sentence_transformers_glot.nn import readout as readout_module
+    from sentence_transformers_glot.nn.graph import PackedNodes
+    from sentence_transformers_glot.nn.readout import AttentionReadout
+
+    torch.manual_seed(0)
+    x, mask = random_batch(5, 9, 16, seed=3)
+    mask[1] = False
+    readout = AttentionReadout(16, 8)
+    nodes = PackedNodes.from_mask(mask)
+
+    def pooled_and_grads():
+        u = nodes.pack(x).requires_grad_()
+        z = readout.pool_packed([u[:, :5], u[:, 5:]], nodes.batch_index, 5)
+        readout.zero_grad()
+        (z * torch.linspace(-1, 1, z.numel()).view_as(z)).sum().backward()
+        return z.detach(), u.grad, readout.proj.weight.grad.clone(), readout.score.weight.grad.clone()
+
+    sparse = pooled_and_grads()
+    monkeypatch.setattr(readout_module, "SPARSE_DEVICES", ())
+    segment = pooled_and_grads()
+    assert torch.equal(sparse[0][1], torch.zeros(16))
+    for a, b in zip(sparse, segment):
+        torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-5)

@@ -27,7 +27,6 @@ Both are built with row blocks of the similarity matrix, so building never holds
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 from typing import Any, Union
 
@@ -37,6 +36,7 @@ from torch import Tensor
 
 from sentence_transformers_glot.nn.backend import MAX_EDGES, SPARSE_MIN_LENGTH, choose_backend, prefer_edge_list
 from sentence_transformers_glot.nn.functional import (
+    csr_matrix,
     indptr_from_index,
     masked_softmax,
     segment_gather,
@@ -285,10 +285,7 @@ class SparseTokenGraph:
         return segment_softmax(logits, self.dst, self.indptr, self.num_nodes, self.use_scatter)
 
     def _csr(self, coef: Tensor, dtype: torch.dtype) -> Tensor:
-        with warnings.catch_warnings():  # torch marks CSR tensors beta; the product used here is stable
-            warnings.filterwarnings("ignore", message=".*[Ss]parse CSR tensor support is in beta.*")
-            return torch.sparse_csr_tensor(self.indptr, self.src, coef.to(dtype),
-                                           size=(self.num_nodes, self.num_nodes), check_invariants=False)
+        return csr_matrix(self.indptr, self.src, coef.to(dtype), (self.num_nodes, self.num_nodes))
 
     def propagate(self, coef: Tensor, h: Tensor) -> Tensor:
         r""":math:`\mathrm{out}_i = \sum_{j \to i} c_{ij} h_j` for per-edge coefficients ``coef`` ``(E,)``.

@@ -13,7 +13,13 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from sentence_transformers_glot.nn.functional import indptr_from_index, masked_softmax, segment_reduce, segment_softmax
+from sentence_transformers_glot.nn.functional import (
+    indptr_from_index,
+    masked_softmax,
+    segment_matrix,
+    segment_reduce,
+    segment_softmax,
+)
 from sentence_transformers_glot.options import READOUTS  # noqa: F401  (re-exported: the readouts this module implements)
 
 
@@ -78,8 +84,10 @@ class AttentionReadout(nn.Module):
         r"""Pool packed token vectors ``(N, D)``; ``batch_index[n]`` is node ``n``'s sentence (ascending).
 
         The same function as :meth:`forward` without computing on padding: a per-sentence
-        :func:`~sentence_transformers_glot.nn.functional.segment_softmax` and a ``segment_reduce`` sum
-        (torch-scatter kernels when installed). A sentence with no token gets zeros.
+        :func:`~sentence_transformers_glot.nn.functional.segment_softmax` (torch-scatter kernels when installed),
+        then the weighted sums of all sentences as one sparse x dense product with the ``(B, N)``
+        :func:`~sentence_transformers_glot.nn.functional.segment_matrix` of the weights (on CPU and CUDA; other
+        devices, which lack sparse CSR products, take ``segment_reduce``). A sentence with no token gets zeros.
 
         ``u`` may also be the column blocks ``[u_1, ..., u_m]`` of ``u = [u_1 \| ... \| u_m]`` (jumping
         knowledge's ``[x \| h^1 \| h^2]``): the result is the same, without building ``u``. The scorer's first
@@ -93,10 +101,17 @@ class AttentionReadout(nn.Module):
             width += block.shape[-1]
         logits = self.logits(hidden)
         indptr = indptr_from_index(batch_index, batch_size)
-        weights = segment_softmax(logits, batch_index, indptr, batch_size)[:, None]
-        pooled = [segment_reduce(weights * block, batch_index, indptr, batch_size, "sum") for block in blocks]
+        weights = segment_softmax(logits, batch_index, indptr, batch_size)
+        if weights.device.type in SPARSE_DEVICES:
+            pooling = segment_matrix(weights, indptr)
+            pooled = [pooling @ block for block in blocks]
+        else:
+            pooled = [segment_reduce(weights[:, None] * block, batch_index, indptr, batch_size, "sum")
+                      for block in blocks]
         return pooled[0] if len(pooled) == 1 else torch.cat(pooled, dim=-1)
 
+
+SPARSE_DEVICES = ("cpu", "cuda")  # devices with sparse CSR x dense products (MPS and XLA have none)
 
 _FUNCTIONAL_READOUTS = {"mean": masked_mean, "max": masked_max, "cls": first_token, "last": last_token}
 
