@@ -83,7 +83,7 @@ class TokenGNN(nn.Module):
             out = layer(h, graph)
             if self.sequence_layers is not None:
                 out = out + self.sequence_layers[index](h, graph.nodes)
-            h = self.dropout(torch.relu(out))
+            h = self.dropout(torch.relu_(out))  # in place: every layer returns a fresh tensor
             outputs.append(h)
         if self.jumping_knowledge == "cat":
             return [x, *outputs] if cat_blocks else torch.cat([x, *outputs], dim=-1)
