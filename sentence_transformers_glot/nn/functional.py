@@ -155,10 +155,11 @@ def csr_matrix(indptr: Tensor, columns: Tensor, values: Tensor, size: tuple[int,
 def segment_matrix(weights: Tensor, indptr: Tensor) -> Tensor:
     r"""The ``(num_segments, R)`` CSR matrix with :math:`P_{s r} = w_r` for the rows :math:`r` of segment
     :math:`s` (0 elsewhere): ``segment_matrix(w, indptr) @ V`` is ``segment_reduce(w[:, None] * V, ..., "sum")``
-    as one sparse x dense product, without the ``(R, D)`` product tensor (5x faster forward, 1.4x forward +
-    backward on CPU for MiniLM-sized batches). ``weights``: ``(R,)``; gradients flow to ``weights`` and ``V``.
+    as one sparse x dense product, without the ``(R, D)`` product tensor (5x faster on CPU for MiniLM-sized
+    batches). ``weights``: ``(R,)``.
 
-    The columns ascend within each row, as torch's CSR backward needs for the gradient of the values: with
-    unsorted columns it returns wrong value gradients without an error (seen on torch 2.13 CPU)."""
+    The columns ascend within each row. The readout uses it without gradient only: torch's CSR backward for the
+    values depends on the torch version and on sorted columns (with unsorted ones torch 2.13 returns wrong value
+    gradients without an error)."""
     columns = torch.arange(weights.shape[0], device=weights.device)
     return csr_matrix(indptr, columns, weights, (indptr.shape[0] - 1, weights.shape[0]))

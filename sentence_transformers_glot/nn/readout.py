@@ -90,9 +90,11 @@ class AttentionReadout(nn.Module):
 
         The same function as :meth:`forward` without computing on padding: a per-sentence
         :func:`~sentence_transformers_glot.nn.functional.segment_softmax` (torch-scatter kernels when installed),
-        then the weighted sums of all sentences as one sparse x dense product with the ``(B, N)``
-        :func:`~sentence_transformers_glot.nn.functional.segment_matrix` of the weights (on CPU and CUDA; other
-        devices, which lack sparse CSR products, take ``segment_reduce``). A sentence with no token gets zeros.
+        then the weighted sums. Without gradient (encoding), the weighted sums of all sentences are one sparse x
+        dense product with the ``(B, N)`` :func:`~sentence_transformers_glot.nn.functional.segment_matrix` of the
+        weights (on CPU and CUDA, which have sparse CSR products); in training they are ``segment_reduce`` sums,
+        as the edge list's messages with learned coefficients are, so no gradient depends on a sparse backward.
+        A sentence with no token gets zeros.
 
         ``u`` may also be the column blocks ``[u_1, ..., u_m]`` of ``u = [u_1 \| ... \| u_m]`` (jumping
         knowledge's ``[x \| h^1 \| h^2]``): the result is the same, without building ``u``. The scorer's first
@@ -107,7 +109,7 @@ class AttentionReadout(nn.Module):
         logits = self.logits(hidden)
         indptr = indptr_from_index(batch_index, batch_size)
         weights = segment_softmax(logits, batch_index, indptr, batch_size)
-        if weights.device.type in SPARSE_DEVICES:
+        if not weights.requires_grad and weights.device.type in SPARSE_DEVICES:
             pooling = segment_matrix(weights, indptr)
             pooled = [pooling @ block for block in blocks]
         else:
