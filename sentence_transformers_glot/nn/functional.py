@@ -158,8 +158,8 @@ def segment_matrix(weights: Tensor, indptr: Tensor) -> Tensor:
     as one sparse x dense product, without the ``(R, D)`` product tensor (5x faster on CPU for MiniLM-sized
     batches). ``weights``: ``(R,)``.
 
-    The columns ascend within each row. The readout uses it without gradient only: torch's CSR backward for the
-    values depends on the torch version and on sorted columns (with unsorted ones torch 2.13 returns wrong value
-    gradients without an error)."""
+    The columns ascend within each row. The readout uses it without gradient only: torch documents gradients
+    with respect to a CSR matrix only in recent releases (older ones say it has none), and torch 2.13 returns
+    wrong value gradients, without an error, for a CSR matrix whose columns are not sorted."""
     columns = torch.arange(weights.shape[0], device=weights.device)
     return csr_matrix(indptr, columns, weights, (indptr.shape[0] - 1, weights.shape[0]))
