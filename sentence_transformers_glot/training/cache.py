@@ -71,8 +71,6 @@ def backbone_fingerprint(path_or_id: str, revision: str | None = None) -> str:
     return f"dir:{digest.hexdigest()}"
 
 
-
-
 def _layer_json(layer: Layer) -> int | list[int]:
     return layer if isinstance(layer, int) else [int(i) for i in layer]
 
