@@ -52,9 +52,10 @@ def _encode(args: argparse.Namespace) -> int:
     from sentence_transformers_glot._compat import Transformer, token_dimension
     from sentence_transformers_glot.backbones.registry import resolve_backbone
     from sentence_transformers_glot.embeddings_file import check_output, command_texts, write_embeddings
+    from sentence_transformers_glot.io import check_writable_folder
 
-    if args.output:
-        check_output(args.output)  # before the model loads
+    if args.output:  # before the model loads and anything is encoded
+        check_writable_folder(check_output(args.output).absolute().parent, "--output")
     sentences = command_texts(args.sentences, args.input, "encode", args.encoding) or DEMO_SENTENCES
     torch.set_num_threads(args.threads)
     if args.model:
@@ -83,13 +84,21 @@ def _encode(args: argparse.Namespace) -> int:
 def _predict(args: argparse.Namespace) -> int:
     import torch
 
-    from sentence_transformers_glot.embeddings_file import command_texts, read_texts
+    from sentence_transformers_glot.embeddings_file import command_texts, read_text_pairs
     from sentence_transformers_glot.training.predict import load_predictor
 
-    texts = command_texts(args.texts, args.input, "predict", args.encoding)
+    if args.input and args.input_b and not args.texts:  # two files: pairs stay line-aligned
+        texts, texts_b = read_text_pairs(args.input, args.input_b, encoding=args.encoding)
+    else:
+        texts = command_texts(args.texts, args.input, "predict", args.encoding)
+        texts_b = None
+        if args.input_b:
+            texts_b = command_texts([], args.input_b, "predict", args.encoding)
+            if len(texts_b) != len(texts):
+                raise ValueError(f"glot predict: {len(texts)} texts but {len(texts_b)} in --input-b; each text "
+                                 "needs its partner")
     if not texts:
         raise ValueError("glot predict: no texts; pass them as arguments or with --input FILE ('-': stdin)")
-    texts_b = read_texts(args.input_b, encoding=args.encoding) if args.input_b else None
     torch.set_num_threads(args.threads)
     predictions = load_predictor(args.model).predict(texts, texts_b, batch_size=args.batch_size)
     for i, (text, predicted) in enumerate(zip(texts, predictions)):
@@ -180,6 +189,7 @@ def _benchmark(args: argparse.Namespace) -> int:
         lrs=args.lrs, batch_size=args.batch_size, max_length=args.max_length, max_train=args.max_train,
         max_eval=args.max_eval, layers=args.layers, only_finished=args.only_finished, glot=_glot_kwargs(args),
         threads=args.threads, command="glot " + shlex.join(sys.argv[1:]), cache_dtype=args.cache_dtype,
+        training={name: getattr(args, name) for name in ("warmup_ratio", "max_grad_norm", "head_dim")},
     )
     print(markdown_tables(rows))
     print(f"results: {args.output}/suite.json, suite.md, suite.png")
@@ -251,7 +261,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="train nothing: write the results of the cells already finished (e.g. while another "
                             "process runs this benchmark)")
     add_dataclass_arguments(bench, TrainConfig, only=("epochs", "batch_size", "max_length", "max_train", "max_eval",
-                                                     "threads", "cache_dtype"))
+                                                     "threads", "cache_dtype", "warmup_ratio", "max_grad_norm",
+                                                     "head_dim"))
     bench.add_argument("--output", default="benchmarks/results/suite",
                        help="results folder: suite.json, suite.md, plots, and runs/ (resumed from)")
     _add_glot_flags(bench)

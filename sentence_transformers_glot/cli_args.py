@@ -92,7 +92,7 @@ def add_dataclass_arguments(
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, help=text,
                                 default=None if unset_defaults else default)
             continue
-        parser.add_argument(flag, type=kind, nargs="+" if many else None,
+        parser.add_argument(flag, type=spec.metadata.get("type", kind), nargs="+" if many else None,
                             choices=spec.metadata.get("choices"), default=None if unset_defaults else default,
                             help=text, metavar=None if spec.metadata.get("choices") else spec.name.upper())
 

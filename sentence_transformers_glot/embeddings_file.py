@@ -34,17 +34,49 @@ def check_output(path: str | Path) -> Path:
     return path
 
 
+def read_lines(path: str | Path, stdin: TextIO | None = None, encoding: str = "utf-8") -> list[str]:
+    """The lines of a text file in ``encoding`` (``"-"``: ``stdin``), split on ``\\n`` only (a ``\\r`` before it is
+    dropped): form feeds, U+0085 and U+2028 inside a line stay in its text, so line ``i`` is always row ``i``.
+    A final newline ends the last line; it does not start an empty one."""
+    text = (stdin or sys.stdin).read() if str(path) == "-" else read_text_file(path, encoding)
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line[:-1] if line.endswith("\r") else line for line in lines]
+
+
 def read_texts(path: str | Path, stdin: TextIO | None = None, encoding: str = "utf-8") -> list[str]:
-    """Non-empty lines of a text file in ``encoding``, or of ``stdin`` when ``path`` is ``"-"`` (trailing
-    newlines and ``\\r`` removed; every other character is kept)."""
-    if str(path) == "-":
-        lines = (stdin or sys.stdin).read().splitlines()
-    else:
-        lines = read_text_file(path, encoding).splitlines()
+    """The non-blank lines of a text file (``"-"``: stdin), one text per line (:func:`read_lines`); blank lines are
+    dropped and counted on stderr, so that a user can tell rows from line numbers."""
+    lines = read_lines(path, stdin, encoding)
     texts = [line for line in lines if line.strip()]
     if not texts:
         raise ValueError(f"--input {str(path)!r} holds no text (one text per line)")
+    if len(texts) < len(lines):
+        print(f"glot: {str(path)!r}: skipped {len(lines) - len(texts)} blank line(s); row i of the output is the "
+              "i-th non-blank line", file=sys.stderr)
     return texts
+
+
+def read_text_pairs(path_a: str | Path, path_b: str | Path, encoding: str = "utf-8") -> tuple[list[str], list[str]]:
+    """Line-aligned text pairs from two files: line ``i`` of one is paired with line ``i`` of the other. Files
+    of different lengths, or a line blank on one side only, raise an error naming the line; lines blank on both
+    sides are skipped together (counted on stderr)."""
+    a, b = read_lines(path_a, encoding=encoding), read_lines(path_b, encoding=encoding)
+    if len(a) != len(b):
+        raise ValueError(f"--input {str(path_a)!r} has {len(a)} lines and --input-b {str(path_b)!r} has {len(b)}; "
+                         "line i of one is paired with line i of the other, so they must have as many lines")
+    for number, (left, right) in enumerate(zip(a, b), start=1):
+        if bool(left.strip()) != bool(right.strip()):
+            blank, other = (path_a, path_b) if not left.strip() else (path_b, path_a)
+            raise ValueError(f"line {number} is blank in {str(blank)!r} but not in {str(other)!r}; pairs are "
+                             "line-aligned, so fill or remove the line in both files")
+    kept = [(left, right) for left, right in zip(a, b) if left.strip()]
+    if not kept:
+        raise ValueError(f"--input {str(path_a)!r} and --input-b {str(path_b)!r} hold no text pairs")
+    if len(kept) < len(a):
+        print(f"glot: skipped {len(a) - len(kept)} line(s) blank in both files", file=sys.stderr)
+    return [left for left, _ in kept], [right for _, right in kept]
 
 
 def command_texts(texts: list[str], path: str | None, command: str, encoding: str = "utf-8") -> list[str]:

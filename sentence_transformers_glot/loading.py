@@ -73,8 +73,14 @@ def load_glot_model(model_name_or_path: str, **kwargs: Any) -> SentenceTransform
     name_model(model, folder)  # a name of its own, so that mteb never gives it another model's cached results
     from sentence_transformers_glot.pooling import GlotPooling
 
-    if any(isinstance(module, GlotPooling) for module in model):
+    poolings = [module for module in model if isinstance(module, GlotPooling)]
+    if poolings:
         use_glot_card(model)  # a re-save or push_to_hub writes a card that says how to load it
+        for pooling in poolings:  # attention_sink="auto" (sentence-transformers 5.x has no on_model_ready)
+            try:
+                pooling.set_backbone(model)
+            except ValueError:
+                pass
     return model
 
 

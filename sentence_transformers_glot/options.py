@@ -16,6 +16,20 @@ READOUTS = ("attention", "mean", "max", "cls", "last")
 BACKENDS = ("auto", "dense", "scatter")
 EDGE_WEIGHTS = ("binary", "cosine")
 INPUT_NORMS = ("none", "layer", "rms")
+#: What to do with a decoder's attention sink, the first position of every sentence (see GlotPooling).
+ATTENTION_SINKS = ("auto", "keep", "exclude")
+#: ``threshold="auto"``: each sentence gets its own tau, the similarity that keeps ``edge_density`` of its pairs.
+AUTO_THRESHOLD = "auto"
+
+
+def parse_threshold(text: str) -> float | str:
+    """A command-line threshold: ``auto`` or a number (``0.8``)."""
+    if text == AUTO_THRESHOLD:
+        return AUTO_THRESHOLD
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"`threshold` must be a number in [-1, 1] or 'auto'; got {text!r}") from None
 
 #: The baselines as GlotPooling configurations: no graph (``num_layers=0``) and a fixed or learned readout.
 BASELINES: dict[str, dict[str, Any]] = {
@@ -39,7 +53,8 @@ class GlotOptions:
     line's GLOT flags are generated from these fields; the maths is in GlotPooling's docstring.
 
     Attributes:
-        threshold: tau in [-1, 1]: an edge joins tokens whose cosine similarity is greater (the paper: 0.8).
+        threshold: tau in [-1, 1]: an edge joins tokens whose cosine similarity is greater (the paper: 0.8);
+            ``auto``: a tau per sentence that keeps ``edge_density`` of its token pairs as edges.
         top_k: keep only each token's top_k most similar tokens (a sparse k-NN graph, for long documents).
         num_layers: GNN layers K; 0 skips the graph (an AdaPool-style pooler).
         hidden_dim: width of each GNN layer.
@@ -55,9 +70,13 @@ class GlotOptions:
         input_norm: normalise token states before the graph: none, layer (LayerNorm without affine) or rms.
         layers: hidden layers to mix with learned weights (0: the embeddings, -1: the last); None: the last.
         include_prompt: as in sentence-transformers' Pooling: False leaves the prompt's tokens out of the pooling.
+        attention_sink: a decoder's first position (BOS, or the first token) is an attention sink, a huge-norm
+            state shared by every sentence: exclude leaves it out of the graph and the readout, keep keeps it,
+            auto excludes it on decoder backbones only.
+        edge_density: with threshold auto, the fraction of a sentence's ordered token pairs that are edges.
     """
 
-    threshold: float | None = 0.8
+    threshold: float | str | None = field(default=0.8, metadata={"type": parse_threshold})
     top_k: int | None = None
     num_layers: int = 2
     hidden_dim: int = 256
@@ -72,3 +91,5 @@ class GlotOptions:
     input_norm: str = field(default="none", metadata={"choices": INPUT_NORMS})
     layers: list[int] | None = None
     include_prompt: bool = True
+    attention_sink: str = field(default="auto", metadata={"choices": ATTENTION_SINKS})
+    edge_density: float = 0.05

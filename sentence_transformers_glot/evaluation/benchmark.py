@@ -45,6 +45,7 @@ def run_benchmark(
     command: str = "",
     only_finished: bool = False,
     cache_dtype: str = "float16",
+    training: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Train every (backbone, task, method, seed) cell, skipping finished ones; write JSON, Markdown and a plot.
 
@@ -63,9 +64,11 @@ def run_benchmark(
             results of a benchmark that is still running, or was stopped).
         cache_dtype: storage of the cached token states (``TrainConfig.cache_dtype``); ``"float32"`` for states
             beyond float16's range.
+        training: other :class:`TrainConfig` settings for every cell (``warmup_ratio``, ``max_grad_norm``,
+            ``head_dim``); the config's defaults otherwise.
     Returns:
-        One row per cell (backbone, task, layer, method, lr, seed, metric, validation, test, epoch, times, and
-        ``run``, the run folder's name, which identifies the cell's whole configuration).
+        One row per cell (backbone, task, layer, method, lr, seed, metric, validation, test, epoch, times,
+        ``run``, the run folder's name, which identifies the cell's whole configuration, and ``collapsed``).
 
     A finished cell is never trained again: its row is read back from the run folder, or from an earlier
     ``suite.json`` in ``output`` with the same ``run`` (so committed results resume a benchmark on a machine
@@ -95,7 +98,7 @@ def run_benchmark(
         config = TrainConfig(backbone=backbone, task=task_name, pooling=pooling, glot={**options, **mix}, epochs=epochs,
                              lr=lr, batch_size=batch_size, max_length=max_length, layer=hidden_layer, seed=seed,
                              threads=threads, max_train=max_train, max_eval=max_eval, cache_dtype=cache_dtype,
-                             task_options=(task_options or {}).get(task_name, {}))
+                             task_options=(task_options or {}).get(task_name, {}), **(training or {}))
         run = run_name(config, method)
         count = len(rows)
         if run in earlier:
@@ -112,7 +115,8 @@ def run_benchmark(
                              "seed": seed, "metric": result.metric,
                              "validation": result.validation, "test": result.test, "best_epoch": result.best_epoch,
                              "train_seconds": result.train_seconds,
-                             "trainable_parameters": result.trainable_parameters, "run": run})
+                             "trainable_parameters": result.trainable_parameters, "run": run,
+                             "collapsed": result.collapsed})
         group_done = number + 1 == len(cells) or cells[number + 1][:3] != (backbone, task_name, layer)
         if rows and (group_done or len(rows) > count):  # this cell added a row, or its group is complete
             write_results(rows, output, command, figures=group_done)

@@ -26,8 +26,10 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "cos": {"edge_weight": "cosine"},
     "ln": {"input_norm": "layer"},
     "rms": {"input_norm": "rms"},
+    "keepsink": {"attention_sink": "keep"},
+    "autotau": {"threshold": "auto"},
 }
-BASELINE_VARIANTS = ("ln", "rms")
+BASELINE_VARIANTS = ("ln", "rms", "keepsink")
 
 LayerSpec = Union[int, Sequence[int]]
 
@@ -69,7 +71,8 @@ def method_pooling(method: str, glot: dict[str, Any] | None = None) -> tuple[str
         pooling, options = base, {}
         wrong = [extra for extra in extras if extra not in BASELINE_VARIANTS]
         if wrong:
-            raise ValueError(f"benchmark: method {method!r}: a baseline takes only +ln or +rms, not +{wrong[0]}.")
+            raise ValueError(f"benchmark: method {method!r}: a baseline takes only "
+                             f"{', '.join('+' + v for v in BASELINE_VARIANTS)}, not +{wrong[0]}.")
     else:
         raise ValueError(f"benchmark: unknown method {method!r}; use one of {choices}, optionally with +options.")
     for extra in extras:

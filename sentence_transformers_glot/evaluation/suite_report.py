@@ -31,7 +31,8 @@ def markdown_tables(rows: list[dict[str, Any]], protocol: str = "tuned", tasks_a
     """One Markdown table per backbone under ``protocol``: methods as rows and tasks as columns (or the other
     way round with ``tasks_as_rows``, for many tasks), test mean +- std over seeds (tuned: with the learning
     rate chosen on validation, when more than one was tried); best per task in bold; a cell with fewer
-    seeds than the most in its table says how many."""
+    seeds than the most in its table says how many; a cell with collapsed runs (constant predictions or a
+    non-finite loss, ``RunResult.collapsed``) says how many, ``⚠ 2/3 collapsed``."""
     summary = aggregate(rows, protocol)
     metrics = {task_label(row): row["metric"] for row in rows}
     out = []
@@ -55,7 +56,8 @@ def markdown_tables(rows: list[dict[str, Any]], protocol: str = "tuned", tasks_a
             shown = format_mean_std(cell.mean, cell.std, cell.seeds, digits=2)
             shown = f"**{shown}**" if cell.mean == best[t] else shown
             shown = f"{shown} ({cell.lr:g})" if grid else shown
-            return shown + (f" [{cell.seeds} seeds]" if cell.seeds < most else "")
+            shown += f" [{cell.seeds} seeds]" if cell.seeds < most else ""
+            return shown + (f" ⚠ {cell.collapsed}/{cell.seeds} collapsed" if cell.collapsed else "")
 
         out.append(f"**{backbone}**, {protocol} protocol (test, mean ± std over seeds{note})\n")
         if tasks_as_rows:
@@ -162,7 +164,7 @@ def write_results(rows: list[dict[str, Any]], output: Path, command: str = "", f
     output.mkdir(parents=True, exist_ok=True)
     header = run_header(command)
     summary = [{"protocol": protocol, "backbone": b, "task": t, "method": m, "lr": cell.lr, "mean": cell.mean,
-                "std": cell.std, "seeds": cell.seeds,
+                "std": cell.std, "seeds": cell.seeds, "collapsed": cell.collapsed,
                 "validation_by_lr": {str(lr): v for lr, v in cell.validation.items()}}
                for protocol in PROTOCOLS for (b, t, m), cell in aggregate(rows, protocol).items()]
     found = [{"protocol": protocol, "backbone": b, "task": t, **dataclasses.asdict(m)}

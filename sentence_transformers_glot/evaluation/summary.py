@@ -31,6 +31,7 @@ class Summary:
     seeds: int
     validation: dict[float | None, float]  # mean validation score over seeds, per learning rate tried
     test_by_seed: dict[int, float] = field(default_factory=dict)  # the selected learning rate's test scores
+    collapsed: int = 0  # runs of the selected learning rate whose predictions collapsed to one answer
 
 
 def aggregate(rows: list[dict[str, Any]], protocol: str = "tuned") -> dict[tuple[str, str, str], Summary]:
@@ -56,7 +57,8 @@ def aggregate(rows: list[dict[str, Any]], protocol: str = "tuned") -> dict[tuple
             if lr == "missing":
                 continue
         test = [r["test"] for r in by_lr[lr]]
-        out[key] = Summary(lr, *mean_std(test), len(test), validation, {r["seed"]: r["test"] for r in by_lr[lr]})
+        out[key] = Summary(lr, *mean_std(test), len(test), validation, {r["seed"]: r["test"] for r in by_lr[lr]},
+                           sum(bool(r.get("collapsed")) for r in by_lr[lr]))
     return out
 
 

@@ -163,3 +163,13 @@ def segment_matrix(weights: Tensor, indptr: Tensor) -> Tensor:
     wrong value gradients, without an error, for a CSR matrix whose columns are not sorted."""
     columns = torch.arange(weights.shape[0], device=weights.device)
     return csr_matrix(indptr, columns, weights, (indptr.shape[0] - 1, weights.shape[0]))
+
+
+def exclude_first_token(mask: Tensor) -> Tensor:
+    """``mask`` (``(B, L)``, bool) without each row's first real token (after any left padding), except in rows
+    whose only real token it is: a decoder's attention sink, left out of the pooling."""
+    if mask.shape[1] == 0:
+        return mask
+    first = mask.int().argmax(dim=1)
+    drop = torch.zeros_like(mask).scatter_(1, first[:, None], True) & (mask.sum(1) >= 2)[:, None]
+    return mask & ~drop

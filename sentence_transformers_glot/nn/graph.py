@@ -49,19 +49,47 @@ from sentence_transformers_glot.options import EDGE_WEIGHTS
 DEFAULT_BLOCK_ELEMENTS = 1 << 24
 
 
+Threshold = Union[float, Tensor, None]
+
+
+def density_thresholds(unit: Tensor, mask: Tensor, density: float) -> Tensor:
+    r"""A threshold per sentence, ``(B,)``, that keeps ``density`` of its pairs of distinct real tokens as edges.
+
+    For a sentence with :math:`n` real tokens, :math:`m = \mathrm{round}(\rho\, n (n - 1) / 2)` and
+    :math:`\tau = s_{(m + 1)}`, the :math:`(m+1)`-th largest cosine over its pairs :math:`i < j`, so that exactly
+    the :math:`m` more similar pairs pass ``cos > tau`` (both directions: :math:`2m` edges; more on ties).
+    Padding never enters: each sentence's value is the same in any batch, on either padding side. Costs one
+    sort of the ``(B, L * L)`` similarities (meant for sentence-length inputs; long documents use ``top_k``).
+
+    Args:
+        unit: ``normalize_tokens`` of the token states, ``(B, L, d)``.
+        mask: ``(B, L)`` bool, True for the tokens that are nodes.
+        density: :math:`\rho \in (0, 1]`.
+    """
+    batch, length, _ = unit.shape
+    sim = torch.matmul(unit, unit.transpose(1, 2))
+    upper = torch.ones(length, length, dtype=torch.bool, device=unit.device).triu(1)
+    valid = mask[:, :, None] & mask[:, None, :] & upper
+    scores = sim.masked_fill(~valid, float("-inf")).reshape(batch, -1)
+    pairs = valid.reshape(batch, -1).sum(1)
+    wanted = torch.round(density * pairs.to(sim.dtype)).long()
+    ordered = scores.sort(dim=1, descending=True).values
+    # wanted == pairs picks a -inf: every pair is an edge
+    return ordered.gather(1, wanted.clamp(max=max(length * length - 1, 0))[:, None]).squeeze(1)
+
+
 def _edge_block(
-    xn: Tensor, mask: Tensor, start: int, stop: int, threshold: float | None, top_k: int | None
+    xn: Tensor, mask: Tensor, start: int, stop: int, threshold: Threshold, top_k: int | None
 ) -> tuple[Tensor, Tensor]:
     """Boolean edges ``(B, stop - start, L)`` for destination rows ``start:stop`` (``out[b, i, j]``: j -> i),
-    and the cosine similarities of the same block."""
+    and the cosine similarities of the same block. ``threshold`` is one float, or one per sentence ``(B,)``."""
     sim = torch.matmul(xn[:, start:stop], xn.transpose(1, 2))
     rows = torch.arange(start, stop, device=xn.device)
     cols = torch.arange(xn.shape[1], device=xn.device)
     valid = mask[:, start:stop, None] & mask[:, None, :] & (rows[:, None] != cols[None, :])
-    if threshold is not None:
-        edges = valid & (sim > threshold)
-    else:
-        edges = valid
+    if isinstance(threshold, Tensor):
+        threshold = threshold[:, None, None]
+    edges = valid & (sim > threshold) if threshold is not None else valid
     if top_k is not None:
         k = min(top_k, xn.shape[1] - 1)
         if k <= 0:
@@ -343,7 +371,7 @@ TokenGraph = Union[DenseTokenGraph, SparseTokenGraph]
 def build_dense_graph(
     x: Tensor,
     mask: Tensor,
-    threshold: float | None,
+    threshold: Threshold,
     top_k: int | None = None,
     edge_weight: str = "binary",
     unit: Tensor | None = None,
@@ -353,7 +381,8 @@ def build_dense_graph(
     Args:
         x: token states ``(B, L, d)``, float32, padding positions zeroed.
         mask: ``(B, L)`` bool, True for real tokens.
-        threshold: edge when cosine similarity is strictly greater; ``None`` for no threshold.
+        threshold: edge when cosine similarity is strictly greater; ``None`` for no threshold; a ``(B,)``
+            tensor gives each sentence its own (:func:`density_thresholds`).
         top_k: keep only each token's ``k`` most similar other tokens; ``None`` for no limit.
         edge_weight: ``"binary"`` (0/1 adjacency) or ``"cosine"`` (each edge weighs its cosine).
         unit: ``normalize_tokens(x)``, when the caller has it already (each builder takes it).
@@ -367,7 +396,7 @@ def build_dense_graph(
 def build_sparse_graph(
     x: Tensor,
     mask: Tensor,
-    threshold: float | None,
+    threshold: Threshold,
     top_k: int | None = None,
     use_scatter: bool = True,
     block_elements: int = DEFAULT_BLOCK_ELEMENTS,
@@ -395,7 +424,7 @@ def build_sparse_graph(
         if edges > MAX_EDGES:
             raise MemoryError(
                 f"GlotPooling: the token graph of this {batch}x{length} batch has more than {MAX_EDGES:,} edges "
-                f"(threshold={threshold}). Raise `threshold`, set `top_k` (e.g. 16), or encode shorter inputs."
+                f"(threshold={threshold if not isinstance(threshold, Tensor) else 'auto'}). Raise `threshold`, set `top_k` (e.g. 16), or encode shorter inputs."
             )
         dst_parts.append(packed_id[b * length + start + i])
         src_parts.append(packed_id[b * length + j])
@@ -413,7 +442,7 @@ def build_sparse_graph(
     return SparseTokenGraph(src=src, dst=dst, indptr=indptr, nodes=nodes, use_scatter=use_scatter, weight=weights)
 
 
-def estimate_density(x: Tensor, mask: Tensor, threshold: float | None, top_k: int | None, rows: int = 64,
+def estimate_density(x: Tensor, mask: Tensor, threshold: Threshold, top_k: int | None, rows: int = 64,
                      unit: Tensor | None = None) -> float:
     """Edges / ``B * L * L`` of the token graph, counted exactly on ``rows`` evenly spaced destination rows.
 
@@ -425,6 +454,8 @@ def estimate_density(x: Tensor, mask: Tensor, threshold: float | None, top_k: in
     picked = torch.linspace(0, length - 1, steps=min(rows, length), device=x.device).long().unique()
     sim = torch.matmul(xn[:, picked], xn.transpose(1, 2))  # (B, r, L)
     valid = mask[:, picked, None] & mask[:, None, :] & (picked[:, None] != torch.arange(length, device=x.device))
+    if isinstance(threshold, Tensor):
+        threshold = threshold[:, None, None]
     edges = (valid & (sim > threshold)) if threshold is not None else valid
     per_row = edges.sum(-1)
     if top_k is not None:
@@ -435,21 +466,25 @@ def estimate_density(x: Tensor, mask: Tensor, threshold: float | None, top_k: in
 def build_graph(
     x: Tensor,
     mask: Tensor,
-    threshold: float | None,
+    threshold: float | str | None,
     top_k: int | None = None,
     backend: str = "auto",
     edge_weight: str = "binary",
     normalized: bool = False,
+    edge_density: float = 0.05,
 ) -> DenseTokenGraph | SparseTokenGraph:
     """The token graph in the representation ``backend`` asks for (see :mod:`sentence_transformers_glot.nn.backend`).
 
     ``"auto"`` estimates the graph's density from a sample of rows (for padded lengths where that can
     change the answer) and builds the representation that is faster at that density and length.
     ``normalized=True``: ``x`` is already ``normalize_tokens`` of the token states (only cosines matter).
+    ``threshold="auto"``: each sentence's threshold keeps ``edge_density`` of its pairs (:func:`density_thresholds`).
     """
     batch, length = mask.shape
     choice = choose_backend(backend, batch, length, top_k)
     unit = x if normalized else normalize_tokens(x)  # once, for the density estimate and the graph
+    if isinstance(threshold, str):  # "auto"
+        threshold = density_thresholds(unit, mask, edge_density)
     if backend == "auto" and choice == "dense" and length >= SPARSE_MIN_LENGTH:
         rows = max(8, min(64, length // 16))  # at most 1/16 of the similarity matrix
         if prefer_edge_list(length, estimate_density(x, mask, threshold, top_k, rows, unit=unit)):

@@ -27,6 +27,12 @@ class TrainConfig:
         glot: keyword arguments for :class:`GlotPooling` (``threshold``, ``num_layers``, ...).
         head: head type (default: from the task: classification, pair-classification, regression, similarity).
         epochs, batch_size, lr, weight_decay: optimisation (AdamW); the paper: 3 epochs, batch 32, lr 2e-4.
+        warmup_ratio: the learning rate rises linearly from 0 over this fraction of all optimiser steps, then
+            stays at ``lr`` (0: none, as the paper). Large-norm decoder states make the first steps unstable.
+        max_grad_norm: clip the gradients' global L2 norm to this before every step (None: no clipping).
+        head_dim: project every pooled vector to this width with one linear layer before the task head, so
+            that heads have the same capacity whatever the pooling's output width (None: the head reads the
+            pooled vector itself).
         max_length: backbone truncation length (part of the cache key, and of the exported model).
         layer: which hidden layer feeds the pooling (-1: last; only -1 can be exported as a model). To pool
             other layers in an exportable model, set ``glot={"layers": [...]}`` instead (and leave ``layer``
@@ -53,6 +59,9 @@ class TrainConfig:
     batch_size: int = 32
     lr: float = 2e-4
     weight_decay: float = 0.0
+    warmup_ratio: float = 0.1
+    max_grad_norm: float | None = 1.0
+    head_dim: int | None = None
     max_length: int = 128
     layer: int = -1
     seed: int = 0
@@ -77,11 +86,17 @@ class TrainConfig:
                 expected = "an int" + ("" if low is None else f" >= {low}") + (" or None" if optional else "")
                 raise ValueError(f"TrainConfig: `{name}` must be {expected}; got {value!r}.")
             setattr(self, name, int(value))  # numpy integers are stored as Python ints (the config is JSON)
-        for name in ("lr", "weight_decay"):
+        for name in ("lr", "weight_decay", "warmup_ratio", "max_grad_norm"):
             value = getattr(self, name)
+            if value is None and name == "max_grad_norm":
+                continue
             if not isinstance(value, numbers.Real) or isinstance(value, bool):
                 raise ValueError(f"TrainConfig: `{name}` must be a number; got {value!r}.")
             setattr(self, name, float(value))
+        if not 0.0 <= self.warmup_ratio <= 1.0:
+            raise ValueError(f"TrainConfig: `warmup_ratio` must be in [0, 1] (e.g. 0.1); got {self.warmup_ratio!r}.")
+        if self.max_grad_norm is not None and not self.max_grad_norm > 0:
+            raise ValueError(f"TrainConfig: `max_grad_norm` must be > 0 (e.g. 1.0) or None; got {self.max_grad_norm!r}.")
         if not isinstance(self.cache, bool):
             raise ValueError(f"TrainConfig: `cache` must be True or False; got {self.cache!r}.")
         if not self.lr > 0:
@@ -101,7 +116,8 @@ class TrainConfig:
 
 @dataclass
 class RunResult:
-    """What a run reports: the selected epoch's validation and test metric, timings and sizes."""
+    """What a run reports: the selected epoch's validation and test metric, timings and sizes, and whether
+    training collapsed (``collapse`` says how: constant predictions, or a loss that became NaN/inf)."""
 
     pooling: str
     metric: str
@@ -113,11 +129,13 @@ class RunResult:
     cache_seconds: float
     train_seconds: float
     model_dir: str | None
+    collapsed: bool = False
+    collapse: str | None = None
 
 
-#: Fields added after run folders were first written, with their defaults; left out of a run's identity while
-#: at the default, so older run folders (and their names) stay valid.
-_LATER_FIELDS = {"max_eval": None, "cache": True}
+#: Fields added after run folders were first written, with the value that reproduces a run made before them;
+#: left out of a run's identity at that value, so older run folders (and their names) stay valid.
+_LATER_FIELDS = {"max_eval": None, "cache": True, "warmup_ratio": 0.0, "max_grad_norm": None, "head_dim": None}
 
 
 def config_dict(config: TrainConfig) -> dict[str, Any]:
@@ -154,7 +172,7 @@ def run_name(config: TrainConfig, label: str | None = None) -> str:
 #: (field, minimum or None, may be None) of TrainConfig's integer fields.
 _INTEGER_FIELDS = (("epochs", 1, False), ("batch_size", 1, False), ("max_length", 1, False), ("threads", 1, False),
                    ("max_train", 1, True), ("max_eval", 1, True), ("layer", None, False), ("seed", 0, False),
-                   ("checkpoint_every", 0, False))
+                   ("checkpoint_every", 0, False), ("head_dim", 1, True))
 
 
 def _is_int(value: Any) -> bool:

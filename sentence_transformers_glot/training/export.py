@@ -24,7 +24,8 @@ def export_model(config: TrainConfig, pooling: GlotPooling, head: TaskHead, fold
     """Save backbone + pooling as a sentence-transformers folder, with the head in ``task_head/``; ``training``
     (task, metric, scores, ...) goes into the model card.
 
-    A parameter-free baseline (``mean``, ``max``, ``cls``, ``last`` without options) is saved as
+    A parameter-free baseline (``mean``, ``max``, ``cls``, ``last`` without options, pooling every token: an
+    encoder's, or a decoder's with ``attention_sink="keep"``) is saved as
     sentence-transformers' own ``Pooling``, so that the folder loads without this plugin; everything else is
     saved as GlotPooling, with a model card that says how to install the plugin and load the model.
     """
@@ -34,7 +35,7 @@ def export_model(config: TrainConfig, pooling: GlotPooling, head: TaskHead, fold
 
     # GlotPooling(layers=...) reads all_layer_embeddings; the setting is saved with the model's config
     transformer = backbone_transformer(config.backbone, config.max_length, hidden_states=pooling.layers is not None)
-    if config.pooling in PLAIN_POOLING and not config.glot:
+    if config.pooling in PLAIN_POOLING and not config.glot and not pooling.excludes_sink:
         module = Pooling(pooling.word_embedding_dimension, pooling_mode=PLAIN_POOLING[config.pooling])
         model = SentenceTransformer(modules=[transformer, module], device="cpu")
     else:

@@ -7,6 +7,9 @@ r"""Task heads on top of a pooled sentence vector ``z`` (or a pair ``u``, ``v``)
 * ``similarity`` (text pairs with a score): ``\cos(P u, P v)`` against the score rescaled to [0, 1], MSE
   (the reference's STS head, ``P`` a ``D x D`` projection).
 * ``contrastive`` (text pairs): symmetric InfoNCE over in-batch negatives, temperature 0.07, on ``P u``, ``P v``.
+
+With ``head_dim`` set, every sentence vector first goes through one linear layer ``z -> R z`` to ``head_dim``
+(shared by both sides of a pair), so that heads on poolings of different widths have the same capacity.
 """
 
 from __future__ import annotations
@@ -35,10 +38,12 @@ class TaskHead(nn.Module):
         temperature: InfoNCE temperature for ``contrastive``.
         label_names: class names (index = class id), for the classification heads; saved with the head so that
             predictions can name their class.
+        head_dim: project sentence vectors to this width first (capacity-matched comparisons); None: no projection.
     """
 
     def __init__(self, kind: str, dim: int, num_labels: int | None = None, target_shift: float = 0.0,
-                 target_scale: float = 1.0, temperature: float = 0.07, label_names: list[str] | None = None) -> None:
+                 target_scale: float = 1.0, temperature: float = 0.07, label_names: list[str] | None = None,
+                 head_dim: int | None = None) -> None:
         super().__init__()
         if kind not in HEADS:
             raise ValueError(f"TaskHead: `kind` must be one of {HEADS}; got {kind!r}.")
@@ -49,14 +54,19 @@ class TaskHead(nn.Module):
         self.kind, self.dim, self.num_labels = kind, dim, num_labels
         self.label_names = None if label_names is None else [str(name) for name in label_names]
         self.target_shift, self.target_scale, self.temperature = float(target_shift), float(target_scale), temperature
+        if head_dim is not None and not (isinstance(head_dim, int) and head_dim >= 1):
+            raise ValueError(f"TaskHead: `head_dim` must be an int >= 1 or None; got {head_dim!r}.")
+        self.head_dim = head_dim
+        self.reduce = nn.Linear(dim, head_dim) if head_dim is not None else None
+        width = dim if head_dim is None else head_dim
         if kind == "classification":
-            self.linear = nn.Linear(dim, num_labels)
+            self.linear = nn.Linear(width, num_labels)
         elif kind == "pair-classification":
-            self.linear = nn.Linear(4 * dim, num_labels)
+            self.linear = nn.Linear(4 * width, num_labels)
         elif kind == "regression":
-            self.linear = nn.Linear(dim, 1)
+            self.linear = nn.Linear(width, 1)
         else:
-            self.projection = nn.Linear(dim, dim)
+            self.projection = nn.Linear(width, width)
 
     @property
     def is_pair(self) -> bool:
@@ -64,6 +74,8 @@ class TaskHead(nn.Module):
 
     def forward(self, u: Tensor, v: Tensor | None = None) -> Tensor:
         """Logits (classification), standardised scores (regression) or cosines (similarity, contrastive)."""
+        if self.reduce is not None:
+            u, v = self.reduce(u), (self.reduce(v) if v is not None else None)
         if self.kind == "classification":
             return self.linear(u)
         if self.kind == "pair-classification":
@@ -94,7 +106,8 @@ class TaskHead(nn.Module):
 
     def config(self) -> dict:
         return {"kind": self.kind, "dim": self.dim, "num_labels": self.num_labels, "target_shift": self.target_shift,
-                "target_scale": self.target_scale, "temperature": self.temperature, "label_names": self.label_names}
+                "target_scale": self.target_scale, "temperature": self.temperature, "label_names": self.label_names,
+                **({"head_dim": self.head_dim} if self.head_dim is not None else {})}
 
     def save(self, folder: str) -> None:
         """Write ``head_config.json`` and ``head.safetensors`` to ``folder``."""

@@ -93,10 +93,15 @@ def cache_task_states(
 
 
 # ---------------------------------------------------------------------------------------------- model
-def build_pooling(config: TrainConfig, dim: int) -> GlotPooling:
+def build_pooling(config: TrainConfig, dim: int, decoder: bool | None = None) -> GlotPooling:
+    """The run's pooling; ``attention_sink="auto"`` is made concrete from ``decoder`` (whether the backbone is
+    decoder-only), so that the exported model pools exactly as it trained."""
+    options = dict(config.glot)
+    if decoder is not None and options.get("attention_sink", "auto") == "auto":
+        options["attention_sink"] = "exclude" if decoder else "keep"
     if config.pooling == "glot":
-        return GlotPooling(dim, **config.glot)
-    return GlotPooling.baseline(config.pooling, dim, **config.glot)
+        return GlotPooling(dim, **options)
+    return GlotPooling.baseline(config.pooling, dim, **options)
 
 
 def head_kind(config: TrainConfig, task: TaskData) -> str:
@@ -116,12 +121,14 @@ def head_kind(config: TrainConfig, task: TaskData) -> str:
 def build_head(config: TrainConfig, task: TaskData, dim: int) -> TaskHead:
     kind = head_kind(config, task)
     labels = task.splits["train"].labels.astype(np.float64)
+    width = {"head_dim": config.head_dim}
     if kind == "regression":
-        return TaskHead(kind, dim, target_shift=float(labels.mean()), target_scale=float(labels.std() or 1.0))
+        return TaskHead(kind, dim, target_shift=float(labels.mean()), target_scale=float(labels.std() or 1.0), **width)
     if kind == "similarity":
-        return TaskHead(kind, dim, target_shift=float(labels.min()), target_scale=float(np.ptp(labels) or 1.0))
+        return TaskHead(kind, dim, target_shift=float(labels.min()), target_scale=float(np.ptp(labels) or 1.0),
+                        **width)
     names = task.label_names if kind in ("classification", "pair-classification") else None
-    return TaskHead(kind, dim, num_labels=task.num_labels, label_names=names)
+    return TaskHead(kind, dim, num_labels=task.num_labels, label_names=names, **width)
 
 
 class PoolingWithHead(nn.Module):
@@ -152,8 +159,9 @@ def _batch(states, indices):
 
 
 @torch.no_grad()
-def evaluate(model: PoolingWithHead, task: TaskData, split: str, states, batch_size: int) -> float:
-    """The task metric on ``split`` (contrastive: in-batch retrieval accuracy)."""
+def predict_split(model: PoolingWithHead, task: TaskData, split: str, states,
+                  batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(predictions, targets)`` on ``split`` (contrastive: retrieved partner and true partner in the batch)."""
     model.eval()
     rows = _rows(task, split, model.head)
     predictions, targets = [], []
@@ -162,8 +170,40 @@ def evaluate(model: PoolingWithHead, task: TaskData, split: str, states, batch_s
         predicted = model.head.predict(model(*_batch(states, index))).numpy()
         predictions.append(predicted)
         targets.append(np.arange(len(index)) if model.head.kind == "contrastive" else task.splits[split].labels[index])
-    metric = "accuracy" if model.head.kind == "contrastive" else task.metric
-    return compute_metric(metric, np.concatenate(predictions), np.concatenate(targets))
+    return np.concatenate(predictions), np.concatenate(targets)
+
+
+def evaluate(model: PoolingWithHead, task: TaskData, split: str, states, batch_size: int) -> float:
+    """The task metric on ``split`` (contrastive: in-batch retrieval accuracy)."""
+    return compute_metric(run_metric(model.head, task), *predict_split(model, task, split, states, batch_size))
+
+
+def run_metric(head: TaskHead, task: TaskData) -> str:
+    """The metric a run reports: the task's, or in-batch retrieval accuracy for a contrastive head."""
+    return "accuracy" if head.kind == "contrastive" else task.metric
+
+
+#: A model is collapsed when this share of its predictions (or more) is one class, or when its predicted scores
+#: vary by less than COLLAPSE_SPREAD of the targets' standard deviation.
+COLLAPSE_SHARE = 0.99
+COLLAPSE_SPREAD = 1e-3
+
+
+def constant_prediction(predictions: np.ndarray, targets: np.ndarray, kind: str) -> str | None:
+    """Why ``predictions`` are (nearly) one constant answer, or ``None`` when they are not: the failure of a
+    pooling that stops depending on its input, whose head then learns the majority class or the mean score."""
+    if len(predictions) == 0 or kind == "contrastive":
+        return None
+    if kind in ("classification", "pair-classification"):
+        values, counts = np.unique(predictions, return_counts=True)
+        share = counts.max() / len(predictions)
+        if share >= COLLAPSE_SHARE and (targets == values[counts.argmax()]).mean() < COLLAPSE_SHARE:
+            return f"predicts class {values[counts.argmax()]} for {100 * share:.1f}% of the validation examples"
+        return None
+    spread, scale = float(np.std(predictions)), float(np.std(targets)) or 1.0
+    if spread <= COLLAPSE_SPREAD * scale:
+        return f"predicts one score for every validation example (spread {spread:.2g}, targets {scale:.2g})"
+    return None
 
 
 # ---------------------------------------------------------------------------------------------- loop
@@ -217,13 +257,15 @@ def train(
 
     torch.manual_seed(config.seed)
     dim = states["train"][0].dim
-    pooling = build_pooling(config, dim)
+    from sentence_transformers_glot.backbones.registry import is_decoder
+
+    pooling = build_pooling(config, dim, decoder=is_decoder(config.backbone))
     head = build_head(config, task, pooling.get_embedding_dimension())
     model = PoolingWithHead(pooling, head)
     step_model = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     progress = {"epoch": 0, "step": 0, "loss_sum": 0.0, "best": None, "best_epoch": -1, "best_state": None,
-                "history": [], "train_seconds": 0.0}
+                "history": [], "train_seconds": 0.0, "grad_sum": 0.0, "collapse": None}
 
     checkpoint_path = run_dir / CHECKPOINT
     saved = load_checkpoint(checkpoint_path)
@@ -231,7 +273,7 @@ def train(
         model.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])
         torch.set_rng_state(saved["rng"])
-        progress = saved["progress"]
+        progress = {"grad_sum": 0.0, "collapse": None, **saved["progress"]}  # checkpoints of older versions
         logger.info("resuming %s at epoch %d, step %d", run_dir, progress["epoch"], progress["step"])
 
     def checkpoint() -> None:
@@ -245,14 +287,21 @@ def train(
         raise ValueError(f"{task.name}: no training examples for a {head.kind} head.")
     steps_this_call = 0
     clock = time.perf_counter()
-    while progress["epoch"] < config.epochs:
-        epoch = progress["epoch"]
+
+    def epoch_batches(epoch: int) -> list[np.ndarray]:
         order = train_rows[torch.randperm(len(train_rows), generator=torch.Generator().manual_seed(
             config.seed * 100_003 + epoch)).numpy()]
         batches = [order[i : i + config.batch_size] for i in range(0, len(order), config.batch_size)]
         if head.kind == "contrastive":
             batches = [b for b in batches if len(b) > 1]
-        batches = [b for b in batches if len(b) >= world]
+        return [b for b in batches if len(b) >= world]
+
+    # linear warm-up over the first warmup_ratio of all steps; a function of the step, so a resumed run agrees
+    warmup_steps = int(np.ceil(config.warmup_ratio * config.epochs * len(epoch_batches(0))))
+    clip = config.max_grad_norm if config.max_grad_norm is not None else float("inf")
+    while progress["epoch"] < config.epochs:
+        epoch = progress["epoch"]
+        batches = epoch_batches(epoch)
         model.train()
         bar = tqdm(batches[progress["step"] :], desc=f"{config.pooling} epoch {epoch + 1}/{config.epochs}",
                    leave=False, unit="batch")
@@ -261,8 +310,16 @@ def train(
             a, b = _batch(states["train"], index)
             labels = None if head.kind == "contrastive" else torch.from_numpy(task.splits["train"].labels[index])
             loss = head.loss(step_model(a, b), labels)
+            if not bool(torch.isfinite(loss)):
+                progress["collapse"] = (f"the training loss became {loss.item()} at epoch {epoch + 1}, step "
+                                        f"{progress['step'] + 1}; training stopped there")
+                break
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
+            progress["grad_sum"] += float(torch.nn.utils.clip_grad_norm_(model.parameters(), clip))
+            if warmup_steps:
+                for group in optimizer.param_groups:
+                    group["lr"] = config.lr * min(1.0, (epoch * len(batches) + progress["step"] + 1) / warmup_steps)
             optimizer.step()
             progress["step"] += 1
             progress["loss_sum"] += loss.item()
@@ -275,23 +332,44 @@ def train(
             if stop_after_steps is not None and steps_this_call >= stop_after_steps:
                 checkpoint()
                 raise KeyboardInterrupt(f"stopped after {steps_this_call} steps (stop_after_steps)")
-        validation = evaluate(model, task, "validation", states["validation"], config.batch_size)
+        if progress["collapse"] is not None:  # a non-finite loss: keep the best epoch so far, train no more
+            logger.warning("%s: %s", run_dir, progress["collapse"])
+            tqdm.write(f"{config.pooling}: COLLAPSED: {progress['collapse']}")
+            if progress["best"] is None:
+                progress["best"] = evaluate(model, task, "validation", states["validation"], config.batch_size)
+                progress["best_epoch"] = epoch + 1
+                progress["best_state"] = {k: v.clone() for k, v in model.state_dict().items()}
+            progress["epoch"] = config.epochs
+            checkpoint()
+            break
+        predictions, targets = predict_split(model, task, "validation", states["validation"], config.batch_size)
+        validation = compute_metric(run_metric(head, task), predictions, targets)
+        constant = constant_prediction(predictions, targets, head.kind)
+        steps = max(1, len(batches))
         progress["history"].append({"epoch": epoch + 1, "validation": validation,
-                                    "loss": progress["loss_sum"] / max(1, len(batches))})
+                                    "loss": progress["loss_sum"] / steps, "grad_norm": progress["grad_sum"] / steps,
+                                    "constant": constant})
         if progress["best"] is None or validation > progress["best"]:
             progress["best"], progress["best_epoch"] = validation, epoch + 1
             progress["best_state"] = {k: v.clone() for k, v in model.state_dict().items()}
-        progress["epoch"], progress["step"], progress["loss_sum"] = epoch + 1, 0, 0.0
+        progress["epoch"], progress["step"], progress["loss_sum"], progress["grad_sum"] = epoch + 1, 0, 0.0, 0.0
         progress["train_seconds"] += time.perf_counter() - clock
         clock = time.perf_counter()
         checkpoint()
         if rank == 0:  # printed beside the progress bars, so a long run shows how it is going
             best = " (best so far)" if progress["best_epoch"] == epoch + 1 else ""
             tqdm.write(f"{config.pooling} epoch {epoch + 1}/{config.epochs}: validation {task.metric} "
-                       f"{validation:.2f}{best}")
+                       f"{validation:.2f}{best}" + (f"; constant predictions: {constant}" if constant else ""))
 
     model.load_state_dict(progress["best_state"])
     test = evaluate(model, task, "test", states["test"], config.batch_size)
+    collapse = progress["collapse"]
+    if collapse is None and progress["history"]:  # the selected epoch never left the constant answer
+        collapse = progress["history"][progress["best_epoch"] - 1].get("constant")
+    if collapse is not None:
+        logger.warning("%s collapsed: %s", run_dir, collapse)
+        if rank == 0:
+            tqdm.write(f"{config.pooling}: COLLAPSED ({collapse}); metrics.json says \"collapsed\": true")
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     model_dir = None
     if rank != 0:
@@ -300,7 +378,7 @@ def train(
         if config.layer != -1:
             logger.warning("layer=%d cannot be exported as a SentenceTransformer (it computes the last layer)", config.layer)
         else:
-            metric = "accuracy" if head.kind == "contrastive" else task.metric
+            metric = run_metric(head, task)
             training = {"task": task.name, "metric": metric, "test": round(test, 4),
                         "validation": round(progress["best"], 4), "best epoch": progress["best_epoch"],
                         "training examples": len(task.splits["train"].texts), "head": head.kind,
@@ -308,10 +386,10 @@ def train(
                         "seed": config.seed}
             model_dir = str(export_model(config, pooling, head, run_dir / "model", training))
     result = RunResult(
-        pooling=config.pooling, metric="accuracy" if head.kind == "contrastive" else task.metric,
+        pooling=config.pooling, metric=run_metric(head, task),
         validation=progress["best"], test=test, best_epoch=progress["best_epoch"], history=progress["history"],
         trainable_parameters=trainable, cache_seconds=cache_seconds, train_seconds=progress["train_seconds"],
-        model_dir=model_dir,
+        model_dir=model_dir, collapsed=collapse is not None, collapse=collapse,
     )
     if rank == 0:
         atomic_write_text(metrics_path, json.dumps(dataclasses.asdict(result), indent=2))

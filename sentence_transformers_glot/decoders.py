@@ -1,0 +1,43 @@
+"""Which Hugging Face model configs are decoder-only: the one rule that the backbone registry and GlotPooling's
+``attention_sink="auto"`` share (torch-free; transformers is imported only to read its model-type tables)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+# Decoder-only model types, a fallback for when transformers' auto mappings are unavailable.
+_DECODER_TYPES = {
+    "llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "gemma", "gemma2", "gemma3",
+    "gemma3_text", "gpt2", "gpt_neo", "gpt_neox", "gptj", "phi", "phi3", "falcon", "bloom", "opt", "mpt",
+    "stablelm", "starcoder2", "olmo", "olmo2", "smollm3", "granite", "cohere", "codegen", "lfm2",
+}
+
+
+def config_is_decoder(config: Mapping[str, Any]) -> bool:
+    """Whether a Hugging Face model config (as a dict) describes a decoder-only (causal) language model:
+    ``is_decoder`` set, a ``*ForCausalLM`` / ``*LMHeadModel`` architecture, or a ``model_type`` that has a
+    causal-LM class but no masked-LM or sequence-to-sequence class in transformers (``llama``, ``gemma3_text``
+    and ``gpt2`` are decoders; ``bert``, ``roberta`` and ``t5`` are not)."""
+    if config.get("is_encoder_decoder"):
+        return False
+    if config.get("is_decoder"):
+        return True
+    architectures = config.get("architectures") or []
+    if any(arch.endswith(("ForCausalLM", "LMHeadModel")) for arch in architectures):
+        return True
+    model_type = config.get("model_type")
+    if not model_type:
+        text_config = config.get("text_config")
+        return config_is_decoder(text_config) if isinstance(text_config, Mapping) else False
+    try:
+        from transformers.models.auto.modeling_auto import (
+            MODEL_FOR_CAUSAL_LM_MAPPING_NAMES,
+            MODEL_FOR_MASKED_LM_MAPPING_NAMES,
+            MODEL_FOR_SEQ_TO_SEQ_CAUSAL_LM_MAPPING_NAMES,
+        )
+    except ImportError:  # pragma: no cover - transformers moved its mappings
+        return model_type in _DECODER_TYPES
+    if model_type in MODEL_FOR_MASKED_LM_MAPPING_NAMES or model_type in MODEL_FOR_SEQ_TO_SEQ_CAUSAL_LM_MAPPING_NAMES:
+        return False  # BERT-likes have a causal-LM head too, but only as decoders (is_decoder, handled above)
+    return model_type in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES or model_type in _DECODER_TYPES
