@@ -8,7 +8,10 @@ and a second head on the same backbone would silently receive the first head's s
 (every parameter and buffer with its name, dtype and shape; each module's class and config; the backbone's
 Hugging Face config and tokenizer; max length, prompts and similarity function): two models with other
 weights or options get other names, the same model loaded twice gets the same name.
-:func:`~sentence_transformers_glot.loading.load_glot_model` names every model it loads.
+:func:`~sentence_transformers_glot.loading.load_glot_model` names every model it loads, and a model with GLOT's
+card data (:class:`~sentence_transformers_glot.model_card.GlotModelCardData`: every model holding a GlotPooling
+on sentence-transformers 6.x, or after ``use_glot_card``) answers mteb with :func:`live_identity`, so weights
+changed after loading (further training) get a new name.
 """
 
 from __future__ import annotations
@@ -120,3 +123,35 @@ def name_model(model: SentenceTransformer, folder: str | os.PathLike | None = No
 
 def _current(name: str | None, fingerprint: str) -> bool:
     return bool(name) and name.startswith(f"{NAME_PREFIX}/") and name.endswith(f"-{fingerprint[:12]}")
+
+
+def _state_key(model: SentenceTransformer) -> tuple:
+    """Cheap to compute, and changes whenever a weight is replaced or updated in place (torch counts in-place
+    writes per tensor: optimiser steps, ``load_state_dict``) or a module's config changes."""
+    tensors = tuple((name, id(t), t._version) for name, t in model.state_dict(keep_vars=True).items())
+    configs = tuple(_jsonable(m.get_config_dict()) for m in model.children() if callable(getattr(m, "get_config_dict", None)))
+    return tensors, configs
+
+
+def live_identity(model: SentenceTransformer, stored_name: str | None) -> tuple[str, str]:
+    """The ``(model name, revision)`` mteb should file ``model``'s results under right now.
+
+    ``stored_name`` is the card's own name: a user's name (kept, with the current fingerprint as the revision),
+    or none, sentence-transformers' default, or one derived earlier (``glot-local/<base>-<12 hex>``), which
+    are all replaced by ``glot-local/<base>-<current 12 hex>``. The fingerprint is recomputed only when a
+    weight or config changed since the last call.
+    """
+    key = _state_key(model)
+    cached = getattr(model, "_glot_identity", None)
+    if cached is None or cached[0] != key:
+        cached = (key, model_fingerprint(model))
+        model._glot_identity = cached
+    fingerprint = cached[1]
+    class_name = type(model).__name__
+    ours = not stored_name or stored_name.startswith(f"{NAME_PREFIX}/") or stored_name.startswith(class_name)
+    if not ours:
+        return stored_name, fingerprint[:32]
+    base = "model"
+    if stored_name and stored_name.startswith(f"{NAME_PREFIX}/"):
+        base = re.sub(r"-[0-9a-f]{12}$", "", stored_name[len(NAME_PREFIX) + 1 :]) or "model"
+    return f"{NAME_PREFIX}/{_clean(base)}-{fingerprint[:12]}", fingerprint[:32]

@@ -46,6 +46,21 @@ class GlotModelCardData(SentenceTransformerModelCardData):
             parent()
         self.template_path = TEMPLATE
 
+    def __getattribute__(self, name: str) -> Any:
+        # mteb files a SentenceTransformer's results under model_card_data.model_name and base_model_revision,
+        # read when it evaluates: both follow the model's current weights and config (identity.live_identity),
+        # so that a model never receives results computed for other weights, however it was built or loaded.
+        value = super().__getattribute__(name)
+        if name not in ("model_name", "base_model_revision"):
+            return value
+        model = super().__getattribute__("__dict__").get("model")
+        if model is None:
+            return value
+        from sentence_transformers_glot.identity import live_identity
+
+        derived, revision = live_identity(model, value if name == "model_name" else None)
+        return derived if name == "model_name" else revision
+
 
 def use_glot_card(model: SentenceTransformer, training: dict[str, Any] | None = None) -> GlotModelCardData:
     """Give ``model`` a :class:`GlotModelCardData` (keeping everything its card data held) and return it."""

@@ -79,3 +79,19 @@ def test_cli_encode_checks_the_output_folder_before_encoding(tiny_bert_dir, tmp_
     monkeypatch.setattr("sentence_transformers_glot.backbones.registry.resolve_backbone", no_model)
     assert cli.main(["encode", "--backbone", tiny_bert_dir, "--output", str(blocker / "sub" / "emb.npy"), "a"]) == 2
     assert "--output" in capsys.readouterr().err
+
+
+def test_a_one_class_label_column_fails_before_the_cache_naming_file_and_column(tiny_bert_dir, tmp_path, capsys,
+                                                                                 monkeypatch):
+    from sentence_transformers_glot.cli import main
+
+    monkeypatch.setenv("GLOT_CACHE_DIR", str(tmp_path / "cache"))
+    data = tmp_path / "reviews.csv"
+    data.write_text("text,verdict\n" + "".join(f"text number {i},good\n" for i in range(30)))
+    runs = tmp_path / "runs"
+    assert main(["train", "--backbone", tiny_bert_dir, "--task", str(data), "--label-column", "verdict",
+                 "--runs", str(runs)]) == 2
+    err = capsys.readouterr().err
+    assert "reviews.csv" in err and "'verdict'" in err and "one class" in err
+    assert not runs.exists() or not any(runs.iterdir())
+    assert not (tmp_path / "cache").exists()

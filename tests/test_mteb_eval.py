@@ -175,6 +175,44 @@ def test_plain_mteb_evaluate_keeps_two_heads_on_one_backbone_apart(glot_dir, tin
     assert count_batches["n"] == 0  # the same model again: its own cached result
 
 
+def _hand_built(backbone_dir: str, seed: int) -> SentenceTransformer:
+    torch.manual_seed(seed)
+    transformer = Transformer(backbone_dir, max_seq_length=64)
+    return SentenceTransformer(modules=[transformer, GlotPooling(32, threshold=0.3, hidden_dim=16)], device="cpu")
+
+
+def _scored(model, count_batches, cache) -> tuple[float, int]:
+    import mteb
+
+    count_batches["n"] = 0
+    result = mteb.evaluate(model, [MockSTSTask()], cache=cache, show_progress_bar=False)
+    return result.task_results[0].get_score(), count_batches["n"]
+
+
+def test_plain_mteb_evaluate_never_reuses_results_of_other_weights(tiny_bert_dir, tmp_path, count_batches):
+    import functools
+
+    import mteb
+
+    # a cache of the default kind (results filed by model name and revision), in a temp folder
+    _scored_here = functools.partial(_scored, cache=mteb.ResultCache(tmp_path / "mteb-cache"))
+    first, second = _hand_built(tiny_bert_dir, 0), _hand_built(tiny_bert_dir, 1)  # built by hand: no name given
+    score_first, calls = _scored_here(first, count_batches)
+    assert calls > 0
+    _, calls = _scored_here(second, count_batches)
+    assert calls > 0  # evaluated on its own, not answered with the first head's cached score
+    assert _scored_here(first, count_batches) == (pytest.approx(score_first), 0)  # same weights: its own result
+
+    first.save(str(tmp_path / "saved"))
+    reloaded = SentenceTransformer(str(tmp_path / "saved"), trust_remote_code=True, device="cpu")
+    assert _scored_here(reloaded, count_batches) == (pytest.approx(score_first), 0)  # loaded the plain way
+    with torch.no_grad():  # further training changes the weights after loading
+        for parameter in reloaded[1].parameters():
+            parameter.add_(0.05)
+    _, calls = _scored_here(reloaded, count_batches)
+    assert calls > 0  # new weights, new results
+
+
 def test_in_memory_model_and_explicit_name(glot_dir, tmp_path):
     model = load_model(glot_dir)
     named = model.model_card_data.model_name  # set when the model loads

@@ -285,6 +285,10 @@ def _load_file(path: Path, *, text_column: str | None = None, text_b_column: str
     if b is not None:
         _check_pair(table.column(a), table.column(b), table.places.__getitem__, (a, b))
     labels, objective, label_names = _parse_targets(table, target, objective, is_score)
+    if objective == "classification" and label_names is not None and len(label_names) < 2:
+        raise ValueError(f"{path.name}: the label column {target!r} holds one class ({label_names[0]!r}) in every "
+                         "row; a classifier needs at least two (for numeric scores use score_column= / "
+                         "--score-column, a regression)")
     metric = _check_metric(metric, objective, label_names)
     rows = _Rows(_texts(table, a), labels, None if b is None else _texts(table, b))
     splits, how = _file_splits(table, rows, objective, split_column, seed)
