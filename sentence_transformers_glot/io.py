@@ -61,6 +61,43 @@ def sha256_file(path: str | os.PathLike, chunk: int = 1 << 22) -> str:
     return digest.hexdigest()
 
 
+#: The file in an exported model folder that lists the SHA-256 of every other file in it.
+CHECKSUMS_NAME = "glot_checksums.json"
+
+
+def write_checksums(folder: str | os.PathLike) -> Path:
+    """Write ``CHECKSUMS_NAME`` into ``folder``: the SHA-256 of every file under it, by relative path."""
+    folder = Path(folder)
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name != CHECKSUMS_NAME)
+    sums = {p.relative_to(folder).as_posix(): sha256_file(p) for p in files}
+    path = folder / CHECKSUMS_NAME
+    path.write_text(json.dumps({"sha256": sums}, indent=1), encoding="utf-8")
+    return path
+
+
+def verify_checksums(folder: str | os.PathLike) -> bool:
+    """Check every file ``CHECKSUMS_NAME`` lists in ``folder``; ``False`` when the folder has no such list
+    (a model not exported by ``glot train``), ``True`` when all match. A missing or changed file raises
+    ``ValueError`` naming it."""
+    folder = Path(folder)
+    listing = folder / CHECKSUMS_NAME
+    if not listing.is_file():
+        return False
+    entries = read_json(listing)
+    sums = entries.get("sha256") if isinstance(entries, dict) else None
+    if not isinstance(sums, dict):
+        raise ValueError(f"{listing}: not a checksum list; re-export the model (rerun `glot train` on its run).")
+    for name, expected in sums.items():
+        path = folder / name
+        if not path.is_file():
+            raise ValueError(f"{path}: missing from the exported model; rerun `glot train` on its run to "
+                             "export it again.")
+        if sha256_file(path) != expected:
+            raise ValueError(f"{path}: damaged (its SHA-256 differs from the one written at export); rerun "
+                             "`glot train` on its run to export it again.")
+    return True
+
+
 def current_umask() -> int:
     """The process's umask (read by setting it and putting it back)."""
     umask = os.umask(0)

@@ -16,7 +16,7 @@ from sentence_transformers import SentenceTransformer
 from sentence_transformers.util import load_file_path
 
 from sentence_transformers_glot.identity import name_model
-from sentence_transformers_glot.io import atomic_write_folder, read_json
+from sentence_transformers_glot.io import atomic_write_folder, read_json, verify_checksums
 from sentence_transformers_glot.model_card import use_glot_card
 
 TRUSTED_PREFIXES = ("sentence_transformers.", "sentence_transformers_glot.")
@@ -60,13 +60,16 @@ def check_glot_model(model_name_or_path: str, **hub: Any) -> list[dict[str, Any]
 def load_glot_model(model_name_or_path: str, **kwargs: Any) -> SentenceTransformer:
     """Load a saved GLOT model (a local folder or a Hub id) as a ``SentenceTransformer``.
 
-    Equivalent to ``SentenceTransformer(model_name_or_path, trust_remote_code=True, **kwargs)`` once
+    Equivalent to ``SentenceTransformer(model_name_or_path, trust_remote_code=True, **kwargs)`` once the
+    folder's checksums (an export of ``glot train``: ``glot_checksums.json``) match and
     :func:`check_glot_model` has verified that the flag admits no code beyond sentence-transformers and
     sentence-transformers-glot. Keyword arguments go to ``SentenceTransformer``. The model gets a name from a
     hash of its weights and config (:func:`~sentence_transformers_glot.identity.name_model`), so that
     ``mteb.evaluate(model, tasks)`` keeps its results apart from every other model's.
     """
     hub = {k: kwargs[k] for k in ("token", "cache_folder", "revision", "local_files_only") if k in kwargs}
+    if os.path.isdir(str(model_name_or_path)):  # an export of `glot train` lists its files' SHA-256
+        verify_checksums(model_name_or_path)
     check_glot_model(str(model_name_or_path), **hub)
     model = SentenceTransformer(str(model_name_or_path), trust_remote_code=True, **kwargs)
     folder = model_name_or_path if os.path.isdir(str(model_name_or_path)) else None

@@ -4,6 +4,7 @@ values of the wrong kind are detected and named, never turned into a plausible r
 from __future__ import annotations
 
 import logging
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -214,3 +215,39 @@ def test_an_attention_mask_other_than_0_1_is_refused(mask):
         pooling({"token_embeddings": torch.randn(1, 3, 4), "attention_mask": torch.tensor(mask)})
     ok = pooling({"token_embeddings": torch.randn(1, 3, 4), "attention_mask": torch.tensor([[True, True, False]])})
     assert ok["sentence_embedding"].shape == (1, pooling.get_sentence_embedding_dimension())
+
+
+# ------------------------------------------------------------------------------------------ exported model checksums
+def _flip_a_byte(path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def test_exported_models_are_verified_and_a_finished_run_exports_again(tiny_bert_dir, tmp_path, capsys):
+    from sentence_transformers_glot import load_glot_model
+    from sentence_transformers_glot.cli import main
+    from sentence_transformers_glot.training.predict import load_predictor
+
+    task, cache = toy_task(), StateCache(tmp_path / "cache", dtype="float32")
+    settings = config(tiny_bert_dir, epochs=1)
+    result = train(settings, tmp_path / "run", task=task, cache=cache)
+    model_dir = Path(result.model_dir)
+    assert (model_dir / "glot_checksums.json").is_file()
+    expected = load_glot_model(str(model_dir)).encode(["a b c"])
+    for damaged in (next(model_dir.rglob("1_GlotPooling/model.safetensors")), model_dir / "task_head" / "head.safetensors"):
+        original = damaged.read_bytes()
+        _flip_a_byte(damaged)
+        with pytest.raises(ValueError, match=f"{damaged.name}: damaged"):
+            load_predictor(model_dir)
+        capsys.readouterr()
+        assert main(["predict", "--model", str(model_dir), "a b c"]) == 2
+        assert damaged.name in capsys.readouterr().err
+        damaged.write_bytes(original)
+    _flip_a_byte(next(model_dir.rglob("1_GlotPooling/model.safetensors")))
+    again = train(settings, tmp_path / "run", task=task, cache=cache)  # finished, but its export is damaged
+    assert again.test == result.test
+    assert np.array_equal(load_glot_model(str(model_dir)).encode(["a b c"]), expected)
+    shutil.rmtree(model_dir)
+    train(settings, tmp_path / "run", task=task, cache=cache)  # deleted: exported again
+    assert np.array_equal(load_predictor(model_dir).model.encode(["a b c"]), expected)

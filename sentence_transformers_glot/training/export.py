@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from sentence_transformers_glot.backbones.states import backbone_transformer
-from sentence_transformers_glot.io import atomic_write_folder
+from sentence_transformers_glot.io import atomic_write_folder, write_checksums
 from sentence_transformers_glot.model_card import use_glot_card
 from sentence_transformers_glot.pooling import GlotPooling
 from sentence_transformers_glot.training.config import TrainConfig
@@ -22,7 +22,8 @@ PLAIN_POOLING = {"mean": "mean", "max": "max", "cls": "cls", "last": "lasttoken"
 def export_model(config: TrainConfig, pooling: GlotPooling, head: TaskHead, folder: Path,
                  training: dict[str, Any] | None = None) -> Path:
     """Save backbone + pooling as a sentence-transformers folder, with the head in ``task_head/``; ``training``
-    (task, metric, scores, ...) goes into the model card.
+    (task, metric, scores, ...) goes into the model card. The folder lists the SHA-256 of every file it holds
+    (``glot_checksums.json``), which the loaders verify.
 
     A parameter-free baseline (``mean``, ``max``, ``cls``, ``last`` without options, pooling every token: an
     encoder's, or a decoder's with ``attention_sink="keep"``) is saved as
@@ -45,6 +46,7 @@ def export_model(config: TrainConfig, pooling: GlotPooling, head: TaskHead, fold
     def write(tmp: str) -> None:
         model.save(tmp)
         head.save(os.path.join(tmp, "task_head"))
+        write_checksums(tmp)  # load_glot_model, load_predictor and glot predict verify them
 
     atomic_write_folder(folder, write)  # an interrupted export leaves no half-written model folder
     return folder

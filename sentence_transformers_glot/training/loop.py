@@ -207,6 +207,53 @@ def constant_prediction(predictions: np.ndarray, targets: np.ndarray, kind: str)
 
 
 # ---------------------------------------------------------------------------------------------- loop
+def _export_again_if_damaged(config: TrainConfig, run_dir: Path, task: TaskData | None, result: RunResult) -> None:
+    """A finished run whose exported ``model/`` is gone or fails its checksums is exported again from the best
+    weights its last checkpoint holds (an error naming the run when that is gone too)."""
+    from sentence_transformers_glot.io import verify_checksums
+
+    model_dir = run_dir / "model"
+    try:
+        if verify_checksums(model_dir):
+            return
+        if model_dir.is_dir():
+            return  # exported before checksums were written: nothing to verify against
+        reason = "is missing"
+    except ValueError as err:
+        reason = f"is damaged ({err})"
+    saved = load_checkpoint(run_dir / CHECKPOINT)
+    if saved is None or saved["progress"].get("best_state") is None:
+        raise ValueError(f"{model_dir} {reason}, and {run_dir / CHECKPOINT} that could export it again is gone; "
+                         "delete the run folder and train again.")
+    logger.warning("%s %s: exporting it again from the checkpoint", model_dir, reason)
+    task = resolve_task(config, task)
+    from sentence_transformers_glot.backbones.registry import is_decoder, resolve_backbone
+
+    dim = _backbone_dim(resolve_backbone(config.backbone))
+    pooling = build_pooling(config, dim, decoder=is_decoder(config.backbone))
+    head = build_head(config, task, pooling.get_embedding_dimension())
+    PoolingWithHead(pooling, head).load_state_dict(saved["progress"]["best_state"])
+    export_model(config, pooling, head, model_dir, _card_training(config, task, head, result.test,
+                                                                   result.validation, result.best_epoch))
+
+
+def _backbone_dim(path: str) -> int:
+    from transformers import AutoConfig
+
+    config = AutoConfig.from_pretrained(path)
+    config = getattr(config, "text_config", None) or config
+    return int(config.hidden_size)
+
+
+def _card_training(config: TrainConfig, task: TaskData, head: TaskHead, test: float, validation: float,
+                   best_epoch: int) -> dict:
+    """What the model card says about the training run."""
+    return {"task": task.name, "metric": run_metric(head, task), "test": round(test, 4),
+            "validation": round(validation, 4), "best epoch": best_epoch,
+            "training examples": len(task.splits["train"].texts), "head": head.kind, "epochs": config.epochs,
+            "learning rate": config.lr, "batch size": config.batch_size, "seed": config.seed}
+
+
 
 
 def train(
@@ -235,7 +282,10 @@ def train(
         raise ValueError(f"{run_dir} holds a run with a different configuration ({config_path}); use a new run folder.")
     metrics_path = run_dir / "metrics.json"
     if metrics_path.exists():  # a finished run with this configuration: report it again
-        return RunResult(**read_json(metrics_path))
+        finished = RunResult(**read_json(metrics_path))
+        if export and rank_and_world()[0] == 0 and finished.model_dir is not None:
+            _export_again_if_damaged(config, run_dir, task, finished)
+        return finished
 
     # Everything that can be checked without the backbone fails here, before the (long) cache build; the
     # run folder is made only once the backbone has encoded every split (the cache resumes by itself), so
@@ -378,12 +428,7 @@ def train(
         if config.layer != -1:
             logger.warning("layer=%d cannot be exported as a SentenceTransformer (it computes the last layer)", config.layer)
         else:
-            metric = run_metric(head, task)
-            training = {"task": task.name, "metric": metric, "test": round(test, 4),
-                        "validation": round(progress["best"], 4), "best epoch": progress["best_epoch"],
-                        "training examples": len(task.splits["train"].texts), "head": head.kind,
-                        "epochs": config.epochs, "learning rate": config.lr, "batch size": config.batch_size,
-                        "seed": config.seed}
+            training = _card_training(config, task, head, test, progress["best"], progress["best_epoch"])
             model_dir = str(export_model(config, pooling, head, run_dir / "model", training))
     result = RunResult(
         pooling=config.pooling, metric=run_metric(head, task),
