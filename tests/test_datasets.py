@@ -736,3 +736,23 @@ def test_csv_multiline_quoted_field_is_one_row(tmp_path):
     path = write_csv(tmp_path / "multi.csv", ["text", "label"], rows)
     read = [t for split in load_task(str(path)).splits.values() for t in split.texts]
     assert len(read) == 30 and "first line of a review\nsecond line of it" in read
+
+
+def test_csv_written_by_the_csv_module_with_paragraphs_is_accepted(tmp_path):
+    paragraphs = [f"Paragraph one of document {i}, with commas, in it.\nSecond paragraph, one comma.\nThird, one too.\n\n"
+                  f"A third, after a blank line: \"quoted\" words, and 1,0 numbers." for i in range(30)]
+    rows = [[text, ["sport", "politics"][i % 2]] for i, text in enumerate(paragraphs)]
+    path = write_csv(tmp_path / "docs.csv", ["text", "label"], rows)
+    read = sorted(t for split in load_task(str(path)).splits.values() for t in split.texts)
+    assert read == sorted(paragraphs)
+
+
+def test_texts_with_unicode_line_separators_stay_whole_in_csv_and_jsonl(tmp_path):
+    texts = [f"page {i}\x0cnext\u2028line\x85end" for i in range(30)]
+    csv_path = write_csv(tmp_path / "odd.csv", ["text", "label"], [[t, i % 2] for i, t in enumerate(texts)])
+    jsonl_path = tmp_path / "odd.jsonl"
+    jsonl_path.write_text("".join(json.dumps({"text": t, "label": i % 2}, ensure_ascii=False) + "\n"
+                                  for i, t in enumerate(texts)), encoding="utf-8")
+    for path in (csv_path, jsonl_path):
+        read = sorted(t for split in load_task(str(path)).splits.values() for t in split.texts)
+        assert read == sorted(texts)

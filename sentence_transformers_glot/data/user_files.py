@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -61,17 +62,21 @@ def _read_table(path: Path, encoding: str) -> _Table:
     """Rows of a CSV or TSV file.
 
     TSV is read without quote processing (a text may start with ``"``) unless the file is quoted throughout.
-    CSV follows the CSV quoting rules strictly: a stray or unclosed quote is an error naming its line, and so
-    is a quoted field that swallowed what look like whole rows (the usual result of an unbalanced quote).
+    CSV follows the CSV quoting rules (RFC 4180, as pandas' ``to_csv`` and Python's ``csv`` module write them:
+    quoted fields may hold delimiters, doubled quotes and line breaks) strictly: a stray or unclosed quote is an
+    error naming its line, and so is a quoted field that swallowed several lines that look like rows of this
+    file (the usual result of an unbalanced quote; see :func:`_check_swallowed`). Lines end at ``\\n``, ``\\r\\n``
+    or ``\\r`` only: form feeds, U+0085 and U+2028 inside a text are kept in it.
     """
     if path.suffix.lower() == ".jsonl":
         return _read_jsonl(path, encoding)
     tsv = path.suffix.lower() == ".tsv"
     delimiter = "\t" if tsv else ","
-    lines = read_text_file(path, encoding).splitlines(keepends=True)
+    text = read_text_file(path, encoding)
+    lines = list(io.StringIO(text, newline=""))  # \n, \r\n, \r: the csv module's line ends, not str.splitlines'
     quoting = csv.QUOTE_NONE if tsv and not _quoted_throughout(lines, delimiter) else csv.QUOTE_MINIMAL
     reader = csv.DictReader(lines, delimiter=delimiter, restkey="\x00extra", quoting=quoting, strict=True)
-    rows, places = [], []
+    rows, places, spans = [], [], []
     start = 1
     try:
         columns = list(reader.fieldnames or [])
@@ -79,32 +84,61 @@ def _read_table(path: Path, encoding: str) -> _Table:
         for row in reader:
             if "\x00extra" in row:
                 raise ValueError(f"{path.name}, line {reader.line_num}: more fields than the header's {len(columns)}")
-            if reader.line_num > start:  # one record over several lines: a quoted field holds line breaks
-                _check_swallowed(path, row, columns, delimiter, start, reader.line_num)
             rows.append(row)
             places.append(f"row {len(rows)} (line {start})")
+            spans.append((start, reader.line_num))
             start = reader.line_num + 1
     except csv.Error as error:
         raise ValueError(f"{path.name}, line {start}: {error} (a quote that is not closed, or text after a closing "
                          "quote); in CSV, enclose the whole field in quotes and double the quotes inside it, or "
                          "use a .tsv file") from None
+    _check_swallowed(path, rows, spans, columns, delimiter)
     return _Table(path, columns, rows, places)
 
 
-def _check_swallowed(path: Path, row: dict, columns: list[str], delimiter: str, first: int, last: int) -> None:
-    """Refuse a multi-line field whose lines look like rows of the file (an unbalanced quote swallowed them)."""
-    for value in row.values():
-        inner = str(value).splitlines()[1:] if isinstance(value, str) else []
-        if any(line.count(delimiter) == len(columns) - 1 for line in inner):
-            raise ValueError(
-                f"{path.name}, line {first}: a quoted field runs to line {last} and takes in lines that look like "
-                f"rows ({last - first + 1} lines became one row); check the quote at line {first}")
+#: A column with at most this many distinct values over the file's one-line rows counts as a label column.
+_FEW_VALUES = 20
+
+
+def _check_swallowed(path: Path, rows: list[dict], spans: list[tuple[int, int]], columns: list[str],
+                     delimiter: str) -> None:
+    """Refuse a multi-line field that swallowed rows: an unbalanced quote in a hand-written file.
+
+    A line inside a quoted field *looks like a row* when it splits into exactly the file's number of fields
+    and its values in the file's label-like columns (at most 20 distinct values over the one-line rows) are
+    values those columns hold. A field with two or more such lines is refused. Paragraphs in a correctly quoted
+    export do not trip it: their lines do not end in a label of the file, let alone twice.
+    """
+    single = [row for row, (first, last) in zip(rows, spans) if first == last]
+    vocab = {}
+    for column in columns:
+        values = {str(row.get(column)) for row in single}
+        if single and len(values) <= _FEW_VALUES:
+            vocab[column] = values
+    if not vocab:
+        return
+    for row, (first, last) in zip(rows, spans):
+        if first == last:
+            continue
+        for value in row.values():
+            inner = value.split("\n") if isinstance(value, str) else []
+            looks = 0
+            for line in inner:
+                fields = line.rstrip("\r").split(delimiter)
+                if len(fields) == len(columns) and all(
+                        fields[i].strip() in vocab[c] for i, c in enumerate(columns) if c in vocab):
+                    looks += 1
+            if looks >= 2:
+                raise ValueError(
+                    f"{path.name}, line {first}: a quoted field runs to line {last} and takes in {looks} lines that "
+                    f"look like rows ({last - first + 1} lines became one row); check the quote at line {first}")
 
 
 def _read_jsonl(path: Path, encoding: str) -> _Table:
     columns: dict[str, None] = {}
     rows, places = [], []
-    for number, line in enumerate(read_text_file(path, encoding).splitlines(), start=1):
+    # lines end at \n only: a JSON string may hold U+2028 or \x85 unescaped (ensure_ascii=False)
+    for number, line in enumerate(read_text_file(path, encoding).split("\n"), start=1):
         if not line.strip():
             continue
         try:
