@@ -313,5 +313,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, OSError, ImportError) as err:  # bad input, files, network, missing extras: one line
         if os.environ.get("GLOT_TRACEBACK"):  # the whole traceback, for a bug report
             raise
+        if isinstance(err, OSError) and getattr(err, "filename", None):  # "[Errno 30] ..." alone names no cause
+            from sentence_transformers_glot.io import write_error
+
+            err = write_error(err.filename, err) or err
         print(f"glot: error: {err}", file=sys.stderr)
         return 2

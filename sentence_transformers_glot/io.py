@@ -134,13 +134,42 @@ def umask_permissions(path: str | os.PathLike) -> None:
 # ---------------------------------------------------------------------------------------------------------------
 
 
+def write_error(target: str | os.PathLike, error: BaseException) -> OSError | None:
+    """A one-line ``OSError`` naming ``target`` and the cause when ``error`` is a full disk, a read-only folder
+    or a missing permission (as ``OSError``, numpy's short-write message, or a safetensors error); ``None`` for
+    anything else."""
+    import errno
+
+    text = str(error)
+    target = Path(target)
+    code = getattr(error, "errno", None)
+    folder = target.parent if target.parent.exists() else target
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if code == errno.ENOSPC or "requested and" in text or "StorageFull" in text or "No space left" in text:
+        try:
+            free = f"{shutil.disk_usage(folder).free / 2**20:,.0f} MiB free"
+        except OSError:
+            free = "free space unknown"
+        return OSError(f"cannot write {target}: no space left on the disk that holds {folder} ({free}); free some "
+                       "space or choose another folder (--output, --runs, $GLOT_CACHE_DIR)")
+    if code in (errno.EROFS, errno.EACCES, errno.EPERM) or "Read-only file system" in text:
+        cause = "the file system is read-only" if code == errno.EROFS or "Read-only" in text else "permission denied"
+        return OSError(f"cannot write {target}: {cause}; choose a folder you can write to (--output, --runs, "
+                       "$GLOT_CACHE_DIR)")
+    return None
+
+
 def atomic_write(target: str | os.PathLike, write: Callable[[str], None]) -> None:
     """Call ``write(tmp_path)`` on a temporary file beside ``target``, flush it to disk, rename it to ``target``.
 
     If ``write`` raises (or the process is interrupted), ``target`` is untouched and the temporary file removed.
     """
     target = Path(target)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    except OSError as err:
+        raise (write_error(target, err) or err) from err
     os.close(fd)
     try:
         write(tmp)
@@ -148,9 +177,12 @@ def atomic_write(target: str | os.PathLike, write: Callable[[str], None]) -> Non
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as err:
         with contextlib.suppress(FileNotFoundError):
             os.remove(tmp)
+        better = write_error(target, err)
+        if better is not None:
+            raise better from err
         raise
 
 
@@ -237,8 +269,11 @@ def atomic_write_folder(target: str | os.PathLike, write: Callable[[str], None],
             the leftovers of interrupted writes by name.
     """
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=temp_prefix or f".{target.name}.", suffix=".part", dir=target.parent))
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=temp_prefix or f".{target.name}.", suffix=".part", dir=target.parent))
+    except OSError as err:
+        raise (write_error(target, err) or err) from err
     try:
         write(str(tmp))
         umask_permissions(tmp)  # the folder and its files as a plain mkdir / open would make them
@@ -252,6 +287,9 @@ def atomic_write_folder(target: str | os.PathLike, write: Callable[[str], None],
             remove_path(old)
         else:
             os.replace(tmp, target)
-    except BaseException:
+    except BaseException as err:
         remove_path(tmp)
+        better = write_error(target, err)
+        if better is not None:
+            raise better from err
         raise

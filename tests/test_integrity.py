@@ -251,3 +251,74 @@ def test_exported_models_are_verified_and_a_finished_run_exports_again(tiny_bert
     shutil.rmtree(model_dir)
     train(settings, tmp_path / "run", task=task, cache=cache)  # deleted: exported again
     assert np.array_equal(load_predictor(model_dir).model.encode(["a b c"]), expected)
+
+
+# ------------------------------------------------------------------------------------------ full disks, read-only folders
+def test_write_errors_name_the_path_and_the_cause(tmp_path):
+    import errno
+
+    from sentence_transformers_glot.io import atomic_write, atomic_write_folder, write_error
+
+    target = tmp_path / "shard.npy"
+    full = write_error(target, OSError("7953792 requested and 3143616 written"))
+    assert str(target) in str(full) and "no space left on the disk" in str(full) and "MiB free" in str(full)
+    assert "read-only" in str(write_error(target, OSError(errno.EROFS, "Read-only file system", str(target))))
+    assert "permission denied" in str(write_error(target, PermissionError(errno.EACCES, "Permission denied")))
+    assert write_error(target, ValueError("something else")) is None
+
+    def numpy_short_write(path: str) -> None:
+        raise OSError("7953792 requested and 3143616 written")
+
+    with pytest.raises(OSError, match=r"cannot write .*shard\.npy: no space left"):
+        atomic_write(target, numpy_short_write)
+    assert list(tmp_path.iterdir()) == []  # the partial file is gone
+
+    class SafetensorError(Exception):  # safetensors' own error type, not an OSError
+        pass
+
+    def safetensors_full(folder: str) -> None:
+        raise SafetensorError('Error while serializing: IoError(Os { code: 28, kind: StorageFull, message: "No '
+                              'space left on device" })')
+
+    with pytest.raises(OSError, match=r"cannot write .*model: no space left"):
+        atomic_write_folder(tmp_path / "model", safetensors_full)
+
+
+def test_cli_reports_a_full_disk_during_export_in_one_line(tiny_bert_dir, tmp_path, monkeypatch, capsys):
+    from sentence_transformers_glot.cli import main
+
+    def full_disk(self, output_path, *args, **kwargs):
+        raise Exception('Error while serializing: IoError(Os { code: 28, kind: StorageFull, message: "No space '
+                        'left on device" })')
+
+    monkeypatch.setenv("GLOT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(GlotPooling, "save", full_disk)
+    data = write_csv(tmp_path / "d.csv", ["text", "label"], [[f"w{i} w{i + 1}", i % 2] for i in range(40)])
+    assert main(["train", "--backbone", tiny_bert_dir, "--task", str(data), "--epochs", "1", "--runs",
+                 str(tmp_path / "runs")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("glot: error: cannot write") and "no space left" in err[-1]
+    assert "Traceback" not in "\n".join(err)
+
+
+def test_cli_names_the_path_of_a_read_only_folder(monkeypatch, capsys, tmp_path):
+    import errno
+
+    from sentence_transformers_glot import cli
+
+    def read_only(args):  # what a read-only cache folder or `glot mteb --output` raises deep inside
+        raise OSError(errno.EROFS, "Read-only file system", str(tmp_path / "results"))
+
+    parser = cli.build_parser()
+    parse = parser.parse_args
+
+    def parse_with_failing_command(argv=None):
+        args = parse(argv)
+        args.run = read_only
+        return args
+
+    monkeypatch.setattr(parser, "parse_args", parse_with_failing_command)
+    monkeypatch.setattr(cli, "build_parser", lambda: parser)
+    assert cli.main(["data", "list"]) == 2
+    err = capsys.readouterr().err
+    assert str(tmp_path / "results") in err and "read-only" in err and "choose a folder you can write to" in err
