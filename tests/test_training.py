@@ -284,3 +284,40 @@ def test_training_without_a_cache_matches_the_float32_cache(tiny_bert_dir, tmp_p
     assert torch.equal(m, n) and torch.allclose(x, y, atol=1e-5)
     assert "cache" not in json.loads((tmp_path / "cached" / "run_config.json").read_text())  # old names stay
     assert json.loads((tmp_path / "live" / "run_config.json").read_text())["cache"] is False
+
+
+def test_a_second_process_on_the_same_run_waits_and_reads_it_back(tiny_bert_dir, tmp_path, monkeypatch, capsys):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from sentence_transformers_glot.training import loop
+
+    monkeypatch.setenv("GLOT_CACHE_DIR", str(tmp_path / "glot-cache"))  # where the run locks live
+    run_dir, marker = tmp_path / "run", tmp_path / "holding"
+    # the first process takes the run's lock (as `glot train` does), says so, and trains the run while holding it
+    first = subprocess.Popen([sys.executable, "-c", f"""
+import sys, time
+sys.path.insert(0, {str(Path(__file__).parent)!r})
+from pathlib import Path
+from test_training import config, toy_task
+from sentence_transformers_glot.training.cache import StateCache
+from sentence_transformers_glot.training.loop import _run_lock, _train
+with _run_lock(Path({str(run_dir)!r})):
+    Path({str(marker)!r}).write_text("yes")
+    time.sleep(1)  # the other process is certainly waiting by now
+    _train(config({tiny_bert_dir!r}, epochs=1), Path({str(run_dir)!r}), toy_task(),
+           StateCache({str(tmp_path / "cache")!r}, dtype="float32"), False, None)
+"""], env=dict(os.environ))
+    deadline = time.time() + 120
+    while not marker.exists() and time.time() < deadline and first.poll() is None:
+        time.sleep(0.05)
+    assert marker.exists()
+    # the second process must not train: it waits for the first, then reads the finished run back
+    monkeypatch.setattr(loop.PoolingWithHead, "forward", lambda *a, **k: (_ for _ in ()).throw(AssertionError))
+    result = train(config(tiny_bert_dir, epochs=1), run_dir, task=toy_task(),
+                   cache=StateCache(tmp_path / "cache", dtype="float32"), export=False)
+    assert first.wait(timeout=300) == 0
+    assert "being trained by another process" in capsys.readouterr().out
+    assert result.test == json.loads((run_dir / "metrics.json").read_text())["test"]

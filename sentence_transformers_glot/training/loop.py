@@ -18,6 +18,7 @@ weights as an uninterrupted run.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import logging
@@ -276,6 +277,39 @@ def train(
     """
     run_dir = Path(run_dir)
     torch.set_num_threads(config.threads)
+    if rank_and_world()[1] == 1:  # one process per run: a second `glot train` of it waits, then reads it back
+        with _run_lock(run_dir):
+            return _train(config, run_dir, task, cache, export, stop_after_steps)
+    return _train(config, run_dir, task, cache, export, stop_after_steps)
+
+
+@contextlib.contextmanager
+def _run_lock(run_dir: Path):
+    """Hold a lock on ``run_dir`` (a file in the cache root, so that a run that fails early leaves nothing beside
+    it); says so when another process holds it, and waits."""
+    import hashlib
+
+    from filelock import FileLock, Timeout
+
+    from sentence_transformers_glot.io import cache_root
+
+    folder = cache_root() / "run-locks"
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(folder / f"{hashlib.sha256(str(run_dir.resolve()).encode()).hexdigest()[:24]}.lock"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        logger.warning("%s is being trained by another process; waiting for it", run_dir)
+        tqdm.write(f"glot: {run_dir} is being trained by another process; waiting for it to finish")
+        lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _train(config: TrainConfig, run_dir: Path, task: TaskData | None, cache: StateCache | None, export: bool,
+           stop_after_steps: int | None) -> RunResult:
     rank, world = rank_and_world()
     config_path = run_dir / "run_config.json"
     if config_path.exists() and read_json(config_path) != config_dict(config):
