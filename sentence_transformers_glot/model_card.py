@@ -23,8 +23,8 @@ if TYPE_CHECKING:
 
 TAGS = ("glot", "sentence-transformers-glot")
 TEMPLATE = Path(__file__).parent / "model_card_template.md"
-#: A line of the template, by which a README is recognised as a GLOT card.
-CARD_MARK = "pip install sentence-transformers-glot"
+#: Lines of the template (this one's, and the one before it), by which a README is recognised as a GLOT card.
+CARD_MARKS = ("Installing the plugin", "pip install sentence-transformers-glot")
 
 
 @dataclasses.dataclass
@@ -35,10 +35,12 @@ class GlotModelCardData(SentenceTransformerModelCardData):
         glot_config: the GlotPooling configuration (``get_config_dict()``).
         glot_training: for a trained model: task, metric, validation and test scores, training examples and
             the optimisation settings.
+        glot_title: the card's title: the model's own name, or "GLOT on <backbone>" (and its task when trained).
     """
 
     glot_config: dict[str, Any] | None = None
     glot_training: dict[str, Any] | None = None
+    glot_title: str | None = None
 
     def __post_init__(self) -> None:
         parent = getattr(super(), "__post_init__", None)
@@ -80,7 +82,7 @@ def use_glot_card(model: SentenceTransformer, training: dict[str, Any] | None = 
     # that is not GLOT's is dropped, so that the next save renders this one (a GLOT card is kept: it may hold
     # training results that the card data no longer has)
     text = getattr(model, "_model_card_text", None)
-    if text and CARD_MARK not in text:
+    if text and not any(mark in text for mark in CARD_MARKS):
         model._model_card_text = None
     card.add_tags(list(TAGS))
     poolings = [module for module in model if isinstance(module, GlotPooling)]
@@ -88,4 +90,21 @@ def use_glot_card(model: SentenceTransformer, training: dict[str, Any] | None = 
         card.glot_config = poolings[0].get_config_dict()
     if training is not None:
         card.glot_training = dict(training)
+    card.glot_title = _title(model, card)
     return card
+
+
+def _title(model: SentenceTransformer, card: GlotModelCardData) -> str:
+    """The model's own name when a user gave it one; else GLOT on its backbone, for its task when trained."""
+    stored = card.__dict__.get("model_name")
+    if stored and not stored.startswith("glot-local/") and not stored.startswith(type(model).__name__):
+        return stored
+    backbone = card.base_model
+    if not backbone:
+        auto_model = getattr(next(iter(model), None), "auto_model", None)
+        backbone = getattr(getattr(auto_model, "config", None), "_name_or_path", "") or ""
+        backbone = Path(backbone).name if backbone else ""
+    title = f"GLOT on {backbone}" if backbone else "GLOT sentence embedding model"
+    if card.glot_training and card.glot_training.get("task"):
+        title += f", trained for {card.glot_training['task']}"
+    return title

@@ -293,8 +293,9 @@ class GlotPooling(Module):
         GLOT with LayerNorm on the token states (``input_norm="layer"``) and a learned mix of 7 hidden
         layers spread from the embeddings to the last layer (:func:`spread_layers`), so it needs
         ``num_hidden_layers`` (the backbone's ``config.num_hidden_layers``) or an explicit ``layers=[...]``.
-        A layer mix reads ``all_layer_embeddings``: set ``model[0].auto_model.config.output_hidden_states =
-        True`` on the ``Transformer`` (saved models keep it).
+        A layer mix reads ``all_layer_embeddings``: sentence-transformers 6.x makes the ``Transformer`` emit
+        them when the model is assembled; on 5.x set ``model[0].auto_model.config.output_hidden_states = True``
+        (or ``Transformer(..., config_kwargs={"output_hidden_states": True})``; saved models keep it).
         """
         if name not in PRESETS:
             raise ValueError(f"GlotPooling.preset: `name` must be one of {tuple(PRESETS)}; got {name!r}.")
@@ -338,8 +339,9 @@ class GlotPooling(Module):
         if states is None:
             raise ValueError(
                 f"GlotPooling(layers={self.layers}) reads features['all_layer_embeddings'], which the Transformer "
-                "module emits only when its model returns hidden states. Set "
-                "`model[0].auto_model.config.output_hidden_states = True` before encoding (a saved model "
+                "module emits only when its model returns hidden states (sentence-transformers >= 6 sets this when "
+                "the model is assembled). Set `model[0].auto_model.config.output_hidden_states = True`, or build "
+                "the Transformer with config_kwargs={'output_hidden_states': True}, before encoding (a saved model "
                 "keeps it), or use layers=None to pool the last layer."
             )
         return stack_layers(states, self.layers)
@@ -508,7 +510,8 @@ class GlotPooling(Module):
     def on_model_ready(self, model: Any) -> None:
         """sentence-transformers (6.0 and later) calls this once the model holding this module is built: give
         the model GLOT's card, so that a plain ``model.save`` or ``push_to_hub`` writes a README that says how
-        to install the plugin and load the model, and let ``attention_sink="auto"`` see the backbone. (On 5.x,
+        to install the plugin and load the model, let ``attention_sink="auto"`` see the backbone, and, with
+        ``layers`` set, make the backbone emit its hidden states (``output_hidden_states``). (On 5.x,
         call ``use_glot_card(model)`` and :meth:`set_backbone` yourself; ``load_glot_model`` does both.)"""
         from sentence_transformers_glot.model_card import use_glot_card
 
@@ -517,6 +520,10 @@ class GlotPooling(Module):
             self.set_backbone(model)
         except ValueError:  # a model whose first module is no transformers backbone: "auto" keeps the sink
             pass
+        if self.layers is not None:  # a layer mix reads all_layer_embeddings: make the backbone emit them
+            config = getattr(getattr(model[0], "auto_model", None), "config", None)
+            if config is not None:
+                config.output_hidden_states = True
 
     def save(self, output_path: str, *args: Any, safe_serialization: bool = True, **kwargs: Any) -> None:
         """Write ``config.json`` and ``model.safetensors`` to ``output_path``, each file atomically."""

@@ -258,3 +258,18 @@ def test_head_dim_gives_heads_the_same_size_whatever_the_pooled_width(kind, tmp_
     wide.save(str(tmp_path))
     again = TaskHead.load(str(tmp_path))
     assert again.head_dim == 64 and torch.equal(again(u, v if kind != "classification" else None), out)
+
+
+def test_a_layer_mix_makes_the_backbone_emit_hidden_states_when_the_model_is_assembled(tiny_bert_dir):
+    from sentence_transformers import SentenceTransformer
+
+    from sentence_transformers_glot._compat import Transformer
+
+    transformer = Transformer(tiny_bert_dir)
+    assert not transformer.auto_model.config.output_hidden_states
+    model = SentenceTransformer(modules=[transformer, GlotPooling(32, threshold=0.3, hidden_dim=8, layers=[0, 1, 2])],
+                                device="cpu")
+    if not hasattr(GlotPooling.__mro__[1], "on_model_ready"):
+        pytest.skip("sentence-transformers 5.x has no on_model_ready hook (the README shows config_kwargs)")
+    assert transformer.auto_model.config.output_hidden_states
+    assert model.encode(["w1 w2 w3"]).shape == (1, 32 + 2 * 8)

@@ -25,7 +25,10 @@ def model(tiny_bert_dir) -> SentenceTransformer:
 def assert_glot_card(text: str) -> None:
     header = text.split("---")[1]
     assert "- glot" in header and "- sentence-transformers-glot" in header
-    assert "pip install sentence-transformers-glot" in text and "load_glot_model(" in text
+    assert "## Installing the plugin" in text and "load_glot_model(" in text
+    assert "pip install sentence-transformers-glot\n" not in text  # no release on the index: nothing to resolve
+    assert "python -m build" in text and "pip install ./sentence-transformers-glot" in text
+    assert "\n# SentenceTransformer\n" not in text and "\n# GLOT on " in text
     assert "| `threshold` | `0.35` |" in text and "| `hidden_dim` | `16` |" in text
 
 
@@ -72,6 +75,8 @@ def test_training_export_card_has_task_metric_and_scores(tiny_bert_dir, tmp_path
     assert_glot_card(text)
     assert f"| task | {task.name} |" in text and f"| metric | {result.metric} |" in text
     assert f"| test | {round(result.test, 4)} |" in text
+    assert f"trained for {task.name}" in text.splitlines()[text.split("\n").index("---", 1) + 2]  # the title
+    assert "task_head/" in text and "load_predictor(" in text and "glot predict --model" in text
     assert json.loads((Path(result.model_dir) / "modules.json").read_text())[1]["type"].startswith(
         "sentence_transformers_glot.")
     load_glot_model(result.model_dir).save(str(tmp_path / "again"))  # a GLOT card with its results is kept
@@ -90,4 +95,4 @@ def test_without_the_plugin_the_error_and_the_card_name_what_to_install(model, t
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert run.returncode != 0 and "sentence_transformers_glot" in run.stderr  # sentence-transformers' own message
     card = (tmp_path / "m" / "README.md").read_text()
-    assert "No module named 'sentence_transformers_glot'" in card and "pip install sentence-transformers-glot" in card
+    assert "No module named 'sentence_transformers_glot'" in card and "install the plugin" in card
