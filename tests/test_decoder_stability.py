@@ -159,6 +159,7 @@ def test_the_command_line_takes_auto_and_the_sink_choice():
     assert (args.threshold, args.attention_sink, args.warmup_ratio, args.max_grad_norm, args.head_dim) == (
         "auto", "keep", 0.2, 0.5, 64)
     assert build_parser().parse_args(["train", "--threshold", "0.7"]).threshold == 0.7
+    assert build_parser().parse_args(["benchmark", "--max-grad-norm", "none"]).max_grad_norm is None
     with pytest.raises(SystemExit):
         build_parser().parse_args(["train", "--threshold", "high"])
 

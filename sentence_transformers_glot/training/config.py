@@ -16,6 +16,11 @@ from sentence_transformers_glot.io import sha256_file
 from sentence_transformers_glot.options import CACHE_DTYPES, HEADS, POOLINGS
 
 
+def parse_optional_float(text: str) -> float | None:
+    """A command-line number, or ``none`` for None (``--max-grad-norm none``: no clipping)."""
+    return None if text.strip().lower() == "none" else float(text)
+
+
 @dataclass
 class TrainConfig:
     """Everything that defines a training run (saved as ``run_config.json`` in the run folder).
@@ -29,7 +34,8 @@ class TrainConfig:
         epochs, batch_size, lr, weight_decay: optimisation (AdamW); the paper: 3 epochs, batch 32, lr 2e-4.
         warmup_ratio: the learning rate rises linearly from 0 over this fraction of all optimiser steps, then
             stays at ``lr`` (0: none, as the paper). Large-norm decoder states make the first steps unstable.
-        max_grad_norm: clip the gradients' global L2 norm to this before every step (None: no clipping).
+        max_grad_norm: clip the gradients' global L2 norm to this before every step (None, ``none`` on the
+            command line: no clipping).
         head_dim: project every pooled vector to this width with one linear layer before the task head, so
             that heads have the same capacity whatever the pooling's output width (None: the head reads the
             pooled vector itself).
@@ -60,7 +66,7 @@ class TrainConfig:
     lr: float = 2e-4
     weight_decay: float = 0.0
     warmup_ratio: float = 0.1
-    max_grad_norm: float | None = 1.0
+    max_grad_norm: float | None = field(default=1.0, metadata={"type": parse_optional_float})
     head_dim: int | None = None
     max_length: int = 128
     layer: int = -1
