@@ -1,0 +1,87 @@
+"""Collapsed runs per cell, before and after the decoder fixes, by the issue's rule and by the runs' own flag.
+
+A run is *collapsed* (issue 21's rule) when its test score is below mean pooling's seed mean on the same cell
+(backbone, task, layer, learning rate chosen on validation for mean pooling) minus 10 points; a run written since
+the collapse guard also says so itself (``collapsed`` in its row: constant predictions or a non-finite loss).
+Over the cells of every ``suite.json`` given, this prints one row per (backbone, task, GLOT method): runs,
+collapsed runs by the rule (at both learning rates, and at the one the tuned protocol chose), flagged runs,
+and the tuned protocol's test mean and seed std; and writes the rows as JSON.
+
+Reproduce (from the repository root)::
+
+    python benchmarks/collapse_report.py benchmarks/results/suite-smollm2 benchmarks/results/suite-smollm2-gat \\
+        benchmarks/results/relational-smollm2 benchmarks/results/relational-smollm2-L15 benchmarks/results/suite-gemma3 \\
+        benchmarks/results/relational-gemma3 benchmarks/results/relational-gemma3-L9 \\
+        --output benchmarks/results/diagnosis/collapse-counts-before.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sentence_transformers_glot.evaluation.methods import is_glot, task_label  # noqa: E402
+from sentence_transformers_glot.evaluation.summary import aggregate  # noqa: E402
+
+#: Points below mean pooling's seed mean that make a run collapsed.
+MARGIN = 10.0
+
+
+def collapse_rows(folders: list[Path]) -> list[dict]:
+    """One row per (backbone, task, GLOT method) over the cells of every ``folder/suite.json`` together (so that
+    mean pooling may come from another folder of the same backbone)."""
+    cells = list({c.get("run") or json.dumps(c, sort_keys=True): c for folder in folders
+                  for c in json.loads((folder / "suite.json").read_text())["cells"]}.values())
+    tuned = aggregate(cells, "tuned")
+    out = []
+    for (backbone, task, method), summary in tuned.items():
+        if not is_glot(method):
+            continue
+        mean = tuned.get((backbone, task, "mean"))
+        runs = [c for c in cells if (c["backbone"], task_label(c), c["method"]) == (backbone, task, method)]
+        chosen = [c for c in runs if c["lr"] == summary.lr]
+        floor = mean.mean - MARGIN if mean is not None else None
+        out.append({
+            "backbone": Path(backbone).name, "task": task, "method": method, "runs": len(runs),
+            "collapsed_by_rule": None if floor is None else sum(c["test"] < floor for c in runs),
+            "collapsed_at_chosen_lr": None if floor is None else sum(c["test"] < floor for c in chosen),
+            "flagged": sum(bool(c.get("collapsed")) for c in runs),
+            "tuned_lr": summary.lr, "tuned_mean": round(summary.mean, 2), "tuned_std": round(summary.std, 2),
+            "mean_pooling": None if mean is None else round(mean.mean, 2),
+        })
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("folders", nargs="+", help="benchmark result folders (each with a suite.json)")
+    parser.add_argument("--output", help="write the rows here as JSON")
+    args = parser.parse_args(argv)
+    rows = collapse_rows([Path(folder) for folder in args.folders])
+    print("| backbone | task | method | runs | collapsed (rule, both lrs) | at the chosen lr | flagged | tuned test "
+          "| mean pooling |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['backbone']} | {r['task']} | {r['method']} | {r['runs']} | {r['collapsed_by_rule']} | "
+              f"{r['collapsed_at_chosen_lr']} | {r['flagged']} | {r['tuned_mean']} ± {r['tuned_std']} (lr "
+              f"{r['tuned_lr']:g}) | {r['mean_pooling']} |")
+    total = sum(r["collapsed_by_rule"] or 0 for r in rows)
+    chosen = sum(r["collapsed_at_chosen_lr"] or 0 for r in rows)
+    print(f"\ncollapsed GLOT runs by the rule: {total} of {sum(r['runs'] for r in rows)} ({chosen} at the learning "
+          f"rate the tuned protocol chose); cells with a tuned seed std above 3: "
+          f"{sum(r['tuned_std'] > 3 for r in rows)} of {len(rows)}")
+    if args.output:
+        Path(args.output).write_text(json.dumps({"margin": MARGIN, "rows": rows,
+                                                 "std_above_3": int(np.sum([r["tuned_std"] > 3 for r in rows]))},
+                                                indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
