@@ -73,7 +73,9 @@ class GlotOptions:
         attention_sink: a decoder's first position (BOS, or the first token) is an attention sink, a huge-norm
             state shared by every sentence: exclude leaves it out of the graph and the readout, keep keeps it,
             auto excludes it on decoder backbones only.
-        edge_density: with threshold auto, the fraction of a sentence's ordered token pairs that are edges.
+        edge_density: with threshold auto, the fraction of a sentence's token pairs that are edges.
+        graph_window: similarity edges only between tokens at most this many positions apart (time and memory
+            linear in the length, for long documents); None: every pair, the paper.
     """
 
     threshold: float | str | None = field(default=0.8, metadata={"type": parse_threshold})
@@ -93,3 +95,4 @@ class GlotOptions:
     include_prompt: bool = True
     attention_sink: str = field(default="auto", metadata={"choices": ATTENTION_SINKS})
     edge_density: float = 0.05
+    graph_window: int | None = None

@@ -36,7 +36,7 @@ from sentence_transformers_glot._compat import Module
 from sentence_transformers_glot.io import atomic_write, atomic_write_text, read_json
 from sentence_transformers_glot.nn.functional import exclude_first_token, exclude_prompt
 from sentence_transformers_glot.nn.gnn import TokenGNN
-from sentence_transformers_glot.nn.graph import PackedNodes, build_graph, normalize_tokens
+from sentence_transformers_glot.nn.graph import PackedNodes, build_graph, build_window_graph, normalize_tokens
 from sentence_transformers_glot.nn.readout import AttentionReadout, functional_readout
 from sentence_transformers_glot.options import (
     ATTENTION_SINKS,
@@ -52,14 +52,15 @@ from sentence_transformers_glot.options import (
 from sentence_transformers_glot.presets import LAYER_MIX_PRESETS, PRESETS, spread_layers
 
 #: 2 added sequence_window, edge_weight, input_norm and layers; 3 added include_prompt; 4 added attention_sink
-#: and edge_density. An older config reads with the values of the keys added since that reproduce the model it
+#: and edge_density; 5 added graph_window. An older config reads with the values of the keys added since that reproduce the model it
 #: was saved from (an older model pooled every token: attention_sink "keep").
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 #: Per format version, the config keys it added and the values that reproduce an older model.
 ADDED_KEYS: dict[int, dict[str, Any]] = {
     2: {"sequence_window": 0, "edge_weight": "binary", "input_norm": "none", "layers": None},
     3: {"include_prompt": True},
     4: {"attention_sink": "keep", "edge_density": 0.05},
+    5: {"graph_window": None},
 }
 WEIGHTS_NAME = "model.safetensors"
 CONFIG_NAME = "config.json"
@@ -141,6 +142,10 @@ class GlotPooling(Module):
         edge_density: with ``threshold="auto"``, the fraction of each sentence's ordered pairs of pooled tokens
             that become edges: the sentence's tau is its ``1 - edge_density`` similarity quantile, so one setting
             serves encoders and anisotropic decoders (whose cosines are all high) alike.
+        graph_window: ``W``: similarity edges only between real tokens at most ``W`` positions apart
+            (:func:`~sentence_transformers_glot.nn.graph.build_window_graph`): time and memory linear in the
+            length, for long documents; equal to the full graph when ``W`` covers the sentence. ``None`` (the
+            paper): every pair. Always the edge-list backend.
 
     The graph and GNN always run in float32: parameters stay float32 even when the model is cast to
     fp16/bf16, and the output is cast back to the input's dtype.
@@ -165,6 +170,7 @@ class GlotPooling(Module):
         "include_prompt",
         "attention_sink",
         "edge_density",
+        "graph_window",
     ]
     config_file_name = CONFIG_NAME
 
@@ -188,6 +194,7 @@ class GlotPooling(Module):
         include_prompt: bool = True,
         attention_sink: str = "auto",
         edge_density: float = 0.05,
+        graph_window: int | None = None,
     ) -> None:
         super().__init__()
         _check(
@@ -220,6 +227,11 @@ class GlotPooling(Module):
         )
         _check(isinstance(include_prompt, bool), "include_prompt", "True or False", include_prompt)
         _check(attention_sink in ATTENTION_SINKS, "attention_sink", f"one of {ATTENTION_SINKS}", attention_sink)
+        _check(graph_window is None or (_is_int(graph_window) and graph_window >= 1), "graph_window",
+               "None or an int >= 1 (e.g. 64)", graph_window)
+        if graph_window is not None and threshold == AUTO_THRESHOLD:
+            raise ValueError("GlotPooling: threshold='auto' needs every pair's similarity, which graph_window "
+                             "avoids; give a number (e.g. threshold=0.8) or top_k with graph_window.")
         _check(_is_real(edge_density) and 0.0 < edge_density <= 1.0, "edge_density",
                "a float in (0, 1] (the fraction of token pairs that are edges with threshold='auto'; e.g. 0.05)",
                edge_density)
@@ -257,6 +269,7 @@ class GlotPooling(Module):
         self.include_prompt = include_prompt
         self.attention_sink = attention_sink
         self.edge_density = float(edge_density)
+        self.graph_window = None if graph_window is None else int(graph_window)
         # attention_sink="auto": whether the backbone is a decoder, once the module has seen it (set_backbone)
         self.backbone_is_decoder: bool | None = None
 
@@ -483,11 +496,15 @@ class GlotPooling(Module):
             # of a longer batch does; the max/cls/last reductions and the edge-list builder fail on L = 0.
             return x.new_zeros(batch, self.output_dimension)
         if self.num_layers > 0:
-            # the graph needs the padded (B, L, d) unit vectors for its batched similarity; they are scattered
-            # back once, after normalising only the real tokens
-            unit = nodes.to_padded(normalize_tokens(x))
-            graph = build_graph(unit, mask, self.threshold, self.top_k, self.backend, self.edge_weight,
-                                normalized=True, edge_density=self.edge_density)
+            if self.graph_window is not None:  # a band of W positions: linear in the length
+                graph = build_window_graph(normalize_tokens(x), nodes, self.graph_window, self.threshold,
+                                           self.top_k, edge_weight=self.edge_weight)
+            else:
+                # the graph needs the padded (B, L, d) unit vectors for its batched similarity; they are
+                # scattered back once, after normalising only the real tokens
+                unit = nodes.to_padded(normalize_tokens(x))
+                graph = build_graph(unit, mask, self.threshold, self.top_k, self.backend, self.edge_weight,
+                                    normalized=True, edge_density=self.edge_density)
             # the attention readout takes jumping knowledge's [x | h1 | h2] as blocks, so the concatenation is
             # never built
             h = self.gnn(x, graph, cat_blocks=self.attention is not None)

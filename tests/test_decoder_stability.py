@@ -92,8 +92,8 @@ def test_configs_saved_before_attention_sink_load_keeping_every_token(tmp_path):
     pooling = GlotPooling(8, threshold=0.3, hidden_dim=4, attention_sink="exclude")
     pooling.save(str(tmp_path))
     config = json.loads((tmp_path / "config.json").read_text())
-    assert config["format_version"] == 4 and config["attention_sink"] == "exclude"
-    for key in ("attention_sink", "edge_density"):
+    assert config["format_version"] == 5 and config["attention_sink"] == "exclude"
+    for key in ("attention_sink", "edge_density", "graph_window"):
         config.pop(key)
     config["format_version"] = 3
     (tmp_path / "config.json").write_text(json.dumps(config))

@@ -37,10 +37,10 @@ def test_a_version_1_config_loads_with_the_paper_defaults(tmp_path):
     module = GlotPooling(16, threshold=0.2).eval()
     module.save(str(tmp_path))
     config = json.loads((tmp_path / "config.json").read_text())
-    assert config["format_version"] == 4
+    assert config["format_version"] == 5
     old = {key: value for key, value in config.items()
            if key not in ("sequence_window", "edge_weight", "input_norm", "layers", "include_prompt",
-                          "attention_sink", "edge_density")}
+                          "attention_sink", "edge_density", "graph_window")}
     old["format_version"] = 1
     (tmp_path / "config.json").write_text(json.dumps(old))
     loaded = GlotPooling.load(str(tmp_path))
@@ -52,7 +52,7 @@ def test_a_version_1_config_loads_with_the_paper_defaults(tmp_path):
 def test_a_version_2_config_loads_including_the_prompt(tmp_path):
     GlotPooling(16, threshold=0.2).save(str(tmp_path))
     config = json.loads((tmp_path / "config.json").read_text())
-    for key in ("include_prompt", "attention_sink", "edge_density"):
+    for key in ("include_prompt", "attention_sink", "edge_density", "graph_window"):
         del config[key]
     config["format_version"] = 2
     (tmp_path / "config.json").write_text(json.dumps(config))

@@ -442,6 +442,52 @@ def build_sparse_graph(
     return SparseTokenGraph(src=src, dst=dst, indptr=indptr, nodes=nodes, use_scatter=use_scatter, weight=weights)
 
 
+def build_window_graph(
+    unit: Tensor,
+    nodes: PackedNodes,
+    window: int,
+    threshold: float | None,
+    top_k: int | None = None,
+    use_scatter: bool = True,
+    edge_weight: str = "binary",
+) -> SparseTokenGraph:
+    r"""The cosine token graph restricted to a band: an edge :math:`j \to i` needs :math:`0 < |p_i - p_j| \le W`
+    (positions counted over the real tokens of a sentence) besides :math:`\cos(x_i, x_j) > \tau` (and, with
+    ``top_k``, :math:`j` among the ``top_k`` most similar tokens of that band).
+
+    Time and memory are :math:`O(N W d)` for :math:`N` real tokens: linear in the length, for long documents.
+    When :math:`W` is at least the longest sentence's length minus one, the band holds every pair and the graph
+    equals :func:`build_sparse_graph`'s.
+
+    Args:
+        unit: ``normalize_tokens`` of the packed real tokens, ``(N, d)``.
+        nodes: the packing of the batch (sentences' real tokens are consecutive nodes in position order).
+        window: :math:`W \ge 1`.
+        threshold: :math:`\tau` (``None``: every pair in the band).
+        top_k: keep only each token's ``top_k`` most similar tokens of its band (ties to the lower offset).
+        edge_weight: ``"binary"`` or ``"cosine"`` (see :func:`build_dense_graph`).
+    """
+    offsets = [o for o in range(-window, window + 1) if o != 0]
+    neighbours, exists = zip(*(nodes.shifted(o) for o in offsets))
+    src = torch.stack(neighbours, dim=1)  # (N, 2W): row i holds the tokens of i's band, in offset order
+    valid = torch.stack(exists, dim=1)
+    sim = (unit[:, None, :] * unit[src]).sum(-1) if unit.shape[0] else unit.new_zeros(0, len(offsets))
+    edges = valid & (sim > threshold) if threshold is not None else valid
+    if top_k is not None and top_k < len(offsets):
+        scores = sim.masked_fill(~valid, float("-inf"))
+        order = torch.sort(scores, dim=1, descending=True, stable=True).indices[:, :top_k]
+        edges = edges & torch.zeros_like(edges).scatter_(1, order, True)
+    edges, weight = _weighted_edges(edges, sim, edge_weight)
+    dst = torch.arange(unit.shape[0], device=unit.device)[:, None].expand_as(src)
+    keep = edges.nonzero(as_tuple=True)  # row-major: sorted by destination
+    dst, src = dst[keep], src[keep]
+    if dst.numel() > MAX_EDGES:
+        raise MemoryError(f"GlotPooling: the windowed token graph has more than {MAX_EDGES:,} edges; raise "
+                          "`threshold`, set `top_k`, or lower `graph_window`.")
+    return SparseTokenGraph(src=src, dst=dst, indptr=indptr_from_index(dst, nodes.num_nodes), nodes=nodes,
+                            use_scatter=use_scatter, weight=None if weight is None else weight[keep])
+
+
 def estimate_density(x: Tensor, mask: Tensor, threshold: Threshold, top_k: int | None, rows: int = 64,
                      unit: Tensor | None = None) -> float:
     """Edges / ``B * L * L`` of the token graph, counted exactly on ``rows`` evenly spaced destination rows.
