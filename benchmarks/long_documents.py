@@ -1,4 +1,4 @@
-"""Pooling one long document: time and peak memory of GlotPooling in sparse top-k mode, L = 512 ... 16,384.
+"""Pooling one long document: time and peak memory of GlotPooling, exact top-k against a window, L = 512 ... 32,768.
 
 What is measured: ``GlotPooling(576, threshold=None, top_k=16).pool(x, mask)`` (2 SAGE layers, hidden
 256, jumping knowledge "cat", attention readout; ``backend="auto"``, which picks the edge list at these
@@ -9,6 +9,10 @@ just before it is the pooling step's peak (the kernel's ``VmHWM`` mark, reset th
 ``/proc/self/clear_refs`` just before the call), then further calls; the median time of all
 ``--repeats`` calls is reported.
 
+The same for the windowed graph (``graph_window=64, threshold=None, top_k=16``: the 16 most similar tokens
+among the 64 before and after each token), whose cost grows linearly with the length, against the exact top-k
+graph's quadratic similarity matrix.
+
 Also shown: the dense threshold mode (``threshold=0.8``, ``backend="dense"``) at the lengths whose
 ``L x L`` adjacency exceeds its memory budget refuses with ``MemoryError`` before allocating anything,
 and ``backend="auto"`` with the same threshold falls back to the row-blocked edge list.
@@ -16,6 +20,8 @@ and ``backend="auto"`` with the same threshold falls back to the row-blocked edg
 Reproduce (about 3 min on 2 AMD EPYC cores at 1 thread)::
 
     python benchmarks/long_documents.py          # -> benchmarks/results/long_documents.json
+    python benchmarks/long_documents.py --lengths 512 1024 2048 4096 8192 16384 32768 --modes top-k window \
+        --threshold-lengths --output benchmarks/results/long_documents_window.json
 """
 
 from __future__ import annotations
@@ -29,6 +35,9 @@ import sys
 import time
 
 LENGTHS = (512, 1024, 2048, 4096, 8192, 16384)
+#: GlotPooling options per mode.
+MODES = {"top-k": {"threshold": None, "top_k": 16}, "threshold": {"threshold": 0.8},
+         "window": {"threshold": None, "top_k": 16, "graph_window": 64}}
 DIM = 576
 
 
@@ -73,10 +82,11 @@ def worker(length: int, repeats: int, mode: str) -> dict:
     from sentence_transformers_glot.nn.backend import choose_backend
 
     torch.manual_seed(0)
-    options = {"top-k": dict(threshold=None, top_k=16), "threshold": dict(threshold=0.8)}[mode]
+    options = MODES[mode]
     pooling = GlotPooling(DIM, **options).eval()
     x, mask = document(length, DIM)
-    row = {"L": length, "mode": mode, "backend": choose_backend("auto", 1, length, options.get("top_k"))}
+    backend = "window" if "graph_window" in options else choose_backend("auto", 1, length, options.get("top_k"))
+    row = {"L": length, "mode": mode, "backend": backend}
     with torch.inference_mode():
         row["peak_reset"] = reset_peak()
         before = rss_mb()
@@ -104,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lengths", nargs="+", type=int, default=list(LENGTHS))
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--modes", nargs="+", default=["top-k"], choices=["top-k", "window"],
+                        help="graphs to time at every length")
     parser.add_argument("--threshold-lengths", nargs="*", type=int, default=[16384, 32768],
                         help="lengths at which to show the dense threshold mode's refusal and auto's fallback")
     parser.add_argument("--output", default="benchmarks/results/long_documents.json")
@@ -119,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     from sentence_transformers_glot.evaluation.report import script_command, write_json
 
     rows = []
-    jobs = [(n, "top-k") for n in args.lengths] + [(n, "threshold") for n in args.threshold_lengths]
+    jobs = [(n, mode) for n in args.lengths for mode in args.modes] + [(n, "threshold") for n in args.threshold_lengths]
     for length, mode in jobs:
         done = subprocess.run([sys.executable, __file__, "--worker", str(length), mode, "--repeats", str(args.repeats),
                                "--threads", str(args.threads)], capture_output=True, text=True)
