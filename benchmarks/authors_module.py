@@ -22,7 +22,8 @@ diagonal (cos(x_i, x_i) = 1 > tau; PyG's GATConv replaces them by its own, one p
 adds exactly one per token. (For sage/gcn/gin the diagonal would be a real difference: GlotPooling's
 neighbourhoods exclude the token itself, as the paper's formula says.)
 
-Then timing, GlotPooling against both (interleaved), at batch 32, padded length 128 (real lengths uniform in [32, 128], the first 128), d = 384 and
+Then timing, GlotPooling against both (interleaved), at batch 32, padded length 128 (real lengths uniform in
+[32, 128], the first 128), d = 384 and
 576, tau 0.8 on synthetic states with a shared direction so that graphs are not empty, ``--threads``
 torch threads: forward, forward + backward, and one training epoch from a cache (``--epoch-batches``
 batches read from a memory-mapped ``TokenStates`` like the real cache's, a linear classification head,
@@ -67,7 +68,6 @@ class AuthorsGLOT(nn.Module):
     def graphs(self, x: torch.Tensor, mask: torch.Tensor):
         """One ``Data`` per sentence, built in a Python loop, batched with ``Batch.from_data_list``."""
         from torch_geometric.data import Batch, Data
-
         from torch_geometric.utils import dense_to_sparse
 
         data = []
@@ -233,8 +233,9 @@ def main(argv: list[str] | None = None) -> int:
                   f"{med['authors']:.1f} ms ({med['authors'] / med['glot_pooling']:.2f}x)", flush=True)
     print(markdown_table(["d", "measured", "GlotPooling (ms)", "authors' code, published graphs (ms)", "speed-up",
                           "authors' module, efficient PyG (ms)", "speed-up"],
-                         [[r["dim"], r["mode"], r["glot_pooling_ms"], r["reference_ms"], f"{r['speedup_vs_reference']}x",
-                           r["authors_ms"], f"{r['speedup']}x"] for r in rows], align="---:"))
+                         [[r["dim"], r["mode"], r["glot_pooling_ms"], r["reference_ms"],
+                           f"{r['speedup_vs_reference']}x", r["authors_ms"], f"{r['speedup']}x"] for r in rows],
+                         align="---:"))
     write_json(args.output, script_command(argv), settings={"threads": args.threads, "repeats": args.repeats,
                                                             "batch": 32, "length": 128, "backend": args.backend},
                rows=rows)

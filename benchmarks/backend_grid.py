@@ -75,7 +75,8 @@ TOP_K = 16
 NUM_CLUSTERS = 8
 
 # Column name of each measured backend -> GlotPooling's backend. SAGE's aggregation on the edge list is a
-# CSR sparse x dense product, the same code with or without torch-scatter (which the readout's segment softmax and GAT use).
+# CSR sparse x dense product, the same code with or without torch-scatter (which the readout's segment softmax
+# and GAT use).
 BACKENDS: dict[str, str] = {"dense": "dense", "edge list": "scatter", "auto": "auto"}
 FORCED = ("dense", "edge list")  # "best" is the faster of these two; "auto" is timed as it runs
 

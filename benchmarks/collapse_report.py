@@ -10,7 +10,8 @@ and the tuned protocol's test mean and seed std; and writes the rows as JSON.
 Reproduce (from the repository root)::
 
     python benchmarks/collapse_report.py benchmarks/results/suite-smollm2 benchmarks/results/suite-smollm2-gat \\
-        benchmarks/results/relational-smollm2 benchmarks/results/relational-smollm2-L15 benchmarks/results/suite-gemma3 \\
+        benchmarks/results/relational-smollm2 benchmarks/results/relational-smollm2-L15 \\
+        benchmarks/results/suite-gemma3 \\
         benchmarks/results/relational-gemma3 benchmarks/results/relational-gemma3-L9 \\
         --output benchmarks/results/diagnosis/collapse-counts-before.json
 """

@@ -201,7 +201,8 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
         out[label] = {
             "runs": len(chosen),
             "first_step_grad_norm": round(float(np.median([r["grad_norm"][0] for r in chosen if r["grad_norm"]])), 3),
-            "median_grad_norm": round(float(np.median([np.median(r["grad_norm"]) for r in chosen if r["grad_norm"]])), 3),
+            "median_grad_norm": round(float(np.median([np.median(r["grad_norm"]) for r in chosen
+                                                       if r["grad_norm"]])), 3),
             "final_loss": round(float(np.median([np.mean(r["loss"][-20:]) for r in chosen])), 4),
         }
         if last:

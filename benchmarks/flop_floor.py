@@ -1,11 +1,11 @@
 """GlotPooling against the FLOP floor: the time of its own matrix products alone.
 
 A ``TorchDispatchMode`` records every matrix product that GlotPooling's forward (and, separately, its
-forward + backward) issues: ``mm``, ``addmm``, ``bmm``, ``baddbmm``, ``mv``, ``addmv`` (and their in-place forms), with their operands'
-shapes and strides. Replaying exactly those products on fresh tensors of the same layouts, back to back and
-with nothing else, takes the least time any implementation that performs them can take on this CPU: the
-floor. The script reports GlotPooling's forward and forward + backward against it (target: within 1.3x),
-the FLOPs, and, from ``torch.profiler``, where the time above the floor goes.
+forward + backward) issues: ``mm``, ``addmm``, ``bmm``, ``baddbmm``, ``mv``, ``addmv`` (and their in-place
+forms), with their operands' shapes and strides. Replaying exactly those products on fresh tensors of the
+same layouts, back to back and with nothing else, takes the least time any implementation that performs them
+can take on this CPU: the floor. The script reports GlotPooling's forward and forward + backward against it
+(target: within 1.3x), the FLOPs, and, from ``torch.profiler``, where the time above the floor goes.
 
 Shapes as in ``authors_module.py``: batch 32, padded length 128 (real lengths uniform in [32, 128]),
 d = 384 and 576, the paper's configuration (tau 0.8, 2 layers, hidden 256, jumping knowledge "cat",

@@ -126,8 +126,8 @@ def encode_throughput(device: str, smoke: bool, repeats: int) -> list[dict[str, 
                                 device, repeats) / 1000
             timings[name] = {"sentences_per_s": round(len(sentences) / seconds, 1), "peak_mb": peak_mb(device)}
         ratio = timings["mean"]["sentences_per_s"] / timings["glot"]["sentences_per_s"]
-        rows.append({"batch": batch, "length": length, **{f"{k}_{m}": v for m, t in timings.items() for k, v in t.items()},
-                     "overhead": round(ratio, 3)})
+        measured = {f"{k}_{m}": v for m, t in timings.items() for k, v in t.items()}
+        rows.append({"batch": batch, "length": length, **measured, "overhead": round(ratio, 3)})
         print(f"  encode batch {batch:4d} L {length:4d}: GLOT {timings['glot']['sentences_per_s']:9.1f}/s, mean "
               f"{timings['mean']['sentences_per_s']:9.1f}/s, overhead {ratio:.3f}x", flush=True)
     return rows

@@ -192,7 +192,8 @@ def main(argv: list[str] | None = None) -> int:
     for row in rows:
         for kind in ("glot", "lora", "cache"):
             r = row[kind]
-            print(f"{row['backbone']:<14}{kind:>6}{r.get('trainable', ''):>12}{r['seconds']:>10.1f}{r['peak_rss_mb']:>10.0f}")
+            print(f"{row['backbone']:<14}{kind:>6}{r.get('trainable', ''):>12}{r['seconds']:>10.1f}"
+                  f"{r['peak_rss_mb']:>10.0f}")
         print(f"{'':<14}LoRA/GLOT: parameters {row['parameter_ratio']:.2f}x (target >= 20), time per epoch "
               f"{row['time_ratio']:.1f}x (target >= 100), time incl. the one-time cache build "
               f"{row['time_ratio_with_cache_build']:.2f}x")

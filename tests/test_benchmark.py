@@ -174,8 +174,10 @@ def test_report_leaves_out_groups_with_unfinished_baselines():
               "validation": 1.0, "test": 1.0}
              for t in ("done", "partial", "glot-late") for m in ("glot", "glot-gat", "mean", "max")
              for lr in (2e-4, 2e-3) for s in (0, 1)
-             if not (t == "partial" and m == "max" and s == 1) and not (t == "glot-late" and m == "glot-gat" and lr == 2e-3)]
+             if not (t == "partial" and m == "max" and s == 1)
+             and not (t == "glot-late" and m == "glot-gat" and lr == 2e-3)]
     kept, left_out = report.complete_groups(cells)
     assert {(c["task"], c["method"]) for c in kept} == {
-        *(("done", m) for m in ("glot", "glot-gat", "mean", "max")), *(("glot-late", m) for m in ("glot", "mean", "max"))}
+        *(("done", m) for m in ("glot", "glot-gat", "mean", "max")),
+        *(("glot-late", m) for m in ("glot", "mean", "max"))}
     assert left_out == ["b partial: max not finished (14 cells so far)", "b glot-late: glot-gat not finished"]

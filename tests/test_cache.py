@@ -197,7 +197,8 @@ def encode(texts):
     time.sleep(0.3)  # a 2 s build: the second builder arrives while the first holds the lock
     return encoder(texts)
 
-states = StateCache({root!r}, shard_size=8, dtype="float32").get_or_build(TEXTS, encode, "fp", max_length=16, batch_size=4)
+cache = StateCache({root!r}, shard_size=8, dtype="float32")
+states = cache.get_or_build(TEXTS, encode, "fp", max_length=16, batch_size=4)
 x, mask = states.batch(range(len(TEXTS)))
 np.save({out!r}, x.numpy())
 print(encoder.texts)

@@ -739,7 +739,8 @@ def test_csv_multiline_quoted_field_is_one_row(tmp_path):
 
 
 def test_csv_written_by_the_csv_module_with_paragraphs_is_accepted(tmp_path):
-    paragraphs = [f"Paragraph one of document {i}, with commas, in it.\nSecond paragraph, one comma.\nThird, one too.\n\n"
+    paragraphs = [f"Paragraph one of document {i}, with commas, in it.\nSecond paragraph, one comma.\n"
+                  "Third, one too.\n\n"
                   f"A third, after a blank line: \"quoted\" words, and 1,0 numbers." for i in range(30)]
     rows = [[text, ["sport", "politics"][i % 2]] for i, text in enumerate(paragraphs)]
     path = write_csv(tmp_path / "docs.csv", ["text", "label"], rows)

@@ -119,8 +119,9 @@ def test_auto_threshold_is_batch_and_padding_invariant():
     x, mask = random_batch(4, 10, 16, seed=5, min_length=3)
     unit = normalize_tokens(torch.where(mask[..., None], x, 0.0))
     together = density_thresholds(unit, mask, 0.1)
-    alone = torch.stack([density_thresholds(unit[i : i + 1, : int(mask[i].sum())], mask[i : i + 1, : int(mask[i].sum())],
-                                            0.1)[0] for i in range(4)])
+    lengths = [int(n) for n in mask.sum(1)]
+    alone = torch.stack([density_thresholds(unit[i : i + 1, :n], mask[i : i + 1, :n], 0.1)[0]
+                         for i, n in enumerate(lengths)])
     assert torch.allclose(together, alone, atol=1e-6)  # equal up to float rounding of differently shaped products
     left_x, left_mask = to_left_padding(x, mask)
     left_unit = normalize_tokens(torch.where(left_mask[..., None], left_x, 0.0))
@@ -244,7 +245,7 @@ def test_a_non_finite_loss_stops_the_run_and_is_flagged(tiny_bert_dir, tmp_path,
     assert calls["n"] == 5 and np.isfinite(result.test)
 
 
-# ------------------------------------------------------------------------------------------------ capacity-matched heads
+# --------------------------------------------------------------------------------------------- capacity-matched heads
 @pytest.mark.parametrize("kind", ["classification", "pair-classification", "similarity"])
 def test_head_dim_gives_heads_the_same_size_whatever_the_pooled_width(kind, tmp_path):
     def size(head: TaskHead) -> int:

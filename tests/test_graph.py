@@ -8,7 +8,12 @@ import torch.nn.functional as F
 from helpers import random_batch, to_left_padding
 
 from sentence_transformers_glot import GlotPooling
-from sentence_transformers_glot.nn.graph import build_dense_graph, build_sparse_graph, estimate_density, normalize_tokens
+from sentence_transformers_glot.nn.graph import (
+    build_dense_graph,
+    build_sparse_graph,
+    estimate_density,
+    normalize_tokens,
+)
 
 
 def reference_edges(x: torch.Tensor, mask: torch.Tensor, threshold, top_k) -> set[tuple[int, int, int]]:

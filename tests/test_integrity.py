@@ -236,7 +236,8 @@ def test_exported_models_are_verified_and_a_finished_run_exports_again(tiny_bert
     model_dir = Path(result.model_dir)
     assert (model_dir / "glot_checksums.json").is_file()
     expected = load_glot_model(str(model_dir)).encode(["a b c"])
-    for damaged in (next(model_dir.rglob("1_GlotPooling/model.safetensors")), model_dir / "task_head" / "head.safetensors"):
+    pooling_weights = next(model_dir.rglob("1_GlotPooling/model.safetensors"))
+    for damaged in (pooling_weights, model_dir / "task_head" / "head.safetensors"):
         original = damaged.read_bytes()
         _flip_a_byte(damaged)
         with pytest.raises(ValueError, match=f"{damaged.name}: damaged"):
@@ -254,7 +255,7 @@ def test_exported_models_are_verified_and_a_finished_run_exports_again(tiny_bert
     assert np.array_equal(load_predictor(model_dir).model.encode(["a b c"]), expected)
 
 
-# ------------------------------------------------------------------------------------------ full disks, read-only folders
+# ---------------------------------------------------------------------------------------- full disks, read-only folders
 def test_write_errors_name_the_path_and_the_cause(tmp_path):
     import errno
 

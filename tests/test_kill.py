@@ -79,14 +79,16 @@ CHILD = textwrap.dedent(
 
 def run_child(point: str, backbone: str, run_dir: Path, cache_dir: Path) -> int:
     code = CHILD.format(tests=str(TESTS), point=point, backbone=backbone, run=str(run_dir), cache=str(cache_dir))
-    return subprocess.run([sys.executable, "-c", code], timeout=300, env={**os.environ, "PYTHONHASHSEED": "0"}).returncode
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    return subprocess.run([sys.executable, "-c", code], timeout=300, env=env).returncode
 
 
 def test_training_killed_at_four_points_resumes_to_identical_metrics_and_weights(tiny_bert_dir, tmp_path):
     from test_training import config, toy_task
 
     settings = config(tiny_bert_dir, checkpoint_every=2, glot={"threshold": 0.3, "hidden_dim": 16, "dropout": 0.2})
-    full = train(settings, tmp_path / "full", task=toy_task(), cache=StateCache(tmp_path / "cache-full", dtype="float32"))
+    full = train(settings, tmp_path / "full", task=toy_task(),
+                 cache=StateCache(tmp_path / "cache-full", dtype="float32"))
 
     run_dir, cache_dir = tmp_path / "killed", tmp_path / "cache-killed"
     for point in ("cache", "step", "checkpoint", "export"):
@@ -97,7 +99,8 @@ def test_training_killed_at_four_points_resumes_to_identical_metrics_and_weights
 
     resumed = json.loads((run_dir / "metrics.json").read_text())
     assert [h["validation"] for h in resumed["history"]] == [h["validation"] for h in full.history]
-    assert (resumed["validation"], resumed["test"], resumed["best_epoch"]) == (full.validation, full.test, full.best_epoch)
+    expected = (full.validation, full.test, full.best_epoch)
+    assert (resumed["validation"], resumed["test"], resumed["best_epoch"]) == expected
     a = load_file(f"{full.model_dir}/1_GlotPooling/model.safetensors")
     b = load_file(run_dir / "model" / "1_GlotPooling" / "model.safetensors")
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)

@@ -133,3 +133,14 @@ def test_errors_are_one_line_unless_a_traceback_is_asked_for(monkeypatch, capsys
     monkeypatch.setenv("GLOT_TRACEBACK", "1")
     with pytest.raises(ValueError, match="the extension picks the format"):
         main(["encode", "--output", str(tmp_path / "x.json"), "a"])
+
+
+def test_ruff_finds_nothing():
+    """The lint configured in pyproject.toml (pycodestyle with the 120-column limit, pyflakes, import order)."""
+    pytest.importorskip("ruff")
+    from ruff.__main__ import find_ruff_bin
+
+    root = PACKAGE.parent
+    run = subprocess.run([find_ruff_bin(), "check", "sentence_transformers_glot", "tests", "benchmarks"], cwd=root,
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-1000:]

@@ -50,7 +50,8 @@ def test_sentences_cut_clean_and_filter():
     assert sentences([text], min_words=3) == ["The plot is thin.", "But the actors are good!", "It runs two hours?"]
     assert sentences(["@united my flight was late again today. http://t.co/x #fail"], min_words=3, tweets=True) == [
         "my flight was late again today."]
-    assert sentences(["A caf\u00e9 sentence that is long enough.", "No final punctuation here at all"], min_words=3) == []
+    texts = ["A caf\u00e9 sentence that is long enough.", "No final punctuation here at all"]
+    assert sentences(texts, min_words=3) == []
     assert sentences(["one two three four five six seven."], min_words=2, max_words=6) == []
 
 
@@ -216,7 +217,8 @@ def fiqa_folder(folder, questions):
     folder.mkdir(parents=True, exist_ok=True)
     topics = ["tax", "loan", "stock", "bond", "rent", "fund", "card", "bank"]
     rows = [{"question": f"How do I handle my {topics[i % 8]} question number {i}?",
-             "answer": f"For a {topics[i % 8]} you should compare offers; case {i} needs care."} for i in range(questions)]
+             "answer": f"For a {topics[i % 8]} you should compare offers; case {i} needs care."}
+            for i in range(questions)]
     (folder / "fiqa-test.jsonl").write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
     return folder
 

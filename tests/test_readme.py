@@ -22,7 +22,8 @@ def test_exactly_two_setup_commands_and_ci_runs_the_test_one():
     assert all("\n" not in c for c in commands)
     assert commands[1].endswith("pytest")
     ci_script = (ROOT / ".ci" / "run").read_text()
-    assert any(line.startswith(commands[1]) for line in ci_script.splitlines()), ".ci/run must run the README's test command"
+    assert any(line.startswith(commands[1]) for line in ci_script.splitlines()), (
+        ".ci/run must run the README's test command")
 
 
 def test_usage_example_runs(tmp_path, monkeypatch):

@@ -123,7 +123,8 @@ def test_round_trip_of_the_module_alone(saved_pooling):
     [
         ({"hidden_dim": 12}, r"weights in .*model\.safetensors.*has shape \(8, 16\), config implies \(12, 16\)"),
         ({"num_layers": 3}, r"missing gnn\.layers\.2"),
-        ({"temperature": 0.1, "top_k": DELETE}, r"config\.json.*unknown keys \['temperature'\], missing keys \['top_k'\]"),
+        ({"temperature": 0.1, "top_k": DELETE},
+         r"config\.json.*unknown keys \['temperature'\], missing keys \['top_k'\]"),
         ({"format_version": 99}, r"config\.json has format_version 99.*Upgrade"),
         ({"threshold": 3.0}, r"`threshold`.*config\.json"),
     ],
@@ -184,7 +185,8 @@ def test_cli_encode_reads_stdin_and_files_and_writes_by_extension(tiny_bert_dir,
     texts = ["a b", 'c "d" e', "a,b, with commas"]
     expected = model.encode(texts)
     monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(texts) + "\n\n"))
-    assert main(["encode", "--model", str(tmp_path / "model"), "--input", "-", "--output", str(tmp_path / "e.jsonl")]) == 0
+    output = str(tmp_path / "e.jsonl")
+    assert main(["encode", "--model", str(tmp_path / "model"), "--input", "-", "--output", output]) == 0
     records = [json.loads(line) for line in (tmp_path / "e.jsonl").read_text().splitlines()]
     assert [r["text"] for r in records] == texts
     np.testing.assert_allclose(np.array([r["embedding"] for r in records]), expected, atol=1e-5)

@@ -96,7 +96,8 @@ def test_controlled_distractors_are_scattered_not_only_around_the_signal():
 
 @pytest.mark.parametrize("protocol", ["paper", "controlled"])
 def test_a_seed_fixes_everything(protocol):
-    make = lambda seed: make_stress_task(0.8, protocol, seed=seed, source=SOURCE, min_words=3, max_words=10, **SIZES)
+    def make(seed):
+        return make_stress_task(0.8, protocol, seed=seed, source=SOURCE, min_words=3, max_words=10, **SIZES)
     one, again, other = make(1), make(1), make(2)
     for split in SPLITS:
         assert one.splits[split].texts == again.splits[split].texts
@@ -163,7 +164,8 @@ def test_invalid_arguments():
 
 
 def _task(train_lengths, train_labels, test_lengths, test_labels) -> TaskData:
-    split = lambda lengths, labels: Split([" ".join(["x"] * n) for n in lengths], np.array(labels, dtype=np.int64))
+    def split(lengths, labels):
+        return Split([" ".join(["x"] * n) for n in lengths], np.array(labels, dtype=np.int64))
     return TaskData(name="lengths", objective="classification", metric="accuracy", num_labels=2,
                     splits={"train": split(train_lengths, train_labels), "validation": split([1], [0]),
                             "test": split(test_lengths, test_labels)})

@@ -43,7 +43,8 @@ def toy_task(pair: bool = False, regression: bool = False, n: int = 120, seed: i
             labels.append(float(label) * 5 if regression else label)
         splits[split] = Split(texts, np.array(labels, dtype=np.float32 if regression else np.int64),
                               texts_b if pair else None)
-    return TaskData(name=f"toy-{pair}-{regression}-{n}-{seed}", objective="regression" if regression else "classification",
+    return TaskData(name=f"toy-{pair}-{regression}-{n}-{seed}",
+                    objective="regression" if regression else "classification",
                     metric="spearman" if regression else "accuracy", num_labels=None if regression else 2,
                     splits=splits)
 
@@ -140,8 +141,8 @@ def _ddp_worker(rank: int, world: int, port: int, backbone: str, run_dir: str, c
 
     dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world)
     try:
-        result = train(config(backbone, epochs=2), run_dir, task=toy_task(), cache=StateCache(cache_dir, dtype="float32"),
-                       export=False)
+        result = train(config(backbone, epochs=2), run_dir, task=toy_task(),
+                       cache=StateCache(cache_dir, dtype="float32"), export=False)
         if rank == 0:
             torch.save(result.__dict__, out)
     finally:
@@ -180,7 +181,8 @@ def test_cli_train_on_a_users_csv_prints_both_poolings(tiny_bert_dir, tmp_path, 
     task = toy_task(n=60)
     rows = ["text,label"] + [f"{t},{y}" for t, y in zip(task.splits["train"].texts, task.splits["train"].labels)]
     (tmp_path / "mine.csv").write_text("\n".join(rows) + "\n")
-    code = main(["train", "--backbone", tiny_bert_dir, "--task", str(tmp_path / "mine.csv"), "--pooling", "glot", "mean",
+    code = main(["train", "--backbone", tiny_bert_dir, "--task", str(tmp_path / "mine.csv"), "--pooling", "glot",
+                 "mean",
                  "--epochs", "1", "--runs", str(tmp_path / "runs"), "--threshold", "0.3", "--hidden-dim", "8",
                  "--json", str(tmp_path / "results.json")])
     assert code == 0

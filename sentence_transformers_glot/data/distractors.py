@@ -1,7 +1,8 @@
 """Signal-dilution stress test: a short signal sentence buried among distractor words.
 
 The GLOT paper reports that GLOT keeps 92-99% accuracy when 90% of the tokens are distractors while
-[CLS], mean, max and AdaPool pooling fall to about 48-78%. This module builds that test's data under two protocols; :mod:`sentence_transformers_glot.evaluation.stress` runs every pooling method on it.
+[CLS], mean, max and AdaPool pooling fall to about 48-78%. This module builds that test's data under two
+protocols; :mod:`sentence_transformers_glot.evaluation.stress` runs every pooling method on it.
 
 Signal source. By default the signal is a real sentence from the offline ``movie-polarity`` task
 (Rotten Tomatoes sentences, label = sign of the human rating; fetch it first with

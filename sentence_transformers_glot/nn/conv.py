@@ -6,7 +6,8 @@ graph's :class:`PackedNodes` instead. :math:`N(i)` are the neighbours of token :
 
 ==========  ========================================================================================
 ``sage``    :math:`h_i' = W [h_i \,\|\, \mathrm{mean}_{j \in N(i)} h_j] + b` (the paper's formula)
-``gcn``     :math:`h_i' = W \sum_{j \in N(i) \cup \{i\}} w_{ij} h_j / \sqrt{\hat d_i \hat d_j} + b`, :math:`\hat d_i = 1 + \sum_j w_{ij}`
+``gcn``     :math:`h_i' = W \sum_{j \in N(i) \cup \{i\}} w_{ij} h_j / \sqrt{\hat d_i \hat d_j} + b`,
+            :math:`\hat d_i = 1 + \sum_j w_{ij}`
 ``gin``     :math:`h_i' = \mathrm{MLP}(h_i + \sum_{j \in N(i)} h_j)` (GIN, :math:`\epsilon = 0`)
 ``gat``     :math:`h_i' = \sum_{j \in N(i) \cup \{i\}} \alpha_{ij} W h_j + b`, one head, as the reference code
 ==========  ========================================================================================
@@ -81,9 +82,10 @@ class GINConv(nn.Module):
 class GATConv(nn.Module):
     r"""Single-head graph attention with self-loops (the reference code's default layer).
 
-    :math:`\alpha_{ij} = \mathrm{softmax}_{j \in N(i) \cup \{i\}} \mathrm{LeakyReLU}_{0.2}(a_{dst}^\top W h_i + a_{src}^\top W h_j)`,
-    :math:`h_i' = \sum_j \alpha_{ij} W h_j + b`; on cosine edges the logits add :math:`\log w_{ij}` (:math:`w_{ii} = 1`). The reference's constant edge feature carries no
-    information and is left out.
+    :math:`\alpha_{ij} = \mathrm{softmax}_{j \in N(i) \cup \{i\}}
+    \mathrm{LeakyReLU}_{0.2}(a_{dst}^\top W h_i + a_{src}^\top W h_j)`,
+    :math:`h_i' = \sum_j \alpha_{ij} W h_j + b`; on cosine edges the logits add :math:`\log w_{ij}`
+    (:math:`w_{ii} = 1`). The reference's constant edge feature carries no information and is left out.
     """
 
     negative_slope = 0.2

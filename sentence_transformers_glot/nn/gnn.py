@@ -2,7 +2,8 @@ r"""The K-layer token GNN with jumping knowledge (the layers are in :mod:`senten
 
 Shapes: ``x`` ``(N, d)`` packed real tokens and a token graph -> ``(N, out_dim)``. Every layer maps node
 features ``h`` ``(N, D)`` and a token graph to new features with the graph's generic primitives, so each
-layer works with either backend. :math:`N(i)` are the neighbours of token :math:`i` (no self-loop), :math:`\sigma` is the
+layer works with either backend. :math:`N(i)` are the neighbours of token :math:`i` (no self-loop),
+:math:`\sigma` is the
 activation the stack applies after each layer.
 
 ==========  ========================================================================================

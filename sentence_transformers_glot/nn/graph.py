@@ -3,7 +3,8 @@ r"""Token graphs from cosine similarity: who is connected, and generic aggregati
 For a sentence with real tokens :math:`x_1..x_n` (padding is never a node) the graph has an edge
 :math:`j \to i` (``i != j``) when
 
-.. math::  \cos(x_i, x_j) > \tau   \quad\text{and, with } k \text{ set,}\quad j \in \operatorname{top-}k_{j' \ne i} \cos(x_i, x_{j'})
+.. math::  \cos(x_i, x_j) > \tau   \quad\text{and, with } k \text{ set,}\quad
+           j \in \operatorname{top-}k_{j' \ne i} \cos(x_i, x_{j'})
 
 There are no self-loops in the graph; layers that want them (GCN, GAT) add them (``add_self_loops``).
 The graphs own no layer maths: they give per-edge views of node values (``src_values``/``dst_values``),
@@ -18,8 +19,9 @@ the per-token layers never compute on padding. Two representations of the edges 
 * :class:`SparseTokenGraph` keeps a CSR edge list over the packed real tokens of the whole batch. A sum
   with constant coefficients (sum, mean, GCN) is one sparse CSR x dense product, which never materialises
   an ``(E, D)`` gather of neighbour features; the edge softmax and sums with learned coefficients use
-  :mod:`sentence_transformers_glot.nn.functional` (torch-scatter kernels, or native torch). Its memory grows with the number of edges, not with :math:`L^2`, which is what long
-  documents with a top-k graph need.
+  :mod:`sentence_transformers_glot.nn.functional` (torch-scatter kernels, or native torch). Its memory
+  grows with the number of edges, not with :math:`L^2`, which is what long documents with a top-k graph
+  need.
 
 Both are built with row blocks of the similarity matrix, so building never holds more than
 ``block_elements`` similarities at once (beyond the dense adjacency itself).
@@ -424,7 +426,8 @@ def build_sparse_graph(
         if edges > MAX_EDGES:
             raise MemoryError(
                 f"GlotPooling: the token graph of this {batch}x{length} batch has more than {MAX_EDGES:,} edges "
-                f"(threshold={threshold if not isinstance(threshold, Tensor) else 'auto'}). Raise `threshold`, set `top_k` (e.g. 16), or encode shorter inputs."
+                f"(threshold={threshold if not isinstance(threshold, Tensor) else 'auto'}). Raise `threshold`, set "
+                "`top_k` (e.g. 16), or encode shorter inputs."
             )
         dst_parts.append(packed_id[b * length + start + i])
         src_parts.append(packed_id[b * length + j])

@@ -1,8 +1,12 @@
-r"""Readouts (shapes: ``u`` ``(B, L, D)`` padded or ``(N, D)`` packed -> ``(B, D)``): from refined token vectors ``u`` ``(B, L, D)`` and a mask ``(B, L)`` to one vector per sentence.
+r"""Readouts: from refined token vectors ``u`` and a mask to one vector per sentence.
+
+Shapes: ``u`` ``(B, L, D)`` padded with a ``(B, L)`` mask, or ``(N, D)`` packed with each node's sentence,
+-> ``(B, D)``.
 
 ``attention`` is the paper's learned readout,
 
-.. math::  m_i = v^\top \tanh(W_m u_i + b_m), \qquad \pi = \mathrm{softmax}_{i \in \text{tokens}}(m), \qquad z = \sum_i \pi_i u_i,
+.. math::  m_i = v^\top \tanh(W_m u_i + b_m), \qquad \pi = \mathrm{softmax}_{i \in \text{tokens}}(m),
+           \qquad z = \sum_i \pi_i u_i,
 
 and ``mean``/``max``/``cls``/``last`` are the parameter-free poolings, written to agree with
 sentence-transformers' ``Pooling`` for any padding side. A sentence with no real token pools to zeros.

@@ -102,7 +102,8 @@ class TrainConfig:
         if not 0.0 <= self.warmup_ratio <= 1.0:
             raise ValueError(f"TrainConfig: `warmup_ratio` must be in [0, 1] (e.g. 0.1); got {self.warmup_ratio!r}.")
         if self.max_grad_norm is not None and not self.max_grad_norm > 0:
-            raise ValueError(f"TrainConfig: `max_grad_norm` must be > 0 (e.g. 1.0) or None; got {self.max_grad_norm!r}.")
+            raise ValueError(
+                f"TrainConfig: `max_grad_norm` must be > 0 (e.g. 1.0) or None; got {self.max_grad_norm!r}.")
         if not isinstance(self.cache, bool):
             raise ValueError(f"TrainConfig: `cache` must be True or False; got {self.cache!r}.")
         if not self.lr > 0:

@@ -112,7 +112,8 @@ class TaskHead(nn.Module):
     def save(self, folder: str) -> None:
         """Write ``head_config.json`` and ``head.safetensors`` to ``folder``."""
         os.makedirs(folder, exist_ok=True)
-        save_file({k: v.detach().contiguous() for k, v in self.state_dict().items()}, os.path.join(folder, "head.safetensors"))
+        state = {k: v.detach().contiguous() for k, v in self.state_dict().items()}
+        save_file(state, os.path.join(folder, "head.safetensors"))
         with open(os.path.join(folder, "head_config.json"), "w", encoding="utf-8") as f:
             json.dump(self.config(), f, indent=2)
 

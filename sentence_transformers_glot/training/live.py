@@ -3,9 +3,10 @@
 For corpora whose token states do not fit on disk (see the README's table of disk per million texts).
 :class:`LiveStates` has the interface of the cache's :class:`~sentence_transformers_glot.training.cache.TokenStates`
 (``len``, ``dim``, ``batch(indices)``), so the training loop does not know which it has; the backbone runs in
-eval mode under ``torch.inference_mode`` through the same :func:`~sentence_transformers_glot.backbones.states.transformer_encoder`
-that fills the cache, so the states are those a float32 cache would hold (up to the rounding that a different
-batch composition gives the backbone). The price: the backbone runs on every batch of every epoch, and on
+eval mode under ``torch.inference_mode`` through the same
+:func:`~sentence_transformers_glot.backbones.states.transformer_encoder` that fills the cache, so the states
+are those a float32 cache would hold (up to the rounding that a different batch composition gives the
+backbone). The price: the backbone runs on every batch of every epoch, and on
 every validation pass.
 """
 

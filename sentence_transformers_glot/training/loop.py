@@ -460,7 +460,8 @@ def _train(config: TrainConfig, run_dir: Path, task: TaskData | None, cache: Sta
         export = False
     if export:
         if config.layer != -1:
-            logger.warning("layer=%d cannot be exported as a SentenceTransformer (it computes the last layer)", config.layer)
+            logger.warning("layer=%d cannot be exported as a SentenceTransformer (it computes the last layer)",
+                           config.layer)
         else:
             training = _card_training(config, task, head, test, progress["best"], progress["best_epoch"])
             model_dir = str(export_model(config, pooling, head, run_dir / "model", training))

@@ -8,9 +8,9 @@ Tasks: see :mod:`sentence_transformers_glot.evaluation.mteb.tasks`.
 
 Result names: each model gets a name of its own and a revision from a hash of its weights and config
 (:mod:`sentence_transformers_glot.identity`). Results go to ``output_folder`` (default: mteb's own result cache,
-``$MTEB_CACHE`` or ``~/.cache/mteb``) as ``results/<name>/<revision>/<task>.json``. Without ``overwrite`` a finished (model, task) is read back instead of evaluated again,
-unless the cached result was made from other task data (another ``dataset_revision``: e.g. another data version
-or a ``limit``), which is evaluated again.
+``$MTEB_CACHE`` or ``~/.cache/mteb``) as ``results/<name>/<revision>/<task>.json``. Without ``overwrite`` a
+finished (model, task) is read back instead of evaluated again, unless the cached result was made from other
+task data (another ``dataset_revision``: e.g. another data version or a ``limit``), which is evaluated again.
 
 mteb is an optional dependency (``pip install 'mteb>=2.8.2'``, the oldest version tested; see
 ``benchmarks/mteb_floor.py``), imported only when used.
