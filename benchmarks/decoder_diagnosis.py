@@ -21,7 +21,9 @@ next to the cache; each is seeded, so the JSON is reproducible.
 Reproduce (the cache is the benchmark's: same --max-train / --max-eval)::
 
     python benchmarks/decoder_diagnosis.py --backbone gemma3-270m --task fiqa-pairs --max-train 2000 \\
-        --max-eval 1000 --output benchmarks/results/diagnosis/gemma3-fiqa-pairs.json
+        --max-eval 1000 --variants paper sink warmup+clip sink+warmup+clip \\
+        --output benchmarks/results/diagnosis/gemma3-fiqa-pairs.json
+    python benchmarks/decoder_diagnosis.py --table benchmarks/results/diagnosis/*-fiqa-pairs.json   # the table
 """
 
 from __future__ import annotations
@@ -215,7 +217,28 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def fixes_table(paths: list[str]) -> str:
+    """Markdown: per backbone and variant, collapsed runs and the mean best validation score per learning rate,
+    with the readout's attention entropy and weight on the first token (last epoch, mean over runs)."""
+    lines = ["| backbone | variant | collapsed runs | validation, lr 2e-4 | validation, lr 2e-3 | attention entropy "
+             "| weight on the first token |", "|---|---|---|---|---|---|---|"]
+    for path in paths:
+        result = json.loads(Path(path).read_text())
+        for variant, runs in result["runs"].items():
+            by_lr = {lr: [r["best_validation"] for r in runs if r["lr"] == lr] for lr in (2e-4, 2e-3)}
+            readouts = [r["epochs"][-1]["readout"] for r in runs if r["epochs"][-1]["readout"]]
+            cells = [f"{np.mean(v):.1f} ± {np.std(v, ddof=1) if len(v) > 1 else 0:.1f} ({len(v)})" if v else ""
+                     for v in by_lr.values()]
+            lines.append(f"| {result['backbone']} | {variant} | {sum(r['collapsed'] for r in runs)} of {len(runs)} | "
+                         + " | ".join(cells) + f" | {np.mean([x['entropy'] for x in readouts]):.2f} | "
+                         f"{np.mean([x['weight_on_first_token'] for x in readouts]):.2f} |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
+    if argv is None and len(sys.argv) > 1 and sys.argv[1] == "--table":  # the README's table from result files
+        print(fixes_table(sys.argv[2:]))
+        return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--backbone", default="gemma3-270m")
     parser.add_argument("--task", default="fiqa-pairs")
