@@ -82,7 +82,8 @@ def add_dataclass_arguments(
     for spec in dataclasses.fields(cls):
         if (only is not None and spec.name not in only) or spec.name in skip:
             continue
-        kind, many = _parse_type(str(spec.type))
+        # a field with choices (a Literal type) takes one of them as a string
+        kind, many = (str, False) if "choices" in spec.metadata else _parse_type(str(spec.type))
         default = spec.default if spec.default is not dataclasses.MISSING else None
         text = helps.get(spec.name, "")
         if unset_defaults:

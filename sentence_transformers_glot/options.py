@@ -2,22 +2,33 @@
 
 Torch-free, so that configs and the command line can name and check options without loading torch; the
 layers (:mod:`sentence_transformers_glot.nn`), :class:`~sentence_transformers_glot.pooling.GlotPooling` and the
-training config import their choices from here.
+training config import their choices from here. :class:`GlotOptions` checks every option itself: GlotPooling
+builds one to validate its keywords, and tools validate a configuration without building a module.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import numbers
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, get_args
 
-CONVS = ("sage", "gat", "gcn", "gin")
-JUMPING_KNOWLEDGE = ("none", "cat", "max", "mean")
-READOUTS = ("attention", "mean", "max", "cls", "last")
-BACKENDS = ("auto", "dense", "scatter")
-EDGE_WEIGHTS = ("binary", "cosine")
-INPUT_NORMS = ("none", "layer", "rms")
+Conv = Literal["sage", "gat", "gcn", "gin"]
+JumpingKnowledge = Literal["none", "cat", "max", "mean"]
+Readout = Literal["attention", "mean", "max", "cls", "last"]
+Backend = Literal["auto", "dense", "scatter"]
+EdgeWeight = Literal["binary", "cosine"]
+InputNorm = Literal["none", "layer", "rms"]
 #: What to do with a decoder's attention sink, the first position of every sentence (see GlotPooling).
-ATTENTION_SINKS = ("auto", "keep", "exclude")
+AttentionSink = Literal["auto", "keep", "exclude"]
+
+CONVS: tuple[str, ...] = get_args(Conv)
+JUMPING_KNOWLEDGE: tuple[str, ...] = get_args(JumpingKnowledge)
+READOUTS: tuple[str, ...] = get_args(Readout)
+BACKENDS: tuple[str, ...] = get_args(Backend)
+EDGE_WEIGHTS: tuple[str, ...] = get_args(EdgeWeight)
+INPUT_NORMS: tuple[str, ...] = get_args(InputNorm)
+ATTENTION_SINKS: tuple[str, ...] = get_args(AttentionSink)
 #: ``threshold="auto"``: each sentence gets its own tau, the similarity that keeps ``edge_density`` of its pairs.
 AUTO_THRESHOLD = "auto"
 
@@ -48,9 +59,11 @@ CACHE_DTYPES = ("float16", "float32")
 
 @dataclass(frozen=True)
 class GlotOptions:
-    """GlotPooling's keywords besides the dimension, with the paper's defaults (``GlotPooling(d,
-    **dataclasses.asdict(GlotOptions()))`` is ``GlotPooling(d)``; a test keeps the two in step). The command
-    line's GLOT flags are generated from these fields; the maths is in GlotPooling's docstring.
+    """GlotPooling's keywords besides the dimension, with their defaults, checked when built: the one source of
+    GlotPooling's signature defaults, its ``config_keys`` and the command line's GLOT flags
+    (``GlotPooling(d, **dataclasses.asdict(GlotOptions()))`` is ``GlotPooling(d)``; a test keeps the two in step).
+    A bad value raises ``ValueError`` naming the option and what it accepts; numpy numbers are stored as Python
+    numbers. The maths is in GlotPooling's docstring.
 
     Attributes:
         threshold: tau in [-1, 1]: an edge joins tokens whose cosine similarity is greater (the paper: 0.8);
@@ -82,17 +95,86 @@ class GlotOptions:
     top_k: int | None = None
     num_layers: int = 2
     hidden_dim: int = 256
-    conv: str = field(default="sage", metadata={"choices": CONVS})
-    jumping_knowledge: str = field(default="cat", metadata={"choices": JUMPING_KNOWLEDGE})
-    readout: str = field(default="attention", metadata={"choices": READOUTS})
+    conv: Conv = field(default="sage", metadata={"choices": CONVS})
+    jumping_knowledge: JumpingKnowledge = field(default="cat", metadata={"choices": JUMPING_KNOWLEDGE})
+    readout: Readout = field(default="attention", metadata={"choices": READOUTS})
     readout_hidden_dim: int | None = None
     dropout: float = 0.0
-    backend: str = field(default="auto", metadata={"choices": BACKENDS})
+    backend: Backend = field(default="auto", metadata={"choices": BACKENDS})
     sequence_window: int = 0
-    edge_weight: str = field(default="binary", metadata={"choices": EDGE_WEIGHTS})
-    input_norm: str = field(default="none", metadata={"choices": INPUT_NORMS})
+    edge_weight: EdgeWeight = field(default="binary", metadata={"choices": EDGE_WEIGHTS})
+    input_norm: InputNorm = field(default="none", metadata={"choices": INPUT_NORMS})
     layers: list[int] | None = None
     include_prompt: bool = True
-    attention_sink: str = field(default="auto", metadata={"choices": ATTENTION_SINKS})
+    attention_sink: AttentionSink = field(default="auto", metadata={"choices": ATTENTION_SINKS})
     edge_density: float = 0.05
     graph_window: int | None = None
+
+    def __post_init__(self) -> None:
+        check = check_option
+        threshold, top_k, layers, hidden, window = (self.threshold, self.top_k, self.layers, self.readout_hidden_dim,
+                                                    self.graph_window)
+        check(threshold is None or threshold == AUTO_THRESHOLD or (is_real(threshold) and -1 <= threshold <= 1),
+              "threshold", "a float in [-1, 1], 'auto' (a tau per sentence, see edge_density) or None", threshold)
+        check(top_k is None or (is_int(top_k) and top_k >= 1), "top_k", "an int >= 1 or None", top_k)
+        check(is_int(self.num_layers) and self.num_layers >= 0, "num_layers", "an int >= 0", self.num_layers)
+        check(is_int(self.hidden_dim) and self.hidden_dim >= 1, "hidden_dim", "an int >= 1", self.hidden_dim)
+        for spec in dataclasses.fields(self):
+            if "choices" in spec.metadata:
+                value = getattr(self, spec.name)
+                check(value in spec.metadata["choices"], spec.name, f"one of {spec.metadata['choices']}", value)
+        check(hidden is None or (is_int(hidden) and hidden >= 1), "readout_hidden_dim", "an int >= 1 or None", hidden)
+        check(is_real(self.dropout) and 0.0 <= self.dropout < 1.0, "dropout", "a float in [0, 1)", self.dropout)
+        check(is_int(self.sequence_window) and self.sequence_window >= 0, "sequence_window",
+              "an int >= 0 (0: no word-order edges; e.g. 2)", self.sequence_window)
+        check(layers is None or (isinstance(layers, (list, tuple)) and len(layers) > 0
+                                 and all(is_int(layer) for layer in layers) and len(set(layers)) == len(layers)),
+              "layers", "None or a non-empty list of distinct hidden-layer indices (e.g. [-1, 3])", layers)
+        check(isinstance(self.include_prompt, bool), "include_prompt", "True or False", self.include_prompt)
+        check(window is None or (is_int(window) and window >= 1), "graph_window", "None or an int >= 1 (e.g. 64)",
+              window)
+        check(is_real(self.edge_density) and 0.0 < self.edge_density <= 1.0, "edge_density",
+              "a float in (0, 1] (the fraction of token pairs that are edges with threshold='auto'; e.g. 0.05)",
+              self.edge_density)
+        if self.graph_window is not None and threshold == AUTO_THRESHOLD:
+            raise ValueError("GlotPooling: threshold='auto' needs every pair's similarity, which graph_window "
+                             "avoids; give a number (e.g. threshold=0.8) or top_k with graph_window.")
+        if self.sequence_window > 0 and self.num_layers == 0:
+            raise ValueError("GlotPooling: `sequence_window` adds word-order edges to the GNN layers, but "
+                             "num_layers=0 has none; set num_layers >= 1 or sequence_window=0.")
+        if self.num_layers > 0 and threshold is None and top_k is None:
+            raise ValueError("GlotPooling: with num_layers > 0 set `threshold` (e.g. 0.8) or `top_k` (e.g. 16); "
+                             "with both None every token pair would be an edge.")
+        # numpy numbers (np.int64(2), np.float32(0.8)) are stored as the Python numbers config.json can hold
+        plain = {
+            "threshold": threshold if threshold is None or threshold == AUTO_THRESHOLD else float(threshold),
+            "top_k": None if top_k is None else int(top_k),
+            "num_layers": int(self.num_layers), "hidden_dim": int(self.hidden_dim),
+            "readout_hidden_dim": None if self.readout_hidden_dim is None else int(self.readout_hidden_dim),
+            "dropout": float(self.dropout), "sequence_window": int(self.sequence_window),
+            "layers": None if layers is None else [int(layer) for layer in layers],
+            "edge_density": float(self.edge_density),
+            "graph_window": None if self.graph_window is None else int(self.graph_window),
+        }
+        for name, value in plain.items():
+            object.__setattr__(self, name, value)
+
+
+#: GlotPooling's ``config_keys`` beside ``word_embedding_dimension``, in order: the fields of GlotOptions.
+OPTION_NAMES: tuple[str, ...] = tuple(spec.name for spec in dataclasses.fields(GlotOptions))
+
+
+def is_int(value: Any) -> bool:
+    """An integer, a numpy one included (``np.int64(3)``); not a bool."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and type(value).__name__ != "bool_"
+
+
+def is_real(value: Any) -> bool:
+    """A real number, numpy scalars included; not a bool."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and type(value).__name__ != "bool_"
+
+
+def check_option(ok: bool, name: str, expected: str, value: Any) -> None:
+    """Raise ``ValueError("GlotPooling: `name` must be expected; got value.")`` unless ``ok``."""
+    if not ok:
+        raise ValueError(f"GlotPooling: `{name}` must be {expected}; got {value!r}.")

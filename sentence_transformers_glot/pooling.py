@@ -19,13 +19,11 @@ Chain it after a ``Transformer`` exactly like ``Pooling``.
 from __future__ import annotations
 
 import json
-import numbers
 import os
 import warnings
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file as load_safetensors
@@ -39,15 +37,11 @@ from sentence_transformers_glot.nn.gnn import TokenGNN
 from sentence_transformers_glot.nn.graph import PackedNodes, build_graph, build_window_graph, normalize_tokens
 from sentence_transformers_glot.nn.readout import AttentionReadout, functional_readout
 from sentence_transformers_glot.options import (
-    ATTENTION_SINKS,
-    AUTO_THRESHOLD,
-    BACKENDS,
     BASELINES,
-    CONVS,
-    EDGE_WEIGHTS,
-    INPUT_NORMS,
-    JUMPING_KNOWLEDGE,
-    READOUTS,
+    OPTION_NAMES,
+    GlotOptions,
+    check_option,
+    is_int,
 )
 from sentence_transformers_glot.presets import LAYER_MIX_PRESETS, PRESETS, spread_layers
 
@@ -77,21 +71,6 @@ def stack_layers(hidden_states: Sequence[Tensor], layers: Sequence[int]) -> Tens
             f"output and {count - 1} layers); use indices in {-count}..{count - 1}."
         )
     return torch.stack([hidden_states[layer] for layer in layers], dim=2)
-
-
-def _is_int(value: Any) -> bool:
-    """An integer, a numpy one included (``np.int64(3)``); not a bool."""
-    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
-
-
-def _is_real(value: Any) -> bool:
-    """A real number, numpy scalars included; not a bool."""
-    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
-
-
-def _check(ok: bool, name: str, expected: str, value: Any) -> None:
-    if not ok:
-        raise ValueError(f"GlotPooling: `{name}` must be {expected}; got {value!r}.")
 
 
 class GlotPooling(Module):
@@ -151,27 +130,7 @@ class GlotPooling(Module):
     fp16/bf16, and the output is cast back to the input's dtype.
     """
 
-    config_keys = [
-        "word_embedding_dimension",
-        "threshold",
-        "top_k",
-        "num_layers",
-        "hidden_dim",
-        "conv",
-        "jumping_knowledge",
-        "readout",
-        "readout_hidden_dim",
-        "dropout",
-        "backend",
-        "sequence_window",
-        "edge_weight",
-        "input_norm",
-        "layers",
-        "include_prompt",
-        "attention_sink",
-        "edge_density",
-        "graph_window",
-    ]
+    config_keys = ["word_embedding_dimension", *OPTION_NAMES]  # GlotOptions is the one list of the options
     config_file_name = CONFIG_NAME
 
     def __init__(
@@ -197,90 +156,30 @@ class GlotPooling(Module):
         graph_window: int | None = None,
     ) -> None:
         super().__init__()
-        _check(
-            _is_int(word_embedding_dimension) and word_embedding_dimension >= 1,
-            "word_embedding_dimension", "a positive int (the backbone's hidden size)", word_embedding_dimension,
+        check_option(is_int(word_embedding_dimension) and word_embedding_dimension >= 1, "word_embedding_dimension",
+                     "a positive int (the backbone's hidden size)", word_embedding_dimension)
+        # GlotOptions checks every option and stores numpy numbers as Python ones (config.json holds them)
+        options = GlotOptions(
+            threshold=threshold, top_k=top_k, num_layers=num_layers, hidden_dim=hidden_dim, conv=conv,
+            jumping_knowledge=jumping_knowledge, readout=readout, readout_hidden_dim=readout_hidden_dim,
+            dropout=dropout, backend=backend, sequence_window=sequence_window, edge_weight=edge_weight,
+            input_norm=input_norm, layers=layers, include_prompt=include_prompt, attention_sink=attention_sink,
+            edge_density=edge_density, graph_window=graph_window,
         )
-        _check(
-            threshold is None or threshold == AUTO_THRESHOLD or (_is_real(threshold) and -1.0 <= threshold <= 1.0),
-            "threshold", "a float in [-1, 1], 'auto' (a tau per sentence, see edge_density) or None", threshold,
-        )
-        _check(top_k is None or (_is_int(top_k) and top_k >= 1), "top_k", "an int >= 1 or None", top_k)
-        _check(_is_int(num_layers) and num_layers >= 0, "num_layers", "an int >= 0", num_layers)
-        _check(_is_int(hidden_dim) and hidden_dim >= 1, "hidden_dim", "an int >= 1", hidden_dim)
-        _check(conv in CONVS, "conv", f"one of {CONVS}", conv)
-        _check(jumping_knowledge in JUMPING_KNOWLEDGE, "jumping_knowledge", f"one of {JUMPING_KNOWLEDGE}",
-               jumping_knowledge)
-        _check(readout in READOUTS, "readout", f"one of {READOUTS}", readout)
-        _check(readout_hidden_dim is None or (_is_int(readout_hidden_dim) and readout_hidden_dim >= 1),
-               "readout_hidden_dim", "an int >= 1 or None", readout_hidden_dim)
-        _check(_is_real(dropout) and 0.0 <= dropout < 1.0, "dropout", "a float in [0, 1)", dropout)
-        _check(backend in BACKENDS, "backend", f"one of {BACKENDS}", backend)
-        _check(_is_int(sequence_window) and sequence_window >= 0, "sequence_window",
-               "an int >= 0 (0: no word-order edges; e.g. 2)", sequence_window)
-        _check(edge_weight in EDGE_WEIGHTS, "edge_weight", f"one of {EDGE_WEIGHTS}", edge_weight)
-        _check(input_norm in INPUT_NORMS, "input_norm", f"one of {INPUT_NORMS}", input_norm)
-        _check(
-            layers is None or (isinstance(layers, (list, tuple)) and len(layers) > 0
-                               and all(_is_int(layer) for layer in layers) and len(set(layers)) == len(layers)),
-            "layers", "None or a non-empty list of distinct hidden-layer indices (e.g. [-1, 3])", layers,
-        )
-        _check(isinstance(include_prompt, bool), "include_prompt", "True or False", include_prompt)
-        _check(attention_sink in ATTENTION_SINKS, "attention_sink", f"one of {ATTENTION_SINKS}", attention_sink)
-        _check(graph_window is None or (_is_int(graph_window) and graph_window >= 1), "graph_window",
-               "None or an int >= 1 (e.g. 64)", graph_window)
-        if graph_window is not None and threshold == AUTO_THRESHOLD:
-            raise ValueError("GlotPooling: threshold='auto' needs every pair's similarity, which graph_window "
-                             "avoids; give a number (e.g. threshold=0.8) or top_k with graph_window.")
-        _check(_is_real(edge_density) and 0.0 < edge_density <= 1.0, "edge_density",
-               "a float in (0, 1] (the fraction of token pairs that are edges with threshold='auto'; e.g. 0.05)",
-               edge_density)
-        if sequence_window > 0 and num_layers == 0:
-            raise ValueError(
-                "GlotPooling: `sequence_window` adds word-order edges to the GNN layers, but num_layers=0 has "
-                "none; set num_layers >= 1 or sequence_window=0."
-            )
-        if num_layers > 0 and threshold is None and top_k is None:
-            raise ValueError(
-                "GlotPooling: with num_layers > 0 set `threshold` (e.g. 0.8) or `top_k` (e.g. 16); "
-                "with both None every token pair would be an edge."
-            )
-
-        # numpy scalars (np.int64(2), np.float32(0.8)) are stored as Python numbers, which config.json can hold
-        word_embedding_dimension, num_layers = int(word_embedding_dimension), int(num_layers)
-        hidden_dim = int(hidden_dim)
-        sequence_window = int(sequence_window)
-        top_k = None if top_k is None else int(top_k)
-        readout_hidden_dim = None if readout_hidden_dim is None else int(readout_hidden_dim)
-        self.word_embedding_dimension = word_embedding_dimension
-        self.threshold = threshold if threshold is None or threshold == AUTO_THRESHOLD else float(threshold)
-        self.top_k = top_k
-        self.num_layers = num_layers
-        self.hidden_dim = hidden_dim
-        self.conv = conv
-        self.jumping_knowledge = jumping_knowledge
-        self.readout = readout
-        self.readout_hidden_dim = readout_hidden_dim
-        self.dropout = float(dropout)
-        self.backend = backend
-        self.sequence_window = sequence_window
-        self.edge_weight = edge_weight
-        self.input_norm = input_norm
-        self.layers = None if layers is None else [int(layer) for layer in layers]
-        self.include_prompt = include_prompt
-        self.attention_sink = attention_sink
-        self.edge_density = float(edge_density)
-        self.graph_window = None if graph_window is None else int(graph_window)
+        self.word_embedding_dimension = int(word_embedding_dimension)
+        for name in OPTION_NAMES:
+            setattr(self, name, getattr(options, name))
         # attention_sink="auto": whether the backbone is a decoder, once the module has seen it (set_backbone)
         self.backbone_is_decoder: bool | None = None
 
         # scalar mix of the chosen layers; zeros = equal weights (a single layer needs no weight)
-        self.layer_weights = nn.Parameter(torch.zeros(len(layers))) if layers is not None and len(layers) > 1 else None
-        self.gnn = TokenGNN(word_embedding_dimension, hidden_dim, num_layers, conv, jumping_knowledge, dropout,
-                            sequence_window)
+        mixed = self.layers is not None and len(self.layers) > 1
+        self.layer_weights = nn.Parameter(torch.zeros(len(self.layers))) if mixed else None
+        self.gnn = TokenGNN(self.word_embedding_dimension, self.hidden_dim, self.num_layers, conv, jumping_knowledge,
+                            self.dropout, self.sequence_window)
         self.output_dimension = self.gnn.out_dim
         if readout == "attention":
-            scorer_dim = readout_hidden_dim or max(128, self.output_dimension // 2)
+            scorer_dim = self.readout_hidden_dim or max(128, self.output_dimension // 2)
             self.attention = AttentionReadout(self.output_dimension, scorer_dim)
         else:
             self.attention = None
@@ -598,7 +497,7 @@ def _read_config(path: str) -> dict[str, Any]:
     if not isinstance(config, dict):
         raise ValueError(f"GlotPooling: {path} must hold a JSON object; got {type(config).__name__}.")
     version = config.pop("format_version", FORMAT_VERSION)
-    if not _is_int(version) or version > FORMAT_VERSION:
+    if not is_int(version) or version > FORMAT_VERSION:
         raise ValueError(
             f"GlotPooling: {path} has format_version {version!r}; this sentence-transformers-glot reads "
             f"format_version <= {FORMAT_VERSION}. Upgrade sentence-transformers-glot."

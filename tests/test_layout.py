@@ -144,3 +144,22 @@ def test_ruff_finds_nothing():
     run = subprocess.run([find_ruff_bin(), "check", "sentence_transformers_glot", "tests", "benchmarks"], cwd=root,
                          capture_output=True, text=True)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-1000:]
+
+
+def test_glot_options_check_themselves_without_torch():
+    loaded = _loaded_after("from sentence_transformers_glot.options import GlotOptions\n"
+                           "import numpy\n"
+                           "options = GlotOptions(top_k=numpy.int64(4), threshold=numpy.float32(0.5))\n"
+                           "assert type(options.top_k) is int and type(options.threshold) is float\n"
+                           "for bad in ({'conv': 'x'}, {'threshold': 2}, {'num_layers': 0, 'sequence_window': 2}):\n"
+                           "    try:\n"
+                           "        GlotOptions(**bad)\n"
+                           "    except ValueError as err:\n"
+                           "        assert 'GlotPooling: ' in str(err)\n"
+                           "    else:\n"
+                           "        raise AssertionError(bad)")
+    assert "torch" not in loaded
+    from sentence_transformers_glot.options import OPTION_NAMES
+    from sentence_transformers_glot.pooling import GlotPooling
+
+    assert GlotPooling.config_keys == ["word_embedding_dimension", *OPTION_NAMES]

@@ -46,8 +46,6 @@ from sentence_transformers_glot.training.metrics import compute_metric
 logger = logging.getLogger(__name__)
 
 CHECKPOINT = "checkpoint.pt"
-#: Token width of the throwaway pooling that checks a run's options before the backbone is loaded.
-OPTION_CHECK_DIM = 8
 
 
 # ---------------------------------------------------------------------------------------------- data
@@ -94,6 +92,17 @@ def cache_task_states(
 
 
 # ---------------------------------------------------------------------------------------------- model
+def check_pooling_options(config: TrainConfig) -> None:
+    """Check the run's GlotPooling options (a baseline's on top of its preset) without building a module."""
+    from sentence_transformers_glot.options import BASELINES, GlotOptions
+
+    options = dict(config.glot) if config.pooling == "glot" else {**BASELINES[config.pooling], **config.glot}
+    try:
+        GlotOptions(**options)
+    except TypeError as err:  # a keyword GlotPooling does not have
+        raise ValueError(f"GlotPooling: {err}".replace("GlotOptions.__init__()", "an option")) from None
+
+
 def build_pooling(config: TrainConfig, dim: int, decoder: bool | None = None) -> GlotPooling:
     """The run's pooling; ``attention_sink="auto"`` is made concrete from ``decoder`` (whether the backbone is
     decoder-only), so that the exported model pools exactly as it trained."""
@@ -326,7 +335,7 @@ def _train(config: TrainConfig, run_dir: Path, task: TaskData | None, cache: Sta
     # that a bad option, task or backbone leaves nothing behind.
     task = resolve_task(config, task)
     head_kind(config, task)
-    build_pooling(config, OPTION_CHECK_DIM)  # GlotPooling checks every option when it is built
+    check_pooling_options(config)
     started = time.perf_counter()
     if config.cache:
         states = cache_task_states(config, task, cache)
