@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sentence_transformers_glot.io import sha256_file
-from sentence_transformers_glot.options import CACHE_DTYPES, HEADS, POOLINGS
+from sentence_transformers_glot.options import CACHE_DTYPES, HEADS, POOLINGS, is_int
 
 
 def parse_optional_float(text: str) -> float | None:
@@ -88,7 +88,7 @@ class TrainConfig:
             value = getattr(self, name)
             if value is None and optional:
                 continue
-            if not _is_int(value) or (low is not None and value < low):
+            if not is_int(value) or (low is not None and value < low):
                 expected = "an int" + ("" if low is None else f" >= {low}") + (" or None" if optional else "")
                 raise ValueError(f"TrainConfig: `{name}` must be {expected}; got {value!r}.")
             setattr(self, name, int(value))  # numpy integers are stored as Python ints (the config is JSON)
@@ -180,8 +180,3 @@ def run_name(config: TrainConfig, label: str | None = None) -> str:
 _INTEGER_FIELDS = (("epochs", 1, False), ("batch_size", 1, False), ("max_length", 1, False), ("threads", 1, False),
                    ("max_train", 1, True), ("max_eval", 1, True), ("layer", None, False), ("seed", 0, False),
                    ("checkpoint_every", 0, False), ("head_dim", 1, True))
-
-
-def _is_int(value: Any) -> bool:
-    """An integer (numpy integers included), not a bool."""
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and type(value).__name__ != "bool_"

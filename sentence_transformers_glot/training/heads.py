@@ -72,20 +72,27 @@ class TaskHead(nn.Module):
     def is_pair(self) -> bool:
         return self.kind in PAIR_HEADS
 
+    def _projected(self, u: Tensor) -> Tensor:
+        """Unit vectors of the projection ``P u`` (similarity and contrastive heads)."""
+        return F.normalize(self.projection(self.reduce(u) if self.reduce is not None else u), dim=-1)
+
+    def pair_cosines(self, u: Tensor, v: Tensor) -> Tensor:
+        """``cos(P u_i, P v_i)`` for each pair ``i`` (similarity and contrastive heads), ``(B,)``."""
+        return (self._projected(u) * self._projected(v)).sum(-1)
+
     def forward(self, u: Tensor, v: Tensor | None = None) -> Tensor:
         """Logits (classification), standardised scores (regression) or cosines (similarity, contrastive)."""
+        if self.kind == "similarity":
+            return self.pair_cosines(u, v)
+        if self.kind == "contrastive":
+            return self._projected(u) @ self._projected(v).T  # (B, B) cosine matrix
         if self.reduce is not None:
             u, v = self.reduce(u), (self.reduce(v) if v is not None else None)
         if self.kind == "classification":
             return self.linear(u)
         if self.kind == "pair-classification":
             return self.linear(torch.cat([u, v, (u - v).abs(), u * v], dim=-1))
-        if self.kind == "regression":
-            return self.linear(u).squeeze(-1)
-        pu, pv = F.normalize(self.projection(u), dim=-1), F.normalize(self.projection(v), dim=-1)
-        if self.kind == "similarity":
-            return (pu * pv).sum(-1)
-        return pu @ pv.T  # contrastive: (B, B) cosine matrix
+        return self.linear(u).squeeze(-1)  # regression
 
     def loss(self, output: Tensor, labels: Tensor | None) -> Tensor:
         if self.kind in ("classification", "pair-classification"):

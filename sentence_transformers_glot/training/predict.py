@@ -44,11 +44,7 @@ class Predictor:
             v = encode(texts_b).float().cpu() if texts_b is not None else None
             self.head.eval()
             if self.head.kind == "contrastive":  # each pair's own cosine (the head's forward is all-pairs)
-                if self.head.reduce is not None:
-                    u, v = self.head.reduce(u), self.head.reduce(v)
-                pu = torch.nn.functional.normalize(self.head.projection(u), dim=-1)
-                pv = torch.nn.functional.normalize(self.head.projection(v), dim=-1)
-                return (pu * pv).sum(-1).tolist()
+                return self.head.pair_cosines(u, v).tolist()
             predicted = self.head.predict(self.head(u, v)).tolist()
         names = self.head.label_names
         if self.head.kind in ("classification", "pair-classification"):
