@@ -13,20 +13,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sentence_transformers_glot.io import read_json
-
 if TYPE_CHECKING:
     from sentence_transformers_glot.data import TaskData
     from sentence_transformers_glot.training.cache import StateCache
     from sentence_transformers_glot.training.config import RunResult, TrainConfig
-
-
-def finished_result(run_dir: str | Path) -> RunResult | None:
-    """The result a finished run folder holds (its ``metrics.json``), or ``None``."""
-    from sentence_transformers_glot.training.config import RunResult
-
-    metrics = Path(run_dir) / "metrics.json"
-    return RunResult(**read_json(metrics)) if metrics.is_file() else None
 
 
 def run_cell(
@@ -46,6 +36,8 @@ def run_cell(
         cache: the hidden-state cache (default: the user cache).
         train_missing: ``False`` reads finished cells only and returns ``(None, False)`` for the others.
     """
+    from sentence_transformers_glot.training.config import finished_result
+
     result = finished_result(run_dir)
     if result is not None:
         return result, True

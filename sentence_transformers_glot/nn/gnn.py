@@ -2,16 +2,8 @@ r"""The K-layer token GNN with jumping knowledge (the layers are in :mod:`senten
 
 Shapes: ``x`` ``(N, d)`` packed real tokens and a token graph -> ``(N, out_dim)``. Every layer maps node
 features ``h`` ``(N, D)`` and a token graph to new features with the graph's generic primitives, so each
-layer works with either backend. :math:`N(i)` are the neighbours of token :math:`i` (no self-loop),
-:math:`\sigma` is the
-activation the stack applies after each layer.
-
-==========  ========================================================================================
-``sage``    :math:`h_i' = W [h_i \,\|\, \mathrm{mean}_{j \in N(i)} h_j] + b` (the paper's formula)
-``gcn``     :math:`h_i' = W \sum_{j \in N(i) \cup \{i\}} h_j / \sqrt{\hat d_i \hat d_j} + b`, :math:`\hat d = d+1`
-``gin``     :math:`h_i' = \mathrm{MLP}(h_i + \sum_{j \in N(i)} h_j)` (GIN, :math:`\epsilon = 0`)
-``gat``     :math:`h_i' = \sum_{j \in N(i) \cup \{i\}} \alpha_{ij} W h_j + b`, one head, as the reference code
-==========  ========================================================================================
+layer works with either backend; :math:`\sigma` (ReLU) follows each layer. The layers' own formulas (``sage``,
+``gcn``, ``gin``, ``gat``) are in :mod:`sentence_transformers_glot.nn.conv`, their one home.
 
 With ``sequence_window = w > 0`` every layer also sees word order, as two extra relations in the R-GCN
 manner (Schlichtkrull et al., 2018: one weight matrix per relation, messages summed): the up to ``w``

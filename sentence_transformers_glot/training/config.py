@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sentence_transformers_glot.io import sha256_file
+from sentence_transformers_glot.io import read_json, sha256_file
 from sentence_transformers_glot.options import CACHE_DTYPES, HEADS, POOLINGS, is_int
 
 
@@ -138,6 +138,15 @@ class RunResult:
     model_dir: str | None
     collapsed: bool = False
     collapse: str | None = None
+
+
+METRICS_NAME = "metrics.json"
+
+
+def finished_result(run_dir: str | os.PathLike) -> RunResult | None:
+    """The result a finished run folder holds (its ``metrics.json``, written last), or ``None``."""
+    metrics = Path(run_dir) / METRICS_NAME
+    return RunResult(**read_json(metrics)) if metrics.is_file() else None
 
 
 #: Fields added after run folders were first written, with the value that reproduces a run made before them;

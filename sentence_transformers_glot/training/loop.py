@@ -38,7 +38,13 @@ from sentence_transformers_glot.io import atomic_write_text, read_json
 from sentence_transformers_glot.pooling import GlotPooling
 from sentence_transformers_glot.training.cache import StateCache, TokenStates, backbone_fingerprint
 from sentence_transformers_glot.training.checkpoint import load_checkpoint, save_checkpoint
-from sentence_transformers_glot.training.config import RunResult, TrainConfig, config_dict
+from sentence_transformers_glot.training.config import (
+    METRICS_NAME,
+    RunResult,
+    TrainConfig,
+    config_dict,
+    finished_result,
+)
 from sentence_transformers_glot.training.export import export_model
 from sentence_transformers_glot.training.heads import PAIR_HEADS, TaskHead
 from sentence_transformers_glot.training.metrics import compute_metric
@@ -323,9 +329,9 @@ def _train(config: TrainConfig, run_dir: Path, task: TaskData | None, cache: Sta
     config_path = run_dir / "run_config.json"
     if config_path.exists() and read_json(config_path) != config_dict(config):
         raise ValueError(f"{run_dir} holds a run with a different configuration ({config_path}); use a new run folder.")
-    metrics_path = run_dir / "metrics.json"
-    if metrics_path.exists():  # a finished run with this configuration: report it again
-        finished = RunResult(**read_json(metrics_path))
+    metrics_path = run_dir / METRICS_NAME
+    finished = finished_result(run_dir)
+    if finished is not None:  # a finished run with this configuration: report it again
         if export and rank_and_world()[0] == 0 and finished.model_dir is not None:
             _export_again_if_damaged(config, run_dir, task, finished)
         return finished
