@@ -198,10 +198,9 @@ def _benchmark(args: argparse.Namespace) -> int:
 
 def _layer_spec(text: str) -> int | list[int]:
     """``"3"`` -> 3 (one hidden layer); ``"8,9,10"`` -> [8, 9, 10] (mixed by GlotPooling(layers=...))."""
-    try:
-        parts = [int(part) for part in text.split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a layer (e.g. 3) or a comma-separated group (e.g. 8,9,10)")
+    from sentence_transformers_glot.cli_args import layer_indices
+
+    parts = layer_indices(text)
     return parts[0] if "," not in text else parts
 
 

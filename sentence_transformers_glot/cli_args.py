@@ -27,6 +27,16 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action)
 
 
+def layer_indices(text: str) -> list[int]:
+    """A command-line group of hidden layers: ``"8,9,10"`` -> ``[8, 9, 10]``, ``"3"`` -> ``[3]``."""
+    try:
+        return [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a hidden-layer index (e.g. 3) or a comma-separated group of them (e.g. 8,9,10)"
+        ) from None
+
+
 def field_help(cls: type) -> dict[str, str]:
     """Field name -> help text, from the ``Attributes:`` section of ``cls``'s docstring."""
     doc = cls.__doc__ or ""

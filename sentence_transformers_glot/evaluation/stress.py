@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from sentence_transformers_glot.cli_args import layer_indices
 from sentence_transformers_glot.data import TaskData
 from sentence_transformers_glot.data.distractors import (
     PROTOCOLS,
@@ -287,13 +288,6 @@ def _ratio_list(text: str) -> float:
     return value
 
 
-def _layer_list(text: str) -> list[int]:
-    try:
-        return [int(part) for part in text.split(",")]
-    except ValueError:
-        raise ValueError(f"--layers takes comma-separated hidden-layer indices (e.g. 0,3,6); got {text!r}") from None
-
-
 def add_stress_arguments(parser) -> None:
     """Flags of ``glot stress-test`` on an ``argparse`` (sub)parser."""
     parser.add_argument("--backbone", default="minilm", help="short name, local folder or Hugging Face id")
@@ -310,7 +304,7 @@ def add_stress_arguments(parser) -> None:
     parser.add_argument("--n-test", type=int, default=600, help="test examples per cell")
     parser.add_argument("--epochs", type=int, default=5, help="epochs for every method")
     parser.add_argument("--lr", type=float, default=1e-3, help="learning rate for every method")
-    parser.add_argument("--layers", type=_layer_list, default=None,
+    parser.add_argument("--layers", type=layer_indices, default=None,
                         help="hidden layers every method pools, mixed with learned weights (e.g. 0,1,2,3,4,5,6); "
                              "default: the last layer")
     parser.add_argument("--source", default="movie-polarity",
