@@ -189,13 +189,15 @@ def _scored(model, count_batches, cache) -> tuple[float, int]:
     return result.task_results[0].get_score(), count_batches["n"]
 
 
-def test_plain_mteb_evaluate_never_reuses_results_of_other_weights(tiny_bert_dir, tmp_path, count_batches):
+def test_plain_mteb_evaluate_never_reuses_results_of_other_weights(tiny_bert_dir, tmp_path, count_batches,
+                                                                   monkeypatch):
     import functools
+    import importlib
 
-    import mteb
-
-    # a cache of the default kind (results filed by model name and revision), in a temp folder
-    _scored_here = functools.partial(_scored, cache=mteb.ResultCache(tmp_path / "mteb-cache"))
+    mteb_evaluate = importlib.import_module("mteb.evaluate")  # the module (the package exports the function)
+    # mteb.evaluate's own default cache object (what a plain call uses), pointed at a temp folder
+    monkeypatch.setattr(mteb_evaluate._DEFAULT_CACHE, "cache_path", tmp_path / "mteb-cache")
+    _scored_here = functools.partial(_scored, cache=mteb_evaluate._DEFAULT_CACHE)
     first, second = _hand_built(tiny_bert_dir, 0), _hand_built(tiny_bert_dir, 1)  # built by hand: no name given
     score_first, calls = _scored_here(first, count_batches)
     assert calls > 0
