@@ -24,6 +24,8 @@ Reproduce (the cache is the benchmark's: same --max-train / --max-eval)::
         --max-eval 1000 --variants paper sink warmup+clip sink+warmup+clip \\
         --output benchmarks/results/diagnosis/gemma3-fiqa-pairs.json
     python benchmarks/decoder_diagnosis.py --table benchmarks/results/diagnosis/*-fiqa-pairs.json   # the table
+    python benchmarks/decoder_diagnosis.py --plot benchmarks/results/diagnosis/runs.png \\
+        benchmarks/results/diagnosis/*-fiqa-pairs.json                                       # the plot
 """
 
 from __future__ import annotations
@@ -235,9 +237,46 @@ def fixes_table(paths: list[str]) -> str:
     return "\n".join(lines)
 
 
+def plot_runs(paths: list[str], output: str) -> None:
+    """Per backbone: the training loss and the gradient norm at every step of each variant's runs at lr 2e-3
+    (collapsed runs dashed), and the readout's weight on the first token after each epoch."""
+    from sentence_transformers_glot.evaluation.report import pyplot
+
+    plt = pyplot()
+    results = [json.loads(Path(path).read_text()) for path in paths]
+    fig, axes = plt.subplots(len(results), 3, figsize=(15, 3.8 * len(results)), squeeze=False)
+    colours = dict(zip(VARIANTS, plt.rcParams["axes.prop_cycle"].by_key()["color"]))
+    for row, result in zip(axes, results):
+        for variant, runs in result["runs"].items():
+            for run in runs:
+                style = {"color": colours[variant], "linestyle": "--" if run["collapsed"] else "-", "alpha": 0.7,
+                         "linewidth": 0.8}
+                label = variant if run["seed"] == 0 else None
+                if run["lr"] == 2e-3:  # moving averages over 10 steps: single batches are noisy
+                    smooth = np.ones(10) / 10
+                    row[0].plot(np.convolve(run["loss"], smooth, mode="valid"), label=label, **style)
+                    row[1].plot(np.convolve(run["grad_norm"], smooth, mode="valid"), label=label, **style)
+                weights = [e["readout"]["weight_on_first_token"] for e in run["epochs"] if e["readout"]]
+                row[2].plot(range(1, len(weights) + 1), weights, marker="o" if run["lr"] == 2e-3 else "x",
+                            label=label if run["lr"] == 2e-3 else None, **style)
+        name = result["backbone"]
+        row[0].set(title=f"{name}: training loss, lr 2e-3", xlabel="step (10-step mean; dashed: collapsed)",
+                   ylim=(0.3, 1.5))
+        row[1].set(title=f"{name}: gradient norm before clipping", xlabel="step (10-step mean)", yscale="log")
+        row[2].set(title=f"{name}: attention on the first token", xlabel="epoch (o: lr 2e-3, x: lr 2e-4)",
+                   ylim=(-0.05, 1.05))
+        row[0].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(output, dpi=110)
+    plt.close(fig)
+
+
 def main(argv: list[str] | None = None) -> int:
     if argv is None and len(sys.argv) > 1 and sys.argv[1] == "--table":  # the README's table from result files
         print(fixes_table(sys.argv[2:]))
+        return 0
+    if argv is None and len(sys.argv) > 2 and sys.argv[1] == "--plot":  # --plot OUT.png RESULT.json ...
+        plot_runs(sys.argv[3:], sys.argv[2])
         return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--backbone", default="gemma3-270m")
