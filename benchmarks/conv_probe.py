@@ -33,7 +33,7 @@ from sentence_transformers_glot.evaluation.report import (
     script_command,
     write_json,
 )
-from sentence_transformers_glot.training.metrics import compute_metric
+from sentence_transformers_glot.metrics import compute_metric
 
 
 class ConvReader(nn.Module):

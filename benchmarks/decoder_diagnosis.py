@@ -44,6 +44,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sentence_transformers_glot.backbones.registry import is_decoder  # noqa: E402
+from sentence_transformers_glot.metrics import compute_metric  # noqa: E402
 from sentence_transformers_glot.nn.functional import exclude_first_token  # noqa: E402
 from sentence_transformers_glot.nn.graph import PackedNodes, build_graph, normalize_tokens  # noqa: E402
 from sentence_transformers_glot.training.config import TrainConfig  # noqa: E402
@@ -57,7 +58,6 @@ from sentence_transformers_glot.training.loop import (  # noqa: E402
     resolve_task,
     run_metric,
 )
-from sentence_transformers_glot.training.metrics import compute_metric  # noqa: E402
 
 #: name -> (GlotPooling options, TrainConfig settings). ``paper`` is what the benchmark ran before the fixes.
 OLD_TRAINING = {"warmup_ratio": 0.0, "max_grad_norm": None}

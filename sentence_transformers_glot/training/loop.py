@@ -35,6 +35,7 @@ from sentence_transformers_glot.backbones.states import load_backbone, transform
 from sentence_transformers_glot.data import SPLITS, TaskData, subsample
 from sentence_transformers_glot.distributed import rank_and_world
 from sentence_transformers_glot.io import atomic_write_text, read_json
+from sentence_transformers_glot.metrics import compute_metric
 from sentence_transformers_glot.pooling import GlotPooling
 from sentence_transformers_glot.training.cache import StateCache, TokenStates, backbone_fingerprint
 from sentence_transformers_glot.training.checkpoint import load_checkpoint, save_checkpoint
@@ -47,7 +48,6 @@ from sentence_transformers_glot.training.config import (
 )
 from sentence_transformers_glot.training.export import export_model
 from sentence_transformers_glot.training.heads import PAIR_HEADS, TaskHead
-from sentence_transformers_glot.training.metrics import compute_metric
 
 logger = logging.getLogger(__name__)
 

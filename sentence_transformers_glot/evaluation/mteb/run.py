@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from mteb import AbsTask
     from sentence_transformers import SentenceTransformer
 
-from sentence_transformers_glot.evaluation.mteb.tasks import LOCAL_TASKS, _require_mteb, resolve_tasks
+from sentence_transformers_glot.evaluation.mteb.tasks import LOCAL_TASKS, require_mteb, resolve_tasks
 from sentence_transformers_glot.identity import result_name
 
 logger = logging.getLogger(__name__)
@@ -110,7 +110,7 @@ def run_mteb(
         (mteb's scale, usually 0-1) averaged over its eval splits and subsets, the evaluation time mteb recorded, and
         whether the result was read from the cache.
     """
-    mteb = _require_mteb()
+    mteb = require_mteb()
     resolved = resolve_tasks(tasks, data_dir=data_dir)
     if isinstance(model, (str, os.PathLike)):
         folder: str | os.PathLike | None = model
@@ -167,7 +167,7 @@ def run_mteb(
 
 def benchmark_tasks(name: str) -> list[AbsTask]:
     """The tasks of a named MTEB benchmark (``mteb.get_benchmark``), with an error listing close names."""
-    mteb = _require_mteb()
+    mteb = require_mteb()
     try:
         return list(mteb.get_benchmark(name).tasks)
     except (KeyError, ValueError) as err:

@@ -91,7 +91,7 @@ def local_task_names() -> list[str]:
 MTEB_FLOOR = "2.8.2"
 
 
-def _require_mteb() -> Any:
+def require_mteb() -> Any:
     try:
         import mteb
     except ImportError as err:
@@ -172,7 +172,7 @@ def _load_fiqa(data_dir: str | None, limit: int | None) -> dict[str, Any]:
 @functools.cache
 def _task_bases() -> dict[str, type]:
     """The three mteb base classes with a ``load_data`` that reads the offline data (mteb imported on first use)."""
-    _require_mteb()
+    require_mteb()
     from mteb.abstasks import AbsTaskClassification, AbsTaskClustering, AbsTaskRetrieval
 
     class GlotLocalClassification(AbsTaskClassification):
@@ -280,7 +280,7 @@ def _unknown_task_message(name: str) -> str:
 
 def resolve_tasks(tasks: Sequence[str | AbsTask], data_dir: str | None = None) -> list[AbsTask]:
     """Turn task names (local ``glot-*`` or built-in MTEB) and ``AbsTask`` objects into ``AbsTask`` objects."""
-    mteb = _require_mteb()
+    mteb = require_mteb()
     if isinstance(tasks, str):
         raise TypeError(f"tasks must be a list of task names, not the string {tasks!r}: use [{tasks!r}]")
     if not tasks:
