@@ -64,10 +64,15 @@ class GlotModelCardData(SentenceTransformerModelCardData):
         return derived if name == "model_name" else revision
 
 
+def is_glot_pooling(module: Any) -> bool:
+    """Whether ``module`` is a GlotPooling (or a subclass), told by its class's lineage, so that this module, which
+    GlotPooling.on_model_ready calls, does not import the pooling back (no import cycle)."""
+    return any(cls.__name__ == "GlotPooling" and cls.__module__ == "sentence_transformers_glot.pooling"
+               for cls in type(module).__mro__)
+
+
 def use_glot_card(model: SentenceTransformer, training: dict[str, Any] | None = None) -> GlotModelCardData:
     """Give ``model`` a :class:`GlotModelCardData` (keeping everything its card data held) and return it."""
-    from sentence_transformers_glot.pooling import GlotPooling
-
     old = model.model_card_data
     if isinstance(old, GlotModelCardData):
         card = old
@@ -85,7 +90,7 @@ def use_glot_card(model: SentenceTransformer, training: dict[str, Any] | None = 
     if text and not any(mark in text for mark in CARD_MARKS):
         model._model_card_text = None
     card.add_tags(list(TAGS))
-    poolings = [module for module in model if isinstance(module, GlotPooling)]
+    poolings = [module for module in model if is_glot_pooling(module)]
     if poolings:
         card.glot_config = poolings[0].get_config_dict()
     if training is not None:

@@ -163,3 +163,37 @@ def test_glot_options_check_themselves_without_torch():
     from sentence_transformers_glot.pooling import GlotPooling
 
     assert GlotPooling.config_keys == ["word_embedding_dimension", *OPTION_NAMES]
+
+
+def _imports(path: Path, module: str, modules: set[str]) -> set[str]:
+    """The package modules ``path`` imports anywhere (functions included, ``TYPE_CHECKING`` blocks left out)."""
+    import ast
+
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.dump(node.test):
+            node.body = []
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sentence_transformers_glot"):
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return {name for name in found if name in modules and name != module}
+
+
+def test_the_core_is_in_no_import_cycle():
+    """No chain of imports, lazy ones in functions included, leads from a core module (the pooling, its options and
+    the tensor maths) back to itself."""
+    paths = {".".join(p.relative_to(PACKAGE.parent).with_suffix("").parts).removesuffix(".__init__"): p
+             for p in PACKAGE.rglob("*.py")}
+    graph = {name: _imports(path, name, set(paths)) for name, path in paths.items()}
+    core = [name for name in graph if name.count(".") and name.split(".")[1] in ("pooling", "options", "presets", "nn", "decoders",
+                                                             "model_card", "identity", "loading")]
+    for start in core:
+        seen, frontier = set(), set(graph[start])
+        while frontier:
+            name = frontier.pop()
+            assert name != start, f"{start} imports itself back through {sorted(seen)}"
+            if name not in seen:
+                seen.add(name)
+                frontier |= graph[name]
