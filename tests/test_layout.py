@@ -187,8 +187,8 @@ def test_the_core_is_in_no_import_cycle():
     paths = {".".join(p.relative_to(PACKAGE.parent).with_suffix("").parts).removesuffix(".__init__"): p
              for p in PACKAGE.rglob("*.py")}
     graph = {name: _imports(path, name, set(paths)) for name, path in paths.items()}
-    core = [name for name in graph if name.count(".") and name.split(".")[1] in ("pooling", "options", "presets", "nn", "decoders",
-                                                             "model_card", "identity", "loading")]
+    core_parts = ("pooling", "options", "presets", "nn", "decoders", "model_card", "identity", "loading")
+    core = [name for name in graph if name.count(".") and name.split(".")[1] in core_parts]
     for start in core:
         seen, frontier = set(), set(graph[start])
         while frontier:
