@@ -36,9 +36,16 @@ from sentence_transformers_glot.nn.functional import exclude_first_token, exclud
 from sentence_transformers_glot.nn.gnn import TokenGNN
 from sentence_transformers_glot.nn.graph import PackedNodes, build_graph, build_window_graph, normalize_tokens
 from sentence_transformers_glot.nn.readout import AttentionReadout, functional_readout
-from sentence_transformers_glot.options import (
+from sentence_transformers_glot.options import (  # the choice tuples stay importable from here, as before
+    ATTENTION_SINKS,
+    BACKENDS,
     BASELINES,
+    CONVS,
+    EDGE_WEIGHTS,
+    INPUT_NORMS,
+    JUMPING_KNOWLEDGE,
     OPTION_NAMES,
+    READOUTS,
     AttentionSink,
     Backend,
     Conv,
@@ -63,6 +70,8 @@ ADDED_KEYS: dict[int, dict[str, Any]] = {
     4: {"attention_sink": "keep", "edge_density": 0.05},
     5: {"graph_window": None},
 }
+__all__ = ["ATTENTION_SINKS", "BACKENDS", "BASELINES", "CONVS", "EDGE_WEIGHTS", "INPUT_NORMS", "JUMPING_KNOWLEDGE",
+           "PRESETS", "READOUTS", "GlotPooling", "spread_layers", "stack_layers"]
 WEIGHTS_NAME = "model.safetensors"
 CONFIG_NAME = "config.json"
 
