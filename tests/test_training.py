@@ -296,7 +296,6 @@ def test_a_second_process_on_the_same_run_waits_and_reads_it_back(tiny_bert_dir,
 
     from sentence_transformers_glot.training import loop
 
-    monkeypatch.setenv("GLOT_CACHE_DIR", str(tmp_path / "glot-cache"))  # where the run locks live
     run_dir, marker = tmp_path / "run", tmp_path / "holding"
     # the first process takes the run's lock (as `glot train` does), says so, and trains the run while holding it
     first = subprocess.Popen([sys.executable, "-c", f"""

@@ -300,15 +300,15 @@ def train(
 
 @contextlib.contextmanager
 def _run_lock(run_dir: Path):
-    """Hold a lock on ``run_dir`` (a file in the cache root, so that a run that fails early leaves nothing beside
-    it); says so when another process holds it, and waits."""
+    """Hold a lock on ``run_dir`` (a file in the system's temporary folder, keyed by the run folder's path, so that
+    a run that fails early leaves nothing beside it or in the cache); says so when another process holds it, and
+    waits."""
     import hashlib
+    import tempfile
 
     from filelock import FileLock, Timeout
 
-    from sentence_transformers_glot.io import cache_root
-
-    folder = cache_root() / "run-locks"
+    folder = Path(tempfile.gettempdir()) / "sentence-transformers-glot-run-locks"
     folder.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(folder / f"{hashlib.sha256(str(run_dir.resolve()).encode()).hexdigest()[:24]}.lock"))
     try:
