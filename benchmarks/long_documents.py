@@ -33,6 +33,7 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 LENGTHS = (512, 1024, 2048, 4096, 8192, 16384)
 #: GlotPooling options per mode.
@@ -109,6 +110,28 @@ def worker(length: int, repeats: int, mode: str) -> dict:
     return row
 
 
+def plot(rows: list[dict], path: str) -> None:
+    """Time and peak memory against the length, one line per mode, log-log (a straight line of slope 1 is
+    linear)."""
+    from sentence_transformers_glot.evaluation.report import pyplot
+
+    plt = pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for mode in dict.fromkeys(r["mode"] for r in rows if r["mode"] != "threshold"):
+        mine = [r for r in rows if r["mode"] == mode]
+        lengths = [r["L"] for r in mine]
+        axes[0].plot(lengths, [r["seconds"] for r in mine], marker="o", label=mode)
+        axes[1].plot(lengths, [r["peak_mb"] for r in mine], marker="o", label=mode)
+    for ax, what in zip(axes, ("seconds per document", "peak memory (MB)")):
+        ax.set(xscale="log", yscale="log", xlabel="document length (tokens)", ylabel=what)
+        ax.grid(alpha=0.3, which="both")
+        ax.legend()
+    axes[0].set_title("one document, d = 576: exact top-k vs a 64-token window")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--lengths", nargs="+", type=int, default=list(LENGTHS))
@@ -149,6 +172,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{'':<10}backend='dense': {r['dense']}")
     write_json(args.output, script_command(argv), rows=rows)
     print(f"results: {args.output}")
+    plot(rows, str(Path(args.output).with_suffix(".png")))
     return 0
 
 
