@@ -32,9 +32,10 @@ from torch import Tensor, nn
 
 from sentence_transformers_glot._compat import Module
 from sentence_transformers_glot.io import atomic_write, atomic_write_text, read_json
+from sentence_transformers_glot.nn.band import build_window_graph
 from sentence_transformers_glot.nn.functional import exclude_first_token, exclude_prompt
 from sentence_transformers_glot.nn.gnn import TokenGNN
-from sentence_transformers_glot.nn.graph import PackedNodes, build_graph, build_window_graph, normalize_tokens
+from sentence_transformers_glot.nn.graph import PackedNodes, build_graph, normalize_tokens
 from sentence_transformers_glot.nn.readout import AttentionReadout, functional_readout
 from sentence_transformers_glot.options import (  # the choice tuples stay importable from here, as before
     ATTENTION_SINKS,
@@ -138,7 +139,7 @@ class GlotPooling(Module):
             that become edges: the sentence's tau is its ``1 - edge_density`` similarity quantile, so one setting
             serves encoders and anisotropic decoders (whose cosines are all high) alike.
         graph_window: ``W``: similarity edges only between real tokens at most ``W`` positions apart
-            (:func:`~sentence_transformers_glot.nn.graph.build_window_graph`): time and memory linear in the
+            (:func:`~sentence_transformers_glot.nn.band.build_window_graph`): time and memory linear in the
             length, for long documents; equal to the full graph when ``W`` covers the sentence. ``None`` (the
             paper): every pair. Always the edge-list backend.
 

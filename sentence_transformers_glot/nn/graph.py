@@ -116,7 +116,7 @@ def _edge_block(
 
 
 
-def _weighted_edges(edges: Tensor, sim: Tensor, edge_weight: str) -> tuple[Tensor, Tensor | None]:
+def weighted_edges(edges: Tensor, sim: Tensor, edge_weight: str) -> tuple[Tensor, Tensor | None]:
     """``edge_weight="cosine"``: each edge weighs its cosine, and edges with cosine <= 0 are dropped (a
     weight must be positive to enter a mean or an attention softmax); ``"binary"``: unchanged, no weights."""
     if edge_weight == "binary":
@@ -390,7 +390,7 @@ def build_dense_graph(
         unit: ``normalize_tokens(x)``, when the caller has it already (each builder takes it).
     """
     xn = normalize_tokens(x) if unit is None else unit
-    edges, weight = _weighted_edges(*_edge_block(xn, mask, 0, x.shape[1], threshold, top_k), edge_weight)
+    edges, weight = weighted_edges(*_edge_block(xn, mask, 0, x.shape[1], threshold, top_k), edge_weight)
     adj = edges.to(x.dtype) if weight is None else torch.where(edges, weight, 0.0).to(x.dtype)
     return DenseTokenGraph(adj=adj, nodes=PackedNodes.from_mask(mask), weighted=weight is not None)
 
@@ -420,7 +420,7 @@ def build_sparse_graph(
 
     dst_parts, src_parts, weight_parts, edges = [], [], [], 0
     for start, stop in _row_blocks(batch, length, block_elements):
-        block, weight = _weighted_edges(*_edge_block(xn, mask, start, stop, threshold, top_k), edge_weight)
+        block, weight = weighted_edges(*_edge_block(xn, mask, start, stop, threshold, top_k), edge_weight)
         b, i, j = block.nonzero(as_tuple=True)
         edges += b.numel()
         if edges > MAX_EDGES:
@@ -443,73 +443,6 @@ def build_sparse_graph(
     nodes = PackedNodes.from_mask(mask)
     indptr = indptr_from_index(dst, nodes.num_nodes)
     return SparseTokenGraph(src=src, dst=dst, indptr=indptr, nodes=nodes, use_scatter=use_scatter, weight=weights)
-
-
-def build_window_graph(
-    unit: Tensor,
-    nodes: PackedNodes,
-    window: int,
-    threshold: float | None,
-    top_k: int | None = None,
-    use_scatter: bool = True,
-    edge_weight: str = "binary",
-) -> SparseTokenGraph:
-    r"""The cosine token graph restricted to a band: an edge :math:`j \to i` needs :math:`0 < |p_i - p_j| \le W`
-    (positions counted over the real tokens of a sentence) besides :math:`\cos(x_i, x_j) > \tau` (and, with
-    ``top_k``, :math:`j` among the ``top_k`` most similar tokens of that band).
-
-    Time and memory are :math:`O(N W d)` for :math:`N` real tokens: linear in the length, for long documents.
-    When :math:`W` is at least the longest sentence's length minus one, the band holds every pair and the graph
-    equals :func:`build_sparse_graph`'s.
-
-    Args:
-        unit: ``normalize_tokens`` of the packed real tokens, ``(N, d)``.
-        nodes: the packing of the batch (sentences' real tokens are consecutive nodes in position order).
-        window: :math:`W \ge 1`.
-        threshold: :math:`\tau` (``None``: every pair in the band).
-        top_k: keep only each token's ``top_k`` most similar tokens of its band (ties to the lower offset).
-        edge_weight: ``"binary"`` or ``"cosine"`` (see :func:`build_dense_graph`).
-    """
-    n, device = unit.shape[0], unit.device
-    offsets = torch.cat([torch.arange(-window, 0, device=device), torch.arange(1, window + 1, device=device)])
-    src = torch.arange(n, device=device)[:, None] + offsets  # (N, 2W): row i's band, in position order
-    inside = (src >= 0) & (src < n)
-    src = src.clamp(0, max(n - 1, 0))
-    batch_index = nodes.batch_index
-    valid = inside & (batch_index[src] == batch_index[:, None])  # real tokens are consecutive nodes per sentence
-    sim = _band_cosines(unit, window)
-    edges = valid & (sim > threshold) if threshold is not None else valid
-    if top_k is not None and top_k < len(offsets):
-        scores = sim.masked_fill(~valid, float("-inf"))
-        order = torch.sort(scores, dim=1, descending=True, stable=True).indices[:, :top_k]
-        edges = edges & torch.zeros_like(edges).scatter_(1, order, True)
-    edges, weight = _weighted_edges(edges, sim, edge_weight)
-    dst = torch.arange(unit.shape[0], device=unit.device)[:, None].expand_as(src)
-    keep = edges.nonzero(as_tuple=True)  # row-major: sorted by destination
-    dst, src = dst[keep], src[keep]
-    if dst.numel() > MAX_EDGES:
-        raise MemoryError(f"GlotPooling: the windowed token graph has more than {MAX_EDGES:,} edges; raise "
-                          "`threshold`, set `top_k`, or lower `graph_window`.")
-    return SparseTokenGraph(src=src, dst=dst, indptr=indptr_from_index(dst, nodes.num_nodes), nodes=nodes,
-                            use_scatter=use_scatter, weight=None if weight is None else weight[keep])
-
-
-def _band_cosines(unit: Tensor, window: int) -> Tensor:
-    """``(N, 2W)`` dot products of each packed row with the rows at offsets ``-W..-1, 1..W`` (0 where outside).
-
-    Blocks of ``W`` rows against their own and the two neighbouring blocks make one batched matmul of
-    ``N x 3W`` products, ``O(N W d)`` in time and ``O(N W)`` beyond the input in memory."""
-    n, dim = unit.shape
-    blocks = -(-n // window) if n else 0
-    padded = unit.new_zeros((blocks + 2) * window, dim)
-    padded[window : window + n] = unit
-    queries = padded[window : (blocks + 1) * window].view(blocks, window, dim)
-    keys = padded.unfold(0, 3 * window, window)[:blocks].transpose(1, 2)  # block b-1, b, b+1: (blocks, 3W, d)
-    sims = torch.bmm(queries, keys.transpose(1, 2))  # (blocks, W, 3W); column c is key (b - 1) W + c
-    rows = torch.arange(window, device=unit.device)[:, None]
-    offsets = torch.cat([torch.arange(-window, 0, device=unit.device), torch.arange(1, window + 1, device=unit.device)])
-    columns = (rows + window + offsets[None, :]).expand(blocks, -1, -1)  # offset o of row r sits at r + W + o
-    return sims.gather(2, columns).reshape(blocks * window, 2 * window)[:n]
 
 
 def estimate_density(x: Tensor, mask: Tensor, threshold: Threshold, top_k: int | None, rows: int = 64,
