@@ -57,6 +57,7 @@ from sentence_transformers_glot.training.loop import (  # noqa: E402
     predict_split,
     resolve_task,
     run_metric,
+    warmup_factor,
 )
 
 #: name -> (GlotPooling options, TrainConfig settings). ``paper`` is what the benchmark ran before the fixes.
@@ -178,9 +179,8 @@ def instrumented_run(config: TrainConfig, task, states, decoder: bool) -> dict[s
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             grads.append(round(float(torch.nn.utils.clip_grad_norm_(model.parameters(), clip)), 5))
-            if warmup:
-                for group in optimizer.param_groups:
-                    group["lr"] = config.lr * min(1.0, (epoch * per_epoch + step + 1) / warmup)
+            for group in optimizer.param_groups:
+                group["lr"] = config.lr * warmup_factor(epoch * per_epoch + step, warmup)
             optimizer.step()
         predictions, targets = predict_split(model, task, "validation", states["validation"], config.batch_size)
         epochs.append({"epoch": epoch + 1, "validation": round(compute_metric(run_metric(head, task), predictions,

@@ -270,6 +270,11 @@ def _card_training(config: TrainConfig, task: TaskData, head: TaskHead, test: fl
             "learning rate": config.lr, "batch size": config.batch_size, "seed": config.seed}
 
 
+def warmup_factor(step: int, warmup_steps: int) -> float:
+    """The share of the learning rate at (0-based) optimiser step ``step`` of a linear warm-up over
+    ``warmup_steps`` steps (1 after it, and throughout when there is none): a function of the step alone, so a
+    resumed run gets the same rates."""
+    return min(1.0, (step + 1) / warmup_steps) if warmup_steps else 1.0
 
 
 def train(
@@ -332,7 +337,7 @@ def _train(config: TrainConfig, run_dir: Path, task: TaskData | None, cache: Sta
     metrics_path = run_dir / METRICS_NAME
     finished = finished_result(run_dir)
     if finished is not None:  # a finished run with this configuration: report it again
-        if export and rank_and_world()[0] == 0 and finished.model_dir is not None:
+        if export and rank == 0 and finished.model_dir is not None:
             _export_again_if_damaged(config, run_dir, task, finished)
         return finished
 
@@ -416,9 +421,8 @@ def _train(config: TrainConfig, run_dir: Path, task: TaskData | None, cache: Sta
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             progress["grad_sum"] += float(torch.nn.utils.clip_grad_norm_(model.parameters(), clip))
-            if warmup_steps:
-                for group in optimizer.param_groups:
-                    group["lr"] = config.lr * min(1.0, (epoch * len(batches) + progress["step"] + 1) / warmup_steps)
+            for group in optimizer.param_groups:
+                group["lr"] = config.lr * warmup_factor(epoch * len(batches) + progress["step"], warmup_steps)
             optimizer.step()
             progress["step"] += 1
             progress["loss_sum"] += loss.item()
