@@ -134,6 +134,12 @@ def _state_key(model: SentenceTransformer) -> tuple:
     return tensors, configs
 
 
+def is_users_name(model: SentenceTransformer, name: str | None) -> bool:
+    """Whether a card's ``name`` was given by a user: not empty, not derived here (``glot-local/...``) and not
+    sentence-transformers' default (the model's class name, "... based on <base model>")."""
+    return bool(name) and not name.startswith(f"{NAME_PREFIX}/") and not name.startswith(type(model).__name__)
+
+
 def live_identity(model: SentenceTransformer, stored_name: str | None) -> tuple[str, str]:
     """The ``(model name, revision)`` mteb should file ``model``'s results under right now.
 
@@ -148,9 +154,7 @@ def live_identity(model: SentenceTransformer, stored_name: str | None) -> tuple[
         cached = (key, model_fingerprint(model))
         model._glot_identity = cached
     fingerprint = cached[1]
-    class_name = type(model).__name__
-    ours = not stored_name or stored_name.startswith(f"{NAME_PREFIX}/") or stored_name.startswith(class_name)
-    if not ours:
+    if is_users_name(model, stored_name):
         return stored_name, fingerprint[:32]
     base = "model"
     if stored_name and stored_name.startswith(f"{NAME_PREFIX}/"):

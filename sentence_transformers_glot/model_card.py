@@ -101,8 +101,10 @@ def use_glot_card(model: SentenceTransformer, training: dict[str, Any] | None = 
 
 def _title(model: SentenceTransformer, card: GlotModelCardData) -> str:
     """The model's own name when a user gave it one; else GLOT on its backbone, for its task when trained."""
+    from sentence_transformers_glot.identity import is_users_name
+
     stored = card.__dict__.get("model_name")
-    if stored and not stored.startswith("glot-local/") and not stored.startswith(type(model).__name__):
+    if is_users_name(model, stored):
         return stored
     backbone = card.base_model
     if not backbone:
