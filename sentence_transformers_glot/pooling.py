@@ -21,11 +21,9 @@ from __future__ import annotations
 import json
 import os
 import warnings
-from collections.abc import Sequence
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from safetensors.torch import load_file as load_safetensors
 from safetensors.torch import save_file as save_safetensors
 from torch import Tensor, nn
@@ -35,7 +33,9 @@ from sentence_transformers_glot.io import atomic_write, atomic_write_text, read_
 from sentence_transformers_glot.nn.band import build_window_graph
 from sentence_transformers_glot.nn.functional import exclude_first_token, exclude_prompt
 from sentence_transformers_glot.nn.gnn import TokenGNN
-from sentence_transformers_glot.nn.graph import PackedNodes, build_graph, normalize_tokens
+from sentence_transformers_glot.nn.graph import build_graph, normalize_tokens
+from sentence_transformers_glot.nn.node_features import mix_layers, normalize_inputs, stack_layers  # noqa: F401
+from sentence_transformers_glot.nn.packing import PackedNodes, varlen_mask, varlen_rows
 from sentence_transformers_glot.nn.readout import AttentionReadout, functional_readout
 from sentence_transformers_glot.options import (  # the choice tuples stay importable from here, as before
     ATTENTION_SINKS,
@@ -75,19 +75,6 @@ __all__ = ["ATTENTION_SINKS", "BACKENDS", "BASELINES", "CONVS", "EDGE_WEIGHTS", 
            "PRESETS", "READOUTS", "GlotPooling", "spread_layers", "stack_layers"]
 WEIGHTS_NAME = "model.safetensors"
 CONFIG_NAME = "config.json"
-
-
-def stack_layers(hidden_states: Sequence[Tensor], layers: Sequence[int]) -> Tensor:
-    """``hidden_states[l]`` for each ``l`` in ``layers``, stacked as ``(B, L, len(layers), d)``; an index the
-    backbone does not have raises an error naming the valid range."""
-    count = len(hidden_states)
-    bad = [layer for layer in layers if not -count <= layer < count]
-    if bad:
-        raise ValueError(
-            f"GlotPooling: `layers` names {bad}, but the backbone emits {count} hidden states (the embedding "
-            f"output and {count - 1} layers); use indices in {-count}..{count - 1}."
-        )
-    return torch.stack([hidden_states[layer] for layer in layers], dim=2)
 
 
 class GlotPooling(Module):
@@ -262,7 +249,7 @@ class GlotPooling(Module):
 
         return super()._apply(keep_fp32, recurse)
 
-    # ------------------------------------------------------------------ forward
+    # ------------------------------------------------------------------ inputs
     def _layer_states(self, features: dict[str, Any]) -> Tensor:
         """The chosen hidden layers stacked as ``(B, L, len(layers), d)`` (or ``(1, total, ...)`` unpadded)."""
         states = features.get("all_layer_embeddings")
@@ -276,24 +263,10 @@ class GlotPooling(Module):
             )
         return stack_layers(states, self.layers)
 
-    def _inputs(self, features: dict[str, Any]) -> tuple[Tensor, Tensor]:
-        x = features["token_embeddings"] if self.layers is None else self._layer_states(features)
-        if "cu_seq_lens_q" in features:  # unpadded (flash-attention varlen) output: (1, total, ...)
-            bounds = features["cu_seq_lens_q"].long()
-            lengths = bounds[1:] - bounds[:-1]
-            length = int(lengths.max()) if lengths.numel() else 0
-            positions = torch.arange(length, device=x.device)
-            mask = positions[None, :] < lengths[:, None]
-            padded = x.new_zeros(lengths.numel(), length, *x.shape[2:])
-            padded[mask] = x.reshape(-1, *x.shape[2:])[: int(bounds[-1])]
-            return padded, mask
-        if x.dim() != (3 if self.layers is None else 4):
-            raise ValueError(f"GlotPooling: token_embeddings must be (batch, length, dim); got shape {tuple(x.shape)}.")
-        if not x.is_floating_point():  # integer states would otherwise come back as integer "embeddings"
-            x = x.to(torch.get_default_dtype())
-        mask = features.get("attention_mask")
+    def _checked_mask(self, x: Tensor, mask: Tensor | None) -> Tensor:
+        """The ``(B, L)`` bool mask of the real tokens of padded states ``x``, checked."""
         if mask is None:
-            return x, torch.ones(x.shape[:2], dtype=torch.bool, device=x.device)
+            return torch.ones(x.shape[:2], dtype=torch.bool, device=x.device)
         if mask.shape != x.shape[:2]:
             raise ValueError(
                 f"GlotPooling: attention_mask shape {tuple(mask.shape)} does not match token_embeddings "
@@ -304,21 +277,27 @@ class GlotPooling(Module):
                 "GlotPooling: attention_mask must hold only 0 (padding) and 1 (a real token); got values "
                 f"{sorted(set(mask.unique().tolist()))[:6]}. Pass the tokenizer's mask, or (mask > 0).long()."
             )
-        return x, mask.bool()
+        return mask.bool()
+
+    def _check_states(self, x: Tensor, leading: int) -> None:
+        """Token states are ``leading`` position dims (2 padded, 1 packed), a layer dim with ``layers``, then d."""
+        if x.dim() != leading + (1 if self.layers is None else 2):
+            what = "(batch, length" if leading == 2 else "(tokens"
+            what += ", dim)" if self.layers is None else f", {len(self.layers)}, dim)"
+            raise ValueError(f"GlotPooling: token_embeddings must be {what}; got shape {tuple(x.shape)}.")
+        if self.layers is not None and x.shape[-2] != len(self.layers):
+            raise ValueError(f"GlotPooling: token_embeddings hold {x.shape[-2]} layers, but layers={self.layers}.")
+        if x.shape[-1] != self.word_embedding_dimension:
+            raise ValueError(
+                f"GlotPooling: token_embeddings have dimension {x.shape[-1]}, but this module was built with "
+                f"word_embedding_dimension={self.word_embedding_dimension}. Use "
+                f"word_embedding_dimension={x.shape[-1]} (the backbone's hidden size)."
+            )
 
     def mix_layers(self, states: Tensor) -> Tensor:
-        """``(..., len(layers), d)`` states of the chosen layers (padded ``(B, L, n, d)`` or packed
-        ``(N, n, d)``) -> ``(..., d)``, mixed by softmax weights."""
-        if self.layer_weights is None:
-            return states[..., 0, :]
-        return torch.einsum("...nd,n->...d", states, torch.softmax(self.layer_weights, dim=0))
-
-    def _normalise(self, x: Tensor) -> Tensor:
-        if self.input_norm == "layer":
-            return F.layer_norm(x, x.shape[-1:])
-        if self.input_norm == "rms":
-            return x * torch.rsqrt(x.square().mean(-1, keepdim=True) + 1e-6)
-        return x
+        """``(..., len(layers), d)`` states of the chosen layers -> ``(..., d)``, mixed by the learned softmax
+        weights (:func:`~sentence_transformers_glot.nn.node_features.mix_layers`)."""
+        return mix_layers(states, self.layer_weights)
 
     # ------------------------------------------------------------------ which tokens are pooled
     def set_backbone(self, model: Any) -> None:
@@ -360,6 +339,11 @@ class GlotPooling(Module):
         return mask
 
     # ------------------------------------------------------------------ pooling
+    @property
+    def _parameter_free(self) -> bool:
+        """The exact parameter-free poolings (mean, max, cls, last), computed on the padded batch."""
+        return self.num_layers == 0 and self.attention is None
+
     def pool(self, token_embeddings: Tensor, attention_mask: Tensor,
              prompt_length: int | Tensor | None = None) -> Tensor:
         """Sentence vectors ``(B, D)`` in float32 from token states and a ``(B, L)`` mask of the real tokens.
@@ -368,45 +352,39 @@ class GlotPooling(Module):
         hidden layers in the order of ``layers`` (what the hidden-state cache stores). The pooled tokens are
         :meth:`token_mask` of the mask (``prompt_length``: as sentence-transformers' ``features``).
         """
-        expected = 3 if self.layers is None else 4
-        if token_embeddings.dim() != expected:
-            what = "(batch, length, dim)" if self.layers is None else f"(batch, length, {len(self.layers)}, dim)"
-            raise ValueError(
-                f"GlotPooling: token_embeddings must be {what}; got shape {tuple(token_embeddings.shape)}.")
-        if self.layers is not None and token_embeddings.shape[2] != len(self.layers):
-            raise ValueError(
-                f"GlotPooling: token_embeddings hold {token_embeddings.shape[2]} layers, but layers={self.layers}."
-            )
-        if token_embeddings.shape[-1] != self.word_embedding_dimension:
-            raise ValueError(
-                f"GlotPooling: token_embeddings have dimension {token_embeddings.shape[-1]}, but this module was "
-                f"built with word_embedding_dimension={self.word_embedding_dimension}. Use "
-                f"word_embedding_dimension={token_embeddings.shape[-1]} (the backbone's hidden size)."
-            )
+        self._check_states(token_embeddings, leading=2)
         mask = self.token_mask(attention_mask, prompt_length)
-        if self.num_layers == 0 and self.attention is None:  # the exact parameter-free poolings, on padding
+        if self._parameter_free:
             # padding may hold NaN (fully masked rows in some decoders): select, never multiply
             where = mask.view(*mask.shape, *([1] * (token_embeddings.dim() - 2)))
             x = torch.where(where, token_embeddings.float(), 0.0)
-            x = self._normalise(self.mix_layers(x) if self.layers is not None else x)
+            x = normalize_inputs(self.mix_layers(x) if self.layers is not None else x,
+                                 self.input_norm)
             z = functional_readout(self.readout)(x, mask) if x.shape[1] else x.new_zeros(len(x), x.shape[-1])
-        else:
-            # Everything else runs on the N real tokens only: packing never reads padding (which may hold NaN
-            # in some decoders), and the layer mix, the normalisation and every per-token layer skip it.
-            nodes = PackedNodes.from_mask(mask)
-            x = nodes.pack(token_embeddings).float()
-            if self.layers is not None:
-                x = self.mix_layers(x)
-            x = self._normalise(x)
-            z = self._pool(x, nodes, mask)
-        # NaN/Inf in a real token reaches the output; checking the (B, D) output first is cheaper than
-        # scanning every input (it was 5% of a MiniLM-sized call)
-        if not bool(torch.isfinite(z).all()) and not bool(torch.isfinite(x).all()):
-            raise ValueError("GlotPooling: token_embeddings contain NaN or Inf at non-padding positions.")
-        return z
+            return _finite(z, x)
+        # Everything else runs on the N pooled tokens only: packing never reads padding (which may hold NaN
+        # in some decoders), and the layer mix, the normalisation and every per-token layer skip it.
+        nodes = PackedNodes.from_mask(mask)
+        return self._pool_nodes(nodes.pack(token_embeddings), nodes, mask)
 
-    def _pool(self, x: Tensor, nodes: PackedNodes, mask: Tensor) -> Tensor:
-        """Sentence vectors from the packed real tokens ``x`` ``(N, d)`` of the ``(B, L)`` ``mask``."""
+    def _pool_unpadded(self, rows: Tensor, real: Tensor, prompt_length: int | Tensor | None) -> Tensor:
+        """:meth:`pool` of a flash-attention varlen batch: ``rows`` ``(total, [n,] d)`` are the real tokens of the
+        ``(B, L)`` mask ``real``, in order; they are used packed as they come, never padded."""
+        self._check_states(rows, leading=1)
+        if self._parameter_free:  # these pool the padded batch, as sentence-transformers' Pooling does
+            padded = rows.new_zeros(*real.shape, *rows.shape[1:])
+            padded[real] = rows
+            return self.pool(padded, real, prompt_length)
+        mask = self.token_mask(real, prompt_length)
+        return self._pool_nodes(rows[mask[real]], PackedNodes.from_mask(mask), mask)
+
+    def _pool_nodes(self, x: Tensor, nodes: PackedNodes, mask: Tensor) -> Tensor:
+        """Sentence vectors from the packed pooled tokens ``x`` ``(N, [n,] d)``: the ``nodes`` of the ``(B, L)``
+        ``mask``, made once and shared by the graph, the GNN and the readout."""
+        x = x.float()
+        if self.layers is not None:
+            x = self.mix_layers(x)
+        x = normalize_inputs(x, self.input_norm)
         batch, length = nodes.batch_shape
         if length == 0:
             # No token position at all: a decoder tokenizer that adds no BOS on empty strings, or an unpadded
@@ -422,22 +400,32 @@ class GlotPooling(Module):
                 # scattered back once, after normalising only the real tokens
                 unit = nodes.to_padded(normalize_tokens(x))
                 graph = build_graph(unit, mask, self.threshold, self.top_k, self.backend, self.edge_weight,
-                                    normalized=True, edge_density=self.edge_density)
+                                    normalized=True, edge_density=self.edge_density, nodes=nodes)
             # the attention readout takes jumping knowledge's [x | h1 | h2] as blocks, so the concatenation is
             # never built
             h = self.gnn(x, graph, cat_blocks=self.attention is not None)
         else:
             h = x
         if self.attention is not None:
-            return self.attention.pool_packed(h, nodes.batch_index, batch)
-        return functional_readout(self.readout)(nodes.to_padded(h), mask)
+            z = self.attention(h, nodes.batch_index, nodes.ptr, batch)
+        else:
+            z = functional_readout(self.readout)(nodes.to_padded(h), mask)
+        return _finite(z, x)
 
     def forward(self, features: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        """Reads ``token_embeddings`` (or, with ``layers``, ``all_layer_embeddings``) and ``attention_mask``;
-        writes ``sentence_embedding``."""
-        x, mask = self._inputs(features)
+        """Reads ``token_embeddings`` (or, with ``layers``, ``all_layer_embeddings``) and ``attention_mask``
+        (or flash-attention's unpadded ``cu_seq_lens_q``); writes ``sentence_embedding``."""
+        x = features["token_embeddings"] if self.layers is None else self._layer_states(features)
+        if not x.is_floating_point():  # integer states would otherwise come back as integer "embeddings"
+            x = x.to(torch.get_default_dtype())
+        prompt_length = features.get("prompt_length")
         with torch.autocast(device_type=x.device.type, enabled=False):
-            z = self.pool(x, mask, features.get("prompt_length"))
+            if "cu_seq_lens_q" in features:  # unpadded (flash-attention varlen) output: (1, total, ...)
+                cu_seq_lens = features["cu_seq_lens_q"]
+                z = self._pool_unpadded(varlen_rows(x, cu_seq_lens), varlen_mask(cu_seq_lens), prompt_length)
+            else:
+                self._check_states(x, leading=2)
+                z = self.pool(x, self._checked_mask(x, features.get("attention_mask")), prompt_length)
         features["sentence_embedding"] = z.to(x.dtype)
         return features
 
@@ -504,6 +492,14 @@ def _warn_unresolved_sink() -> None:
         "model with load_glot_model, or set attention_sink='exclude' (decoders) or 'keep' (encoders).",
         RuntimeWarning, stacklevel=4,
     )
+
+
+def _finite(z: Tensor, x: Tensor) -> Tensor:
+    """``z``, unless a pooled token state was NaN/Inf. Checking the ``(B, D)`` output first is cheaper than
+    scanning every input; padding is never read, so only a real token can make it non-finite."""
+    if not bool(torch.isfinite(z).all()) and not bool(torch.isfinite(x).all()):
+        raise ValueError("GlotPooling: token_embeddings contain NaN or Inf at non-padding positions.")
+    return z
 
 
 def _read_config(path: str) -> dict[str, Any]:

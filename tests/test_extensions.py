@@ -17,7 +17,8 @@ from sentence_transformers import SentenceTransformer
 from sentence_transformers_glot import GlotPooling
 from sentence_transformers_glot._compat import Transformer, token_dimension
 from sentence_transformers_glot.nn.conv import CONVS, SequenceConv, gcn_propagate
-from sentence_transformers_glot.nn.graph import PackedNodes, build_dense_graph, build_sparse_graph
+from sentence_transformers_glot.nn.graph import build_dense_graph, build_sparse_graph
+from sentence_transformers_glot.nn.packing import PackedNodes
 
 
 def pooled(module: GlotPooling, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

@@ -119,7 +119,8 @@ def test_single_token_and_isolated_tokens_have_no_edges():
 @pytest.mark.parametrize("edge_weight", ["binary", "cosine"])
 def test_a_window_covering_the_sentence_gives_the_full_graph(top_k, edge_weight):
     from sentence_transformers_glot.nn.band import build_window_graph
-    from sentence_transformers_glot.nn.graph import PackedNodes, build_sparse_graph
+    from sentence_transformers_glot.nn.graph import build_sparse_graph
+    from sentence_transformers_glot.nn.packing import PackedNodes
 
     x, mask = random_batch(4, 10, 16, seed=11, min_length=2)
     x = torch.where(mask[..., None], x, 0.0)
@@ -134,7 +135,7 @@ def test_a_window_covering_the_sentence_gives_the_full_graph(top_k, edge_weight)
 
 def test_a_window_keeps_only_nearby_pairs_whatever_the_padding():
     from sentence_transformers_glot.nn.band import build_window_graph
-    from sentence_transformers_glot.nn.graph import PackedNodes
+    from sentence_transformers_glot.nn.packing import PackedNodes
 
     x, mask = random_batch(3, 12, 16, seed=12, min_length=4)
     positions = (mask.cumsum(1) - 1)[mask]  # each real token's position in its sentence

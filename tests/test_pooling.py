@@ -178,6 +178,61 @@ def test_unpadded_flash_attention_input_matches_padded():
     assert torch.allclose(padded, unpadded, atol=1e-6)
 
 
+@pytest.mark.parametrize("options", [
+    {"attention_sink": "exclude"},
+    {"layers": [0, 1], "input_norm": "layer"},
+    {"readout": "mean", "num_layers": 0},
+    {"readout": "last", "num_layers": 2, "conv": "gat"},
+    {"graph_window": 3},
+])
+def test_unpadded_input_matches_padded_for_every_route(options):
+    """The varlen rows are pooled as they come (no padding) on the GLOT route, and padded for the exact
+    parameter-free poolings: both equal the padded batch, with the sink left out, a layer mix or a window."""
+    torch.manual_seed(0)
+    layers = options.get("layers")
+    x, mask = random_batch(4, 7, 16, seed=9)
+    if layers is not None:
+        x = torch.stack([x, 0.5 * x.flip(-1)], dim=2)
+    pooling = GlotPooling(16, threshold=0.2, **options).eval()
+    padded = pooling.pool(x, mask)
+    cu = torch.cat([torch.zeros(1, dtype=torch.int32), mask.sum(1).cumsum(0).int()])
+    features = {"token_embeddings": x[mask].unsqueeze(0), "cu_seq_lens_q": cu}
+    if layers is not None:
+        features = {"all_layer_embeddings": [x[mask][:, 0].unsqueeze(0), x[mask][:, 1].unsqueeze(0)],
+                    "token_embeddings": features["token_embeddings"][..., 0, :], "cu_seq_lens_q": cu}
+    unpadded = pooling(features)["sentence_embedding"]
+    torch.testing.assert_close(unpadded, padded, atol=1e-6, rtol=1e-5)
+
+
+@pytest.mark.parametrize("options", [{"backend": "dense"}, {"backend": "scatter"}, {"graph_window": 4},
+                                     {"conv": "gat", "sequence_window": 1}, {"readout": "max"}])
+def test_the_packed_layout_is_made_once_per_forward(monkeypatch, options):
+    """Pack once: the PackedNodes that pooling makes reach the graph builders, the GNN and the readout."""
+    from sentence_transformers_glot.nn.packing import PackedNodes
+
+    made = []
+    original = PackedNodes.from_mask.__func__
+    monkeypatch.setattr(PackedNodes, "from_mask", classmethod(lambda cls, m: made.append(1) or original(cls, m)))
+    x, mask = random_batch(3, 8, 16, seed=2)
+    GlotPooling(16, threshold=0.0, **options)({"token_embeddings": x, "attention_mask": mask})
+    assert made == [1]
+
+
+def test_varlen_helpers_read_the_unpadded_layout():
+    from sentence_transformers_glot.nn.packing import PackedNodes, split_varlen, varlen_mask, varlen_rows
+
+    cu = torch.tensor([0, 2, 2, 5], dtype=torch.int32)  # lengths 2, 0, 3
+    mask = varlen_mask(cu)
+    assert mask.tolist() == [[True, True, False], [False, False, False], [True, True, True]]
+    x = torch.arange(12.0).view(1, 6, 2)  # one trailing row beyond cu[-1] is not a token
+    assert torch.equal(varlen_rows(x, cu), x[0, :5])
+    assert [part.shape[0] for part in split_varlen(x, cu)] == [2, 0, 3]
+    nodes = PackedNodes.from_mask(mask)
+    assert nodes.batch_index.tolist() == [0, 0, 2, 2, 2] and nodes.ptr.tolist() == [0, 2, 2, 5]
+    assert torch.equal(nodes.pack(nodes.to_padded(varlen_rows(x, cu))), varlen_rows(x, cu))
+    assert varlen_mask(torch.zeros(1, dtype=torch.int32)).shape == (0, 0)
+
+
 def test_gradients_reach_every_parameter():
     torch.manual_seed(0)
     for conv in ("sage", "gat", "gcn", "gin"):
@@ -191,7 +246,7 @@ def test_gradients_reach_every_parameter():
 def test_readout_on_column_blocks_equals_the_tanh_formula_on_their_concatenation():
     """Jumping knowledge's blocks are never concatenated, and the scores use 2 sigma(2a) - 1 = tanh(a) with the
     constant dropped: both must give the paper's softmax(v^T tanh(W u + b)) weighted sum."""
-    from sentence_transformers_glot.nn.graph import PackedNodes
+    from sentence_transformers_glot.nn.packing import PackedNodes
     from sentence_transformers_glot.nn.readout import AttentionReadout
 
     torch.manual_seed(0)
@@ -202,8 +257,8 @@ def test_readout_on_column_blocks_equals_the_tanh_formula_on_their_concatenation
         readout.score.weight.mul_(8)
     nodes = PackedNodes.from_mask(mask)
     u = nodes.pack(x)
-    blocks = readout.pool_packed([u[:, :8], u[:, 8:20], u[:, 20:]], nodes.batch_index, 4)
-    whole = readout.pool_packed(u, nodes.batch_index, 4)
+    blocks = readout([u[:, :8], u[:, 8:20], u[:, 20:]], nodes.batch_index, nodes.ptr, 4)
+    whole = readout(u, nodes.batch_index)
     expected = []
     for b in range(4):
         tokens = x[b, mask[b]]
@@ -214,7 +269,7 @@ def test_readout_on_column_blocks_equals_the_tanh_formula_on_their_concatenation
 
 
 def test_packed_attention_readout_equals_the_padded_one():
-    from sentence_transformers_glot.nn.graph import PackedNodes
+    from sentence_transformers_glot.nn.packing import PackedNodes
     from sentence_transformers_glot.nn.readout import AttentionReadout
 
     torch.manual_seed(0)
@@ -222,10 +277,17 @@ def test_packed_attention_readout_equals_the_padded_one():
     mask[2] = False  # an empty sentence pools to zeros on both paths
     readout = AttentionReadout(16, 8)
     nodes = PackedNodes.from_mask(mask)
-    packed = readout.pool_packed(nodes.pack(x), nodes.batch_index, 5)
-    padded = readout(torch.where(mask[..., None], x, 0.0), mask)
+    packed = readout(nodes.pack(x), nodes.batch_index, nodes.ptr, 5)
+    # the padded formula, as a reader would write it: softmax over each row's real tokens
+    scores = readout.score(torch.tanh(readout.proj(x))).squeeze(-1).masked_fill(~mask, float("-inf"))
+    weights = torch.nan_to_num(torch.softmax(scores, dim=-1))  # the empty row: all -inf -> NaN -> 0
+    padded = torch.einsum("bl,bld->bd", weights, torch.where(mask[..., None], x, 0.0))
     assert torch.allclose(packed, padded, atol=1e-6)
     assert torch.equal(packed[2], torch.zeros(16))
+    # dim_size and ptr default from the index (PyG's convention): the same vectors
+    assert torch.equal(readout(nodes.pack(x), nodes.batch_index, dim_size=5), packed)
+    pi = readout.weights(nodes.pack(x), nodes.batch_index, nodes.ptr, 5)
+    assert torch.allclose(nodes.to_padded(pi[:, None]).squeeze(-1), weights, atol=1e-6)
 
 
 def test_packed_readout_sparse_product_matches_the_segment_sum(monkeypatch):
@@ -233,7 +295,7 @@ def test_packed_readout_sparse_product_matches_the_segment_sum(monkeypatch):
     sums: the two agree, with an empty sentence in the batch; with gradients the segment path runs."""
     from sentence_transformers_glot.nn import functional
     from sentence_transformers_glot.nn import readout as readout_module
-    from sentence_transformers_glot.nn.graph import PackedNodes
+    from sentence_transformers_glot.nn.packing import PackedNodes
     from sentence_transformers_glot.nn.readout import AttentionReadout
 
     torch.manual_seed(0)
@@ -247,7 +309,7 @@ def test_packed_readout_sparse_product_matches_the_segment_sum(monkeypatch):
     def pooled():
         with torch.no_grad():
             u = nodes.pack(x)
-            return readout.pool_packed([u[:, :5], u[:, 5:]], nodes.batch_index, 5)
+            return readout([u[:, :5], u[:, 5:]], nodes.batch_index, nodes.ptr, 5)
 
     sparse = pooled()
     assert built == [1]
@@ -258,5 +320,5 @@ def test_packed_readout_sparse_product_matches_the_segment_sum(monkeypatch):
     torch.testing.assert_close(sparse, segment, atol=1e-6, rtol=1e-5)
     monkeypatch.setattr(readout_module, "SPARSE_DEVICES", ("cpu", "cuda"))
     u = nodes.pack(x).requires_grad_()
-    readout.pool_packed(u, nodes.batch_index, 5).sum().backward()
+    readout(u, nodes.batch_index, nodes.ptr, 5).sum().backward()
     assert built == [1] and u.grad is not None

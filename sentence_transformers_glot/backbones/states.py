@@ -15,7 +15,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from sentence_transformers_glot.pooling import stack_layers
+from sentence_transformers_glot.nn.node_features import stack_layers
+from sentence_transformers_glot.nn.packing import split_varlen
 
 #: A hidden layer (``-1``: the last) or a list of layers stacked as ``(length, n, d)``.
 Layer = Union[int, Sequence[int]]
@@ -70,9 +71,7 @@ def transformer_encoder(model, layer: Layer = -1) -> Callable[[list[str]], list[
             out = model[0](dict(features))
             states, mask = out["token_embeddings"], out.get("attention_mask")
             if "cu_seq_lens_q" in out:  # unpadded flash-attention output: (1, total, d)
-                bounds = out["cu_seq_lens_q"].tolist()
-                flat = states.reshape(-1, states.shape[-1]).float().cpu().numpy()
-                return [flat[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+                return [rows.float().cpu().numpy() for rows in split_varlen(states, out["cu_seq_lens_q"])]
         else:
             inputs = {k: features[k] for k in ("input_ids", "attention_mask", "token_type_ids") if k in features}
             hidden = model[0].auto_model(**inputs, output_hidden_states=True, return_dict=True).hidden_states

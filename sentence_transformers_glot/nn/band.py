@@ -12,7 +12,8 @@ from torch import Tensor
 
 from sentence_transformers_glot.nn.backend import MAX_EDGES
 from sentence_transformers_glot.nn.functional import indptr_from_index
-from sentence_transformers_glot.nn.graph import PackedNodes, SparseTokenGraph, weighted_edges
+from sentence_transformers_glot.nn.graph import SparseTokenGraph, weighted_edges
+from sentence_transformers_glot.nn.packing import PackedNodes
 
 
 def build_window_graph(

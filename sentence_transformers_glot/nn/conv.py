@@ -19,7 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from sentence_transformers_glot.nn.graph import PackedNodes, TokenGraph
+from sentence_transformers_glot.nn.graph import TokenGraph
+from sentence_transformers_glot.nn.packing import PackedNodes
 from sentence_transformers_glot.options import CONVS
 
 

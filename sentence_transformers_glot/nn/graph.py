@@ -45,6 +45,7 @@ from sentence_transformers_glot.nn.functional import (
     segment_reduce,
     segment_softmax,
 )
+from sentence_transformers_glot.nn.packing import PackedNodes
 from sentence_transformers_glot.options import EDGE_WEIGHTS
 
 # Similarity entries computed at once while building a graph (64 MiB of float32).
@@ -135,57 +136,6 @@ def _row_blocks(batch: int, length: int, block_elements: int) -> list[tuple[int,
 def normalize_tokens(x: Tensor) -> Tensor:
     """Unit-normalise token vectors; all-zero vectors (padding) stay zero."""
     return F.normalize(x, p=2.0, dim=-1, eps=1e-12)
-
-
-@dataclass
-class PackedNodes:
-    """The real tokens of a padded ``(B, L)`` batch as nodes ``0..N-1`` (row-major).
-
-    ``node_index[n]`` is node ``n``'s flat position in ``B * L``; ``batch_index[n]`` its sentence.
-    """
-
-    node_index: Tensor
-    batch_shape: tuple[int, int]
-    _shifts: dict[int, tuple[Tensor, Tensor]] = field(default_factory=dict, repr=False)
-
-    @classmethod
-    def from_mask(cls, mask: Tensor) -> PackedNodes:
-        return cls(mask.reshape(-1).nonzero().squeeze(-1), tuple(mask.shape))
-
-    @property
-    def num_nodes(self) -> int:
-        return self.node_index.numel()
-
-    @property
-    def batch_index(self) -> Tensor:
-        return self.node_index // self.batch_shape[1]
-
-    def pack(self, x: Tensor) -> Tensor:
-        """Gather the real tokens of a padded ``(B, L, *F)`` tensor into ``(N, *F)``."""
-        return x.reshape(-1, *x.shape[2:])[self.node_index]
-
-    def to_padded(self, h: Tensor) -> Tensor:
-        """Scatter node features ``(N, D)`` back to a zero-padded ``(B, L, D)`` tensor."""
-        batch, length = self.batch_shape
-        out = h.new_zeros(batch * length, h.shape[-1])
-        out[self.node_index] = h
-        return out.view(batch, length, h.shape[-1])
-
-    def shifted(self, offset: int) -> tuple[Tensor, Tensor]:
-        """For each node, the node ``offset`` real tokens later in its sentence (earlier when negative).
-
-        Returns ``(index, exists)``, both ``(N,)``: where ``exists`` is False the sentence has no such
-        token and ``index`` is an arbitrary valid node. A sentence's real tokens are consecutive nodes in
-        position order, so counting over nodes counts over real tokens, whichever side the padding is on.
-        """
-        if offset not in self._shifts:  # every layer of a forward pass asks for the same offsets
-            n = self.num_nodes
-            target = torch.arange(n, device=self.node_index.device) + offset
-            inside = (target >= 0) & (target < n)
-            target = target.clamp(0, max(n - 1, 0))
-            batch_index = self.batch_index
-            self._shifts[offset] = (target, inside & (batch_index[target] == batch_index))
-        return self._shifts[offset]
 
 
 @dataclass
@@ -377,6 +327,7 @@ def build_dense_graph(
     top_k: int | None = None,
     edge_weight: str = "binary",
     unit: Tensor | None = None,
+    nodes: PackedNodes | None = None,
 ) -> DenseTokenGraph:
     """Dense adjacency of the cosine-similarity token graph.
 
@@ -388,11 +339,13 @@ def build_dense_graph(
         top_k: keep only each token's ``k`` most similar other tokens; ``None`` for no limit.
         edge_weight: ``"binary"`` (0/1 adjacency) or ``"cosine"`` (each edge weighs its cosine).
         unit: ``normalize_tokens(x)``, when the caller has it already (each builder takes it).
+        nodes: ``PackedNodes.from_mask(mask)``, when the caller has it already (each builder takes it).
     """
     xn = normalize_tokens(x) if unit is None else unit
     edges, weight = weighted_edges(*_edge_block(xn, mask, 0, x.shape[1], threshold, top_k), edge_weight)
     adj = edges.to(x.dtype) if weight is None else torch.where(edges, weight, 0.0).to(x.dtype)
-    return DenseTokenGraph(adj=adj, nodes=PackedNodes.from_mask(mask), weighted=weight is not None)
+    nodes = PackedNodes.from_mask(mask) if nodes is None else nodes
+    return DenseTokenGraph(adj=adj, nodes=nodes, weighted=weight is not None)
 
 
 def build_sparse_graph(
@@ -404,6 +357,7 @@ def build_sparse_graph(
     block_elements: int = DEFAULT_BLOCK_ELEMENTS,
     edge_weight: str = "binary",
     unit: Tensor | None = None,
+    nodes: PackedNodes | None = None,
 ) -> SparseTokenGraph:
     """Edge list of the cosine-similarity token graph over the packed real tokens (same maths as dense).
 
@@ -440,7 +394,7 @@ def build_sparse_graph(
         dst, order = torch.sort(dst, stable=True)
         src = src[order]
         weights = None if weights is None else weights[order]
-    nodes = PackedNodes.from_mask(mask)
+    nodes = PackedNodes.from_mask(mask) if nodes is None else nodes
     indptr = indptr_from_index(dst, nodes.num_nodes)
     return SparseTokenGraph(src=src, dst=dst, indptr=indptr, nodes=nodes, use_scatter=use_scatter, weight=weights)
 
@@ -475,6 +429,7 @@ def build_graph(
     edge_weight: str = "binary",
     normalized: bool = False,
     edge_density: float = 0.05,
+    nodes: PackedNodes | None = None,
 ) -> DenseTokenGraph | SparseTokenGraph:
     """The token graph in the representation ``backend`` asks for (see :mod:`sentence_transformers_glot.nn.backend`).
 
@@ -482,6 +437,7 @@ def build_graph(
     change the answer) and builds the representation that is faster at that density and length.
     ``normalized=True``: ``x`` is already ``normalize_tokens`` of the token states (only cosines matter).
     ``threshold="auto"``: each sentence's threshold keeps ``edge_density`` of its pairs (:func:`density_thresholds`).
+    ``nodes``: ``PackedNodes.from_mask(mask)``, made once by the caller and shared by the graph, GNN and readout.
     """
     batch, length = mask.shape
     choice = choose_backend(backend, batch, length, top_k)
@@ -493,5 +449,5 @@ def build_graph(
         if prefer_edge_list(length, estimate_density(x, mask, threshold, top_k, rows, unit=unit)):
             choice = "scatter"
     if choice == "scatter":
-        return build_sparse_graph(x, mask, threshold, top_k, edge_weight=edge_weight, unit=unit)
-    return build_dense_graph(x, mask, threshold, top_k, edge_weight, unit=unit)
+        return build_sparse_graph(x, mask, threshold, top_k, edge_weight=edge_weight, unit=unit, nodes=nodes)
+    return build_dense_graph(x, mask, threshold, top_k, edge_weight, unit=unit, nodes=nodes)
