@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import numbers
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
@@ -158,6 +159,26 @@ class GlotOptions:
         }
         for name, value in plain.items():
             object.__setattr__(self, name, value)
+
+
+    @classmethod
+    def of_pooling(cls, pooling: str, overrides: Mapping[str, Any] | None = None) -> GlotOptions:
+        """The options of ``pooling`` (``"glot"``: the defaults; a baseline: its entry in :data:`BASELINES`) with
+        ``overrides`` on top; a key GlotPooling does not have raises ``ValueError`` naming it."""
+        if pooling not in POOLINGS:
+            raise ValueError(f"`pooling` must be one of {POOLINGS}; got {pooling!r}.")
+        overrides = dict(overrides or {})
+        unknown = sorted(set(overrides) - set(OPTION_NAMES))
+        if unknown:
+            raise ValueError(f"GlotPooling has no option {', '.join(map(repr, unknown))}; its options are "
+                             f"{', '.join(OPTION_NAMES)}.")
+        return cls(**{**BASELINES.get(pooling, {}), **overrides})
+
+    def changes(self, pooling: str = "glot") -> dict[str, Any]:
+        """The options that differ from ``pooling``'s own (:meth:`of_pooling` without overrides), in field order:
+        the short form that configs, run names and command lines show."""
+        base = GlotOptions.of_pooling(pooling)
+        return {name: getattr(self, name) for name in OPTION_NAMES if getattr(self, name) != getattr(base, name)}
 
 
 #: GlotPooling's ``config_keys`` beside ``word_embedding_dimension``, in order: the fields of GlotOptions.

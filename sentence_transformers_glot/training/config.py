@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sentence_transformers_glot.io import read_json, sha256_file
-from sentence_transformers_glot.options import CACHE_DTYPES, HEADS, POOLINGS, is_int
+from sentence_transformers_glot.options import BASELINES, CACHE_DTYPES, HEADS, POOLINGS, GlotOptions, is_int
 
 
 def parse_optional_float(text: str) -> float | None:
@@ -29,7 +29,11 @@ class TrainConfig:
         backbone: short name (``minilm``, ...), local folder or Hugging Face id.
         task: task name or data file (see :func:`sentence_transformers_glot.data.registry.load_task`).
         pooling: ``"glot"`` or a baseline: ``mean``, ``max``, ``cls``, ``last``, ``adapool``.
-        glot: keyword arguments for :class:`GlotPooling` (``threshold``, ``num_layers``, ...).
+        glot: the pooling's :class:`~sentence_transformers_glot.options.GlotOptions`. Give a ``GlotOptions``, or a
+            dict of the options that differ from the pooling's own (``{"conv": "gat"}``; for a baseline, on top
+            of its :data:`~sentence_transformers_glot.options.BASELINES` entry), which becomes one; checked on
+            construction. ``run_config.json`` and the run's name hold only those differences
+            (:meth:`GlotOptions.changes`).
         head: head type (default: from the task: classification, pair-classification, regression, similarity).
         epochs, batch_size, lr, weight_decay: optimisation (AdamW); the paper: 3 epochs, batch 32, lr 2e-4.
         warmup_ratio: the learning rate rises linearly from 0 over this fraction of all optimiser steps, then
@@ -59,7 +63,7 @@ class TrainConfig:
     backbone: str = "minilm"
     task: str = "movie-polarity"
     pooling: str = "glot"
-    glot: dict[str, Any] = field(default_factory=dict)
+    glot: GlotOptions = field(default_factory=dict)  # a dict of changes becomes a GlotOptions in __post_init__
     head: str | None = field(default=None, metadata={"choices": HEADS})
     epochs: int = 3
     batch_size: int = 32
@@ -108,17 +112,32 @@ class TrainConfig:
             raise ValueError(f"TrainConfig: `cache` must be True or False; got {self.cache!r}.")
         if not self.lr > 0:
             raise ValueError(f"TrainConfig: `lr` must be > 0; got {self.lr!r}.")
-        if self.glot.get("layers") is not None and self.layer != -1:
+        self.glot = _pooling_options(self.pooling, self.glot)
+        if self.glot.layers is not None and self.layer != -1:
             raise ValueError(
-                f"TrainConfig: `layer`={self.layer} and glot `layers`={self.glot['layers']} both choose hidden "
+                f"TrainConfig: `layer`={self.layer} and glot `layers`={self.glot.layers} both choose hidden "
                 "layers; keep one (layers=[...] mixes several and exports, layer=N takes one and does not)."
             )
 
     @property
     def state_layers(self) -> int | list[int]:
-        """The hidden layer(s) the cache stores for this run: ``glot["layers"]`` when set, else ``layer``."""
-        layers = self.glot.get("layers")
+        """The hidden layer(s) the cache stores for this run: ``glot.layers`` when set, else ``layer``."""
+        layers = self.glot.layers
         return self.layer if layers is None else list(layers)
+
+
+def _pooling_options(pooling: str, glot: GlotOptions | dict[str, Any]) -> GlotOptions:
+    """``TrainConfig.glot`` as a checked GlotOptions: a dict holds changes to ``pooling``'s own options; a
+    GlotOptions given for a baseline must keep what makes it that baseline."""
+    if isinstance(glot, GlotOptions):
+        fixed = {key: value for key, value in BASELINES.get(pooling, {}).items() if getattr(glot, key) != value}
+        if fixed:
+            raise ValueError(f"TrainConfig: pooling={pooling!r} is GlotPooling with {BASELINES[pooling]}, but `glot` "
+                             f"sets {fixed}; use pooling='glot', or GlotOptions.of_pooling({pooling!r}, ...).")
+        return glot
+    if not isinstance(glot, dict):
+        raise ValueError(f"TrainConfig: `glot` must be a GlotOptions or a dict of options; got {glot!r}.")
+    return GlotOptions.of_pooling(pooling, glot)
 
 
 @dataclass
@@ -155,7 +174,9 @@ _LATER_FIELDS = {"max_eval": None, "cache": True, "warmup_ratio": 0.0, "max_grad
 
 
 def config_dict(config: TrainConfig) -> dict[str, Any]:
-    values = dataclasses.asdict(config)
+    """The run's config as JSON data (``run_config.json`` and the run's identity); ``glot`` holds only the options
+    that differ from the pooling's own, so that run names stay what they were when ``glot`` was that dict."""
+    values = {**dataclasses.asdict(config), "glot": config.glot.changes(config.pooling)}
     for name, default in _LATER_FIELDS.items():
         if values[name] == default:
             del values[name]

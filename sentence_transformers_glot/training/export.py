@@ -36,7 +36,7 @@ def export_model(config: TrainConfig, pooling: GlotPooling, head: TaskHead, fold
 
     # GlotPooling(layers=...) reads all_layer_embeddings; the setting is saved with the model's config
     transformer = backbone_transformer(config.backbone, config.max_length, hidden_states=pooling.layers is not None)
-    if config.pooling in PLAIN_POOLING and not config.glot and not pooling.excludes_sink:
+    if config.pooling in PLAIN_POOLING and not config.glot.changes(config.pooling) and not pooling.excludes_sink:
         module = Pooling(pooling.word_embedding_dimension, pooling_mode=PLAIN_POOLING[config.pooling])
         model = SentenceTransformer(modules=[transformer, module], device="cpu")
     else:

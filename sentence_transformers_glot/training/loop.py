@@ -98,26 +98,13 @@ def cache_task_states(
 
 
 # ---------------------------------------------------------------------------------------------- model
-def check_pooling_options(config: TrainConfig) -> None:
-    """Check the run's GlotPooling options (a baseline's on top of its preset) without building a module."""
-    from sentence_transformers_glot.options import BASELINES, GlotOptions
-
-    options = dict(config.glot) if config.pooling == "glot" else {**BASELINES[config.pooling], **config.glot}
-    try:
-        GlotOptions(**options)
-    except TypeError as err:  # a keyword GlotPooling does not have
-        raise ValueError(f"GlotPooling: {err}".replace("GlotOptions.__init__()", "an option")) from None
-
-
 def build_pooling(config: TrainConfig, dim: int, decoder: bool | None = None) -> GlotPooling:
     """The run's pooling; ``attention_sink="auto"`` is made concrete from ``decoder`` (whether the backbone is
     decoder-only), so that the exported model pools exactly as it trained."""
-    options = dict(config.glot)
-    if decoder is not None and options.get("attention_sink", "auto") == "auto":
+    options = dataclasses.asdict(config.glot)  # a baseline's options hold what makes it that baseline
+    if decoder is not None and options["attention_sink"] == "auto":
         options["attention_sink"] = "exclude" if decoder else "keep"
-    if config.pooling == "glot":
-        return GlotPooling(dim, **options)
-    return GlotPooling.baseline(config.pooling, dim, **options)
+    return GlotPooling(dim, **options)
 
 
 def head_kind(config: TrainConfig, task: TaskData) -> str:
@@ -346,7 +333,6 @@ def _train(config: TrainConfig, run_dir: Path, task: TaskData | None, cache: Sta
     # that a bad option, task or backbone leaves nothing behind.
     task = resolve_task(config, task)
     head_kind(config, task)
-    check_pooling_options(config)
     started = time.perf_counter()
     if config.cache:
         states = cache_task_states(config, task, cache)
