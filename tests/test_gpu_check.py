@@ -1,26 +1,29 @@
-"""benchmarks/gpu_check.py, the script a GPU session runs once, runs on a CPU-only machine in its smoke mode."""
+"""benchmarks/speed/gpu_check.py, the script a GPU session runs once, runs on a CPU-only machine in its smoke mode."""
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import shlex
 import subprocess
 import sys
 from pathlib import Path
 
 import torch
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "gpu_check.py"
+ROOT = Path(__file__).resolve().parents[1]
+MODULE = "benchmarks.speed.gpu_check"  # run from the repository root, as the README says
 
 
 def test_gpu_check_runs_without_cuda_and_says_so(tmp_path):
     output = tmp_path / "gpu_check.json"
-    run = subprocess.run([sys.executable, str(SCRIPT), "--smoke", "--output", str(output)], capture_output=True,
-                         text=True, timeout=600)
+    run = subprocess.run([sys.executable, "-m", MODULE, "--smoke", "--output", str(output)], capture_output=True,
+                         text=True, timeout=600, cwd=ROOT)
     assert run.returncode == 0, run.stderr[-2000:]
     assert "CUDA parts skipped" in run.stdout
     result = json.loads(output.read_text())
     assert result["cuda"] is False and "CPU smoke mode" in result["note"]
+    assert result["command"] == shlex.join(["python", "-m", MODULE, "--smoke", "--output", str(output)])
     assert result["equality"] and all(row["within_1e-4"] for row in result["equality"])
     assert result["encode"][0]["overhead"] > 0
     if not torch.cuda.is_available():
@@ -37,8 +40,8 @@ def test_gpu_check_skips_the_authors_rows_without_torch_geometric(tmp_path):
     output = tmp_path / "gpu_check.json"
     hide = ("import runpy, sys; sys.modules['torch_geometric'] = None; "
             f"sys.argv = ['gpu_check.py', '--smoke', '--output', {str(output)!r}]; "
-            f"runpy.run_path({str(SCRIPT)!r}, run_name='__main__')")
-    run = subprocess.run([sys.executable, "-c", hide], capture_output=True, text=True, timeout=600)
+            f"runpy.run_module({MODULE!r}, run_name='__main__')")
+    run = subprocess.run([sys.executable, "-c", hide], capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert run.returncode == 0, run.stderr[-2000:]
     assert "authors' rows skipped" in run.stdout and "pip install torch_geometric" in run.stdout
     result = json.loads(output.read_text())

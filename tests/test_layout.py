@@ -197,3 +197,33 @@ def test_the_core_is_in_no_import_cycle():
             if name not in seen:
                 seen.add(name)
                 frontier |= graph[name]
+
+
+def _top_level_imports(path: Path) -> set[str]:
+    """The top-level names of every absolute import in ``path``, functions included."""
+    import ast
+
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            found.add((node.module or "").split(".")[0])
+    return found
+
+
+def test_benchmarks_are_a_package_beside_the_library_not_inside_it():
+    """benchmarks/ runs as ``python -m benchmarks.<purpose>.<name>``: no script edits ``sys.path`` or imports a
+    sibling by its bare name, benchmarks/README.md shows how to run each, and the library never imports them."""
+    root = PACKAGE.parent
+    scripts = [p for pattern in ("*.py", "*/*.py") for p in (root / "benchmarks").glob(pattern)
+               if "results" not in p.relative_to(root).parts]
+    readme = (root / "benchmarks" / "README.md").read_text()
+    for path in scripts:
+        assert "sys.path" not in path.read_text(), f"{path} edits sys.path"
+        bare = _top_level_imports(path) & {p.stem for p in scripts}
+        assert not bare, f"{path} imports {bare} by bare name, not through the benchmarks package"
+        if path.name != "__init__.py" and path.parent.name != "benchmarks":
+            module = ".".join(path.relative_to(root).with_suffix("").parts)
+            assert f"python -m {module}" in readme, f"benchmarks/README.md does not show how to run {module}"
+    assert all("benchmarks" not in _top_level_imports(path) for path in PACKAGE.rglob("*.py"))

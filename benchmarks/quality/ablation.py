@@ -17,7 +17,7 @@ Reproduce (SmolLM2 on movie-polarity: about 40 min of one core on 2 AMD EPYC cor
 about 5 min build the cache of the middle layer; ``--part 0/2`` and ``--part 1/2`` in two processes split
 the variants, and a last run without ``--part`` reads every cell back and writes the table)::
 
-    python benchmarks/ablation.py --backbone smollm2-135m --task movie-polarity --max-train 2000 \\
+    python -m benchmarks.quality.ablation --backbone smollm2-135m --task movie-polarity --max-train 2000 \\
         --max-eval 1000 --runs benchmarks/results/suite-smollm2/runs --output benchmarks/results/ablation-smollm2
 """
 

@@ -10,25 +10,19 @@ kept (recall of "acceptable"). It reads the kinds back from the task's determini
 
 Reproduce (MiniLM, last layer and layer 3, about 15 minutes of one core once the caches exist)::
 
-    python benchmarks/acceptability_breakdown.py --backbone minilm --layers -1 3 --max-train 4000 \\
+    python -m benchmarks.quality.acceptability_breakdown --backbone minilm --layers -1 3 --max-train 4000 \\
         --output benchmarks/results/acceptability-breakdown-minilm.json
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from conv_probe import ConvReader, fit, predict
-
+from benchmarks.quality.conv_probe import ConvReader, fit, predict
 from sentence_transformers_glot.data.probing import CORRUPTIONS
 from sentence_transformers_glot.evaluation.report import (
     script_command,

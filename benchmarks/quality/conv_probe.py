@@ -8,26 +8,22 @@ with the best mean validation score over seeds), on the last layer and on a midd
 sees word order through its kernel; mean pooling and a bag of words do not. Selection and the headline
 number are on **validation**; test is printed beside it.
 
-The reader lives here, in ``benchmarks/``, and not in the package: it is a yardstick, not a pooling method.
+The reader lives here, in ``benchmarks/quality/``, and not in the package: it is a yardstick, not a pooling method.
 
 Reproduce (MiniLM, about 10 minutes of one core once the benchmark has built the caches)::
 
-    python benchmarks/conv_probe.py --backbone minilm --layers -1 3 --max-train 4000 \\
+    python -m benchmarks.quality.conv_probe --backbone minilm --layers -1 3 --max-train 4000 \\
         --output benchmarks/results/conv-probe-minilm.json
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 from tqdm.auto import tqdm
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sentence_transformers_glot.evaluation.report import (
     script_command,

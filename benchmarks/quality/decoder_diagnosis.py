@@ -20,11 +20,11 @@ next to the cache; each is seeded, so the JSON is reproducible.
 
 Reproduce (the cache is the benchmark's: same --max-train / --max-eval)::
 
-    python benchmarks/decoder_diagnosis.py --backbone gemma3-270m --task fiqa-pairs --max-train 2000 \\
+    python -m benchmarks.quality.decoder_diagnosis --backbone gemma3-270m --task fiqa-pairs --max-train 2000 \\
         --max-eval 1000 --variants paper sink warmup+clip sink+warmup+clip \\
         --output benchmarks/results/diagnosis/gemma3-fiqa-pairs.json
-    python benchmarks/decoder_diagnosis.py --table benchmarks/results/diagnosis/*-fiqa-pairs.json   # the table
-    python benchmarks/decoder_diagnosis.py --plot benchmarks/results/diagnosis/runs.png \\
+    python -m benchmarks.quality.decoder_diagnosis --table benchmarks/results/diagnosis/*-fiqa-pairs.json   # the table
+    python -m benchmarks.quality.decoder_diagnosis --plot benchmarks/results/diagnosis/runs.png \\
         benchmarks/results/diagnosis/*-fiqa-pairs.json                                       # the plot
 """
 
@@ -41,14 +41,13 @@ from typing import Any
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from sentence_transformers_glot.backbones.registry import is_decoder  # noqa: E402
-from sentence_transformers_glot.metrics import compute_metric  # noqa: E402
-from sentence_transformers_glot.nn.functional import exclude_first_token  # noqa: E402
-from sentence_transformers_glot.nn.graph import PackedNodes, build_graph, normalize_tokens  # noqa: E402
-from sentence_transformers_glot.training.config import TrainConfig  # noqa: E402
-from sentence_transformers_glot.training.loop import (  # noqa: E402
+from sentence_transformers_glot.backbones.registry import is_decoder
+from sentence_transformers_glot.evaluation.report import script_command
+from sentence_transformers_glot.metrics import compute_metric
+from sentence_transformers_glot.nn.functional import exclude_first_token
+from sentence_transformers_glot.nn.graph import PackedNodes, build_graph, normalize_tokens
+from sentence_transformers_glot.training.config import TrainConfig
+from sentence_transformers_glot.training.loop import (
     PoolingWithHead,
     build_head,
     build_pooling,
@@ -301,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     output = Path(args.output)
     result: dict[str, Any] = json.loads(output.read_text()) if output.is_file() else {}
     result.update({
-        "header": {"date": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "command": " ".join(["python", *sys.argv]),
+        "header": {"date": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "command": script_command(argv),
                    "torch": torch.__version__, "threads": 1},
         "backbone": args.backbone, "task": args.task, "layer": args.layer, "conv": args.conv,
         "states": state_statistics(states["train"][0]),

@@ -9,8 +9,8 @@ graph, SAGE's neighbour mean is close to the sentence mean and message passing a
 
 Reproduce::
 
-    python benchmarks/graph_density.py --backbones minilm --max-train 6000
-    python benchmarks/graph_density.py --backbones smollm2-135m --max-train 2000 --max-eval 1000
+    python -m benchmarks.quality.graph_density --backbones minilm --max-train 6000
+    python -m benchmarks.quality.graph_density --backbones smollm2-135m --max-train 2000 --max-eval 1000
 """
 
 from __future__ import annotations

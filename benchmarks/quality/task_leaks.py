@@ -8,16 +8,12 @@ all of them stay near chance (accuracy 50, MCC 0).
 
 Reproduce (about a minute)::
 
-    python benchmarks/task_leaks.py --output benchmarks/results/task_leaks.json
+    python -m benchmarks.quality.task_leaks --output benchmarks/results/task_leaks.json
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sentence_transformers_glot.data import (
     PROBING_TASKS,

@@ -9,7 +9,8 @@ and the tuned protocol's test mean and seed std; and writes the rows as JSON.
 
 Reproduce (from the repository root)::
 
-    python benchmarks/collapse_report.py benchmarks/results/suite-smollm2 benchmarks/results/suite-smollm2-gat \\
+    python -m benchmarks.reports.collapse_report benchmarks/results/suite-smollm2 \\
+        benchmarks/results/suite-smollm2-gat \\
         benchmarks/results/relational-smollm2 benchmarks/results/relational-smollm2-L15 \\
         benchmarks/results/suite-gemma3 \\
         benchmarks/results/relational-gemma3 benchmarks/results/relational-gemma3-L9 \\
@@ -20,15 +21,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from sentence_transformers_glot.evaluation.methods import is_glot, task_label  # noqa: E402
-from sentence_transformers_glot.evaluation.summary import aggregate  # noqa: E402
+from sentence_transformers_glot.evaluation.methods import is_glot, task_label
+from sentence_transformers_glot.evaluation.summary import aggregate
 
 #: Points below mean pooling's seed mean that make a run collapsed.
 MARGIN = 10.0

@@ -10,7 +10,7 @@ Reads ``glot benchmark`` folders (their ``suite.json``). Every method gets its l
 variant's margin is its mean validation score minus that one's. Test scores are not read: a variant is chosen
 here, and its test scores are reported afterwards by ``report.py``.
 
-    python benchmarks/options_search.py benchmarks/results/options-minilm \\
+    python -m benchmarks.reports.options_search benchmarks/results/options-minilm \\
         --output benchmarks/results/options-minilm/search.json
 
 ``--compare glot+ln glot+seq2+cos+ln`` also ranks those variants on the cells all of them ran.
@@ -19,15 +19,11 @@ here, and its test scores are reported afterwards by ``report.py``.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from report import read_cells  # (benchmarks/report.py: one copy of each cell across folders)
-
+from benchmarks.reports.report import read_cells  # one copy of each cell across folders
 from sentence_transformers_glot.evaluation.methods import is_glot
 from sentence_transformers_glot.evaluation.report import (
     script_command,

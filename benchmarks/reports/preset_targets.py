@@ -16,21 +16,18 @@ Targets: the preset wins at least 80% of the cells, by at least 5 points on the 
 a Markdown table and, with ``--output``, JSON. Selection of the preset itself happens on validation
 (``options_search.py``); this script only reads test scores to report them.
 
-    cd benchmarks/results && python ../preset_targets.py options-minilm options-minilm-mix relational-minilm \\
-        relational-minilm-L3 options-smollm2 relational-smollm2 relational-smollm2-L15 options-gemma3 \\
-        relational-gemma3 relational-gemma3-L9 --preset glot+seq2+cos --output preset-targets.json
+    cd benchmarks/results && PYTHONPATH=../.. python -m benchmarks.reports.preset_targets options-minilm \\
+        options-minilm-mix relational-minilm relational-minilm-L3 options-smollm2 relational-smollm2 \\
+        relational-smollm2-L15 options-gemma3 relational-gemma3 relational-gemma3-L9 --preset glot+seq2+cos \\
+        --output preset-targets.json
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from report import read_cells  # (benchmarks/report.py: one copy of each cell across folders)
-
+from benchmarks.reports.report import read_cells  # one copy of each cell across folders
 from sentence_transformers_glot.evaluation.methods import task_label
 from sentence_transformers_glot.evaluation.report import script_command, write_json
 from sentence_transformers_glot.evaluation.summary import (

@@ -10,9 +10,13 @@ between ``<!-- report:start -->`` and ``<!-- report:end -->``. It trains nothing
 
 Reproduce the README's report::
 
-    cd benchmarks/results && python ../report.py suite-minilm suite-minilm-gat relational-minilm \\
-        relational-minilm-L3 suite-smollm2 suite-smollm2-gat relational-smollm2 relational-smollm2-L15 \\
-        suite-gemma3 relational-gemma3 relational-gemma3-L9 --output report --readme ../../README.md
+    cd benchmarks/results && PYTHONPATH=../.. python -m benchmarks.reports.report suite-minilm suite-minilm-gat \\
+        relational-minilm relational-minilm-L3 suite-smollm2 suite-smollm2-gat relational-smollm2 \\
+        relational-smollm2-L15 suite-gemma3 relational-gemma3 relational-gemma3-L9 --output report \\
+        --readme ../../README.md
+
+(``PYTHONPATH=../..`` puts the repository root on the path for ``-m`` from inside ``benchmarks/results``, where
+the folder names are as short as the README shows them.)
 """
 
 from __future__ import annotations
@@ -21,8 +25,6 @@ import argparse
 import json
 import sys
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sentence_transformers_glot.evaluation.methods import is_glot, task_label
 from sentence_transformers_glot.evaluation.report import script_command, write_json

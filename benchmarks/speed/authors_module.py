@@ -30,20 +30,20 @@ batches read from a memory-mapped ``TokenStates`` like the real cache's, a linea
 AdamW), medians of interleaved runs, printed as ratios.
 
     pip install torch_geometric          # the "bench" extra; never a dependency of the package
-    python benchmarks/authors_module.py  # -> benchmarks/results/authors_module.json
+    python -m benchmarks.speed.authors_module  # -> benchmarks/results/authors_module.json
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
-import time
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from benchmarks.common import milliseconds, synthetic_batch
 from sentence_transformers_glot import GlotPooling
 from sentence_transformers_glot.evaluation.report import markdown_table, script_command, write_json
 from sentence_transformers_glot.training.cache import TokenStates
@@ -112,15 +112,6 @@ def copy_weights(authors: AuthorsGLOT, pooling: GlotPooling) -> None:
         authors.scorer[2].bias.zero_()
 
 
-def synthetic_batch(dim: int, seed: int, batch_size: int = 32, length: int = 128) -> tuple[torch.Tensor, torch.Tensor]:
-    gen = torch.Generator().manual_seed(seed)
-    x = torch.randn(batch_size, 1, dim, generator=gen) + 0.6 * torch.randn(batch_size, length, dim, generator=gen)
-    lengths = torch.randint(length // 4, length + 1, (batch_size,), generator=gen)
-    lengths[0] = length
-    mask = torch.arange(length)[None, :] < lengths[:, None]
-    return x * mask[..., None], mask
-
-
 def synthetic_cache(dim: int, batches: int, batch_size: int = 32) -> TokenStates:
     """``batches`` synthetic batches laid out as the cache stores them (real tokens only, one shard)."""
     tokens, lengths = [], []
@@ -159,12 +150,6 @@ class Ours(nn.Module):
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         return self.pooling.pool(x, mask)
-
-
-def milliseconds(fn) -> float:
-    start = time.perf_counter()
-    fn()
-    return 1000 * (time.perf_counter() - start)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,8 +24,8 @@ the representation ``build_graph(..., "auto")`` returns, and ``auto/best`` is au
 
 Reproduce (about 2 min for the full grid on 2 AMD EPYC cores at 1 thread)::
 
-    python benchmarks/backend_grid.py            # full grid -> benchmarks/results/backend_grid.json
-    python benchmarks/backend_grid.py --quick    # smoke run: L in 16, 64, 256, 3 repeats
+    python -m benchmarks.speed.backend_grid          # full grid -> benchmarks/results/backend_grid.json
+    python -m benchmarks.speed.backend_grid --quick  # smoke run: L in 16, 64, 256, 3 repeats
 
 Profile and findings (1 thread, 7 repeats, torch 2.13 CPU; ``benchmarks/results/backend_grid.json``):
 
@@ -51,8 +51,6 @@ import json
 import os
 import platform
 import statistics
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,6 +59,7 @@ from torch import Tensor
 from tqdm import tqdm
 
 import sentence_transformers_glot.nn.functional as aggregation
+from benchmarks.common import milliseconds
 from sentence_transformers_glot import GlotPooling
 from sentence_transformers_glot.evaluation.report import machine_description
 from sentence_transformers_glot.nn.backend import DENSE_MAX_BYTES, dense_adjacency_bytes
@@ -125,13 +124,6 @@ def measured_density(x: Tensor, mask: Tensor, spec: GraphSpec) -> float:
     return edges / max(1, pairs)
 
 
-def timed_ms(fn: Callable[[], Tensor]) -> float:
-    """Wall time of one call in milliseconds."""
-    start = time.perf_counter()
-    fn()
-    return (time.perf_counter() - start) * 1e3
-
-
 def measure_point(
     x: Tensor, mask: Tensor, spec: GraphSpec, hidden_dim: int, repeats: int, seed: int
 ) -> dict[str, Any]:
@@ -164,7 +156,7 @@ def measure_point(
     times: dict[str, list[float]] = {name: [] for name in columns}
     for _ in range(repeats):
         for name in columns:
-            times[name].append(timed_ms(lambda: call(name)))
+            times[name].append(milliseconds(lambda: call(name)))
     medians: dict[str, float | None] = {name: None for name in BACKENDS}
     medians.update({name: statistics.median(values) for name, values in times.items()})
     return {"ms": medians, "all_ms": times, "skipped": skipped, "max_abs_diff": max_abs_diff}
@@ -230,7 +222,7 @@ def parse_args() -> argparse.Namespace:
     args = parser.parse_args()
     if args.out is None:
         name = "backend_grid_quick.json" if args.quick else "backend_grid.json"
-        args.out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", name)
+        args.out = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "results", name)
     if args.lengths is None:
         args.lengths = ",".join(map(str, QUICK_LENGTHS if args.quick else FULL_LENGTHS))
     if args.repeats is None:

@@ -9,7 +9,7 @@ one, and a 7-layer mix (``glot-plus``) in float16. Nothing is encoded, so it tak
 
 Reproduce::
 
-    python benchmarks/cache_disk.py
+    python -m benchmarks.speed.cache_disk
 """
 
 from __future__ import annotations

@@ -21,14 +21,14 @@ same batches, and ``overhead_over_flop_share`` compares the measured overhead wi
 Reproduce (about 20 min on 2 AMD EPYC cores at 1 thread; SmolLM2 dominates)::
 
     glot data fetch movie-polarity
-    python benchmarks/encode_overhead.py                          # -> benchmarks/results/encode_overhead.json
-    python benchmarks/encode_overhead.py --backbones minilm --repeats 3   # about 2 min
+    python -m benchmarks.speed.encode_overhead  # -> benchmarks/results/encode_overhead.json
+    python -m benchmarks.speed.encode_overhead --backbones minilm --repeats 3  # about 2 min
 
 ``--preset glot-plus`` times ``GlotPooling.preset("glot-plus", d, num_hidden_layers=...)`` beside the paper's
 GLOT and mean pooling; the shared backbone then returns its hidden states (``output_hidden_states``) for all
 three models, as a model with a layer mix must::
 
-    python benchmarks/encode_overhead.py --backbones minilm --preset glot-plus --sentences 1000 --repeats 3 \
+    python -m benchmarks.speed.encode_overhead --backbones minilm --preset glot-plus --sentences 1000 --repeats 3 \
         --output benchmarks/results/encode_overhead_glot_plus.json
 """
 
@@ -69,13 +69,9 @@ def flops(transformer, pooling_modules, sentences: list[str], batch_size: int) -
     length order: the backbone's by ``torch.utils.flop_counter`` (matrix products and attention), the
     poolings' by the FLOP-floor script's product recorder, which also counts in-place products (``addmm_``)
     and the edge list's sparse products, which ``flop_counter`` does not see."""
-    import sys
-    from pathlib import Path
-
     from torch.utils.flop_counter import FlopCounterMode
 
-    sys.path.insert(0, str(Path(__file__).parent))
-    from flop_floor import RecordProducts, product_flops
+    from benchmarks.speed.flop_floor import RecordProducts, product_flops
 
     order = sorted(sentences, key=len, reverse=True)
     tokenize = getattr(transformer, "preprocess", None) or transformer.tokenize  # ST 6 / 5

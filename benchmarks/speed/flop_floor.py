@@ -12,24 +12,20 @@ d = 384 and 576, the paper's configuration (tau 0.8, 2 layers, hidden 256, jumpi
 attention readout) with ``--conv`` sage (the paper's formula) and gat (the reference code's), 1 thread,
 medians of interleaved runs.
 
-    python benchmarks/flop_floor.py       # -> benchmarks/results/flop_floor.json
+    python -m benchmarks.speed.flop_floor  # -> benchmarks/results/flop_floor.json
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
-import sys
-from pathlib import Path
 
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
+from benchmarks.common import milliseconds, synthetic_batch
 from sentence_transformers_glot import GlotPooling
 from sentence_transformers_glot.evaluation.report import markdown_table, script_command, write_json
-
-sys.path.insert(0, str(Path(__file__).parent))
-from authors_module import milliseconds, synthetic_batch  # noqa: E402
 
 aten = torch.ops.aten
 PRODUCTS = {aten.mm.default, aten.addmm.default, aten.addmm_.default, aten.bmm.default, aten.baddbmm.default,

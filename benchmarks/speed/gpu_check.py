@@ -2,7 +2,7 @@
 
 Run once on a machine with a CUDA GPU (under 5 minutes; one JSON)::
 
-    python benchmarks/gpu_check.py --output benchmarks/results/gpu_check.json
+    python -m benchmarks.speed.gpu_check --output benchmarks/results/gpu_check.json
 
 It measures, in this order, writing the JSON after each part so that a cut-off run keeps what it finished:
 
@@ -27,17 +27,15 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from sentence_transformers_glot import GlotPooling  # noqa: E402
+from benchmarks.common import synthetic_batch, synthetic_states
+from sentence_transformers_glot import GlotPooling
+from sentence_transformers_glot.evaluation.report import script_command
 
 CONVS = ("sage", "gat", "gcn", "gin")
 BACKENDS = ("dense", "scatter")
@@ -69,19 +67,10 @@ def reset_peak(device: str) -> None:
         torch.cuda.reset_peak_memory_stats()
 
 
-def random_states(batch: int, length: int, dim: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Token states with a shared direction (so that graphs are not empty) and random right-padded lengths."""
-    gen = torch.Generator().manual_seed(seed)
-    x = torch.randn(batch, 1, dim, generator=gen) + 0.6 * torch.randn(batch, length, dim, generator=gen)
-    lengths = torch.randint(length // 4, length + 1, (batch,), generator=gen)
-    lengths[0] = length
-    return x, torch.arange(length)[None, :] < lengths[:, None]
-
-
 def equality(device: str, smoke: bool) -> list[dict[str, Any]]:
     """GlotPooling on ``device`` against the CPU, same weights and states."""
     rows = []
-    x, mask = random_states(16 if smoke else 64, 48 if smoke else 128, 384, seed=0)
+    x, mask = synthetic_states(384, seed=0, batch_size=16 if smoke else 64, length=48 if smoke else 128)
     for backend in BACKENDS[:1] if smoke else BACKENDS:
         for conv in CONVS[:2] if smoke else CONVS:
             torch.manual_seed(0)
@@ -137,10 +126,11 @@ def against_authors(device: str, smoke: bool, repeats: int) -> list[dict[str, An
     """Forward + backward of GlotPooling(conv="gat") against both authors' rows."""
     try:  # the authors' module is written with PyTorch Geometric, a benchmark-only dependency
         import torch_geometric  # noqa: F401
-        from authors_module import AuthorsGLOT, copy_weights, synthetic_batch
     except ImportError as err:
         print(f"  authors' rows skipped: {err} (pip install torch_geometric)", flush=True)
         return []
+    from benchmarks.speed.authors_module import AuthorsGLOT, copy_weights
+
     rows = []
     for batch in (8,) if smoke else (32, 64, 128, 256):
         x, mask = synthetic_batch(384, seed=batch, batch_size=batch, length=32 if smoke else 128)
@@ -185,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
               flush=True)
     result: dict[str, Any] = {
         "cuda": cuda, "device": torch.cuda.get_device_name(0) if cuda else "cpu", "torch": torch.__version__,
-        "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "command": " ".join(["python", *sys.argv]),
+        "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "command": script_command(argv),
         "note": None if cuda else "no CUDA device: CPU smoke mode, not a GPU measurement",
     }
     output = Path(args.output)

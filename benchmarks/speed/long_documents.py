@@ -19,8 +19,8 @@ and ``backend="auto"`` with the same threshold falls back to the row-blocked edg
 
 Reproduce (about 3 min on 2 AMD EPYC cores at 1 thread)::
 
-    python benchmarks/long_documents.py          # -> benchmarks/results/long_documents.json
-    python benchmarks/long_documents.py --lengths 512 1024 2048 4096 8192 16384 32768 --modes top-k window \
+    python -m benchmarks.speed.long_documents  # -> benchmarks/results/long_documents.json
+    python -m benchmarks.speed.long_documents --lengths 512 1024 2048 4096 8192 16384 32768 --modes top-k window \
         --threshold-lengths --output benchmarks/results/long_documents_window.json
 """
 

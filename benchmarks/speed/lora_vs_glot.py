@@ -19,7 +19,7 @@ Reproduce (about 10 min on 2 AMD EPYC cores at 1 thread)::
 
     pip install -e ".[bench]"   # peft
     glot data fetch movie-polarity
-    python benchmarks/lora_vs_glot.py          # -> benchmarks/results/lora_vs_glot.json
+    python -m benchmarks.speed.lora_vs_glot  # -> benchmarks/results/lora_vs_glot.json
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ Measured: forward, and forward + backward, at batch 32, padded length 128 (real 
 [32, 128]), d = 384 and 576, default GLOT (tau 0.8 on synthetic states with a shared direction so that
 graphs are not empty), median of ``--repeats`` interleaved runs at ``--threads`` torch threads.
 
-    python benchmarks/reference_loop.py            # -> benchmarks/results/reference_loop.json
+    python -m benchmarks.speed.reference_loop  # -> benchmarks/results/reference_loop.json
 
 Findings (2026-11-24, 2-core AMD EPYC, 1 thread, quiet machine, 7 repeats; committed JSON): the vectorised
 forward is *not* faster on CPU: d=384 forward 82 ms vectorised vs 66 ms loop (0.81x), forward+backward
@@ -32,6 +32,7 @@ import time
 import torch
 import torch.nn.functional as F
 
+from benchmarks.common import synthetic_states
 from sentence_transformers_glot import GlotPooling
 from sentence_transformers_glot.evaluation.report import script_command, write_json
 
@@ -58,14 +59,6 @@ def loop_pool(pooling: GlotPooling, x: torch.Tensor, mask: torch.Tensor) -> torc
     return torch.stack(outputs)
 
 
-def batch(dim: int, seed: int, batch_size: int = 32, length: int = 128) -> tuple[torch.Tensor, torch.Tensor]:
-    gen = torch.Generator().manual_seed(seed)
-    x = torch.randn(batch_size, 1, dim, generator=gen) + 0.6 * torch.randn(batch_size, length, dim, generator=gen)
-    lengths = torch.randint(length // 4, length + 1, (batch_size,), generator=gen)
-    lengths[0] = length
-    return x, torch.arange(length)[None, :] < lengths[:, None]
-
-
 def timed(fn, repeats: int) -> list[float]:
     return [fn() for _ in range(repeats)]
 
@@ -81,7 +74,7 @@ def main() -> None:
     for dim in (384, 576):
         torch.manual_seed(0)
         pooling = GlotPooling(dim, backend="dense")
-        x, mask = batch(dim, seed=dim)
+        x, mask = synthetic_states(dim, seed=dim)
         with torch.no_grad():
             diff = (pooling.pool(x, mask) - loop_pool(pooling, x, mask)).abs().max().item()
         assert diff <= 1e-5, f"implementations disagree by {diff}"

@@ -3,8 +3,9 @@
 # writing its JSON under benchmarks/results/. About 35 minutes on the 2-core AMD EPYC machine, 20 on the
 # 2-core Intel Xeon.
 set -euo pipefail
+cd "$(dirname "$0")/../.."  # the repository root: the scripts run as modules of the benchmarks package
 export OMP_NUM_THREADS=1
-python benchmarks/backend_grid.py
-python benchmarks/flop_floor.py
-python benchmarks/authors_module.py
-python benchmarks/encode_overhead.py --sentences 1000 --repeats 3 --output benchmarks/results/encode_overhead.json
+python -m benchmarks.speed.backend_grid
+python -m benchmarks.speed.flop_floor
+python -m benchmarks.speed.authors_module
+python -m benchmarks.speed.encode_overhead --sentences 1000 --repeats 3 --output benchmarks/results/encode_overhead.json

@@ -39,11 +39,14 @@ def run_header(command: str = "") -> dict[str, Any]:
 
 
 def script_command(argv: Sequence[str] | None = None) -> str:
-    """The command line of a benchmark script (``argv``, or the process's arguments when ``None``)."""
+    """The command line of a benchmark script (``argv``, or the process's arguments when ``None``): ``python -m
+    benchmarks.speed.flop_floor ...`` for a module run with ``-m``, ``python path/to/script.py ...`` otherwise."""
     import shlex
     import sys
 
-    return "python " + shlex.join([sys.argv[0], *(sys.argv[1:] if argv is None else argv)])
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    program = ["-m", spec.name.removesuffix(".__main__")] if spec is not None and spec.name else [sys.argv[0]]
+    return "python " + shlex.join([*program, *(sys.argv[1:] if argv is None else argv)])
 
 
 def write_json(path: str | Path, command: str, **payload: Any) -> None:

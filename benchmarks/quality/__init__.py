@@ -1,0 +1,1 @@
+"""Why GLOT scores what it scores: ablations, probing yardsticks, decoder diagnosis, graph density."""
