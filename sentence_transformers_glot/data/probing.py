@@ -28,10 +28,12 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
+
+from sentence_transformers_glot.data.tasks import TaskData
 
 #: Coordinating conjunctions that join the two clauses of a coordination-inversion sentence.
 CONJUNCTIONS = ("and", "but", "so", "or", "yet")
@@ -287,7 +289,6 @@ def leak_baselines(task) -> dict[str, float]:
     from sklearn.feature_extraction.text import CountVectorizer
     from sklearn.linear_model import LogisticRegression
 
-    from sentence_transformers_glot.data.distractors import length_only_accuracy
     from sentence_transformers_glot.metrics import compute_metric
 
     train, test = task.splits["train"], task.splits["test"]
@@ -301,3 +302,30 @@ def leak_baselines(task) -> dict[str, float]:
     model = LogisticRegression(max_iter=2000, C=1.0).fit(features(train), train.labels)
     return {"length_words": length_only_accuracy(task), "length_chars": length_only_accuracy(task, length=len),
             "bag_of_words": compute_metric(task.metric, model.predict(features(test)), test.labels)}
+
+
+def length_only_accuracy(task: TaskData, length: Callable[[str], int] | None = None) -> float:
+    """Test accuracy (x100) of the best length-threshold classifier fit on ``task``'s train split.
+
+    The classifier predicts one class when an example's length is above a threshold and the other class
+    otherwise; threshold and direction maximise training accuracy. ``length`` counts a text's units
+    (default: whitespace-separated words; pass a tokenizer's count for backbone tokens).
+    """
+    length = length or (lambda text: len(text.split()))
+    train, test = task.splits["train"], task.splits["test"]
+    x = np.array([length(t) for t in train.texts], dtype=np.float64)
+    y = train.labels.astype(np.int64)
+    values = np.unique(x)
+    thresholds = np.concatenate([[values[0] - 1], (values[:-1] + values[1:]) / 2, [values[-1] + 1]])
+    best = (-1.0, 0.0, 1)
+    for threshold in thresholds:
+        above = x > threshold
+        for positive_above in (1, 0):
+            predicted = np.where(above, positive_above, 1 - positive_above)
+            accuracy = float((predicted == y).mean())
+            if accuracy > best[0]:
+                best = (accuracy, float(threshold), positive_above)
+    _, threshold, positive_above = best
+    x_test = np.array([length(t) for t in test.texts], dtype=np.float64)
+    predicted = np.where(x_test > threshold, positive_above, 1 - positive_above)
+    return float(100.0 * (predicted == test.labels).mean())

@@ -28,7 +28,7 @@ from sentence_transformers_glot.data.splits import (
     _task,
     _version,
 )
-from sentence_transformers_glot.data.tasks import Metric, TaskData
+from sentence_transformers_glot.data.tasks import Metric, PackagedTask, TaskData
 
 # --------------------------------------------------------------------------------------------------------------
 # Probing and pair tasks built from the packaged texts
@@ -135,3 +135,14 @@ def load_acceptability(folders: Mapping[str, Path], *, seed: int = DEFAULT_SEED,
             f"{a}/{b}" for a, b in list(AGREEMENT.items())[::2]) + "). {examples:,} of {eligible:,} eligible "
         "sentences, half corrupted. A few corruptions stay grammatical (a doubled word can be read as a "
         "stammer; 'there is two'); CoLA's own labels have noise too.")
+
+
+#: The tasks of this module, in the order ``glot data list`` shows them.
+PROBING_TASK_SPECS = (
+    PackagedTask("bigram-shift", PROBING_SOURCES, load_bigram_shift,
+                 "word-order probe: were two adjacent words swapped? (SentEval BShift recipe), accuracy"),
+    PackagedTask("coordination-inversion", PROBING_SOURCES, load_coordination_inversion,
+                 "clause-order probe: 'A, but B.' or 'B, but A.'? (SentEval CoordInv recipe), accuracy"),
+    PackagedTask("acceptability", PROBING_SOURCES, load_acceptability,
+                 "CoLA stand-in: real sentence or one corrupted once (swap, deletion, doubling, agreement), MCC"),
+)

