@@ -1,11 +1,10 @@
 """Which graph representation ``backend="auto"`` uses, and the memory guards of both.
 
-The rule comes from ``benchmarks/backend_grid.py`` (results in ``benchmarks/results/backend_grid.json``;
-L = 16..2048, about 4096 padded tokens a batch, 2 SAGE layers, 1 thread, 2-core AMD EPYC). The dense
-backend's aggregation costs a batched matmul over all ``B * L * L`` pairs; the edge list's costs the
-edges (a CSR sparse x dense product) plus turning the adjacency into an edge list. So the edge list
-pays off when few of the ``B * L * L`` pairs are edges and ``L`` is long enough for the saving to exceed
-that conversion:
+The rule was measured with ``python -m benchmarks.speed.backend_grid`` (the README's "Backends" section has
+the numbers and the machines). The dense backend's aggregation costs a batched matmul over all ``B * L * L``
+pairs; the edge list's costs the edges (a CSR sparse x dense product) plus turning the adjacency into an edge
+list. So the edge list pays off when few of the ``B * L * L`` pairs are edges and ``L`` is long enough for the
+saving to exceed that conversion:
 
 * ``"auto"`` uses the edge list when ``L >= SPARSE_MIN_LENGTH`` and at most ``SPARSE_MAX_DENSITY`` of the
   ``B * L * L`` pairs are edges: known in advance for a top-k graph, and otherwise counted exactly on
@@ -22,9 +21,8 @@ from __future__ import annotations
 
 from sentence_transformers_glot.options import BACKENDS  # noqa: F401  (re-exported)
 
-#: "auto" uses an edge list from this padded length on, when the graph is sparse enough (benchmark: at
-#: L = 128 and 5% density the edge list was 14% faster at hidden 64 and 15% at hidden 256, at 30% density
-#: the dense adjacency 3-6%; below L = 128 the two were within noise or the dense one ahead).
+#: "auto" uses an edge list from this padded length on, when the graph is sparse enough (shorter sentences: the
+#: dense adjacency was as fast or faster in the backend grid).
 SPARSE_MIN_LENGTH = 128
 #: ... and at most this fraction of the B * L * L pairs are edges.
 SPARSE_MAX_DENSITY = 0.10

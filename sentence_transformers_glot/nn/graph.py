@@ -271,9 +271,8 @@ class SparseTokenGraph:
         r""":math:`\mathrm{out}_i = \sum_{j \to i} c_{ij} h_j` for per-edge coefficients ``coef`` ``(E,)``.
 
         Coefficients without gradient (constants of the graph: weights, degree normalisations, attention
-        in inference) make one CSR sparse x dense product, memory ``O(E + N D)``, no ``(E, D)`` gather:
-        at 16k tokens x 16 neighbours it was 12x faster on CPU than gathering the neighbour features and
-        reducing them with ``segment_csr`` (benchmarks/backend_grid.py). Coefficients that need a gradient
+        in inference) make one CSR sparse x dense product, memory ``O(E + N D)``, no ``(E, D)`` gather of the
+        neighbour features (the README's "Backends" section has its speed). Coefficients that need a gradient
         (GAT's attention in training) gather and reduce with :func:`functional.segment_reduce`.
         """
         if coef.requires_grad:
