@@ -456,6 +456,33 @@ class GlotPooling(Module):
         atomic_write_text(os.path.join(output_path, CONFIG_NAME), json.dumps(self.get_config_dict(), indent=2))
 
     @classmethod
+    def load_config(
+        cls,
+        model_name_or_path: str,
+        subfolder: str = "",
+        config_filename: str | None = None,
+        token: bool | str | None = None,
+        cache_folder: str | None = None,
+        revision: str | None = None,
+        local_files_only: bool = False,
+    ) -> dict[str, Any]:
+        """The keyword arguments of a saved GlotPooling: its ``config.json``, migrated from older format versions
+        (:data:`ADDED_KEYS`) and checked strictly (unknown or missing keys, a newer format, bad values each raise
+        ``ValueError`` naming the file)."""
+        path = cls.load_file_path(str(model_name_or_path), filename=config_filename or CONFIG_NAME,
+                                  subfolder=subfolder, token=token, cache_folder=cache_folder, revision=revision,
+                                  local_files_only=local_files_only)
+        if path is None:
+            where = os.path.join(str(model_name_or_path), subfolder)
+            raise FileNotFoundError(f"GlotPooling: no {config_filename or CONFIG_NAME} in {where}.")
+        config = _migrated_config(path)
+        try:
+            GlotOptions(**{name: config[name] for name in OPTION_NAMES})
+        except ValueError as err:
+            raise ValueError(f"{err} (in {path})") from err
+        return config
+
+    @classmethod
     def load(
         cls,
         model_name_or_path: str,
@@ -466,17 +493,16 @@ class GlotPooling(Module):
         local_files_only: bool = False,
         **kwargs: Any,
     ) -> GlotPooling:
-        """Load a saved GlotPooling; errors name the file and what is wrong with it."""
+        """Load a saved GlotPooling (:meth:`load_config`, then its weights); errors name the file and what is wrong
+        with it."""
         hub = dict(subfolder=subfolder, token=token, cache_folder=cache_folder, revision=revision,
                    local_files_only=local_files_only)
         where = os.path.join(str(model_name_or_path), subfolder)
-        config_path = cls.load_file_path(str(model_name_or_path), filename=CONFIG_NAME, **hub)
-        if config_path is None:
-            raise FileNotFoundError(f"GlotPooling: no {CONFIG_NAME} in {where}.")
+        config = cls.load_config(str(model_name_or_path), **hub)
         try:
-            module = cls(**_read_config(config_path))
+            module = cls(**config)
         except ValueError as err:
-            raise ValueError(f"{err} (in {config_path})") from err
+            raise ValueError(f"{err} (in {os.path.join(where, CONFIG_NAME)})") from err
         weights_path = cls.load_file_path(str(model_name_or_path), filename=WEIGHTS_NAME, **hub)
         if weights_path is None:
             raise FileNotFoundError(f"GlotPooling: no {WEIGHTS_NAME} in {where}.")
@@ -502,7 +528,8 @@ def _finite(z: Tensor, x: Tensor) -> Tensor:
     return z
 
 
-def _read_config(path: str) -> dict[str, Any]:
+def _migrated_config(path: str) -> dict[str, Any]:
+    """``config.json`` at ``path`` with the keys added since its format version, checked against config_keys."""
     try:
         config = read_json(path)
     except ValueError as err:

@@ -58,6 +58,20 @@ def test_a_version_2_config_loads_including_the_prompt(tmp_path):
     config["format_version"] = 2
     (tmp_path / "config.json").write_text(json.dumps(config))
     assert GlotPooling.load(str(tmp_path)).include_prompt is True
+    # load_config (sentence-transformers' hook) gives the migrated keyword arguments, with no format_version
+    config = GlotPooling.load_config(str(tmp_path))
+    assert set(config) == set(GlotPooling.config_keys) and config["attention_sink"] == "keep"
+    assert config["graph_window"] is None and config["edge_density"] == 0.05
+
+
+def test_load_config_names_the_file_of_a_bad_value(tmp_path):
+    GlotPooling(16).save(str(tmp_path))
+    config = json.loads((tmp_path / "config.json").read_text())
+    (tmp_path / "config.json").write_text(json.dumps({**config, "conv": "transformer"}))
+    with pytest.raises(ValueError, match=r"`conv` must be one of .*\(in .*config.json\)"):
+        GlotPooling.load_config(str(tmp_path))
+    with pytest.raises(FileNotFoundError, match="no config.json"):
+        GlotPooling.load_config(str(tmp_path / "missing"))
 
 
 @pytest.mark.parametrize("padding_side", ["right", "left"])

@@ -265,7 +265,8 @@ def test_methods_take_benchmark_names_and_every_method_pools_the_same_layers(tin
                            protocols=("controlled",), source=SOURCE, output_dir=tmp_path, layers=[0, 2], **SIZES)
     assert [r["method"] for r in rows] == ["glot-plus", "adapool+ln", "mean"]
     plus, adapool, mean = configs
-    assert plus.pooling == "glot" and plus.glot.changes() == {**stress.STRESS_GLOT, **PRESETS["glot-plus"], "layers": [0, 2]}
+    assert plus.pooling == "glot"
+    assert plus.glot.changes() == {**stress.STRESS_GLOT, **PRESETS["glot-plus"], "layers": [0, 2]}
     assert adapool.pooling == "adapool" and adapool.glot.changes("adapool") == {"input_norm": "layer", "layers": [0, 2]}
     assert mean.pooling == "mean" and mean.glot.changes("mean") == {"layers": [0, 2]}
     assert json.loads((tmp_path / "stress.json").read_text())["settings"]["layers"] == [0, 2]

@@ -45,7 +45,9 @@ from sentence_transformers_glot.backbones.registry import is_decoder
 from sentence_transformers_glot.evaluation.report import script_command
 from sentence_transformers_glot.metrics import compute_metric
 from sentence_transformers_glot.nn.functional import exclude_first_token
-from sentence_transformers_glot.nn.graph import PackedNodes, build_graph, normalize_tokens
+from sentence_transformers_glot.nn.graph import build_graph, normalize_tokens
+from sentence_transformers_glot.nn.node_features import normalize_inputs
+from sentence_transformers_glot.nn.packing import PackedNodes
 from sentence_transformers_glot.training.config import TrainConfig
 from sentence_transformers_glot.training.loop import (
     PoolingWithHead,
@@ -133,13 +135,14 @@ def readout_statistics(pooling, states, count: int = 256) -> dict[str, float] | 
     h = nodes.pack(x).float()
     if pooling.layers is not None:
         h = pooling.mix_layers(h)
-    h = pooling._normalise(h)
+    h = normalize_inputs(h, pooling.input_norm)
     if pooling.num_layers > 0:
         unit = nodes.to_padded(normalize_tokens(h))
         graph = build_graph(unit, mask, pooling.threshold, pooling.top_k, "dense", pooling.edge_weight,
-                            normalized=True, edge_density=pooling.edge_density)
+                            normalized=True, edge_density=pooling.edge_density, nodes=nodes)
         h = pooling.gnn(h, graph)
-    weights = pooling.attention.weights(nodes.to_padded(h), mask)
+    pi = pooling.attention.weights(h, nodes.batch_index, nodes.ptr, nodes.batch_size)
+    weights = nodes.to_padded(pi[:, None]).squeeze(-1)  # (B, L), zero off the pooled tokens
     n = mask.sum(1).clamp(min=2).float()
     entropy = -(weights * torch.log(weights.clamp(min=1e-12))).sum(1) / torch.log(n)
     first_position = real.int().argmax(1)

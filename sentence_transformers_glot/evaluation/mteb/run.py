@@ -13,7 +13,7 @@ finished (model, task) is read back instead of evaluated again, unless the cache
 task data (another ``dataset_revision``: e.g. another data version or a ``limit``), which is evaluated again.
 
 mteb is an optional dependency (``pip install 'mteb>=2.8.2'``, the oldest version tested; see
-``benchmarks/mteb_floor.py``), imported only when used.
+``benchmarks/compat/mteb_floor.py``), imported only when used.
 """
 
 from __future__ import annotations

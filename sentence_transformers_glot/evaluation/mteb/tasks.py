@@ -86,7 +86,7 @@ def local_task_names() -> list[str]:
     return list(LOCAL_TASKS)
 
 
-#: The oldest mteb this package is tested with (benchmarks/mteb_floor.py: 2.8.1 and older reach the Hugging Face
+#: The oldest mteb this package is tested with (benchmarks/compat/mteb_floor.py: 2.8.1 and older reach the Hugging Face
 #: hub for any named model, so they fail offline).
 MTEB_FLOOR = "2.8.2"
 
