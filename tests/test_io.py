@@ -1,4 +1,5 @@
-"""Atomic writes publish with the permissions of the process's umask, as a plain write would."""
+"""File infrastructure: atomic writes publish with the permissions of the process's umask, as a plain write would;
+the cache root."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sentence_transformers_glot.io import atomic_write_folder, atomic_write_text
+from sentence_transformers_glot.io import atomic_write_folder, atomic_write_text, cache_root
 
 
 @pytest.fixture(params=[0o022, 0o077, 0o002])
@@ -56,3 +57,12 @@ def test_cache_and_saved_pooling_files_are_readable_by_others(tmp_path, umask):
     GlotPooling(4, hidden_dim=8).save(str(tmp_path / "pooling"))
     files = [p for p in tmp_path.rglob("*") if p.is_file() and not p.name.endswith(".lock")]
     assert files and all(mode(p) & 0o044 == 0o044 for p in files), [(p.name, oct(mode(p))) for p in files]
+
+
+def test_cache_root_default_and_env(tmp_path, monkeypatch):
+    monkeypatch.delenv("GLOT_CACHE_DIR", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert cache_root() == tmp_path / ".cache" / "sentence-transformers-glot"
+    monkeypatch.setenv("GLOT_CACHE_DIR", str(tmp_path / "env"))
+    assert cache_root() == tmp_path / "env"
+    assert cache_root(tmp_path / "arg") == tmp_path / "arg"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from helpers import config, toy_task
 from sentence_transformers import SentenceTransformer
 
 from sentence_transformers_glot import GlotPooling, load_glot_model, save_glot_model
@@ -64,8 +65,6 @@ def test_use_glot_card_before_a_plain_save(model, tmp_path):
 
 
 def test_training_export_card_has_task_metric_and_scores(tiny_bert_dir, tmp_path):
-    from test_training import config, toy_task
-
     from sentence_transformers_glot.training import train
     from sentence_transformers_glot.training.cache import StateCache
 

@@ -1,10 +1,14 @@
-"""GlotPooling's contract: config checks, exact baselines, padding, dtypes, and batch invariance."""
+"""GlotPooling's contract: config checks, exact baselines, padding, dtypes, batch invariance, the prompt and the
+attention sink left out, saved configs of every format version, and the module saved and loaded on its own."""
 
 from __future__ import annotations
 
+import json
+import os
+
 import pytest
 import torch
-from helpers import random_batch, to_left_padding
+from helpers import pooled, random_batch, to_left_padding
 
 try:
     from sentence_transformers.sentence_transformer.modules import Pooling
@@ -50,6 +54,24 @@ def test_invalid_choice_lists_allowed_values():
         GlotPooling.baseline("median", word_embedding_dimension=16)
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"sequence_window": -1}, r"`sequence_window` must be an int >= 0"),
+        ({"sequence_window": 1.5}, r"`sequence_window` must be an int >= 0"),
+        ({"sequence_window": 2, "num_layers": 0}, r"`sequence_window`.*num_layers=0.*set num_layers >= 1"),
+        ({"edge_weight": "soft"}, r"`edge_weight` must be one of \('binary', 'cosine'\)"),
+        ({"input_norm": "batch"}, r"`input_norm` must be one of \('none', 'layer', 'rms'\)"),
+        ({"layers": []}, r"`layers` must be None or a non-empty list"),
+        ({"layers": [1, 1]}, r"`layers` must be None or a non-empty list of distinct"),
+        ({"layers": [1.0]}, r"`layers` must be None or a non-empty list"),
+    ],
+)
+def test_bad_options_name_the_parameter(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        GlotPooling(16, threshold=0.2, **kwargs)
+
+
 def test_paper_defaults_and_output_dimension():
     pooling = GlotPooling(word_embedding_dimension=384)
     assert (pooling.threshold, pooling.num_layers, pooling.hidden_dim, pooling.conv) == (0.8, 2, 256, "sage")
@@ -59,6 +81,13 @@ def test_paper_defaults_and_output_dimension():
     x, mask = random_batch(3, 7, 384)
     out = pooling({"token_embeddings": x, "attention_mask": mask.long()})["sentence_embedding"]
     assert out.shape == (3, 896)
+
+
+def test_defaults_add_no_parameters_and_keep_the_paper_state_dict():
+    paper = GlotPooling(16, threshold=0.2)
+    names = set(paper.state_dict())
+    assert not any("sequence" in name or "layer_weights" in name for name in names)
+    assert GlotPooling(16, threshold=0.2, edge_weight="binary", input_norm="none").state_dict().keys() == names
 
 
 @pytest.mark.parametrize("mode", ["mean", "max", "cls", "last"])
@@ -114,6 +143,17 @@ def test_batch_invariance(backend):
         padded_mask = torch.cat([mask[b : b + 1, :n], torch.zeros(1, 20, dtype=torch.bool)], 1)
         assert (alone[0] - batched[b]).abs().max() <= 1e-5
         assert (pooling.pool(padded, padded_mask)[0] - batched[b]).abs().max() <= 1e-5
+
+
+def test_each_row_alone_equals_its_row_of_the_batch():
+    torch.manual_seed(0)
+    module = GlotPooling(16, threshold=0.1, conv="gat", sequence_window=3, edge_weight="cosine",
+                         input_norm="rms").eval()
+    x, mask = random_batch(4, 10, 16, seed=6)
+    batched = pooled(module, x, mask)
+    for b in range(4):
+        alone = pooled(module, x[b : b + 1, mask[b]], mask[b : b + 1, mask[b]])
+        torch.testing.assert_close(alone[0], batched[b], atol=1e-5, rtol=1e-5)
 
 
 @pytest.mark.parametrize("backend", ["dense", "scatter"])
@@ -218,21 +258,6 @@ def test_the_packed_layout_is_made_once_per_forward(monkeypatch, options):
     assert made == [1]
 
 
-def test_varlen_helpers_read_the_unpadded_layout():
-    from sentence_transformers_glot.nn.packing import PackedNodes, split_varlen, varlen_mask, varlen_rows
-
-    cu = torch.tensor([0, 2, 2, 5], dtype=torch.int32)  # lengths 2, 0, 3
-    mask = varlen_mask(cu)
-    assert mask.tolist() == [[True, True, False], [False, False, False], [True, True, True]]
-    x = torch.arange(12.0).view(1, 6, 2)  # one trailing row beyond cu[-1] is not a token
-    assert torch.equal(varlen_rows(x, cu), x[0, :5])
-    assert [part.shape[0] for part in split_varlen(x, cu)] == [2, 0, 3]
-    nodes = PackedNodes.from_mask(mask)
-    assert nodes.batch_index.tolist() == [0, 0, 2, 2, 2] and nodes.ptr.tolist() == [0, 2, 2, 5]
-    assert torch.equal(nodes.pack(nodes.to_padded(varlen_rows(x, cu))), varlen_rows(x, cu))
-    assert varlen_mask(torch.zeros(1, dtype=torch.int32)).shape == (0, 0)
-
-
 def test_gradients_reach_every_parameter():
     torch.manual_seed(0)
     for conv in ("sage", "gat", "gcn", "gin"):
@@ -243,82 +268,217 @@ def test_gradients_reach_every_parameter():
             assert p.grad is not None and p.grad.abs().sum() > 0, (conv, name)
 
 
-def test_readout_on_column_blocks_equals_the_tanh_formula_on_their_concatenation():
-    """Jumping knowledge's blocks are never concatenated, and the scores use 2 sigma(2a) - 1 = tanh(a) with the
-    constant dropped: both must give the paper's softmax(v^T tanh(W u + b)) weighted sum."""
-    from sentence_transformers_glot.nn.packing import PackedNodes
-    from sentence_transformers_glot.nn.readout import AttentionReadout
+def test_pool_checks_the_stacked_layer_axis():
+    module = GlotPooling(16, threshold=0.1, layers=[1, 2])
+    with pytest.raises(ValueError, match=r"\(batch, length, 2, dim\)"):
+        module.pool(torch.randn(2, 5, 16), torch.ones(2, 5, dtype=torch.bool))
+    with pytest.raises(ValueError, match=r"hold 3 layers, but layers=\[1, 2\]"):
+        module.pool(torch.randn(2, 5, 3, 16), torch.ones(2, 5, dtype=torch.bool))
 
+
+@pytest.mark.parametrize("padding_side", ["right", "left"])
+def test_include_prompt_false_pools_as_if_the_prompt_were_not_there(padding_side):
     torch.manual_seed(0)
-    x, mask = random_batch(4, 7, 24, seed=5)
-    readout = AttentionReadout(24, 16)
-    with torch.no_grad():  # large scores, far from tanh's linear range, so a wrong identity would show
-        readout.proj.weight.mul_(8)
-        readout.score.weight.mul_(8)
-    nodes = PackedNodes.from_mask(mask)
-    u = nodes.pack(x)
-    blocks = readout([u[:, :8], u[:, 8:20], u[:, 20:]], nodes.batch_index, nodes.ptr, 4)
-    whole = readout(u, nodes.batch_index)
-    expected = []
-    for b in range(4):
-        tokens = x[b, mask[b]]
-        weights = torch.softmax(readout.score(torch.tanh(readout.proj(tokens))).squeeze(-1), 0)
-        expected.append(weights @ tokens)
-    torch.testing.assert_close(blocks, whole, atol=1e-5, rtol=1e-5)
-    torch.testing.assert_close(whole, torch.stack(expected), atol=1e-5, rtol=1e-5)
+    module = GlotPooling(16, threshold=0.1, sequence_window=1, include_prompt=False).eval()
+    x, mask = random_batch(3, 9, 16, seed=2, padding_side=padding_side, min_length=4)
+    prompt = 2
+    with torch.no_grad():
+        pooled_without = module({"token_embeddings": x, "attention_mask": mask, "prompt_length": prompt})
+        alone = []
+        for row, row_mask in zip(x, mask):
+            rest = row[row_mask.bool()][prompt:]  # the sentence after its prompt, encoded on its own
+            alone.append(module({"token_embeddings": rest[None], "attention_mask": torch.ones(1, len(rest))})[
+                "sentence_embedding"][0])
+        everything = module({"token_embeddings": x, "attention_mask": mask})["sentence_embedding"]
+    torch.testing.assert_close(pooled_without["sentence_embedding"], torch.stack(alone), atol=1e-5, rtol=1e-5)
+    assert not torch.allclose(everything, pooled_without["sentence_embedding"])  # no prompt_length: every token
 
 
-def test_packed_attention_readout_equals_the_padded_one():
-    from sentence_transformers_glot.nn.packing import PackedNodes
-    from sentence_transformers_glot.nn.readout import AttentionReadout
-
+# -------------------------------------------------------------------------------------------------- the attention sink
+@pytest.mark.parametrize("backend", ["dense", "scatter"])
+@pytest.mark.parametrize("conv", ["sage", "gat"])
+def test_an_excluded_sink_pools_as_if_the_first_token_were_not_there(backend, conv):
     torch.manual_seed(0)
-    x, mask = random_batch(5, 9, 16, seed=11)
-    mask[2] = False  # an empty sentence pools to zeros on both paths
-    readout = AttentionReadout(16, 8)
-    nodes = PackedNodes.from_mask(mask)
-    packed = readout(nodes.pack(x), nodes.batch_index, nodes.ptr, 5)
-    # the padded formula, as a reader would write it: softmax over each row's real tokens
-    scores = readout.score(torch.tanh(readout.proj(x))).squeeze(-1).masked_fill(~mask, float("-inf"))
-    weights = torch.nan_to_num(torch.softmax(scores, dim=-1))  # the empty row: all -inf -> NaN -> 0
-    padded = torch.einsum("bl,bld->bd", weights, torch.where(mask[..., None], x, 0.0))
-    assert torch.allclose(packed, padded, atol=1e-6)
-    assert torch.equal(packed[2], torch.zeros(16))
-    # dim_size and ptr default from the index (PyG's convention): the same vectors
-    assert torch.equal(readout(nodes.pack(x), nodes.batch_index, dim_size=5), packed)
-    pi = readout.weights(nodes.pack(x), nodes.batch_index, nodes.ptr, 5)
-    assert torch.allclose(nodes.to_padded(pi[:, None]).squeeze(-1), weights, atol=1e-6)
+    x, mask = random_batch(4, 9, 16, seed=1, min_length=3)
+    x[:, 0] *= 500.0  # a huge-norm first state, as a decoder's sink
+    exclude = GlotPooling(16, threshold=0.2, hidden_dim=8, conv=conv, backend=backend, attention_sink="exclude")
+    keep = GlotPooling(16, threshold=0.2, hidden_dim=8, conv=conv, backend=backend, attention_sink="keep")
+    keep.load_state_dict(exclude.state_dict())
+    expected = keep.pool(x[:, 1:], mask[:, 1:])  # right padding: the first real token is position 0
+    assert torch.allclose(exclude.pool(x, mask), expected, atol=1e-5)
+    x_left, mask_left = to_left_padding(x, mask)
+    assert torch.allclose(exclude.pool(x_left, mask_left), expected, atol=1e-5)
+    assert not torch.allclose(keep.pool(x, mask), expected, atol=1e-3)  # the sink did change the kept pooling
 
 
-def test_packed_readout_sparse_product_matches_the_segment_sum(monkeypatch):
-    """Encoding (no gradient) takes the weighted sums as one CSR product, other devices and training take segment
-    sums: the two agree, with an empty sentence in the batch; with gradients the segment path runs."""
-    from sentence_transformers_glot.nn import functional
-    from sentence_transformers_glot.nn import readout as readout_module
-    from sentence_transformers_glot.nn.packing import PackedNodes
-    from sentence_transformers_glot.nn.readout import AttentionReadout
+@pytest.mark.parametrize("name", ["mean", "max", "last", "adapool"])
+def test_baselines_can_skip_the_sink_too(name):
+    x, mask = random_batch(3, 6, 8, seed=2, min_length=2)
+    pooled = GlotPooling.baseline(name, 8, attention_sink="exclude")
+    plain = GlotPooling.baseline(name, 8, attention_sink="keep")
+    plain.load_state_dict(pooled.state_dict())
+    assert torch.allclose(pooled.pool(x, mask), plain.pool(x[:, 1:], mask[:, 1:]), atol=1e-6)
 
+
+def test_auto_excludes_the_sink_on_decoders_only(tiny_llama_dir, tiny_bert_dir):
+    from transformers import AutoConfig
+
+    pooling = GlotPooling(8)
+    with pytest.warns(RuntimeWarning, match="has not seen its backbone"):
+        assert not pooling.excludes_sink
+    pooling.set_backbone(AutoConfig.from_pretrained(tiny_llama_dir))
+    assert pooling.excludes_sink
+    pooling.set_backbone(AutoConfig.from_pretrained(tiny_bert_dir))
+    assert not pooling.excludes_sink
+    assert GlotPooling(8, attention_sink="keep").excludes_sink is False
+    assert GlotPooling(8, attention_sink="exclude").excludes_sink is True
+    with pytest.raises(ValueError, match="`attention_sink` must be one of"):
+        GlotPooling(8, attention_sink="drop")
+
+
+# ------------------------------------------------------------------------------------------------------- saved configs
+def test_a_version_1_config_loads_with_the_paper_defaults(tmp_path):
     torch.manual_seed(0)
-    x, mask = random_batch(5, 9, 16, seed=3)
-    mask[1] = False
-    readout = AttentionReadout(16, 8)
-    nodes = PackedNodes.from_mask(mask)
-    built = []
-    monkeypatch.setattr(readout_module, "segment_matrix", lambda *a: built.append(1) or functional.segment_matrix(*a))
+    module = GlotPooling(16, threshold=0.2).eval()
+    module.save(str(tmp_path))
+    config = json.loads((tmp_path / "config.json").read_text())
+    assert config["format_version"] == 5
+    old = {key: value for key, value in config.items()
+           if key not in ("sequence_window", "edge_weight", "input_norm", "layers", "include_prompt",
+                          "attention_sink", "edge_density", "graph_window")}
+    old["format_version"] = 1
+    (tmp_path / "config.json").write_text(json.dumps(old))
+    loaded = GlotPooling.load(str(tmp_path))
+    assert (loaded.sequence_window, loaded.edge_weight, loaded.input_norm, loaded.layers) == (0, "binary", "none", None)
+    x, mask = random_batch(3, 7, 16, seed=1)
+    assert torch.equal(pooled(loaded, x, mask), pooled(module, x, mask))
 
-    def pooled():
-        with torch.no_grad():
-            u = nodes.pack(x)
-            return readout([u[:, :5], u[:, 5:]], nodes.batch_index, nodes.ptr, 5)
 
-    sparse = pooled()
-    assert built == [1]
-    monkeypatch.setattr(readout_module, "SPARSE_DEVICES", ())
-    segment = pooled()
-    assert built == [1]
-    assert torch.equal(sparse[1], torch.zeros(16))
-    torch.testing.assert_close(sparse, segment, atol=1e-6, rtol=1e-5)
-    monkeypatch.setattr(readout_module, "SPARSE_DEVICES", ("cpu", "cuda"))
-    u = nodes.pack(x).requires_grad_()
-    readout(u, nodes.batch_index, nodes.ptr, 5).sum().backward()
-    assert built == [1] and u.grad is not None
+def test_a_version_2_config_loads_including_the_prompt(tmp_path):
+    GlotPooling(16, threshold=0.2).save(str(tmp_path))
+    config = json.loads((tmp_path / "config.json").read_text())
+    for key in ("include_prompt", "attention_sink", "edge_density", "graph_window"):
+        del config[key]
+    config["format_version"] = 2
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    assert GlotPooling.load(str(tmp_path)).include_prompt is True
+    # load_config (sentence-transformers' hook) gives the migrated keyword arguments, with no format_version
+    config = GlotPooling.load_config(str(tmp_path))
+    assert set(config) == set(GlotPooling.config_keys) and config["attention_sink"] == "keep"
+    assert config["graph_window"] is None and config["edge_density"] == 0.05
+
+
+def test_load_config_names_the_file_of_a_bad_value(tmp_path):
+    GlotPooling(16).save(str(tmp_path))
+    config = json.loads((tmp_path / "config.json").read_text())
+    (tmp_path / "config.json").write_text(json.dumps({**config, "conv": "transformer"}))
+    with pytest.raises(ValueError, match=r"`conv` must be one of .*\(in .*config.json\)"):
+        GlotPooling.load_config(str(tmp_path))
+    with pytest.raises(FileNotFoundError, match="no config.json"):
+        GlotPooling.load_config(str(tmp_path / "missing"))
+
+
+def test_a_current_config_must_be_complete(tmp_path):
+    GlotPooling(16, threshold=0.2).save(str(tmp_path))
+    config = json.loads((tmp_path / "config.json").read_text())
+    del config["sequence_window"]
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match=r"missing keys \['sequence_window'\]"):
+        GlotPooling.load(str(tmp_path))
+
+
+def test_configs_saved_before_attention_sink_load_keeping_every_token(tmp_path):
+    pooling = GlotPooling(8, threshold=0.3, hidden_dim=4, attention_sink="exclude")
+    pooling.save(str(tmp_path))
+    config = json.loads((tmp_path / "config.json").read_text())
+    assert config["format_version"] == 5 and config["attention_sink"] == "exclude"
+    for key in ("attention_sink", "edge_density", "graph_window"):
+        config.pop(key)
+    config["format_version"] = 3
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    old = GlotPooling.load(str(tmp_path))
+    assert old.attention_sink == "keep" and old.edge_density == 0.05
+    x, mask = random_batch(2, 5, 8, seed=3)
+    pooling.attention_sink = "keep"
+    assert torch.equal(old.pool(x, mask), pooling.pool(x, mask))
+
+
+def test_auto_threshold_round_trips_and_bad_values_name_the_parameter(tmp_path):
+    pooling = GlotPooling(8, threshold="auto", edge_density=0.2, hidden_dim=4)
+    pooling.save(str(tmp_path))
+    loaded = GlotPooling.load(str(tmp_path))
+    assert loaded.threshold == "auto" and loaded.edge_density == 0.2
+    with pytest.raises(ValueError, match="`threshold` must be"):
+        GlotPooling(8, threshold="0.8")
+    with pytest.raises(ValueError, match="`edge_density` must be"):
+        GlotPooling(8, threshold="auto", edge_density=0.0)
+
+
+# --------------------------------------------------------------------- the module alone: saved, loaded, broken folders
+def small_pooling() -> GlotPooling:
+    torch.manual_seed(0)
+    return GlotPooling(16, threshold=0.5, hidden_dim=8, conv="gat")
+
+
+@pytest.fixture()
+def saved_pooling(tmp_path) -> str:
+    small_pooling().save(str(tmp_path))
+    return str(tmp_path)
+
+
+DELETE = object()
+
+
+def edit_config(folder: str, **changes) -> None:
+    path = os.path.join(folder, "config.json")
+    with open(path) as f:
+        config = json.load(f)
+    for key, value in changes.items():
+        if value is DELETE:
+            config.pop(key)
+        else:
+            config[key] = value
+    with open(path, "w") as f:
+        json.dump(config, f)
+
+
+def test_round_trip_of_the_module_alone(saved_pooling):
+    original = small_pooling()
+    loaded = GlotPooling.load(saved_pooling)
+    assert loaded.get_config_dict() == original.get_config_dict()
+    assert loaded.state_dict().keys() == original.state_dict().keys()
+    for name, tensor in original.state_dict().items():
+        assert torch.equal(tensor, loaded.state_dict()[name]), name
+
+
+@pytest.mark.parametrize(
+    "changes,error",
+    [
+        ({"hidden_dim": 12}, r"weights in .*model\.safetensors.*has shape \(8, 16\), config implies \(12, 16\)"),
+        ({"num_layers": 3}, r"missing gnn\.layers\.2"),
+        ({"temperature": 0.1, "top_k": DELETE},
+         r"config\.json.*unknown keys \['temperature'\], missing keys \['top_k'\]"),
+        ({"format_version": 99}, r"config\.json has format_version 99.*Upgrade"),
+        ({"threshold": 3.0}, r"`threshold`.*config\.json"),
+    ],
+    ids=["shape-mismatch", "missing-weights", "unknown-and-missing-keys", "newer-format", "invalid-value"],
+)
+def test_broken_config_gives_an_error_naming_file_and_problem(saved_pooling, changes, error):
+    edit_config(saved_pooling, **changes)
+    with pytest.raises(ValueError, match=error):
+        GlotPooling.load(saved_pooling)
+
+
+def test_truncated_weights(saved_pooling):
+    path = os.path.join(saved_pooling, "model.safetensors")
+    data = open(path, "rb").read()
+    open(path, "wb").write(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="cannot read .*model.safetensors"):
+        GlotPooling.load(saved_pooling)
+
+
+def test_config_that_is_not_json_names_the_file(saved_pooling):
+    with open(os.path.join(saved_pooling, "config.json"), "w") as f:
+        f.write('{"word_embedding_dimension": 16,')  # cut off mid-write by some other tool
+    with pytest.raises(ValueError, match=r"config\.json: not valid JSON \(.*line 1 column"):
+        GlotPooling.load(saved_pooling)

@@ -1,8 +1,8 @@
-"""Backbone short names, decoder detection, the conversion cache and decoder tokenizer clean-up.
+"""Backbone names: short names, Hub ids and folders, probable typos and missing packages named with their fix,
+is_decoder, and short names resolved through the backbone store.
 
-The GGUF conversion itself is replaced by a converter that saves a tiny random Llama; the real conversion runs
-only with GLOT_SLOW_TESTS=1 (about 30 s and 1.6 GB for smollm2-135m, 70 s and 3.5 GB more for gemma3-270m).
-"""
+The GGUF conversion itself is replaced by a converter that saves a tiny random Llama (the real one is tested in
+test_gguf.py)."""
 
 from __future__ import annotations
 
@@ -10,106 +10,20 @@ import importlib
 import importlib.machinery
 import importlib.util
 import json
-import os
 import sys
-import threading
-import time
 from pathlib import Path
 
-import numpy as np
 import pytest
-import torch
+from helpers import CountingConverter, leftovers
 
-from sentence_transformers_glot.backbones import gguf, registry, store
+from sentence_transformers_glot.backbones import registry
 from sentence_transformers_glot.backbones.registry import BACKBONES, available_backbones, is_decoder, resolve_backbone
-from sentence_transformers_glot.backbones.store import MANIFEST_NAME, cached_backbone
-from sentence_transformers_glot.backbones.tokenizer import (
-    prepare_decoder_tokenizer,
-    save_decoder_tokenizer,
-    strip_chat_template,
-)
-from sentence_transformers_glot.io import cache_root
-
-SLOW = os.environ.get("GLOT_SLOW_TESTS") == "1"
-WORDS = [f"w{i}" for i in range(40)]
-CHAT_TEMPLATE = "{% for m in messages %}<|user|>{{ m['content'] }}{% endfor %}"
-
-
-# --------------------------------------------------------------------------------------------------------------
-# helpers
-# --------------------------------------------------------------------------------------------------------------
-
-
-def tiny_tokenizer(*, pad: bool = False, eos: bool = True, chat_template: str | None = CHAT_TEMPLATE):
-    """A word-level fast tokenizer like a GGUF chat model's: chat template, left padding, maybe no pad token."""
-    from tokenizers import Tokenizer, models, pre_tokenizers
-    from transformers import PreTrainedTokenizerFast
-
-    vocab = {token: i for i, token in enumerate(["<unk>", "<s>", "</s>", "<pad>", *WORDS])}
-    backend = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
-    backend.pre_tokenizer = pre_tokenizers.Whitespace()
-    special = {"unk_token": "<unk>", "bos_token": "<s>"}
-    if eos:
-        special["eos_token"] = "</s>"
-    if pad:
-        special["pad_token"] = "<pad>"
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=backend, padding_side="left", **special)
-    tokenizer.chat_template = chat_template
-    return tokenizer
-
-
-def save_tiny_llama(folder: Path) -> dict:
-    """What a GGUF conversion writes, in miniature: a random 2-layer Llama and a cleaned decoder tokenizer."""
-    from transformers import LlamaConfig, LlamaModel
-
-    torch.manual_seed(0)
-    config = LlamaConfig(
-        vocab_size=4 + len(WORDS), hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
-        num_key_value_heads=2, max_position_embeddings=64, bos_token_id=1, eos_token_id=2,
-    )
-    LlamaModel(config).save_pretrained(folder)
-    return {"tokenizer": save_decoder_tokenizer(tiny_tokenizer(), folder, max_length=64)}
-
-
-class CountingConverter:
-    """A converter that counts its calls, optionally sleeps, and optionally fails after writing some files."""
-
-    def __init__(self, *, sleep: float = 0.0, fail: bool = False, weights: bool = True):
-        self.calls = 0
-        self.sleep = sleep
-        self.fail = fail
-        self.weights = weights
-        self.folders: list[Path] = []
-        self._lock = threading.Lock()
-
-    def __call__(self, folder: Path) -> dict:
-        with self._lock:
-            self.calls += 1
-        self.folders.append(folder)
-        assert folder.is_dir() and not any(folder.iterdir()), "the converter gets a fresh, empty folder"
-        time.sleep(self.sleep)
-        if not self.weights:
-            (folder / "config.json").write_text("{}")
-            return {}
-        facts = save_tiny_llama(folder)
-        if self.fail:
-            raise KeyboardInterrupt("conversion interrupted")
-        return facts
-
-
-def leftovers(root: Path, name: str) -> list[str]:
-    return sorted(p.name for p in (root / "backbones").glob(f".{name}.tmp-*"))
 
 
 def write_config(folder: Path, **config) -> str:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "config.json").write_text(json.dumps(config))
     return str(folder)
-
-
-# --------------------------------------------------------------------------------------------------------------
-# short names and errors
-# --------------------------------------------------------------------------------------------------------------
 
 
 def test_available_backbones_lists_each_short_name_with_one_line():
@@ -235,11 +149,7 @@ def test_missing_packages_name_the_pip_command(name, missing, command, tmp_path,
         assert leftovers(tmp_path, name) == []
 
 
-# --------------------------------------------------------------------------------------------------------------
-# is_decoder
-# --------------------------------------------------------------------------------------------------------------
-
-
+# ---------------------------------------------------------------------------------------------------------- is_decoder
 @pytest.mark.parametrize(
     ("config", "expected"),
     [
@@ -280,130 +190,7 @@ def test_is_decoder_without_config_raises(tmp_path):
         is_decoder(str(tmp_path))
 
 
-# --------------------------------------------------------------------------------------------------------------
-# the cache
-# --------------------------------------------------------------------------------------------------------------
-
-
-def test_cache_root_default_and_env(tmp_path, monkeypatch):
-    monkeypatch.delenv("GLOT_CACHE_DIR", raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path))
-    assert cache_root() == tmp_path / ".cache" / "sentence-transformers-glot"
-    monkeypatch.setenv("GLOT_CACHE_DIR", str(tmp_path / "env"))
-    assert cache_root() == tmp_path / "env"
-    assert cache_root(tmp_path / "arg") == tmp_path / "arg"
-
-
-def test_converts_once_publishes_with_manifest_and_reuses(tmp_path):
-    converter = CountingConverter()
-    path = cached_backbone("tiny", converter, cache_dir=tmp_path)
-    assert path == tmp_path / "backbones" / "tiny"
-    assert converter.calls == 1 and converter.folders[0].name.startswith(".tiny.tmp-")
-    assert not converter.folders[0].exists() and leftovers(tmp_path, "tiny") == []
-    manifest = json.loads((path / MANIFEST_NAME).read_text())
-    assert manifest["format_version"] == store.CACHE_FORMAT_VERSION and manifest["name"] == "tiny"
-    assert manifest["files"]["model.safetensors"] == (path / "model.safetensors").stat().st_size
-    assert manifest["tokenizer"]["pad_token_source"] == "eos"
-    assert cached_backbone("tiny", converter, cache_dir=tmp_path) == path
-    assert converter.calls == 1
-
-    from sentence_transformers_glot._compat import Transformer
-
-    transformer = Transformer(str(path))
-    assert transformer.tokenizer.chat_template is None and transformer.tokenizer.padding_side == "right"
-    assert "message" not in getattr(transformer, "modality_config", {})
-    assert is_decoder(str(path))
-
-
-def test_interrupted_conversion_publishes_nothing_and_the_next_call_rebuilds(tmp_path):
-    failing = CountingConverter(fail=True)
-    with pytest.raises(KeyboardInterrupt):
-        cached_backbone("tiny", failing, cache_dir=tmp_path)
-    assert not (tmp_path / "backbones" / "tiny").exists()
-    assert leftovers(tmp_path, "tiny") == []
-    converter = CountingConverter()  # the lock was released
-    cached_backbone("tiny", converter, cache_dir=tmp_path, lock_timeout=1)
-    assert converter.calls == 1
-
-
-def test_a_conversion_without_weights_is_rejected(tmp_path):
-    with pytest.raises(RuntimeError, match="no .safetensors"):
-        cached_backbone("tiny", CountingConverter(weights=False), cache_dir=tmp_path)
-    assert not (tmp_path / "backbones" / "tiny").exists() and leftovers(tmp_path, "tiny") == []
-
-
-def test_stale_temp_folders_are_removed_and_ignored(tmp_path):
-    root = tmp_path / "backbones"
-    stale = root / ".tiny.tmp-12345-deadbeef"
-    stale.mkdir(parents=True)
-    (stale / "config.json").write_text("{}")  # a killed conversion's half-written folder
-    (stale / MANIFEST_NAME).write_text("{}")
-    other = root / ".other.tmp-1-aaaa"  # another backbone's conversion is not touched
-    other.mkdir()
-    converter = CountingConverter()
-    cached_backbone("tiny", converter, cache_dir=tmp_path)
-    assert converter.calls == 1 and not stale.exists() and other.exists()
-
-
-@pytest.mark.parametrize("damage", ["no_manifest", "truncated_file", "deleted_file", "old_format", "bad_json"])
-def test_untrusted_published_folders_are_rebuilt(damage, tmp_path):
-    path = cached_backbone("tiny", CountingConverter(), cache_dir=tmp_path)
-    manifest_file = path / MANIFEST_NAME
-    if damage == "no_manifest":
-        manifest_file.unlink()
-    elif damage == "truncated_file":
-        with open(path / "model.safetensors", "r+b") as handle:
-            handle.truncate(100)
-    elif damage == "deleted_file":
-        (path / "tokenizer.json").unlink()
-    elif damage == "old_format":
-        manifest = json.loads(manifest_file.read_text())
-        manifest["format_version"] = 0
-        manifest_file.write_text(json.dumps(manifest))
-    else:
-        manifest_file.write_text('{"format_version": 1, "files": ')
-    converter = CountingConverter()
-    assert cached_backbone("tiny", converter, cache_dir=tmp_path) == path
-    assert converter.calls == 1
-    assert store._read_manifest(path) is not None
-    assert (path / "model.safetensors").stat().st_size > 100
-
-
-def test_a_held_lock_blocks_conversion_until_timeout(tmp_path):
-    from filelock import FileLock
-
-    (tmp_path / "backbones").mkdir()
-    converter = CountingConverter()
-    with FileLock(str(tmp_path / "backbones" / ".tiny.lock")):
-        start = time.perf_counter()
-        with pytest.raises(TimeoutError, match=r"\.tiny\.lock stayed taken"):
-            cached_backbone("tiny", converter, cache_dir=tmp_path, lock_timeout=0.3)
-        assert time.perf_counter() - start >= 0.25
-    assert converter.calls == 0
-    cached_backbone("tiny", converter, cache_dir=tmp_path, lock_timeout=0.3)
-    assert converter.calls == 1
-
-
-def test_concurrent_callers_convert_once(tmp_path):
-    converter = CountingConverter(sleep=0.5)
-    results, errors = [], []
-
-    def call():
-        try:
-            results.append(cached_backbone("tiny", converter, cache_dir=tmp_path, lock_timeout=30))
-        except BaseException as err:  # pragma: no cover - reported below
-            errors.append(err)
-
-    threads = [threading.Thread(target=call) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
-    assert converter.calls == 1
-    assert results == [tmp_path / "backbones" / "tiny"] * 3
-
-
+# --------------------------------------------------------------------------------------------------- through the store
 def test_short_name_resolution_goes_through_the_cache(tmp_path, monkeypatch):
     converter = CountingConverter()
     monkeypatch.setattr(registry, "convert_smollm2", converter)
@@ -411,114 +198,3 @@ def test_short_name_resolution_goes_through_the_cache(tmp_path, monkeypatch):
     path = resolve_backbone("smollm2-135m")
     assert path == str(tmp_path / "backbones" / "smollm2-135m")
     assert resolve_backbone("SmolLM2-135m") == path and converter.calls == 1
-
-
-# --------------------------------------------------------------------------------------------------------------
-# decoder tokenizers
-# --------------------------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "pad", "source"),
-    [({}, "</s>", "eos"), ({"pad": True}, "<pad>", "tokenizer"), ({"eos": False}, "<unk>", "unk")],
-)
-def test_prepare_decoder_tokenizer_sets_pad_removes_template_pads_right(kwargs, pad, source):
-    tokenizer = tiny_tokenizer(**kwargs)
-    facts = prepare_decoder_tokenizer(tokenizer)
-    assert tokenizer.pad_token == pad and facts["pad_token"] == pad and facts["pad_token_source"] == source
-    assert tokenizer.chat_template is None and facts["had_chat_template"] is True
-    assert tokenizer.padding_side == "right" and facts["padding_side_original"] == "left"
-    batch = tokenizer(["w1 w2 w3", "w4"], padding=True)
-    assert batch["attention_mask"][1] == [1, 0, 0]
-
-
-def test_saved_decoder_tokenizer_has_no_chat_template(tmp_path):
-    from transformers import AutoTokenizer
-
-    tokenizer = tiny_tokenizer()
-    tokenizer.save_pretrained(tmp_path / "before")
-    saved_before = {p.name for p in (tmp_path / "before").iterdir()}
-    before = json.loads((tmp_path / "before" / "tokenizer_config.json").read_text())
-    assert "chat_template.jinja" in saved_before or "chat_template" in before  # the template would be saved
-
-    facts = save_decoder_tokenizer(tiny_tokenizer(), tmp_path / "after", max_length=64)
-    files = {p.name for p in (tmp_path / "after").iterdir()}
-    assert not files & {"chat_template.jinja", "chat_template.json"}
-    config = json.loads((tmp_path / "after" / "tokenizer_config.json").read_text())
-    assert "chat_template" not in config and config["padding_side"] == "right"
-    reloaded = AutoTokenizer.from_pretrained(tmp_path / "after")
-    assert reloaded.chat_template is None and reloaded.pad_token == "</s>" and reloaded.padding_side == "right"
-    assert reloaded.model_max_length == 64
-    assert facts["pad_token_source"] == "eos"
-
-
-def test_strip_chat_template_removes_every_form(tmp_path):
-    (tmp_path / "tokenizer_config.json").write_text(json.dumps({"chat_template": CHAT_TEMPLATE, "eos_token": "x"}))
-    (tmp_path / "chat_template.jinja").write_text(CHAT_TEMPLATE)
-    (tmp_path / "chat_template.json").write_text(json.dumps({"chat_template": CHAT_TEMPLATE}))
-    (tmp_path / "additional_chat_templates").mkdir()
-    (tmp_path / "additional_chat_templates" / "tool_use.jinja").write_text(CHAT_TEMPLATE)
-    removed = strip_chat_template(tmp_path)
-    assert set(removed) == {
-        "chat_template.jinja", "chat_template.json", "additional_chat_templates", "tokenizer_config.json:chat_template",
-    }
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["tokenizer_config.json"]
-    assert json.loads((tmp_path / "tokenizer_config.json").read_text()) == {"eos_token": "x"}
-    assert strip_chat_template(tmp_path) == []
-
-
-# --------------------------------------------------------------------------------------------------------------
-# the real conversion (GLOT_SLOW_TESTS=1)
-# --------------------------------------------------------------------------------------------------------------
-
-
-PARAPHRASES = ["A man is playing a guitar.", "A guy plays the guitar.", "The central bank raised interest rates."]
-
-
-def encode_last_token(path: str, sentences: list[str]) -> np.ndarray:
-    from sentence_transformers import SentenceTransformer
-
-    from sentence_transformers_glot._compat import Transformer, token_dimension
-
-    try:
-        from sentence_transformers.base.modules import Pooling
-    except ImportError:  # sentence-transformers 5.x
-        from sentence_transformers.models import Pooling
-    transformer = Transformer(path, max_seq_length=128)
-    model = SentenceTransformer(modules=[transformer, Pooling(token_dimension(transformer), "lasttoken")], device="cpu")
-    return model.encode(sentences, normalize_embeddings=True)
-
-
-@pytest.mark.skipif(not SLOW, reason="real GGUF conversion (~30 s, 1.6 GB RAM): set GLOT_SLOW_TESTS=1")
-def test_real_smollm2_conversion_matches_the_gguf_model(tmp_path):
-    from transformers import AutoModel, AutoTokenizer
-
-    path = resolve_backbone("smollm2-135m", cache_dir=tmp_path)
-    manifest = json.loads((Path(path) / MANIFEST_NAME).read_text())
-    assert manifest["hidden_size"] == 576 and manifest["model_type"] == "llama"
-    assert manifest["tokenizer"]["had_chat_template"] is True
-    assert is_decoder(path)
-
-    folder, file_name = gguf.smollm2_gguf()
-    reference = AutoModel.from_pretrained(folder, gguf_file=file_name, dtype=torch.float32).eval()
-    converted = AutoModel.from_pretrained(path).eval()
-    tokenizer = AutoTokenizer.from_pretrained(path)
-    assert tokenizer.chat_template is None and tokenizer.pad_token is not None
-    batch = tokenizer(PARAPHRASES, padding=True, return_tensors="pt")
-    with torch.no_grad():
-        expected = reference(**batch).last_hidden_state
-        actual = converted(**batch).last_hidden_state
-    torch.testing.assert_close(actual, expected, rtol=0, atol=1e-5)
-
-    embeddings = encode_last_token(path, PARAPHRASES)
-    assert embeddings.shape == (3, 576) and np.isfinite(embeddings).all()
-
-
-@pytest.mark.skipif(not SLOW, reason="real GGUF conversion (~70 s, 3.5 GB RAM): set GLOT_SLOW_TESTS=1")
-def test_real_gemma3_conversion_encodes(tmp_path):
-    path = resolve_backbone("gemma3-270m", cache_dir=tmp_path)
-    manifest = json.loads((Path(path) / MANIFEST_NAME).read_text())
-    assert manifest["hidden_size"] == 640 and manifest["model_type"] == "gemma3_text"
-    assert not (Path(path) / "_gguf").exists()  # the joined GGUF is not kept
-    embeddings = encode_last_token(path, PARAPHRASES)
-    assert embeddings.shape == (3, 640) and np.isfinite(embeddings).all()

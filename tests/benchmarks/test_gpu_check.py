@@ -7,11 +7,10 @@ import json
 import shlex
 import subprocess
 import sys
-from pathlib import Path
 
 import torch
+from helpers import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 MODULE = "benchmarks.speed.gpu_check"  # run from the repository root, as the README says
 
 

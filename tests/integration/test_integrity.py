@@ -10,8 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from test_datasets import write_csv, write_jsonl
-from test_training import config, toy_task
+from helpers import config, toy_task, write_csv, write_jsonl
 
 from sentence_transformers_glot import GlotPooling
 from sentence_transformers_glot.data import load_task

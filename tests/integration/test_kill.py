@@ -18,12 +18,11 @@ from pathlib import Path
 
 import pytest
 import torch
+from helpers import TESTS, config, toy_task
 from safetensors.torch import load_file
 
 from sentence_transformers_glot.training.cache import StateCache
 from sentence_transformers_glot.training.loop import train
-
-TESTS = Path(__file__).parent
 
 CHILD = textwrap.dedent(
     """
@@ -35,7 +34,7 @@ CHILD = textwrap.dedent(
     from sentence_transformers_glot.io import atomic_write
     from sentence_transformers_glot.training import checkpoint, export, loop
     from sentence_transformers_glot.training.cache import StateCache
-    from test_training import config, toy_task
+    from helpers import config, toy_task
 
     point = {point!r}
 
@@ -84,8 +83,6 @@ def run_child(point: str, backbone: str, run_dir: Path, cache_dir: Path) -> int:
 
 
 def test_training_killed_at_four_points_resumes_to_identical_metrics_and_weights(tiny_bert_dir, tmp_path):
-    from test_training import config, toy_task
-
     settings = config(tiny_bert_dir, checkpoint_every=2, glot={"threshold": 0.3, "hidden_dim": 16, "dropout": 0.2})
     full = train(settings, tmp_path / "full", task=toy_task(),
                  cache=StateCache(tmp_path / "cache-full", dtype="float32"))

@@ -1,4 +1,5 @@
-"""Graph construction: the edge rule, padding, top-k, and agreement of the dense and edge-list forms."""
+"""Graph construction: the edge rule, padding, top-k, agreement of the dense and edge-list forms, soft (cosine)
+edges, and threshold="auto"'s per-sentence density."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ import torch
 import torch.nn.functional as F
 from helpers import random_batch, to_left_padding
 
-from sentence_transformers_glot import GlotPooling
+from sentence_transformers_glot.nn.conv import gcn_propagate
 from sentence_transformers_glot.nn.graph import (
     build_dense_graph,
+    build_graph,
     build_sparse_graph,
+    density_thresholds,
     estimate_density,
     normalize_tokens,
 )
@@ -114,56 +117,53 @@ def test_single_token_and_isolated_tokens_have_no_edges():
     assert graph.indptr.tolist() == [0, 0, 0, 0, 0, 0]
 
 
-# ------------------------------------------------------------------------------------------------ windowed graph
-@pytest.mark.parametrize("top_k", [None, 3])
-@pytest.mark.parametrize("edge_weight", ["binary", "cosine"])
-def test_a_window_covering_the_sentence_gives_the_full_graph(top_k, edge_weight):
-    from sentence_transformers_glot.nn.band import build_window_graph
-    from sentence_transformers_glot.nn.graph import build_sparse_graph
-    from sentence_transformers_glot.nn.packing import PackedNodes
-
-    x, mask = random_batch(4, 10, 16, seed=11, min_length=2)
-    x = torch.where(mask[..., None], x, 0.0)
-    nodes = PackedNodes.from_mask(mask)
-    unit = normalize_tokens(nodes.pack(x))
-    full = build_sparse_graph(x, mask, 0.2, top_k, edge_weight=edge_weight)
-    band = build_window_graph(unit, nodes, 9, 0.2, top_k, edge_weight=edge_weight)
-    assert torch.equal(band.indptr, full.indptr) and torch.equal(band.src, full.src)
-    if edge_weight == "cosine":
-        assert torch.allclose(band.weight, full.weight, atol=1e-6)
-
-
-def test_a_window_keeps_only_nearby_pairs_whatever_the_padding():
-    from sentence_transformers_glot.nn.band import build_window_graph
-    from sentence_transformers_glot.nn.packing import PackedNodes
-
-    x, mask = random_batch(3, 12, 16, seed=12, min_length=4)
-    positions = (mask.cumsum(1) - 1)[mask]  # each real token's position in its sentence
-    for xs, ms in ((x, mask), to_left_padding(x, mask)):
-        nodes = PackedNodes.from_mask(ms)
-        graph = build_window_graph(normalize_tokens(nodes.pack(xs)), nodes, 2, None)
-        assert bool(((positions[graph.src] - positions[graph.dst]).abs() <= 2).all())
-        assert bool((nodes.batch_index[graph.src] == nodes.batch_index[graph.dst]).all())
-        n = ms.sum(1)
-        expected = sum(int(sum(min(2, i) + min(2, int(k) - 1 - i) for i in range(int(k)))) for k in n)
-        assert graph.src.numel() == expected  # every pair within 2 positions, and only those
+# ---------------------------------------------------------------------------------------------------------- soft edges
+def test_cosine_edges_weigh_each_neighbour_by_its_cosine():
+    x, mask = random_batch(3, 9, 8, seed=7)
+    graph = build_dense_graph(x, mask, threshold=0.1, edge_weight="cosine")
+    xn = torch.nn.functional.normalize(x, dim=-1)
+    cos = xn @ xn.transpose(1, 2)
+    binary = build_dense_graph(x, mask, threshold=0.1).adj
+    torch.testing.assert_close(graph.adj, torch.where(binary > 0, cos, 0.0), atol=1e-6, rtol=0)
+    h = torch.randn(int(mask.sum()), 5)
+    padded = graph.nodes.to_padded(h)
+    weights = graph.adj
+    expected = (weights @ padded) / weights.sum(-1, keepdim=True).where(weights.sum(-1, keepdim=True) > 0, 1.0)
+    torch.testing.assert_close(graph.aggregate(h, "mean"), graph.nodes.pack(expected), atol=1e-6, rtol=0)
+    sparse = build_sparse_graph(x, mask, threshold=0.1, edge_weight="cosine")
+    torch.testing.assert_close(sparse.aggregate(h, "mean"), graph.aggregate(h, "mean"), atol=1e-6, rtol=0)
+    torch.testing.assert_close(gcn_propagate(sparse, h), gcn_propagate(graph, h), atol=1e-6, rtol=0)
 
 
-@pytest.mark.parametrize("conv", ["sage", "gat", "gcn", "gin"])
-def test_graph_window_pooling_is_batch_invariant_and_equals_the_full_graph_when_it_covers(conv):
-    x, mask = random_batch(4, 9, 16, seed=13, min_length=2)
-    full = GlotPooling(16, threshold=0.2, hidden_dim=8, conv=conv, backend="scatter")
-    band = GlotPooling(16, threshold=0.2, hidden_dim=8, conv=conv, graph_window=8)
-    narrow = GlotPooling(16, threshold=0.2, hidden_dim=8, conv=conv, graph_window=2)
-    band.load_state_dict(full.state_dict())
-    narrow.load_state_dict(full.state_dict())
-    assert torch.allclose(band.pool(x, mask), full.pool(x, mask), atol=1e-5)
-    together = narrow.pool(x, mask)
-    for i in range(4):
-        alone = narrow.pool(x[i : i + 1, : int(mask[i].sum())], mask[i : i + 1, : int(mask[i].sum())])
-        assert torch.allclose(alone, together[i : i + 1], atol=1e-5)
-    assert torch.allclose(narrow.pool(*to_left_padding(x, mask)), together, atol=1e-5)
-    with pytest.raises(ValueError, match="graph_window"):
-        GlotPooling(16, graph_window=0)
-    with pytest.raises(ValueError, match="threshold='auto'"):
-        GlotPooling(16, threshold="auto", graph_window=4)
+def test_cosine_edges_drop_pairs_with_a_negative_cosine():
+    x, mask = random_batch(2, 12, 8, seed=8)
+    graph = build_dense_graph(x, mask, threshold=-1.0, edge_weight="cosine")
+    xn = torch.nn.functional.normalize(x, dim=-1)
+    cos = xn @ xn.transpose(1, 2)
+    assert (cos < 0).any()
+    assert not (graph.adj[cos <= 0] != 0).any()
+    assert (graph.adj >= 0).all()
+
+
+# ---------------------------------------------------------------------------------------------------- threshold="auto"
+def test_auto_threshold_keeps_the_asked_density_in_every_sentence():
+    x, mask = random_batch(5, 12, 16, seed=4, min_length=4)
+    unit = normalize_tokens(torch.where(mask[..., None], x, 0.0))
+    for density in (0.05, 0.2, 1.0):
+        graph = build_graph(unit, mask, "auto", backend="dense", normalized=True, edge_density=density)
+        n = mask.sum(1)
+        wanted = 2 * torch.round(density * n * (n - 1) / 2)  # m pairs, both directions
+        assert torch.equal(graph.adj.sum((1, 2)), wanted.float())
+
+
+def test_auto_threshold_is_batch_and_padding_invariant():
+    x, mask = random_batch(4, 10, 16, seed=5, min_length=3)
+    unit = normalize_tokens(torch.where(mask[..., None], x, 0.0))
+    together = density_thresholds(unit, mask, 0.1)
+    lengths = [int(n) for n in mask.sum(1)]
+    alone = torch.stack([density_thresholds(unit[i : i + 1, :n], mask[i : i + 1, :n], 0.1)[0]
+                         for i, n in enumerate(lengths)])
+    assert torch.allclose(together, alone, atol=1e-6)  # equal up to float rounding of differently shaped products
+    left_x, left_mask = to_left_padding(x, mask)
+    left_unit = normalize_tokens(torch.where(left_mask[..., None], left_x, 0.0))
+    assert torch.allclose(density_thresholds(left_unit, left_mask, 0.1), together, atol=1e-6)

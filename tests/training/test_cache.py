@@ -1,4 +1,5 @@
-"""The hidden-state cache: reuse, key coverage, resumable builds, corruption detection."""
+"""The hidden-state cache: reuse, key coverage, resumable builds, corruption detection, layer mixes, and builds
+shared by processes."""
 
 from __future__ import annotations
 
@@ -6,27 +7,11 @@ import json
 
 import numpy as np
 import pytest
+import torch
+from helpers import CACHE_TEXTS as TEXTS
+from helpers import TESTS, CountingEncoder
 
-from sentence_transformers_glot.backbones.states import transformer_encoder
 from sentence_transformers_glot.training.cache import StateCache, backbone_fingerprint, cache_key
-
-
-class CountingEncoder:
-    """Fake backbone: token i of a text is a vector filled with (len(text) + i); counts calls."""
-
-    def __init__(self, dim: int = 4, fail_after: int | None = None) -> None:
-        self.dim, self.calls, self.texts, self.fail_after = dim, 0, 0, fail_after
-
-    def __call__(self, texts: list[str]) -> list[np.ndarray]:
-        if self.fail_after is not None and self.texts >= self.fail_after:
-            raise KeyboardInterrupt("simulated kill")
-        self.calls += 1
-        self.texts += len(texts)
-        return [np.full((len(t.split()), self.dim), len(t), dtype=np.float32) + np.arange(len(t.split()))[:, None]
-                for t in texts]
-
-
-TEXTS = [" ".join(["w"] * (1 + i % 7)) + f" {i}" for i in range(25)]
 
 
 def expected_batch(indices):
@@ -134,23 +119,6 @@ def test_fingerprint_changes_with_weights_and_config(tiny_bert_dir, tmp_path):
     assert backbone_fingerprint(str(copy)) != backbone_fingerprint(tiny_bert_dir)
 
 
-def test_transformer_encoder_gives_what_the_pooling_module_sees(tiny_llama_dir):
-    """Cached states equal the token_embeddings a pooling module receives inside encode (left padding)."""
-    import torch
-
-    from sentence_transformers_glot.training.loop import load_backbone
-
-    model = load_backbone(tiny_llama_dir, max_length=32)
-    texts = ["a b c", "w1 w2 w3 w4 w5 w6", "q"]
-    states = transformer_encoder(model)(texts)
-    tokenize = getattr(model, "preprocess", None) or model.tokenize
-    out = model[0](dict(tokenize(texts)))
-    for i, text in enumerate(texts):
-        real = out["token_embeddings"][i][out["attention_mask"][i].bool()]
-        assert torch.allclose(torch.from_numpy(states[i]), real, atol=1e-6)
-        assert states[i].shape[0] == len(tokenize([text])["input_ids"][0])
-
-
 def test_full_disk_during_a_shard_write_leaves_nothing_trusted(tmp_path, monkeypatch):
     import errno
 
@@ -181,11 +149,27 @@ def test_full_disk_during_a_shard_write_leaves_nothing_trusted(tmp_path, monkeyp
     np.testing.assert_array_equal(states.batch([12])[0][0, : len(TEXTS[12].split())].numpy(), expected_batch([12])[0])
 
 
+def test_a_multi_layer_cache_entry_stacks_the_layers_under_its_own_key(tmp_path):
+    from sentence_transformers_glot.training.cache import StateCache, cache_key
+
+    texts = ["a b c", "d e", "f"]
+
+    def encode(batch):
+        return [np.stack([np.full((len(t.split()), 4), layer, np.float32) for layer in (1, 2)], axis=1) for t in batch]
+
+    states = StateCache(tmp_path, dtype="float32").get_or_build(texts, encode, "fp", 16, layer=[1, 2])
+    x, mask = states.batch([0, 1, 2])
+    assert x.shape == (3, 3, 2, 4) and states.dim == 4
+    assert torch.equal(x[0, :, 1], torch.full((3, 4), 2.0)) and not x[2, 1:].any()
+    assert cache_key("fp", texts, 16, [1, 2], "float32") != cache_key("fp", texts, 16, -1, "float32")
+    assert cache_key("fp", texts, 16, [1, 2], "float32") != cache_key("fp", texts, 16, [2, 1], "float32")
+
+
 BUILDER = """
 import os, signal, sys, time
 sys.path.insert(0, {tests!r})
 import numpy as np
-from test_cache import TEXTS, CountingEncoder
+from helpers import CACHE_TEXTS as TEXTS, CountingEncoder
 from sentence_transformers_glot.training.cache import StateCache
 
 encoder = CountingEncoder()
@@ -208,9 +192,8 @@ print(encoder.texts)
 def start_builder(tmp_path, name: str, kill_after: int | None = None):
     import subprocess
     import sys
-    from pathlib import Path
 
-    code = BUILDER.format(tests=str(Path(__file__).parent), kill_after=kill_after, root=str(tmp_path / "cache"),
+    code = BUILDER.format(tests=str(TESTS), kill_after=kill_after, root=str(tmp_path / "cache"),
                           out=str(tmp_path / f"{name}.npy"))
     return subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
 

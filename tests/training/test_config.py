@@ -1,4 +1,4 @@
-"""TrainConfig.glot is a GlotOptions: checked on construction, given as one or as a dict of changes, and the run
+"""TrainConfig: checked on construction (``glot`` a GlotOptions, the layers, warm-up and clipping), and the run
 folders written before keep their names."""
 
 from __future__ import annotations
@@ -50,3 +50,43 @@ def test_glot_is_a_checked_options_object():
         TrainConfig(pooling="cls", glot=GlotOptions())
     with pytest.raises(ValueError, match="`glot` must be a GlotOptions or a dict"):
         TrainConfig(glot=[("conv", "gat")])
+
+
+def test_invalid_training_config():
+    with pytest.raises(ValueError, match="`pooling`"):
+        TrainConfig(pooling="median")
+    with pytest.raises(ValueError, match="`epochs`"):
+        TrainConfig(epochs=0)
+    with pytest.raises(ValueError, match="`head`"):
+        TrainConfig(head="ranking")
+
+
+def test_layer_and_layers_together_are_refused():
+    from sentence_transformers_glot.training.config import TrainConfig
+
+    with pytest.raises(ValueError, match=r"`layer`=3 and glot `layers`=\[1, 2\] both choose"):
+        TrainConfig(layer=3, glot={"layers": [1, 2]})
+    assert TrainConfig(glot={"layers": [1, 2]}).state_layers == [1, 2]
+    assert TrainConfig(layer=3).state_layers == 3
+
+
+def test_warmup_and_clipping_are_checked_and_part_of_the_run_identity():
+    assert config_dict(TrainConfig(warmup_ratio=0.0, max_grad_norm=None)).keys() == config_dict(
+        TrainConfig(warmup_ratio=0.0, max_grad_norm=None, head_dim=None)).keys()
+    legacy = config_dict(TrainConfig(warmup_ratio=0.0, max_grad_norm=None))
+    assert "warmup_ratio" not in legacy and "max_grad_norm" not in legacy  # older run folders keep their names
+    current = config_dict(TrainConfig())
+    assert current["warmup_ratio"] == 0.1 and current["max_grad_norm"] == 1.0
+    for bad, match in (({"warmup_ratio": 1.5}, "warmup_ratio"), ({"max_grad_norm": 0}, "max_grad_norm"),
+                       ({"head_dim": 0}, "head_dim")):
+        with pytest.raises(ValueError, match=match):
+            TrainConfig(**bad)
+
+
+def test_an_unset_max_eval_does_not_change_a_runs_identity(tmp_path):
+    """Run folders written before ``max_eval`` existed keep their names; setting it gives a new run."""
+    from sentence_transformers_glot.training.config import config_dict as _config_dict
+
+    assert "max_eval" not in _config_dict(TrainConfig(max_train=100))
+    assert _config_dict(TrainConfig(max_eval=5))["max_eval"] == 5
+    assert run_name(TrainConfig(max_eval=5)) != run_name(TrainConfig())
