@@ -1,5 +1,5 @@
 """Segment operations: torch-scatter's kernels and the native fallback (which warns once) give the same numbers,
-and the first real token is left out on either padding side."""
+the reductions and the softmax equal their definitions, and the first real token is left out on either side."""
 
 from __future__ import annotations
 
@@ -14,6 +14,9 @@ import sentence_transformers_glot.nn.functional as aggregation
 from sentence_transformers_glot import GlotPooling
 from sentence_transformers_glot.nn.functional import (
     exclude_first_token,
+    indptr_from_index,
+    segment_reduce,
+    segment_softmax,
 )
 
 
@@ -72,6 +75,31 @@ def test_native_fallback_matches_torch_scatter(options, monkeypatch):
         native = pool_on_backend(pooling, "scatter-native", x, mask, monkeypatch)
         for a, b in zip(kernels[2], native[2]):
             torch.testing.assert_close(a, b, atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("use_scatter", [False, True], ids=["native", "torch-scatter"])
+def test_segment_reductions_and_softmax_equal_their_definitions(use_scatter):
+    """On sorted segments with an empty one: sum, mean and max per segment (0, 0 and -inf when empty), and the
+    softmax within each segment, computed one segment at a time."""
+    if use_scatter and not aggregation.HAS_TORCH_SCATTER:
+        pytest.skip("torch-scatter is not installed")
+    index = torch.tensor([0, 0, 0, 2, 2, 3])  # segment 1 is empty
+    indptr = indptr_from_index(index, 4)
+    assert indptr.tolist() == [0, 3, 3, 5, 6]
+    gen = torch.Generator().manual_seed(0)
+    values, logits = torch.randn(6, 3, generator=gen), torch.randn(6, generator=gen)
+    for reduce in ("sum", "mean", "max"):
+        got = segment_reduce(values, index, indptr, 4, reduce, use_scatter)
+        for s in range(4):
+            rows = values[index == s]
+            if len(rows):
+                expected = {"sum": rows.sum(0), "mean": rows.mean(0), "max": rows.amax(0)}[reduce]
+            else:
+                expected = torch.full((3,), float("-inf") if reduce == "max" else 0.0)
+            torch.testing.assert_close(got[s], expected, atol=1e-6, rtol=0)
+    weights = segment_softmax(logits, index, indptr, 4, use_scatter)
+    for s in (0, 2, 3):
+        torch.testing.assert_close(weights[index == s], torch.softmax(logits[index == s], 0), atol=1e-6, rtol=0)
 
 
 def test_exclude_first_token_drops_the_first_real_token_on_either_padding_side():
