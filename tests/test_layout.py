@@ -1,8 +1,10 @@
 """The package layout's promises: the core imports no tooling, the command line loads no torch to parse, the
-package is typed, no module is in an import cycle, benchmarks/ is a package beside the library, and the lint."""
+package is typed, no module is in an import cycle, benchmarks/ is a package beside the library, no test module imports
+another, and the lint."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -58,15 +60,14 @@ def _imports(path: Path, module: str, modules: set[str]) -> set[str]:
     return {name for name in found if name in modules and name != module}
 
 
-def test_the_core_is_in_no_import_cycle():
-    """No chain of imports, lazy ones in functions included, leads from a core module (the pooling, its options and
-    the tensor maths) back to itself."""
+def test_no_module_is_in_an_import_cycle():
+    """No chain of imports, lazy ones in functions included, leads from any module of the package (the core, the
+    tooling, the package ``__init__`` files) back to itself."""
     paths = {".".join(p.relative_to(PACKAGE.parent).with_suffix("").parts).removesuffix(".__init__"): p
              for p in PACKAGE.rglob("*.py")}
     graph = {name: _imports(path, name, set(paths)) for name, path in paths.items()}
-    core_parts = ("pooling", "options", "presets", "nn", "decoders", "model_card", "identity", "loading")
-    core = [name for name in graph if name.count(".") and name.split(".")[1] in core_parts]
-    for start in core:
+    assert {"sentence_transformers_glot.cli", "sentence_transformers_glot.evaluation.mteb.run"} <= set(graph)
+    for start in graph:
         seen, frontier = set(), set(graph[start])
         while frontier:
             name = frontier.pop()
@@ -74,6 +75,15 @@ def test_the_core_is_in_no_import_cycle():
             if name not in seen:
                 seen.add(name)
                 frontier |= graph[name]
+
+
+def test_no_test_module_imports_another():
+    """Tests share code through tests/helpers.py and fixtures through conftest.py, never by importing a test module
+    (code that a test hands to a child process included)."""
+    tests = PACKAGE.parent / "tests"
+    importing = re.compile(r"^\s*(?:from|import)\s+(?:[\w.]+\.)?test_\w+", re.M)
+    offenders = [str(path.relative_to(tests)) for path in tests.rglob("*.py") if importing.search(path.read_text())]
+    assert offenders == [], f"these test files import a test module: {offenders}"
 
 
 def _top_level_imports(path: Path) -> set[str]:
