@@ -22,7 +22,7 @@ def build_window_graph(
     window: int,
     threshold: float | None,
     top_k: int | None = None,
-    use_scatter: bool = True,
+    use_torch_scatter: bool = True,
     edge_weight: str = "binary",
 ) -> SparseTokenGraph:
     r"""The cosine token graph restricted to a band: an edge :math:`j \to i` needs :math:`0 < |p_i - p_j| \le W`
@@ -62,7 +62,7 @@ def build_window_graph(
         raise MemoryError(f"GlotPooling: the windowed token graph has more than {MAX_EDGES:,} edges; raise "
                           "`threshold`, set `top_k`, or lower `graph_window`.")
     return SparseTokenGraph(src=src, dst=dst, indptr=indptr_from_index(dst, nodes.num_nodes), nodes=nodes,
-                            use_scatter=use_scatter, weight=None if weight is None else weight[keep])
+                            use_torch_scatter=use_torch_scatter, weight=None if weight is None else weight[keep])
 
 
 def _band_cosines(unit: Tensor, window: int) -> Tensor:

@@ -16,7 +16,7 @@ by sentence (the attention readout's per-sentence softmax and weighted sum).
 
 With torch-scatter installed the segment operations run ``torch_scatter.segment_csr`` / ``gather_csr``;
 without it they run ``scatter_reduce`` / ``index_add_`` and warn once (:func:`warnings.warn`). Both give
-the same numbers (``tests/test_backends.py``). Neighbour *sums and means with constant weights* on the
+the same numbers (``tests/nn/test_functional.py``). Neighbour *sums and means with constant weights* on the
 edge list do not come here: they are one CSR sparse x dense product (``graph.SparseTokenGraph.propagate``),
 which avoids the ``(E, D)`` gather of neighbour features.
 """
@@ -44,12 +44,12 @@ REDUCES = ("sum", "mean", "max")
 _warned_fallback = False
 
 
-def use_kernels(use_scatter: bool = True) -> bool:
+def use_kernels(use_torch_scatter: bool = True) -> bool:
     """Whether the torch-scatter kernels run; warns once when they were wanted but are not installed."""
     global _warned_fallback
-    if use_scatter and HAS_TORCH_SCATTER:
+    if use_torch_scatter and HAS_TORCH_SCATTER:
         return True
-    if use_scatter and not _warned_fallback:
+    if use_torch_scatter and not _warned_fallback:
         _warned_fallback = True
         warnings.warn(
             "torch-scatter is not installed: GlotPooling's segment softmax and reductions (attention readout, "
@@ -65,7 +65,7 @@ def _expand(index: Tensor, like: Tensor) -> Tensor:
 
 
 def segment_reduce(
-    values: Tensor, index: Tensor, indptr: Tensor, num_segments: int, reduce: str, use_scatter: bool = True
+    values: Tensor, index: Tensor, indptr: Tensor, num_segments: int, reduce: str, use_torch_scatter: bool = True
 ) -> Tensor:
     """Reduce rows ``(R, *)`` into segments ``(num_segments, *)``.
 
@@ -75,11 +75,11 @@ def segment_reduce(
         indptr: CSR offsets ``(num_segments + 1,)``, consistent with ``index``.
         num_segments: number of segments.
         reduce: ``"sum"``, ``"mean"`` or ``"max"`` (empty segments: 0, 0, ``-inf``).
-        use_scatter: use torch-scatter's ``segment_csr`` when it is installed.
+        use_torch_scatter: use torch-scatter's ``segment_csr`` when it is installed.
     """
     if reduce not in REDUCES:
         raise ValueError(f"unknown reduce {reduce!r}; expected one of {REDUCES}")
-    if use_kernels(use_scatter):
+    if use_kernels(use_torch_scatter):
         out = _segment_csr(values, indptr, reduce=reduce)
         if reduce == "max":  # torch-scatter fills empty segments with 0; the native semantics are -inf
             empty = (indptr[1:] == indptr[:-1]).view(-1, *([1] * (values.dim() - 1)))
@@ -96,26 +96,26 @@ def segment_reduce(
     return out
 
 
-def segment_gather(values: Tensor, index: Tensor, indptr: Tensor, use_scatter: bool = True) -> Tensor:
+def segment_gather(values: Tensor, index: Tensor, indptr: Tensor, use_torch_scatter: bool = True) -> Tensor:
     """Broadcast segment values ``(num_segments, *)`` back to their rows ``(R, *)`` (``values[index]``)."""
-    if use_kernels(use_scatter):
+    if use_kernels(use_torch_scatter):
         return _gather_csr(values, indptr)
     return values[index]
 
 
 def segment_softmax(
-    logits: Tensor, index: Tensor, indptr: Tensor, num_segments: int, use_scatter: bool = True
+    logits: Tensor, index: Tensor, indptr: Tensor, num_segments: int, use_torch_scatter: bool = True
 ) -> Tensor:
     r"""Softmax of ``logits`` ``(R,)`` within each segment; shapes as :func:`segment_reduce`.
 
     :math:`\alpha_r = \exp(v_r - m_s) / \sum_{r' \in s} \exp(v_{r'} - m_s)` with the segment max :math:`m_s`
     subtracted for stability (detached: the softmax is shift-invariant, so no gradient is lost).
     """
-    peak = segment_reduce(logits.detach(), index, indptr, num_segments, "max", use_scatter)
+    peak = segment_reduce(logits.detach(), index, indptr, num_segments, "max", use_torch_scatter)
     peak = torch.where(torch.isfinite(peak), peak, 0.0)  # empty segments have no rows to normalise
-    weights = torch.exp(logits - segment_gather(peak, index, indptr, use_scatter))
-    total = segment_reduce(weights, index, indptr, num_segments, "sum", use_scatter)
-    return weights / segment_gather(total, index, indptr, use_scatter)
+    weights = torch.exp(logits - segment_gather(peak, index, indptr, use_torch_scatter))
+    total = segment_reduce(weights, index, indptr, num_segments, "sum", use_torch_scatter)
+    return weights / segment_gather(total, index, indptr, use_torch_scatter)
 
 
 def masked_softmax(logits: Tensor, mask: Tensor, dim: int = -1) -> Tensor:

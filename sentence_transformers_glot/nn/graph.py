@@ -219,7 +219,7 @@ class SparseTokenGraph:
     dst: Tensor
     indptr: Tensor
     nodes: PackedNodes
-    use_scatter: bool = True
+    use_torch_scatter: bool = True
     weight: Tensor | None = None
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -239,7 +239,7 @@ class SparseTokenGraph:
                 self._cache["deg"] = self.indptr[1:] - self.indptr[:-1]
             else:
                 self._cache["deg"] = segment_reduce(
-                    self.weight, self.dst, self.indptr, self.num_nodes, "sum", self.use_scatter)
+                    self.weight, self.dst, self.indptr, self.num_nodes, "sum", self.use_torch_scatter)
         return self._cache["deg"]
 
     def edge_weight(self, dtype: torch.dtype) -> Tensor:
@@ -258,11 +258,11 @@ class SparseTokenGraph:
 
     def dst_values(self, v: Tensor) -> Tensor:
         """Node values ``(N, *)`` at each edge's destination, ``(E, *)``."""
-        return segment_gather(v, self.dst, self.indptr, self.use_scatter)
+        return segment_gather(v, self.dst, self.indptr, self.use_torch_scatter)
 
     def edge_softmax(self, logits: Tensor) -> Tensor:
         r""":math:`\alpha_{ij} = \mathrm{softmax}_{j \to i}(\mathrm{logits}_{ij})` over each node's incoming edges."""
-        return segment_softmax(logits, self.dst, self.indptr, self.num_nodes, self.use_scatter)
+        return segment_softmax(logits, self.dst, self.indptr, self.num_nodes, self.use_torch_scatter)
 
     def _csr(self, coef: Tensor, dtype: torch.dtype) -> Tensor:
         return csr_matrix(self.indptr, self.src, coef.to(dtype), (self.num_nodes, self.num_nodes))
@@ -277,7 +277,7 @@ class SparseTokenGraph:
         """
         if coef.requires_grad:
             messages = self.src_values(h) * coef[:, None]
-            return segment_reduce(messages, self.dst, self.indptr, self.num_nodes, "sum", self.use_scatter)
+            return segment_reduce(messages, self.dst, self.indptr, self.num_nodes, "sum", self.use_torch_scatter)
         return self._csr(coef, h.dtype) @ h
 
     def aggregate(self, h: Tensor, reduce: str = "mean") -> Tensor:
@@ -312,7 +312,7 @@ class SparseTokenGraph:
                 weight = self.weight.new_ones(n + e)
                 weight[edge_pos] = self.weight
             indptr = self.indptr + torch.arange(n + 1, device=self.indptr.device)
-            self._cache["self_loops"] = SparseTokenGraph(src, dst, indptr, self.nodes, self.use_scatter, weight)
+            self._cache["self_loops"] = SparseTokenGraph(src, dst, indptr, self.nodes, self.use_torch_scatter, weight)
         return self._cache["self_loops"]
 
 
@@ -352,7 +352,7 @@ def build_sparse_graph(
     mask: Tensor,
     threshold: Threshold,
     top_k: int | None = None,
-    use_scatter: bool = True,
+    use_torch_scatter: bool = True,
     block_elements: int = DEFAULT_BLOCK_ELEMENTS,
     edge_weight: str = "binary",
     unit: Tensor | None = None,
@@ -395,7 +395,8 @@ def build_sparse_graph(
         weights = None if weights is None else weights[order]
     nodes = PackedNodes.from_mask(mask) if nodes is None else nodes
     indptr = indptr_from_index(dst, nodes.num_nodes)
-    return SparseTokenGraph(src=src, dst=dst, indptr=indptr, nodes=nodes, use_scatter=use_scatter, weight=weights)
+    return SparseTokenGraph(src=src, dst=dst, indptr=indptr, nodes=nodes, use_torch_scatter=use_torch_scatter,
+                            weight=weights)
 
 
 def estimate_density(x: Tensor, mask: Tensor, threshold: Threshold, top_k: int | None, rows: int = 64,

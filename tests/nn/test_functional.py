@@ -77,11 +77,11 @@ def test_native_fallback_matches_torch_scatter(options, monkeypatch):
             torch.testing.assert_close(a, b, atol=1e-5, rtol=0)
 
 
-@pytest.mark.parametrize("use_scatter", [False, True], ids=["native", "torch-scatter"])
-def test_segment_reductions_and_softmax_equal_their_definitions(use_scatter):
+@pytest.mark.parametrize("use_torch_scatter", [False, True], ids=["native", "torch-scatter"])
+def test_segment_reductions_and_softmax_equal_their_definitions(use_torch_scatter):
     """On sorted segments with an empty one: sum, mean and max per segment (0, 0 and -inf when empty), and the
     softmax within each segment, computed one segment at a time."""
-    if use_scatter and not aggregation.HAS_TORCH_SCATTER:
+    if use_torch_scatter and not aggregation.HAS_TORCH_SCATTER:
         pytest.skip("torch-scatter is not installed")
     index = torch.tensor([0, 0, 0, 2, 2, 3])  # segment 1 is empty
     indptr = indptr_from_index(index, 4)
@@ -89,7 +89,7 @@ def test_segment_reductions_and_softmax_equal_their_definitions(use_scatter):
     gen = torch.Generator().manual_seed(0)
     values, logits = torch.randn(6, 3, generator=gen), torch.randn(6, generator=gen)
     for reduce in ("sum", "mean", "max"):
-        got = segment_reduce(values, index, indptr, 4, reduce, use_scatter)
+        got = segment_reduce(values, index, indptr, 4, reduce, use_torch_scatter)
         for s in range(4):
             rows = values[index == s]
             if len(rows):
@@ -97,7 +97,7 @@ def test_segment_reductions_and_softmax_equal_their_definitions(use_scatter):
             else:
                 expected = torch.full((3,), float("-inf") if reduce == "max" else 0.0)
             torch.testing.assert_close(got[s], expected, atol=1e-6, rtol=0)
-    weights = segment_softmax(logits, index, indptr, 4, use_scatter)
+    weights = segment_softmax(logits, index, indptr, 4, use_torch_scatter)
     for s in (0, 2, 3):
         torch.testing.assert_close(weights[index == s], torch.softmax(logits[index == s], 0), atol=1e-6, rtol=0)
 
