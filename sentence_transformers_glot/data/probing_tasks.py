@@ -21,12 +21,12 @@ from sentence_transformers_glot.data.probing import (
 )
 from sentence_transformers_glot.data.splits import (
     DEFAULT_SEED,
-    _non_default,
-    _Rows,
-    _sizes,
-    _split_by_rank,
-    _task,
-    _version,
+    LabelledRows,
+    assemble_task,
+    non_default_options,
+    split_by_rank,
+    split_sizes,
+    task_version,
 )
 from sentence_transformers_glot.data.tasks import Metric, PackagedTask, TaskData
 
@@ -90,15 +90,16 @@ def _probing_task(name: str, metric: Metric, folders: Mapping[str, Path], seed: 
             f"task {name!r}: the corpora give {counts['examples']:,} examples ({counts['eligible']:,} eligible of "
             f"{counts['pool']:,} sentences); a probing task needs at least {MIN_PROBING_EXAMPLES:,}: fetch the "
             f"complete data again (`{FETCH_COMMAND} {name}`) or pass size=None")
-    splits = _split_by_rank(_Rows(texts, labels), "classification", seed)
+    splits = split_by_rank(LabelledRows(texts, labels), "classification", seed)
     group_text = ", ".join(f"{group} {count:,}" for group, count in groups.items())
     description = (how.format(**counts) + " " + _POOL_ABOUT.format(pool=len(pool), groups=group_text)
                    + f"Split: seeded (seed {seed}) 80/10/10 stratified by label, ranked by SHA-256 of seed and text; "
-                   f"every random choice is a SHA-256 of seed and sentence. Sizes {_sizes(splits)}.")
-    return _task(name, "classification", metric, splits, label_names, description,
-                 _version(1, _non_default(seed, size=None if size == PROBING_SIZE else size)),
-                 {"seed": seed, "size": size, "sources": [SOURCES[s].requirement for s in PROBING_SOURCES],
-                  **counts, "corpora": groups})
+                   f"every random choice is a SHA-256 of seed and sentence. Sizes {split_sizes(splits)}.")
+    return assemble_task(
+        name, "classification", metric, splits, label_names, description,
+        task_version(1, non_default_options(seed, size=None if size == PROBING_SIZE else size)),
+        {"seed": seed, "size": size, "sources": [SOURCES[s].requirement for s in PROBING_SOURCES],
+         **counts, "corpora": groups})
 
 
 def load_bigram_shift(folders: Mapping[str, Path], *, seed: int = DEFAULT_SEED,

@@ -29,7 +29,7 @@ HELD_OUT_FRACTION = 0.1
 # --------------------------------------------------------------------------------------------------------------
 
 
-def _hash_rank(keys: Sequence[str], seed: int, salt: str = "split") -> np.ndarray:
+def hash_rank(keys: Sequence[str], seed: int, salt: str = "split") -> np.ndarray:
     """Row indices ordered by SHA-256 of ``salt, seed, key`` (ties by index): a seeded, order-free shuffle."""
     def value(key: str) -> int:
         digest = hashlib.sha256(f"{salt}\x1f{seed}\x1f{key}".encode("utf-8", "surrogatepass")).digest()
@@ -47,10 +47,10 @@ def _carve(keys: Sequence[str], strata: np.ndarray | None, seed: int,
            parts: Mapping[str, float]) -> dict[str, np.ndarray]:
     """Split row indices into ``parts`` (name -> fraction, taken in order) plus ``"train"`` (the rest).
 
-    Rows are ranked by :func:`_hash_rank`; with ``strata`` each stratum is cut separately. Every returned
+    Rows are ranked by :func:`hash_rank`; with ``strata`` each stratum is cut separately. Every returned
     split lists its rows in rank order.
     """
-    rank = _hash_rank(keys, seed)
+    rank = hash_rank(keys, seed)
     position = np.empty(len(keys), dtype=np.int64)
     position[rank] = np.arange(len(keys))
     groups = [rank] if strata is None else [rank[strata[rank] == value] for value in np.unique(strata)]
@@ -83,16 +83,16 @@ def _pair_keys(texts: Sequence[str], texts_b: Sequence[str] | None) -> list[str]
 
 
 @dataclass
-class _Rows:
+class LabelledRows:
     """Texts (and second texts) with their targets, before splitting."""
 
     texts: list[str]
     labels: np.ndarray
     texts_b: list[str] | None = None
 
-    def subset(self, rows: np.ndarray) -> _Rows:
+    def subset(self, rows: np.ndarray) -> LabelledRows:
         rows = np.asarray(rows, dtype=np.int64)
-        return _Rows([self.texts[i] for i in rows], self.labels[rows].copy(),
+        return LabelledRows([self.texts[i] for i in rows], self.labels[rows].copy(),
                      None if self.texts_b is None else [self.texts_b[i] for i in rows])
 
     def take(self, rows: np.ndarray) -> Split:
@@ -106,19 +106,19 @@ class _Rows:
         return len(self.texts)
 
 
-def _split_by_rank(rows: _Rows, objective: Objective, seed: int) -> dict[str, Split]:
+def split_by_rank(rows: LabelledRows, objective: Objective, seed: int) -> dict[str, Split]:
     strata = rows.labels if objective == "classification" else None
     return {name: rows.take(index) for name, index in _split_80_10_10(rows.keys(), strata, seed).items()}
 
 
-def _carve_validation(train: _Rows, objective: Objective, seed: int) -> tuple[Split, Split]:
+def carve_validation(train: LabelledRows, objective: Objective, seed: int) -> tuple[Split, Split]:
     """(train, validation): a seeded, stratified 10% of an official train split becomes validation."""
     strata = train.labels if objective == "classification" else None
     parts = _carve(train.keys(), strata, seed, {"validation": HELD_OUT_FRACTION})
     return train.take(parts["train"]), train.take(parts["validation"])
 
 
-def _sizes(splits: Mapping[str, Split]) -> str:
+def split_sizes(splits: Mapping[str, Split]) -> str:
     return "/".join(f"{len(splits[name]):,}" for name in SPLITS) + " (train/validation/test)"
 
 
@@ -132,21 +132,22 @@ def _check_splits(name: str, splits: Mapping[str, Split]) -> None:
                              "needs examples: use more data, or give a split column that names all three splits")
 
 
-def _version(data_version: int | str, options: Mapping[str, Any]) -> str:
+def task_version(data_version: int | str, options: Mapping[str, Any]) -> str:
     """``<split logic>.<data version>`` plus ``+key=value`` for each non-default option."""
     suffix = "".join(f"+{key}={value}" for key, value in sorted(options.items()))
     return f"{SPLIT_LOGIC_VERSION}.{data_version}{suffix}"
 
 
-def _non_default(seed: int, **others: Any) -> dict[str, Any]:
+def non_default_options(seed: int, **others: Any) -> dict[str, Any]:
     options = {key: value for key, value in others.items() if value is not None}
     if seed != DEFAULT_SEED:
         options["seed"] = seed
     return options
 
 
-def _task(name: str, objective: Objective, metric: Metric, splits: dict[str, Split], label_names: list[str] | None,
-          description: str, version: str, extra: dict[str, Any]) -> TaskData:
+def assemble_task(name: str, objective: Objective, metric: Metric, splits: dict[str, Split],
+                  label_names: list[str] | None, description: str, version: str, extra: dict[str, Any]) -> TaskData:
+    """A checked :class:`TaskData` (every split non-empty; classes counted when not named)."""
     _check_splits(name, splits)
     num_labels = len(label_names) if objective == "classification" and label_names else None
     if objective == "classification" and num_labels is None:
@@ -155,7 +156,7 @@ def _task(name: str, objective: Objective, metric: Metric, splits: dict[str, Spl
                     label_names=label_names, description=description, version=version, extra=extra)
 
 
-def _dedupe(texts: Sequence[str], labels: Sequence[Any]) -> tuple[np.ndarray, int, int]:
+def dedupe(texts: Sequence[str], labels: Sequence[Any]) -> tuple[np.ndarray, int, int]:
     """Rows to keep: the first of each exact-duplicate text whose copies agree on the label, none if they disagree.
 
     Returns (kept row indices in file order, rows dropped as repeats, rows dropped for conflicting labels).

@@ -16,12 +16,12 @@ import numpy as np
 
 from sentence_transformers_glot.data.splits import (
     DEFAULT_SEED,
-    _carve_validation,
-    _Rows,
-    _sizes,
-    _split_by_rank,
-    _task,
-    _version,
+    LabelledRows,
+    assemble_task,
+    carve_validation,
+    split_by_rank,
+    split_sizes,
+    task_version,
 )
 from sentence_transformers_glot.data.tasks import SPLITS, Metric, Objective, Split, TaskData
 from sentence_transformers_glot.io import read_text_file, sha256_file
@@ -275,11 +275,11 @@ def _parse_targets(table: _Table, column: str, objective: Objective | None,
     return np.searchsorted(classes, values).astype(np.int64), "classification", [f"{c:g}" for c in classes]
 
 
-def _file_splits(table: _Table, rows: _Rows, objective: Objective, split_column: str | None,
+def _file_splits(table: _Table, rows: LabelledRows, objective: Objective, split_column: str | None,
                  seed: int) -> tuple[dict[str, Split], str]:
     """The splits and a sentence saying how they were made."""
     if split_column is None:
-        splits = _split_by_rank(rows, objective, seed)
+        splits = split_by_rank(rows, objective, seed)
         how = ("seeded (seed {seed}) 80/10/10 split{strat}, ranked by SHA-256 of seed and text"
                .format(seed=seed, strat=", stratified by class" if objective == "classification" else ""))
         return splits, how
@@ -299,7 +299,7 @@ def _file_splits(table: _Table, rows: _Rows, objective: Objective, split_column:
                              "(validation rows are carved from train when none are marked)")
     how = f"splits from column {split_column!r}"
     if len(index["validation"]) == 0:
-        carved_train, validation = _carve_validation(rows.subset(index["train"]), objective, seed)
+        carved_train, validation = carve_validation(rows.subset(index["train"]), objective, seed)
         return {"train": carved_train, "validation": validation, "test": rows.take(index["test"])}, (
             how + f"; validation: a seeded (seed {seed}) 10% of the train rows")
     return {name: rows.take(index[name]) for name in SPLITS}, how
@@ -324,7 +324,7 @@ def load_user_file(path: Path, *, text_column: str | None = None, text_b_column:
                          "row; a classifier needs at least two (for numeric scores use score_column= / "
                          "--score-column, a regression)")
     metric = _check_metric(metric, objective, label_names)
-    rows = _Rows(_texts(table, a), labels, None if b is None else _texts(table, b))
+    rows = LabelledRows(_texts(table, a), labels, None if b is None else _texts(table, b))
     splits, how = _file_splits(table, rows, objective, split_column, seed)
     resolved = {"text_column": a, "text_b_column": b, "target_column": target, "objective": objective,
                 "split_column": split_column, "metric": metric, "seed": seed}
@@ -335,10 +335,11 @@ def load_user_file(path: Path, *, text_column: str | None = None, text_b_column:
         f"User file {path} ({len(rows):,} rows, SHA-256 {content_digest}...): text {a!r}"
         + (f" + {b!r}" if b else "") + f", target {target!r} ({objective}"
         + (f", {len(label_names)} classes" if label_names else "") + f"), metric {metric}. Split: {how}. "
-        f"Sizes {_sizes(splits)}." + (f" {duplicates} rows repeat an earlier text (kept)." if duplicates else ""))
-    return _task(f"file:{path.name}", objective, metric, splits, label_names, description,
-                 _version(f"{content_digest}.{options_digest}", {}),
-                 {"seed": seed, "source": str(path), "columns": resolved, "duplicate_texts": duplicates})
+        f"Sizes {split_sizes(splits)}." + (f" {duplicates} rows repeat an earlier text (kept)." if duplicates else ""))
+    return assemble_task(
+        f"file:{path.name}", objective, metric, splits, label_names, description,
+        task_version(f"{content_digest}.{options_digest}", {}),
+        {"seed": seed, "source": str(path), "columns": resolved, "duplicate_texts": duplicates})
 
 
 def _check_metric(metric: str | None, objective: Objective, label_names: list[str] | None) -> Metric:

@@ -134,22 +134,22 @@ def test_acceptability_examples_name_the_corruption_of_each_text():
     assert Counter(k for _, _, k in examples if k) == Counter({k: counts[k] for k in probing.CORRUPTIONS if counts[k]})
 
 
-def _task(name, texts, labels, metric="accuracy"):
-    rows = splits._Rows(list(texts), np.asarray(labels))
-    parts = splits._split_by_rank(rows, "classification", 13)
-    return splits._task(name, "classification", metric, parts, ["a", "b"], "", "1", {})
+def assemble_task(name, texts, labels, metric="accuracy"):
+    rows = splits.LabelledRows(list(texts), np.asarray(labels))
+    parts = splits.split_by_rank(rows, "classification", 13)
+    return splits.assemble_task(name, "classification", metric, parts, ["a", "b"], "", "1", {})
 
 
 def test_leak_baselines_stay_at_chance_on_probes_and_catch_a_leak():
     pool = slice_of_sentences()
-    shifted = leak_baselines(_task("bigram-shift", *build_bigram_shift(pool, 0)[:2]))
+    shifted = leak_baselines(assemble_task("bigram-shift", *build_bigram_shift(pool, 0)[:2]))
     assert all(40 <= v <= 60 for v in shifted.values()), shifted
-    accept = leak_baselines(_task("acceptability", *build_acceptability(pool, 0)[:2], metric="mcc"))
+    accept = leak_baselines(assemble_task("acceptability", *build_acceptability(pool, 0)[:2], metric="mcc"))
     # the slice's templates never use "are", so an agreement flip is a visible word here (on the real corpora
     # the bag-of-words MCC is about 1); the lengths still give nothing away
     assert 40 <= accept["length_words"] <= 60 and accept["bag_of_words"] < 40, accept
     leaky = [s + (" Indeed." if i % 2 else "") for i, s in enumerate(pool)]
-    caught = leak_baselines(_task("leaky", leaky, [i % 2 for i in range(len(pool))]))
+    caught = leak_baselines(assemble_task("leaky", leaky, [i % 2 for i in range(len(pool))]))
     assert caught["length_words"] > 70 and caught["bag_of_words"] > 90
 
 
