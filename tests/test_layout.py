@@ -114,3 +114,14 @@ def test_benchmarks_are_a_package_beside_the_library_not_inside_it():
             module = ".".join(path.relative_to(root).with_suffix("").parts)
             assert f"python -m {module}" in readme, f"benchmarks/README.md does not show how to run {module}"
     assert all("benchmarks" not in _top_level_imports(path) for path in PACKAGE.rglob("*.py"))
+
+
+def test_no_module_imports_another_modules_private_names():
+    """Across modules the package uses public names only (a leading underscore stays inside its module)."""
+    import ast
+
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sentence_transformers_glot"):
+                private = [a.name for a in node.names if a.name.startswith("_") and not a.name.startswith("__")]
+                assert not private, f"{path} imports private names {private} from {node.module}"

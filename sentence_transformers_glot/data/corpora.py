@@ -17,12 +17,12 @@ from sentence_transformers_glot.data.packaged import SOURCES
 from sentence_transformers_glot.data.splits import (
     DEFAULT_SEED,
     LabelledRows,
-    _split_80_10_10,
     assemble_task,
     carve_validation,
     dedupe,
     hash_rank,
     non_default_options,
+    split_80_10_10,
     split_by_rank,
     split_sizes,
     task_version,
@@ -121,7 +121,7 @@ def load_movie_polarity(folder: Path, *, seed: int = DEFAULT_SEED) -> TaskData:
 def load_movie_rating(folder: Path, *, seed: int = DEFAULT_SEED) -> TaskData:
     texts, ratings, counts = _movie_sentences(folder)
     positive = (ratings > 0).astype(np.int64)
-    parts = _split_80_10_10(texts, positive, seed)  # the same split as movie-polarity
+    parts = split_80_10_10(texts, positive, seed)  # the same split as movie-polarity
     rows = LabelledRows(texts, ratings.astype(np.float32))
     splits = {name: rows.take(index) for name, index in parts.items()}
     description = ("Sentence sentiment intensity: regress the mean human rating (-4..+4), reported as Spearman "
@@ -267,7 +267,7 @@ def load_fiqa_pairs(folder: Path, *, seed: int = DEFAULT_SEED, negatives: int = 
         answers_of.setdefault(" ".join(row["question"].split()), " ".join(row["answer"].split()))
     questions = list(answers_of)
     splits = {}
-    for split, index in _split_80_10_10(questions, None, seed).items():
+    for split, index in split_80_10_10(questions, None, seed).items():
         qs = [questions[i] for i in index]
         answers = [answers_of[q] for q in qs]
         if len(set(answers)) < negatives + 1:

@@ -69,7 +69,7 @@ def _carve(keys: Sequence[str], strata: np.ndarray | None, seed: int,
     return result
 
 
-def _split_80_10_10(keys: Sequence[str], strata: np.ndarray | None, seed: int) -> dict[str, np.ndarray]:
+def split_80_10_10(keys: Sequence[str], strata: np.ndarray | None, seed: int) -> dict[str, np.ndarray]:
     return _carve(keys, strata, seed, {"validation": HELD_OUT_FRACTION, "test": HELD_OUT_FRACTION})
 
 
@@ -108,7 +108,7 @@ class LabelledRows:
 
 def split_by_rank(rows: LabelledRows, objective: Objective, seed: int) -> dict[str, Split]:
     strata = rows.labels if objective == "classification" else None
-    return {name: rows.take(index) for name, index in _split_80_10_10(rows.keys(), strata, seed).items()}
+    return {name: rows.take(index) for name, index in split_80_10_10(rows.keys(), strata, seed).items()}
 
 
 def carve_validation(train: LabelledRows, objective: Objective, seed: int) -> tuple[Split, Split]:
