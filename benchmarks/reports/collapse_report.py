@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from sentence_transformers_glot.evaluation.methods import is_glot, task_label
-from sentence_transformers_glot.evaluation.summary import aggregate
+from sentence_transformers_glot.evaluation.summary import aggregate, margins
 
 #: Points below mean pooling's seed mean that make a run collapsed.
 MARGIN = 10.0
@@ -38,6 +38,7 @@ def collapse_rows(folders: list[Path]) -> list[dict]:
     cells = list({c.get("run") or json.dumps(c, sort_keys=True): c for folder in folders
                   for c in json.loads((folder / "suite.json").read_text())["cells"]}.values())
     tuned = aggregate(cells, "tuned")
+    gaps = margins(cells, "tuned")
     out = []
     for (backbone, task, method), summary in tuned.items():
         if not is_glot(method):
@@ -53,28 +54,51 @@ def collapse_rows(folders: list[Path]) -> list[dict]:
             "flagged": sum(bool(c.get("collapsed")) for c in runs),
             "tuned_lr": summary.lr, "tuned_mean": round(summary.mean, 2), "tuned_std": round(summary.std, 2),
             "mean_pooling": None if mean is None else round(mean.mean, 2),
+            **_margin_fields(gaps.get((backbone, task, method))),
         })
     return out
+
+
+def _margin_fields(gap) -> dict:
+    """GLOT minus the best tuned baseline (paired over seeds), and whether it is a win beyond seed noise."""
+    if gap is None:
+        return {}
+    p = None if np.isnan(gap.p) else round(gap.p, 3)
+    return {"best_baseline": gap.baseline, "margin": round(gap.margin, 2), "margin_p": p,
+            "win_beyond_noise": bool(gap.margin > 0 and p is not None and p < 0.05)}
+
+
+def _before_text(before: dict, row: dict) -> str:
+    old = before.get((row["backbone"], row["task"], row["method"]))
+    return "" if old is None else f"{old['tuned_mean']} ± {old['tuned_std']} ({old['collapsed_by_rule']})"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("folders", nargs="+", help="benchmark result folders (each with a suite.json)")
     parser.add_argument("--output", help="write the rows here as JSON")
+    parser.add_argument("--before", help="an earlier --output JSON: its tuned test and collapsed runs per row, "
+                                         "shown beside these")
     args = parser.parse_args(argv)
     rows = collapse_rows([Path(folder) for folder in args.folders])
+    before = {}
+    if args.before:
+        before = {(r["backbone"], r["task"], r["method"]): r for r in json.loads(Path(args.before).read_text())["rows"]}
     print("| backbone | task | method | runs | collapsed (rule, both lrs) | at the chosen lr | flagged | tuned test "
-          "| mean pooling |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "| mean pooling | minus the best baseline (p) |" + (" before: tuned test (collapsed) |" if before else ""))
+    print("|---|---|---|---|---|---|---|---|---|---|" + ("---|" if before else ""))
     for r in rows:
+        gap = f"{r['margin']:+.2f} vs {r['best_baseline']} (p {r['margin_p']})" if "margin" in r else ""
         print(f"| {r['backbone']} | {r['task']} | {r['method']} | {r['runs']} | {r['collapsed_by_rule']} | "
               f"{r['collapsed_at_chosen_lr']} | {r['flagged']} | {r['tuned_mean']} ± {r['tuned_std']} (lr "
-              f"{r['tuned_lr']:g}) | {r['mean_pooling']} |")
+              f"{r['tuned_lr']:g}) | {r['mean_pooling']} | {gap} |"
+              + (f" {_before_text(before, r)} |" if before else ""))
     total = sum(r["collapsed_by_rule"] or 0 for r in rows)
     chosen = sum(r["collapsed_at_chosen_lr"] or 0 for r in rows)
     print(f"\ncollapsed GLOT runs by the rule: {total} of {sum(r['runs'] for r in rows)} ({chosen} at the learning "
           f"rate the tuned protocol chose); cells with a tuned seed std above 3: "
-          f"{sum(r['tuned_std'] > 3 for r in rows)} of {len(rows)}")
+          f"{sum(r['tuned_std'] > 3 for r in rows)} of {len(rows)}; GLOT above the best baseline beyond seed noise "
+          f"(p < 0.05): {sum(r.get('win_beyond_noise', False) for r in rows)} of {len(rows)}")
     if args.output:
         Path(args.output).write_text(json.dumps({"margin": MARGIN, "rows": rows,
                                                  "std_above_3": int(np.sum([r["tuned_std"] > 3 for r in rows]))},
