@@ -112,7 +112,7 @@ class AttentionReadout(nn.Module):
         """
         dim_size, ptr = _segments(index, ptr, dim_size)
         blocks = [u] if isinstance(u, Tensor) else list(u)
-        weights = segment_softmax(self.logits(blocks), index, ptr, dim_size)
+        weights = self.weights(blocks, index, ptr, dim_size)
         if not weights.requires_grad and weights.device.type in SPARSE_DEVICES:
             pooling = segment_matrix(weights, ptr)
             pooled = [pooling @ block for block in blocks]
