@@ -26,3 +26,15 @@ def compute_metric(name: str, predictions: np.ndarray, labels: np.ndarray) -> fl
     else:
         raise ValueError(f"unknown metric {name!r}; expected one of {METRICS}")
     return float(100.0 * np.nan_to_num(value))
+
+
+def constant_level(name: str, labels: np.ndarray) -> float:
+    """The best ``name`` a model reaches by giving every example of ``labels`` one answer (x100): every class
+    in turn for the class metrics (F1 of the positive class: 2p / (1 + p) for a positive share p, by always
+    answering it), 0 for MCC and the correlations. A run scoring near it has learned nothing from its input."""
+    labels = np.asarray(labels)
+    if name in ("mcc", "spearman", "pearson"):
+        return 0.0
+    if name not in METRICS:
+        raise ValueError(f"unknown metric {name!r}; expected one of {METRICS}")
+    return max(compute_metric(name, np.full_like(labels, value), labels) for value in np.unique(labels))

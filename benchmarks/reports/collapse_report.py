@@ -5,7 +5,9 @@ A run is *collapsed* (issue 21's rule) when its test score is below mean pooling
 the collapse guard also says so itself (``collapsed`` in its row: constant predictions or a non-finite loss).
 Over the cells of every ``suite.json`` given, this prints one row per (backbone, task, GLOT method): runs,
 collapsed runs by the rule (at both learning rates, and at the one the tuned protocol chose), flagged runs,
-and the tuned protocol's test mean and seed std; and writes the rows as JSON.
+the tuned protocol's test mean and seed std, and the level a constant answer reaches on the task's test split
+(:func:`~sentence_transformers_glot.metrics.constant_level`: a score near it means the model learned nothing from
+its input, whatever its method); and writes the rows as JSON.
 
 Reproduce (from the repository root)::
 
@@ -27,6 +29,7 @@ import numpy as np
 
 from sentence_transformers_glot.evaluation.methods import is_glot, task_label
 from sentence_transformers_glot.evaluation.summary import aggregate, margins
+from sentence_transformers_glot.metrics import constant_level
 
 #: Points below mean pooling's seed mean that make a run collapsed.
 MARGIN = 10.0
@@ -39,6 +42,7 @@ def collapse_rows(folders: list[Path]) -> list[dict]:
                   for c in json.loads((folder / "suite.json").read_text())["cells"]}.values())
     tuned = aggregate(cells, "tuned")
     gaps = margins(cells, "tuned")
+    levels = constant_levels(cells)
     out = []
     for (backbone, task, method), summary in tuned.items():
         if not is_glot(method):
@@ -54,9 +58,27 @@ def collapse_rows(folders: list[Path]) -> list[dict]:
             "flagged": sum(bool(c.get("collapsed")) for c in runs),
             "tuned_lr": summary.lr, "tuned_mean": round(summary.mean, 2), "tuned_std": round(summary.std, 2),
             "mean_pooling": None if mean is None else round(mean.mean, 2),
+            "constant_level": levels.get(runs[0]["task"]),
             **_margin_fields(gaps.get((backbone, task, method))),
         })
     return out
+
+
+def constant_levels(cells: list[dict]) -> dict[str, float | None]:
+    """Per task of ``cells``, the best score of a constant answer on its whole test split (None when the task's
+    data cannot be loaded here)."""
+    from sentence_transformers_glot.data import load_task
+
+    levels = {}
+    for name, metric in sorted({(c["task"], c["metric"]) for c in cells}):
+        try:
+            labels = load_task(name).splits["test"].labels
+        except (OSError, ValueError) as error:
+            print(f"constant level of {name!r} left out: {error}")
+            levels[name] = None
+            continue
+        levels[name] = round(constant_level(metric, labels), 2)
+    return levels
 
 
 def _margin_fields(gap) -> dict:
@@ -85,13 +107,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.before:
         before = {(r["backbone"], r["task"], r["method"]): r for r in json.loads(Path(args.before).read_text())["rows"]}
     print("| backbone | task | method | runs | collapsed (rule, both lrs) | at the chosen lr | flagged | tuned test "
-          "| mean pooling | minus the best baseline (p) |" + (" before: tuned test (collapsed) |" if before else ""))
-    print("|---|---|---|---|---|---|---|---|---|---|" + ("---|" if before else ""))
+          "| mean pooling | constant answer | minus the best baseline (p) |"
+          + (" before: tuned test (collapsed) |" if before else ""))
+    print("|---|---|---|---|---|---|---|---|---|---|---|" + ("---|" if before else ""))
     for r in rows:
         gap = f"{r['margin']:+.2f} vs {r['best_baseline']} (p {r['margin_p']})" if "margin" in r else ""
         print(f"| {r['backbone']} | {r['task']} | {r['method']} | {r['runs']} | {r['collapsed_by_rule']} | "
               f"{r['collapsed_at_chosen_lr']} | {r['flagged']} | {r['tuned_mean']} ± {r['tuned_std']} (lr "
-              f"{r['tuned_lr']:g}) | {r['mean_pooling']} | {gap} |"
+              f"{r['tuned_lr']:g}) | {r['mean_pooling']} | {r['constant_level']} | {gap} |"
               + (f" {_before_text(before, r)} |" if before else ""))
     total = sum(r["collapsed_by_rule"] or 0 for r in rows)
     chosen = sum(r["collapsed_at_chosen_lr"] or 0 for r in rows)

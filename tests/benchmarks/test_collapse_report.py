@@ -27,3 +27,24 @@ def test_collapse_rows_count_runs_under_mean_pooling_and_the_margin(monkeypatch,
     assert gat["collapsed_by_rule"] == 0 and gat["best_baseline"] == "mean"
     assert gat["margin"] == round((66 + 67 + 68.5 - 183) / 3, 2) and gat["win_beyond_noise"] is True
     assert glot["win_beyond_noise"] is False  # a positive mean margin, but not beyond seed noise
+    assert glot["constant_level"] is None  # task "t" has no data here: the level is left out, not invented
+
+
+def test_collapse_rows_give_the_level_of_a_constant_answer(monkeypatch, tmp_path):
+    import importlib
+
+    from sentence_transformers_glot.data import load_task
+    from sentence_transformers_glot.metrics import constant_level
+
+    monkeypatch.syspath_prepend(str(ROOT))
+    report = importlib.import_module("benchmarks.reports.collapse_report")
+    data = tmp_path / "pairs.csv"
+    data.write_text("text,label\n" + "".join(f"sentence number {i},{int(i % 3 == 0)}\n" for i in range(90)))
+    cells = [{"backbone": "b", "task": str(data), "layer": -1, "method": method, "lr": 2e-3, "seed": seed,
+              "metric": "f1", "validation": 50.0 + seed, "test": 50.0 + seed}
+             for method in ("mean", "glot") for seed in range(3)]
+    (tmp_path / "suite.json").write_text(json.dumps({"cells": cells}))
+    (row,) = report.collapse_rows([tmp_path])
+    labels = load_task(str(data)).splits["test"].labels
+    assert 0 < labels.mean() < 1
+    assert row["constant_level"] == round(constant_level("f1", labels), 2) > 0
