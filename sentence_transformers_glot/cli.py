@@ -189,7 +189,7 @@ def _benchmark(args: argparse.Namespace) -> int:
         lrs=args.lrs, batch_size=args.batch_size, max_length=args.max_length, max_train=args.max_train,
         max_eval=args.max_eval, layers=args.layers, only_finished=args.only_finished, glot=_glot_kwargs(args),
         threads=args.threads, command="glot " + shlex.join(sys.argv[1:]), cache_dtype=args.cache_dtype,
-        training={name: getattr(args, name) for name in ("warmup_ratio", "max_grad_norm", "head_dim")},
+        training={name: getattr(args, name) for name in ("warmup_ratio", "max_grad_norm", "head_dim", "head_norm")},
     )
     print(markdown_tables(rows))
     print(f"results: {args.output}/suite.json, suite.md, suite.png")
@@ -262,7 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "process runs this benchmark)")
     add_dataclass_arguments(bench, TrainConfig, only=("epochs", "batch_size", "max_length", "max_train", "max_eval",
                                                      "threads", "cache_dtype", "warmup_ratio", "max_grad_norm",
-                                                     "head_dim"))
+                                                     "head_dim", "head_norm"))
     bench.add_argument("--output", default="benchmarks/results/suite",
                        help="results folder: suite.json, suite.md, plots, and runs/ (resumed from)")
     _add_glot_flags(bench)

@@ -65,7 +65,7 @@ def run_benchmark(
         cache_dtype: storage of the cached token states (``TrainConfig.cache_dtype``); ``"float32"`` for states
             beyond float16's range.
         training: other :class:`TrainConfig` settings for every cell (``warmup_ratio``, ``max_grad_norm``,
-            ``head_dim``); the config's defaults otherwise.
+            ``head_dim``, ``head_norm``); the config's defaults otherwise.
     Returns:
         One row per cell (backbone, task, layer, method, lr, seed, metric, validation, test, epoch, times,
         ``run``, the run folder's name, which identifies the cell's whole configuration, and ``collapsed``).

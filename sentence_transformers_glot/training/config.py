@@ -43,6 +43,8 @@ class TrainConfig:
         head_dim: project every pooled vector to this width with one linear layer before the task head, so
             that heads have the same capacity whatever the pooling's output width (None: the head reads the
             pooled vector itself).
+        head_norm: layer-normalise every pooled vector (no learned scale) before the task head, so that the
+            head's inputs have unit scale on every backbone (``TaskHead(normalize=True)``).
         max_length: backbone truncation length (part of the cache key, and of the exported model).
         layer: which hidden layer feeds the pooling (-1: last; only -1 can be exported as a model). To pool
             other layers in an exportable model, set ``glot={"layers": [...]}`` instead (and leave ``layer``
@@ -72,6 +74,7 @@ class TrainConfig:
     warmup_ratio: float = 0.1
     max_grad_norm: float | None = field(default=1.0, metadata={"type": parse_optional_float})
     head_dim: int | None = None
+    head_norm: bool = False
     max_length: int = 128
     layer: int = -1
     seed: int = 0
@@ -108,8 +111,9 @@ class TrainConfig:
         if self.max_grad_norm is not None and not self.max_grad_norm > 0:
             raise ValueError(
                 f"TrainConfig: `max_grad_norm` must be > 0 (e.g. 1.0) or None; got {self.max_grad_norm!r}.")
-        if not isinstance(self.cache, bool):
-            raise ValueError(f"TrainConfig: `cache` must be True or False; got {self.cache!r}.")
+        for name in ("cache", "head_norm"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"TrainConfig: `{name}` must be True or False; got {getattr(self, name)!r}.")
         if not self.lr > 0:
             raise ValueError(f"TrainConfig: `lr` must be > 0; got {self.lr!r}.")
         self.glot = _pooling_options(self.pooling, self.glot)
@@ -170,7 +174,8 @@ def finished_result(run_dir: str | os.PathLike) -> RunResult | None:
 
 #: Fields added after run folders were first written, with the value that reproduces a run made before them;
 #: left out of a run's identity at that value, so older run folders (and their names) stay valid.
-_LATER_FIELDS = {"max_eval": None, "cache": True, "warmup_ratio": 0.0, "max_grad_norm": None, "head_dim": None}
+_LATER_FIELDS = {"max_eval": None, "cache": True, "warmup_ratio": 0.0, "max_grad_norm": None, "head_dim": None,
+                 "head_norm": False}
 
 
 def config_dict(config: TrainConfig) -> dict[str, Any]:

@@ -10,6 +10,11 @@ r"""Task heads on top of a pooled sentence vector ``z`` (or a pair ``u``, ``v``)
 
 With ``head_dim`` set, every sentence vector first goes through one linear layer ``z -> R z`` to ``head_dim``
 (shared by both sides of a pair), so that heads on poolings of different widths have the same capacity.
+
+With ``normalize`` set, every sentence vector is first layer-normalised, ``z -> (z - mean(z)) / std(z)`` over its
+``D`` coordinates (no learned scale or shift). The head's inputs then have unit scale whatever the backbone: a
+decoder's pooled vectors have coordinates up to ~40-60 (SmolLM2, Gemma3; MiniLM's stay below ~1.5), so the pair
+feature ``u \odot v`` reaches ~10^3, and one AdamW step (a fixed size per weight) moves the logits by whole units.
 """
 
 from __future__ import annotations
@@ -39,11 +44,12 @@ class TaskHead(nn.Module):
         label_names: class names (index = class id), for the classification heads; saved with the head so that
             predictions can name their class.
         head_dim: project sentence vectors to this width first (capacity-matched comparisons); None: no projection.
+        normalize: layer-normalise every sentence vector (no learned affine) before anything else.
     """
 
     def __init__(self, kind: str, dim: int, num_labels: int | None = None, target_shift: float = 0.0,
                  target_scale: float = 1.0, temperature: float = 0.07, label_names: list[str] | None = None,
-                 head_dim: int | None = None) -> None:
+                 head_dim: int | None = None, normalize: bool = False) -> None:
         super().__init__()
         if kind not in HEADS:
             raise ValueError(f"TaskHead: `kind` must be one of {HEADS}; got {kind!r}.")
@@ -57,6 +63,9 @@ class TaskHead(nn.Module):
         if head_dim is not None and not (isinstance(head_dim, int) and head_dim >= 1):
             raise ValueError(f"TaskHead: `head_dim` must be an int >= 1 or None; got {head_dim!r}.")
         self.head_dim = head_dim
+        if not isinstance(normalize, bool):
+            raise ValueError(f"TaskHead: `normalize` must be True or False; got {normalize!r}.")
+        self.normalize = normalize
         self.reduce = nn.Linear(dim, head_dim) if head_dim is not None else None
         width = dim if head_dim is None else head_dim
         if kind == "classification":
@@ -72,9 +81,16 @@ class TaskHead(nn.Module):
     def is_pair(self) -> bool:
         return self.kind in PAIR_HEADS
 
+    def _inputs(self, u: Tensor) -> Tensor:
+        """A sentence vector as the head's layers read it: layer-normalised (``normalize``), then reduced to
+        ``head_dim`` (when set)."""
+        if self.normalize:
+            u = F.layer_norm(u, u.shape[-1:])
+        return self.reduce(u) if self.reduce is not None else u
+
     def _projected(self, u: Tensor) -> Tensor:
         """Unit vectors of the projection ``P u`` (similarity and contrastive heads)."""
-        return F.normalize(self.projection(self.reduce(u) if self.reduce is not None else u), dim=-1)
+        return F.normalize(self.projection(self._inputs(u)), dim=-1)
 
     def pair_cosines(self, u: Tensor, v: Tensor) -> Tensor:
         """``cos(P u_i, P v_i)`` for each pair ``i`` (similarity and contrastive heads), ``(B,)``."""
@@ -86,8 +102,7 @@ class TaskHead(nn.Module):
             return self.pair_cosines(u, v)
         if self.kind == "contrastive":
             return self._projected(u) @ self._projected(v).T  # (B, B) cosine matrix
-        if self.reduce is not None:
-            u, v = self.reduce(u), (self.reduce(v) if v is not None else None)
+        u, v = self._inputs(u), (self._inputs(v) if v is not None else None)
         if self.kind == "classification":
             return self.linear(u)
         if self.kind == "pair-classification":
@@ -114,7 +129,8 @@ class TaskHead(nn.Module):
     def config(self) -> dict:
         return {"kind": self.kind, "dim": self.dim, "num_labels": self.num_labels, "target_shift": self.target_shift,
                 "target_scale": self.target_scale, "temperature": self.temperature, "label_names": self.label_names,
-                **({"head_dim": self.head_dim} if self.head_dim is not None else {})}
+                **({"head_dim": self.head_dim} if self.head_dim is not None else {}),
+                **({"normalize": True} if self.normalize else {})}
 
     def save(self, folder: str) -> None:
         """Write ``head_config.json`` and ``head.safetensors`` to ``folder``."""

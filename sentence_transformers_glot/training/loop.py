@@ -124,7 +124,7 @@ def head_kind(config: TrainConfig, task: TaskData) -> str:
 def build_head(config: TrainConfig, task: TaskData, dim: int) -> TaskHead:
     kind = head_kind(config, task)
     labels = task.splits["train"].labels.astype(np.float64)
-    width = {"head_dim": config.head_dim}
+    width = {"head_dim": config.head_dim, "normalize": config.head_norm}
     if kind == "regression":
         return TaskHead(kind, dim, target_shift=float(labels.mean()), target_scale=float(labels.std() or 1.0), **width)
     if kind == "similarity":

@@ -90,3 +90,11 @@ def test_an_unset_max_eval_does_not_change_a_runs_identity(tmp_path):
     assert "max_eval" not in _config_dict(TrainConfig(max_train=100))
     assert _config_dict(TrainConfig(max_eval=5))["max_eval"] == 5
     assert run_name(TrainConfig(max_eval=5)) != run_name(TrainConfig())
+
+
+def test_head_norm_is_checked_and_only_a_set_one_changes_a_runs_name():
+    assert "head_norm" not in config_dict(TrainConfig())  # runs made before the option keep their names
+    assert config_dict(TrainConfig(head_norm=True))["head_norm"] is True
+    assert run_name(TrainConfig(head_norm=True)) != run_name(TrainConfig())
+    with pytest.raises(ValueError, match="`head_norm` must be True or False"):
+        TrainConfig(head_norm=1)

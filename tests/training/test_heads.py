@@ -3,6 +3,8 @@ size whatever the pooled width."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -43,3 +45,34 @@ def test_head_dim_gives_heads_the_same_size_whatever_the_pooled_width(kind, tmp_
     wide.save(str(tmp_path))
     again = TaskHead.load(str(tmp_path))
     assert again.head_dim == 64 and torch.equal(again(u, v if kind != "classification" else None), out)
+
+
+@pytest.mark.parametrize("kind", ["classification", "pair-classification", "regression", "similarity"])
+def test_a_normalised_head_reads_the_same_vector_at_any_scale_and_round_trips(kind, tmp_path):
+    torch.manual_seed(0)
+    labels = {"num_labels": 3} if "classification" in kind else {}
+    head = TaskHead(kind, 16, normalize=True, **labels)
+    u, v = torch.randn(4, 16), torch.randn(4, 16)
+    pair = kind in ("pair-classification", "similarity")
+    out = head(u, v if pair else None)
+    # a decoder's pooled vectors are large: the normalised head sees the same input at 50x the scale, moved
+    scaled = head(50 * u + 3, (50 * v + 3) if pair else None)
+    torch.testing.assert_close(scaled, out, rtol=1e-4, atol=1e-4)
+    plain = TaskHead(kind, 16, **labels)
+    plain.load_state_dict(head.state_dict())
+    assert not torch.allclose(plain(50 * u, (50 * v) if pair else None), out, atol=1e-2)  # without it: not so
+    head.save(str(tmp_path / "norm"))
+    again = TaskHead.load(str(tmp_path / "norm"))
+    assert again.normalize and torch.equal(again(u, v if pair else None), out)
+    plain.save(str(tmp_path / "plain"))
+    assert "normalize" not in plain.config()  # heads saved before the option load and save as they were
+    assert not TaskHead.load(str(tmp_path / "plain")).normalize
+    with pytest.raises(ValueError, match="`normalize` must be True or False"):
+        TaskHead(kind, 16, normalize="yes", **labels)
+
+
+def test_head_norm_reaches_the_trained_and_exported_head(tiny_llama_dir, tmp_path, state_cache):
+    result = train(config(tiny_llama_dir, epochs=1, head_norm=True), tmp_path / "run", task=toy_task(pair=True),
+                   cache=state_cache)
+    head = TaskHead.load(str(Path(result.model_dir) / "task_head"))
+    assert head.kind == "pair-classification" and head.normalize
