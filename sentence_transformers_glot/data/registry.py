@@ -20,6 +20,7 @@ from sentence_transformers_glot.data.probing_tasks import PROBING_TASK_SPECS
 from sentence_transformers_glot.data.splits import DEFAULT_SEED
 from sentence_transformers_glot.data.tasks import PackagedTask, TaskData
 from sentence_transformers_glot.data.user_files import FILE_SUFFIXES, load_user_file
+from sentence_transformers_glot.options import natural_head
 
 # --------------------------------------------------------------------------------------------------------------
 # Registry and the public entry point
@@ -61,6 +62,19 @@ def _check_options(name: str, loader: Callable[..., TaskData], options: Mapping[
     unknown = sorted(set(options) - set(accepted))
     if unknown:
         raise ValueError(f"unknown option(s) {', '.join(unknown)} for {name!r}; it accepts: {', '.join(accepted)}")
+
+
+def task_head(name: str) -> str | None:
+    """The head task ``name`` trains by default (:func:`~sentence_transformers_glot.options.natural_head`), known
+    without reading its data for the packaged and GLUE tasks; ``None`` for a data file (decided by its columns
+    when it is read) or an unknown name."""
+    if name in PACKAGED_TASKS:
+        task = PACKAGED_TASKS[name]
+        return natural_head(task.objective, task.pair)
+    if name in GLUE_TASKS:
+        spec = GLUE_TASKS[name]
+        return natural_head(spec.objective, len(spec.columns) == 2)
+    return None
 
 
 def _looks_like_file(name: str) -> bool:

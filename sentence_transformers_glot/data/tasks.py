@@ -109,6 +109,8 @@ class PackagedTask:
     source: str | tuple[str, ...]
     loader: Callable[..., Any]
     summary: str
+    objective: Objective = "classification"
+    pair: bool = False
 
     @property
     def sources(self) -> tuple[str, ...]:

@@ -44,7 +44,10 @@ class TrainConfig:
             that heads have the same capacity whatever the pooling's output width (None: the head reads the
             pooled vector itself).
         head_norm: layer-normalise every pooled vector (no learned scale) before the task head, so that the
-            head's inputs have unit scale on every backbone (``TaskHead(normalize=True)``).
+            head's inputs have unit scale on every backbone (``TaskHead(normalize=True)``). ``None`` (default):
+            only a ``pair-classification`` head does, whose ``u * v`` feature squares the pooled vectors' scale
+            (a decoder's coordinates reach ~40-60); ``True`` / ``False``: every head does / none does (the
+            paper's and the package's behaviour before this option).
         max_length: backbone truncation length (part of the cache key, and of the exported model).
         layer: which hidden layer feeds the pooling (-1: last; only -1 can be exported as a model). To pool
             other layers in an exportable model, set ``glot={"layers": [...]}`` instead (and leave ``layer``
@@ -74,7 +77,7 @@ class TrainConfig:
     warmup_ratio: float = 0.1
     max_grad_norm: float | None = field(default=1.0, metadata={"type": parse_optional_float})
     head_dim: int | None = None
-    head_norm: bool = False
+    head_norm: bool | None = None
     max_length: int = 128
     layer: int = -1
     seed: int = 0
@@ -111,9 +114,11 @@ class TrainConfig:
         if self.max_grad_norm is not None and not self.max_grad_norm > 0:
             raise ValueError(
                 f"TrainConfig: `max_grad_norm` must be > 0 (e.g. 1.0) or None; got {self.max_grad_norm!r}.")
-        for name in ("cache", "head_norm"):
-            if not isinstance(getattr(self, name), bool):
-                raise ValueError(f"TrainConfig: `{name}` must be True or False; got {getattr(self, name)!r}.")
+        if not isinstance(self.cache, bool):
+            raise ValueError(f"TrainConfig: `cache` must be True or False; got {self.cache!r}.")
+        if self.head_norm is not None and not isinstance(self.head_norm, bool):
+            raise ValueError(f"TrainConfig: `head_norm` must be True, False or None (pair-classification heads "
+                             f"only); got {self.head_norm!r}.")
         if not self.lr > 0:
             raise ValueError(f"TrainConfig: `lr` must be > 0; got {self.lr!r}.")
         self.glot = _pooling_options(self.pooling, self.glot)
@@ -122,6 +127,14 @@ class TrainConfig:
                 f"TrainConfig: `layer`={self.layer} and glot `layers`={self.glot.layers} both choose hidden "
                 "layers; keep one (layers=[...] mixes several and exports, layer=N takes one and does not)."
             )
+
+    def head_norm_for(self, head: str | None) -> bool | None:
+        """Whether a ``head`` head layer-normalises its inputs under this config (``None``: ``head`` unknown and
+        ``head_norm`` left to the head)."""
+        if self.head_norm is not None:
+            return self.head_norm
+        head = self.head or head
+        return None if head is None else head == "pair-classification"
 
     @property
     def state_layers(self) -> int | list[int]:
@@ -180,12 +193,26 @@ _LATER_FIELDS = {"max_eval": None, "cache": True, "warmup_ratio": 0.0, "max_grad
 
 def config_dict(config: TrainConfig) -> dict[str, Any]:
     """The run's config as JSON data (``run_config.json`` and the run's identity); ``glot`` holds only the options
-    that differ from the pooling's own, so that run names stay what they were when ``glot`` was that dict."""
+    that differ from the pooling's own, so that run names stay what they were when ``glot`` was that dict.
+
+    ``head_norm`` is stored as what it does for the run's task where that is known without its data (a packaged
+    or GLUE task, or an explicit ``head``): a run whose head does not normalise keeps the name it had before the
+    option, one that does gets a new one; for a data file the default is stored as ``null`` (decided when the
+    file is read). Read a ``run_config.json`` back with :func:`config_from_dict`."""
+    from sentence_transformers_glot.data.registry import task_head
+
     values = {**dataclasses.asdict(config), "glot": config.glot.changes(config.pooling)}
+    values["head_norm"] = config.head_norm_for(task_head(config.task))
     for name, default in _LATER_FIELDS.items():
         if values[name] == default:
             del values[name]
     return json.loads(json.dumps(values))
+
+
+def config_from_dict(values: dict[str, Any]) -> TrainConfig:
+    """The config a ``run_config.json`` (:func:`config_dict`) describes: a field it does not hold takes the value
+    that reproduces runs made before the field existed (no warm-up, no clipping, no head normalisation, ...)."""
+    return TrainConfig(**{**_LATER_FIELDS, **values})
 
 
 def data_files(config: TrainConfig) -> dict[str, str]:

@@ -36,6 +36,7 @@ from sentence_transformers_glot.data import SPLITS, TaskData, subsample
 from sentence_transformers_glot.distributed import rank_and_world
 from sentence_transformers_glot.io import atomic_write_text, read_json
 from sentence_transformers_glot.metrics import compute_metric
+from sentence_transformers_glot.options import natural_head
 from sentence_transformers_glot.pooling import GlotPooling
 from sentence_transformers_glot.training.cache import StateCache, TokenStates, backbone_fingerprint
 from sentence_transformers_glot.training.checkpoint import load_checkpoint, save_checkpoint
@@ -109,12 +110,7 @@ def build_pooling(config: TrainConfig, dim: int, decoder: bool | None = None) ->
 
 def head_kind(config: TrainConfig, task: TaskData) -> str:
     """The head ``config`` asks for, or the task's natural one; refuses a head that does not fit the task."""
-    kind = config.head or {
-        ("classification", False): "classification",
-        ("classification", True): "pair-classification",
-        ("regression", False): "regression",
-        ("regression", True): "similarity",
-    }[(task.objective, task.is_pair)]
+    kind = config.head or natural_head(task.objective, task.is_pair)
     if (kind in PAIR_HEADS) != task.is_pair:
         needs, has = ("text pairs", "single texts") if kind in PAIR_HEADS else ("single texts", "text pairs")
         raise ValueError(f"head {kind!r} needs a task of {needs}; {task.name} has {has}.")
@@ -124,7 +120,7 @@ def head_kind(config: TrainConfig, task: TaskData) -> str:
 def build_head(config: TrainConfig, task: TaskData, dim: int) -> TaskHead:
     kind = head_kind(config, task)
     labels = task.splits["train"].labels.astype(np.float64)
-    width = {"head_dim": config.head_dim, "normalize": config.head_norm}
+    width = {"head_dim": config.head_dim, "normalize": config.head_norm_for(kind)}
     if kind == "regression":
         return TaskHead(kind, dim, target_shift=float(labels.mean()), target_scale=float(labels.std() or 1.0), **width)
     if kind == "similarity":

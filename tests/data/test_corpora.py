@@ -3,11 +3,9 @@ subjectivity, tweets, FiQA question-answer pairs and sentiment similarity."""
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
-from helpers import NEWSGROUPS, assert_partition, fake_corpora
+from helpers import NEWSGROUPS, assert_partition, fake_corpora, fiqa_folder
 
 from sentence_transformers_glot.data import (
     SPLITS,
@@ -82,16 +80,6 @@ def test_tweet_sentiment_reads_latin1_and_drops_conflicting_repeats(fake_cache):
     assert len(texts) == 61 and texts.count("repeated tweet") == 1 and "conflicting tweet" not in texts
     assert any("cars_\u00d1_" in t for t in texts)  # latin-1 decoded
     assert np.bincount(task.splits["test"].labels).tolist() == [2, 2, 2]
-
-
-def fiqa_folder(folder, questions):
-    folder.mkdir(parents=True, exist_ok=True)
-    topics = ["tax", "loan", "stock", "bond", "rent", "fund", "card", "bank"]
-    rows = [{"question": f"How do I handle my {topics[i % 8]} question number {i}?",
-             "answer": f"For a {topics[i % 8]} you should compare offers; case {i} needs care."}
-            for i in range(questions)]
-    (folder / "fiqa-test.jsonl").write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
-    return folder
 
 
 def test_fiqa_pairs_match_each_question_with_its_answer_and_hard_negatives(tmp_path):

@@ -7,8 +7,9 @@ import json
 
 import pytest
 
+from sentence_transformers_glot.data.registry import task_head
 from sentence_transformers_glot.options import GlotOptions
-from sentence_transformers_glot.training.config import TrainConfig, config_dict, run_name
+from sentence_transformers_glot.training.config import TrainConfig, config_dict, config_from_dict, run_name
 
 # (config as run_config.json holds it, the name of the folder an earlier version wrote for it)
 EARLIER_RUNS = [
@@ -26,12 +27,16 @@ EARLIER_RUNS = [
 @pytest.mark.parametrize("config,name", EARLIER_RUNS)
 def test_run_names_are_those_of_the_folders_written_when_glot_was_a_dict(config, name):
     label = "glot-gat" if config["glot"].get("conv") == "gat" else None  # glot benchmark's method name
-    assert run_name(TrainConfig(**config), label) == name
-    as_options = {**config, "glot": GlotOptions.of_pooling(config["pooling"], config["glot"])}
-    assert run_name(TrainConfig(**as_options), label) == name
+    # what the folder's run_config.json describes (it predates head_norm): its name is the folder's
+    earlier = config_from_dict(config)
+    assert run_name(earlier, label) == name
+    as_options = config_from_dict({**config, "glot": GlotOptions.of_pooling(config["pooling"], config["glot"])})
+    assert run_name(as_options, label) == name
+    # the default now normalises a pair-classification head: that is another run, with another name
+    assert (run_name(TrainConfig(**config), label) == name) is (task_head(config["task"]) != "pair-classification")
     # run_config.json round-trips: what a resumed run reads back is the same config
-    saved = json.loads(json.dumps(config_dict(TrainConfig(**config))))
-    assert saved["glot"] == config["glot"] and TrainConfig(**saved) == TrainConfig(**config)
+    saved = json.loads(json.dumps(config_dict(earlier)))
+    assert saved["glot"] == config["glot"] and config_from_dict(saved) == earlier
 
 
 def test_glot_is_a_checked_options_object():
@@ -92,9 +97,23 @@ def test_an_unset_max_eval_does_not_change_a_runs_identity(tmp_path):
     assert run_name(TrainConfig(max_eval=5)) != run_name(TrainConfig())
 
 
-def test_head_norm_is_checked_and_only_a_set_one_changes_a_runs_name():
-    assert "head_norm" not in config_dict(TrainConfig())  # runs made before the option keep their names
-    assert config_dict(TrainConfig(head_norm=True))["head_norm"] is True
-    assert run_name(TrainConfig(head_norm=True)) != run_name(TrainConfig())
-    with pytest.raises(ValueError, match="`head_norm` must be True or False"):
+def test_head_norm_defaults_to_pair_classification_heads_and_names_only_runs_it_changes():
+    # single-text and similarity tasks: the default does what every run did before it, so names stay
+    for task in ("movie-polarity", "acceptability", "sentiment-similarity", "cola", "stsb"):
+        assert "head_norm" not in config_dict(TrainConfig(task=task)), task
+        assert run_name(TrainConfig(task=task)) == run_name(TrainConfig(task=task, head_norm=False))
+    # a pair-classification task: the default normalises, so its runs get new names (older folders of that
+    # task held runs without it and are not read back as if they had it)
+    for task in ("fiqa-pairs", "mrpc", "qqp"):
+        assert config_dict(TrainConfig(task=task))["head_norm"] is True, task
+        assert run_name(TrainConfig(task=task)) == run_name(TrainConfig(task=task, head_norm=True))
+        assert run_name(TrainConfig(task=task)) != run_name(TrainConfig(task=task, head_norm=False))
+    assert config_dict(TrainConfig(task="movie-polarity", head_norm=True))["head_norm"] is True
+    # a data file's head is known only once it is read: the default is named as such (and reads back as such)
+    assert config_dict(TrainConfig(task="my/pairs.csv"))["head_norm"] is None
+    assert config_from_dict(config_dict(TrainConfig(task="my/pairs.csv"))) == TrainConfig(task="my/pairs.csv")
+    assert config_from_dict(config_dict(TrainConfig(task="fiqa-pairs"))).head_norm is True
+    assert config_dict(TrainConfig(task="my/pairs.csv", head="pair-classification"))["head_norm"] is True
+    assert "head_norm" not in config_dict(TrainConfig(task="my/pairs.csv", head="similarity"))
+    with pytest.raises(ValueError, match="`head_norm` must be True, False or None"):
         TrainConfig(head_norm=1)

@@ -71,8 +71,12 @@ def test_a_normalised_head_reads_the_same_vector_at_any_scale_and_round_trips(ki
         TaskHead(kind, 16, normalize="yes", **labels)
 
 
-def test_head_norm_reaches_the_trained_and_exported_head(tiny_llama_dir, tmp_path, state_cache):
-    result = train(config(tiny_llama_dir, epochs=1, head_norm=True), tmp_path / "run", task=toy_task(pair=True),
+@pytest.mark.parametrize(("pair", "head_norm", "expected"), [
+    (True, None, True), (False, None, False), (True, False, False), (False, True, True)])
+def test_head_norm_reaches_the_trained_and_exported_head(tiny_llama_dir, tmp_path, state_cache, pair, head_norm,
+                                                         expected):
+    result = train(config(tiny_llama_dir, epochs=1, head_norm=head_norm), tmp_path / "run", task=toy_task(pair=pair),
                    cache=state_cache)
     head = TaskHead.load(str(Path(result.model_dir) / "task_head"))
-    assert head.kind == "pair-classification" and head.normalize
+    assert head.kind == ("pair-classification" if pair else "classification")
+    assert head.normalize is expected  # by default only the pair-classification head normalises
