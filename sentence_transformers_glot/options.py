@@ -55,13 +55,13 @@ BASELINES: dict[str, dict[str, Any]] = {
 POOLINGS = ("glot", *BASELINES)
 HEADS = ("classification", "pair-classification", "regression", "similarity", "contrastive")
 PAIR_HEADS = ("pair-classification", "similarity", "contrastive")
+CACHE_DTYPES = ("float16", "float32")
 
 
 def natural_head(objective: str, is_pair: bool) -> str:
     """The head a task trains when none is asked for: classification or regression, on one text or a pair."""
     return {("classification", False): "classification", ("classification", True): "pair-classification",
             ("regression", False): "regression", ("regression", True): "similarity"}[(objective, is_pair)]
-CACHE_DTYPES = ("float16", "float32")
 
 
 @dataclass(frozen=True)

@@ -98,17 +98,17 @@ def probe(backbone: str, task_name: str, max_train: int | None, max_eval: int | 
                 best = {"C": c, **scores}
         result["logistic"][name] = best
 
-    def cosines(split: str) -> np.ndarray:
+    cosines = {}
+    for split in ("validation", "test"):
         u, v = pooled[split][0] - mu, pooled[split][1] - mu
-        return (u * v).sum(1) / (np.linalg.norm(u, axis=1) * np.linalg.norm(v, axis=1) + 1e-12)
-
-    candidates = np.quantile(cosines("validation"), np.linspace(0.02, 0.98, 49))
-    val = [compute_metric(task.metric, (cosines("validation") > t).astype(int), labels["validation"])
+        cosines[split] = (u * v).sum(1) / (np.linalg.norm(u, axis=1) * np.linalg.norm(v, axis=1) + 1e-12)
+    candidates = np.quantile(cosines["validation"], np.linspace(0.02, 0.98, 49))
+    val = [compute_metric(task.metric, (cosines["validation"] > t).astype(int), labels["validation"])
            for t in candidates]
     threshold = float(candidates[int(np.argmax(val))])
     result["cosine_threshold"] = {
         "threshold": round(threshold, 4), "validation": round(max(val), 2),
-        "test": round(compute_metric(task.metric, (cosines("test") > threshold).astype(int), labels["test"]), 2)}
+        "test": round(compute_metric(task.metric, (cosines["test"] > threshold).astype(int), labels["test"]), 2)}
     return result
 
 
