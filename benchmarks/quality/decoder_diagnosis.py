@@ -13,6 +13,10 @@ and reports, in one JSON file:
   pooling, head and optimiser settings: the loss and the gradient norm at every step, and after every epoch
   the validation metric, whether the predictions are one constant answer (``collapsed``), the readout's
   attention entropy (normalised by log n, 1 = uniform) and the attention weight on the first token.
+  Each run also keeps every parameter group's median share of the squared gradient norm before clipping
+  (``grad_share``: which module the global clipping norm answers to) and, at the end, the share of AdamW's
+  coordinates whose denominator sqrt(v_hat) is under 10 eps (``adam_eps_share``: where eps, not the gradient,
+  sets the step).
 
 The variants are GLOT configurations and training settings (``--variants``), e.g. ``paper`` (the paper's
 GLOT, no warm-up or clipping, sink kept) against the fixes one at a time and together. Runs are cheap
@@ -63,14 +67,16 @@ from sentence_transformers_glot.training.loop import (
 
 #: name -> (GlotPooling options, TrainConfig settings). ``paper`` is what the benchmark ran before the fixes.
 OLD_TRAINING = {"warmup_ratio": 0.0, "max_grad_norm": None}
+_RAW = {"input_norm": "none"}  # the states as the backbone gives them (input_norm's default is now "auto")
 VARIANTS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
-    "paper": ({"attention_sink": "keep"}, OLD_TRAINING),
-    "sink": ({"attention_sink": "exclude"}, OLD_TRAINING),
-    "warmup+clip": ({"attention_sink": "keep"}, {}),
+    "paper": ({"attention_sink": "keep", **_RAW}, OLD_TRAINING),
+    "sink": ({"attention_sink": "exclude", **_RAW}, OLD_TRAINING),
+    "sink+warmup": ({"attention_sink": "exclude", **_RAW}, {"max_grad_norm": None}),
+    "warmup+clip": ({"attention_sink": "keep", **_RAW}, {}),
     "ln": ({"attention_sink": "keep", "input_norm": "layer"}, OLD_TRAINING),
-    "auto-tau": ({"attention_sink": "keep", "threshold": "auto"}, OLD_TRAINING),
-    "sink+warmup+clip": ({"attention_sink": "exclude"}, {}),
-    "sink+warmup+clip+auto-tau": ({"attention_sink": "exclude", "threshold": "auto"}, {}),
+    "auto-tau": ({"attention_sink": "keep", "threshold": "auto", **_RAW}, OLD_TRAINING),
+    "sink+warmup+clip": ({"attention_sink": "exclude", **_RAW}, {}),
+    "sink+warmup+clip+auto-tau": ({"attention_sink": "exclude", "threshold": "auto", **_RAW}, {}),
     "sink+warmup+clip+ln": ({"attention_sink": "exclude", "input_norm": "layer"}, {}),
 }
 
@@ -151,8 +157,46 @@ def readout_statistics(pooling, states, count: int = 256) -> dict[str, float] | 
             "weight_on_first_token": round(float(on_first.mean()), 4)}
 
 
+def parameter_groups(model: torch.nn.Module) -> dict[str, list[torch.nn.Parameter]]:
+    """The trainable parameters by the module that owns them (``pooling.gnn.layers.0.lin_self``, ``head.linear``)."""
+    groups: dict[str, list[torch.nn.Parameter]] = {}
+    for name, parameter in model.named_parameters():
+        if parameter.requires_grad:
+            groups.setdefault(name.rsplit(".", 1)[0], []).append(parameter)
+    return groups
+
+
+def gradient_shares(groups: dict[str, list[torch.nn.Parameter]]) -> dict[str, float]:
+    """Each group's share of the squared global gradient norm (before clipping; the shares sum to 1)."""
+    squares = {name: sum(float(p.grad.square().sum()) for p in params if p.grad is not None)
+               for name, params in groups.items()}
+    total = sum(squares.values()) or 1.0
+    return {name: round(value / total, 5) for name, value in squares.items()}
+
+
+def adam_eps_shares(optimizer: torch.optim.Optimizer, groups: dict[str, list[torch.nn.Parameter]]) -> dict[str, float]:
+    """Per group, the share of AdamW's coordinates whose denominator sqrt(v_hat) is below 10 eps, where eps
+    (not the gradient) sets the step size: a sign that clipping shrank those gradients below AdamW's floor."""
+    settings = optimizer.param_groups[0]
+    beta2, eps = settings["betas"][1], settings["eps"]
+    shares = {}
+    for name, params in groups.items():
+        small = count = 0
+        for parameter in params:
+            state = optimizer.state.get(parameter)
+            if not state:
+                continue
+            v_hat = state["exp_avg_sq"] / (1 - beta2 ** float(state["step"]))
+            small += int((v_hat.sqrt() < 10 * eps).sum())
+            count += v_hat.numel()
+        if count:
+            shares[name] = round(small / count, 5)
+    return shares
+
+
 def instrumented_run(config: TrainConfig, task, states, decoder: bool) -> dict[str, Any]:
-    """One training run with the package's settings, recording the loss and gradient norm of every step."""
+    """One training run with the package's settings, recording the loss and gradient norm of every step, each
+    parameter group's share of the gradient norm, and (at the end) where AdamW's eps sets the step size."""
     torch.manual_seed(config.seed)
     torch.set_num_threads(config.threads)
     pooling = build_pooling(config, states["train"][0].dim, decoder=decoder)
@@ -164,7 +208,8 @@ def instrumented_run(config: TrainConfig, task, states, decoder: bool) -> dict[s
     per_epoch = math.ceil(len(rows) / config.batch_size)
     warmup = int(np.ceil(config.warmup_ratio * config.epochs * per_epoch))
     clip = config.max_grad_norm if config.max_grad_norm is not None else float("inf")
-    losses, grads, epochs = [], [], []
+    groups = parameter_groups(model)
+    losses, grads, shares, epochs = [], [], [], []
     started = time.perf_counter()
     for epoch in range(config.epochs):
         order = rows[torch.randperm(len(rows), generator=torch.Generator().manual_seed(
@@ -180,6 +225,7 @@ def instrumented_run(config: TrainConfig, task, states, decoder: bool) -> dict[s
                 break
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
+            shares.append(gradient_shares(groups))
             grads.append(round(float(torch.nn.utils.clip_grad_norm_(model.parameters(), clip)), 5))
             for group in optimizer.param_groups:
                 group["lr"] = config.lr * warmup_factor(epoch * per_epoch + step, warmup)
@@ -192,7 +238,8 @@ def instrumented_run(config: TrainConfig, task, states, decoder: bool) -> dict[s
     best = max(epochs, key=lambda e: e["validation"])
     return {"lr": config.lr, "seed": config.seed, "best_validation": best["validation"],
             "collapsed": best["collapsed"], "epochs": epochs, "loss": losses, "grad_norm": grads,
-            "seconds": round(time.perf_counter() - started, 1)}
+            "grad_share": {name: round(float(np.median([s[name] for s in shares])), 5) for name in groups},
+            "adam_eps_share": adam_eps_shares(optimizer, groups), "seconds": round(time.perf_counter() - started, 1)}
 
 
 def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -211,6 +258,11 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
                                                        if r["grad_norm"]])), 3),
             "final_loss": round(float(np.median([np.mean(r["loss"][-20:]) for r in chosen])), 4),
         }
+        with_shares = [r for r in chosen if "grad_share" in r]  # runs recorded before these fields have none
+        if with_shares:
+            for field in ("grad_share", "adam_eps_share"):
+                out[label][field] = {name: round(float(np.mean([r[field].get(name, 0.0) for r in with_shares])), 4)
+                                     for name in with_shares[0][field]}
         if last:
             out[label].update({key: round(float(np.mean([s[key] for s in last])), 4) for key in last[0]})
     out["validation_by_lr"] = {
