@@ -13,7 +13,9 @@ here, and its test scores are reported afterwards by ``report.py``.
     python -m benchmarks.reports.options_search benchmarks/results/options-minilm \\
         --output benchmarks/results/options-minilm/search.json
 
-``--compare glot+ln glot+seq2+cos+ln`` also ranks those variants on the cells all of them ran.
+``--compare glot+ln glot+seq2+cos+ln`` also ranks those variants on the cells all of them ran;
+``--against OLD_FOLDER ...`` shows, for every method, its validation score in the folders minus its score in
+the old ones, cell by cell: what a changed default did to each method (the evidence for changing it).
 """
 
 from __future__ import annotations
@@ -71,6 +73,23 @@ def compare_on_shared_cells(ranking: list[dict], methods: list[str]) -> list[dic
     return sorted(rows, key=lambda r: -r["mean_margin"])
 
 
+def validation_changes(table: dict[tuple[str, str], dict[str, float]],
+                       against: dict[tuple[str, str], dict[str, float]]) -> list[dict]:
+    """Per method, its validation score in ``table`` minus its score in ``against`` (the same cells run under
+    another configuration, e.g. before a default changed), in every cell both ran: the mean, the cells where it
+    went up, the worst cell, and every cell's difference; largest mean first."""
+    changes: dict[str, dict[str, float]] = {}
+    for cell, scores in table.items():
+        for method, value in scores.items():
+            before = against.get(cell, {}).get(method)
+            if before is not None:
+                changes.setdefault(method, {})[f"{Path(cell[0]).name} {cell[1]}"] = value - before
+    rows = [{"method": method, "mean_change": float(np.mean(list(cells.values()))),
+             "up": sum(v > 0 for v in cells.values()), "cells": len(cells),
+             "worst": min((v, c) for c, v in cells.items()), "changes": cells} for method, cells in changes.items()]
+    return sorted(rows, key=lambda r: -r["mean_change"])
+
+
 #: chance level of a metric on the suite's tasks (the probes are balanced); metrics not here are not counted
 CHANCE = {"accuracy": 50.0, "mcc": 0.0, "spearman": 0.0}
 
@@ -96,6 +115,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--output", type=Path, default=None, help="also write the ranking as JSON here")
     parser.add_argument("--compare", nargs="+", default=None, metavar="METHOD",
                         help="also rank these variants on the cells all of them ran (the preset decision)")
+    parser.add_argument("--against", nargs="+", type=Path, default=None, metavar="FOLDER",
+                        help="folders of the same cells under another configuration: per method, the validation "
+                             "score here minus there, cell by cell")
     args = parser.parse_args(argv)
     rows, _ = read_cells(args.folders)  # folders may share cells (a run resumed into a new folder): count once
     table = validation_table(rows)
@@ -115,6 +137,17 @@ def main(argv: list[str] | None = None) -> None:
         for row in compared:
             print(f"  {row['method']:28s} {row['mean_margin']:+6.2f}  wins {row['wins']}/{row['cells']}  "
                   f"worst {row['worst'][0]:+.1f} ({row['worst'][1]})")
+    changes = validation_changes(table, validation_table(read_cells(args.against)[0])) if args.against else None
+    if changes:
+        cells = sorted({cell for row in changes for cell in row["changes"]})
+        print(f"\nvalidation here minus in {', '.join(map(str, args.against))}, per method (cells both ran):")
+        print("| cell | " + " | ".join(row["method"] for row in changes) + " |")
+        print("|---|" + "---|" * len(changes))
+        for cell in cells:
+            print(f"| {cell} | " + " | ".join(f"{row['changes'][cell]:+.1f}" if cell in row["changes"] else ""
+                                              for row in changes) + " |")
+        print("| mean (up / cells) | " + " | ".join(f"{row['mean_change']:+.2f} ({row['up']}/{row['cells']})"
+                                                   for row in changes) + " |")
     collapses = collapse_counts(rows)
     print("\ncollapsed runs (validation within 1 point of chance), per method and learning rate:")
     for backbone, cells in collapses.items():
@@ -123,7 +156,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.output:
         validation = {f"{Path(b).name} {t}": s for (b, t), s in table.items()}
         write_json(args.output, script_command(argv), validation=validation,
-                   ranking=ranking, compared=compared, collapses=collapses)
+                   ranking=ranking, compared=compared, validation_changes=changes, collapses=collapses)
 
 
 if __name__ == "__main__":
