@@ -19,7 +19,8 @@ JumpingKnowledge = Literal["none", "cat", "max", "mean"]
 Readout = Literal["attention", "mean", "max", "cls", "last"]
 Backend = Literal["auto", "dense", "scatter"]
 EdgeWeight = Literal["binary", "cosine"]
-InputNorm = Literal["none", "layer", "rms"]
+#: How token states are normalised before the graph ("auto": LayerNorm on decoder backbones, none on encoders).
+InputNorm = Literal["auto", "none", "layer", "rms"]
 #: What to do with a decoder's attention sink, the first position of every sentence (see GlotPooling).
 AttentionSink = Literal["auto", "keep", "exclude"]
 
@@ -64,6 +65,14 @@ def natural_head(objective: str, is_pair: bool) -> str:
             ("regression", False): "regression", ("regression", True): "similarity"}[(objective, is_pair)]
 
 
+def resolve_auto_options(options: Mapping[str, Any], decoder: bool) -> dict[str, Any]:
+    """The ``"auto"`` options among ``options`` made concrete for a backbone that is (``decoder``) or is not
+    decoder-only: ``attention_sink`` excludes a decoder's sink and keeps an encoder's first token; ``input_norm``
+    is LayerNorm on a decoder's states and nothing on an encoder's. Options that are not ``"auto"`` are left out."""
+    concrete = {"attention_sink": "exclude" if decoder else "keep", "input_norm": "layer" if decoder else "none"}
+    return {name: value for name, value in concrete.items() if options.get(name) == "auto"}
+
+
 @dataclass(frozen=True)
 class GlotOptions:
     """GlotPooling's keywords besides the dimension, with their defaults, checked when built: the one source of
@@ -87,7 +96,8 @@ class GlotOptions:
         sequence_window: also connect tokens at most this many positions apart, with their own weights (0: the
             paper, no word order).
         edge_weight: binary (the paper) or cosine (an edge weighs its similarity).
-        input_norm: normalise token states before the graph: none, layer (LayerNorm without affine) or rms.
+        input_norm: normalise token states before the graph: none, layer (LayerNorm without affine), rms, or
+            auto (layer on decoder backbones, whose states are huge and anisotropic; none on encoders).
         layers: hidden layers to mix with learned weights (0: the embeddings, -1: the last); None: the last.
         include_prompt: as in sentence-transformers' Pooling: False leaves the prompt's tokens out of the pooling.
         attention_sink: a decoder's first position (BOS, or the first token) is an attention sink, a huge-norm
@@ -110,7 +120,7 @@ class GlotOptions:
     backend: Backend = field(default="auto", metadata={"choices": BACKENDS})
     sequence_window: int = 0
     edge_weight: EdgeWeight = field(default="binary", metadata={"choices": EDGE_WEIGHTS})
-    input_norm: InputNorm = field(default="none", metadata={"choices": INPUT_NORMS})
+    input_norm: InputNorm = field(default="auto", metadata={"choices": INPUT_NORMS})
     layers: list[int] | None = None
     include_prompt: bool = True
     attention_sink: AttentionSink = field(default="auto", metadata={"choices": ATTENTION_SINKS})

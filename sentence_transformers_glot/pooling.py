@@ -61,15 +61,17 @@ from sentence_transformers_glot.options import (  # the choice tuples stay impor
 from sentence_transformers_glot.presets import LAYER_MIX_PRESETS, PRESETS, spread_layers
 
 #: 2 added sequence_window, edge_weight, input_norm and layers; 3 added include_prompt; 4 added attention_sink
-#: and edge_density; 5 added graph_window. An older config reads with the values of the keys added since
-#: that reproduce the model it was saved from (an older model pooled every token: attention_sink "keep").
-FORMAT_VERSION = 5
+#: and edge_density; 5 added graph_window; 6 allows input_norm "auto" (no key added: every config since 2 holds
+#: input_norm). An older config reads with the values of the keys added since that reproduce the model it was
+#: saved from (an older model pooled every token: attention_sink "keep").
+FORMAT_VERSION = 6
 #: Per format version, the config keys it added and the values that reproduce an older model.
 ADDED_KEYS: dict[int, dict[str, Any]] = {
     2: {"sequence_window": 0, "edge_weight": "binary", "input_norm": "none", "layers": None},
     3: {"include_prompt": True},
     4: {"attention_sink": "keep", "edge_density": 0.05},
     5: {"graph_window": None},
+    6: {},
 }
 __all__ = ["ATTENTION_SINKS", "BACKENDS", "BASELINES", "CONVS", "EDGE_WEIGHTS", "INPUT_NORMS", "JUMPING_KNOWLEDGE",
            "PRESETS", "READOUTS", "GlotPooling", "spread_layers", "stack_layers"]
@@ -106,8 +108,11 @@ class GlotPooling(Module):
             cosine similarity in the mean, sum, GCN normalisation and GAT softmax; edges with cosine <= 0
             are dropped).
         input_norm: ``"none"``, ``"layer"`` (LayerNorm without affine parameters) or ``"rms"``
-            (:math:`x / \mathrm{rms}(x)`), applied to each token state before the graph and the GNN.
-            Decoders' states have norms in the tens; this puts every backbone on the same scale.
+            (:math:`x / \mathrm{rms}(x)`), applied to each token state before the graph and the GNN;
+            ``"auto"`` (default) is ``"layer"`` when the backbone is decoder-only and ``"none"`` otherwise,
+            learned from the backbone as ``attention_sink="auto"`` is. Decoders' states have norms in the tens
+            to thousands (a middle layer's); unnormalised, their gradients swamp the head and the GNN trains
+            poorly, while an encoder's states are already on a small scale.
         layers: hidden layers to pool, as indices into the backbone's ``hidden_states`` (0 is the embedding
             output, -1 the last layer). ``None`` reads ``token_embeddings`` (the last layer). With a list,
             the module reads ``features["all_layer_embeddings"]`` (the ``Transformer`` emits it when its
@@ -152,7 +157,7 @@ class GlotPooling(Module):
         backend: Backend = "auto",
         sequence_window: int = 0,
         edge_weight: EdgeWeight = "binary",
-        input_norm: InputNorm = "none",
+        input_norm: InputNorm = "auto",
         layers: list[int] | None = None,
         include_prompt: bool = True,
         attention_sink: AttentionSink = "auto",
@@ -173,7 +178,7 @@ class GlotPooling(Module):
         self.word_embedding_dimension = int(word_embedding_dimension)
         for name in OPTION_NAMES:
             setattr(self, name, getattr(options, name))
-        # attention_sink="auto": whether the backbone is a decoder, once the module has seen it (set_backbone)
+        # attention_sink/input_norm "auto": whether the backbone is a decoder, once the module has seen it
         self.backbone_is_decoder: bool | None = None
 
         # scalar mix of the chosen layers; zeros = equal weights (a single layer needs no weight)
@@ -195,7 +200,9 @@ class GlotPooling(Module):
 
         ``"mean"``, ``"max"``, ``"cls"`` (first real token) and ``"last"`` (last real token) equal
         sentence-transformers' ``Pooling`` and have no parameters; ``"adapool"`` is the additive-attention
-        pooler (GLOT with ``num_layers=0``), the AdaPool baseline of the GLOT paper.
+        pooler (GLOT with ``num_layers=0``), the AdaPool baseline of the GLOT paper. They take the same
+        ``"auto"`` options as GLOT, so on a decoder backbone they leave out the sink and LayerNorm the states;
+        ``attention_sink="keep", input_norm="none"`` gives the plain pooling there too.
         """
         if name not in BASELINES:
             raise ValueError(f"GlotPooling.baseline: `name` must be one of {tuple(BASELINES)}; got {name!r}.")
@@ -301,8 +308,9 @@ class GlotPooling(Module):
 
     # ------------------------------------------------------------------ which tokens are pooled
     def set_backbone(self, model: Any) -> None:
-        """Tell ``attention_sink="auto"`` what the backbone is: a ``SentenceTransformer`` holding this module, a
-        ``Transformer`` module, a transformers model or config, a config dict, or a bool (decoder-only or not)."""
+        """Tell the ``"auto"`` options (``attention_sink``, ``input_norm``) what the backbone is: a
+        ``SentenceTransformer`` holding this module, a ``Transformer`` module, a transformers model or config, a
+        config dict, or a bool (decoder-only or not)."""
         from sentence_transformers_glot.decoders import config_is_decoder
 
         if isinstance(model, bool):
@@ -324,10 +332,21 @@ class GlotPooling(Module):
         """Whether each sentence's first real token (a decoder's attention sink) is left out of the pooling."""
         if self.attention_sink == "auto":
             if self.backbone_is_decoder is None:
-                _warn_unresolved_sink()
+                _warn_unresolved_backbone()
                 return False
             return self.backbone_is_decoder
         return self.attention_sink == "exclude"
+
+    @property
+    def token_norm(self) -> str:
+        """The normalisation applied to each token state: ``input_norm``, with ``"auto"`` made concrete
+        (``"layer"`` on a decoder backbone, ``"none"`` otherwise or before the module has seen its backbone)."""
+        if self.input_norm == "auto":
+            if self.backbone_is_decoder is None:
+                _warn_unresolved_backbone()
+                return "none"
+            return "layer" if self.backbone_is_decoder else "none"
+        return self.input_norm
 
     def token_mask(self, attention_mask: Tensor, prompt_length: int | Tensor | None = None) -> Tensor:
         """The tokens this module pools: the real ones (``attention_mask``), less the attention sink when
@@ -358,8 +377,7 @@ class GlotPooling(Module):
             # padding may hold NaN (fully masked rows in some decoders): select, never multiply
             where = mask.view(*mask.shape, *([1] * (token_embeddings.dim() - 2)))
             x = torch.where(where, token_embeddings.float(), 0.0)
-            x = normalize_inputs(self.mix_layers(x) if self.layers is not None else x,
-                                 self.input_norm)
+            x = normalize_inputs(self.mix_layers(x) if self.layers is not None else x, self.token_norm)
             z = functional_readout(self.readout)(x, mask) if x.shape[1] else x.new_zeros(len(x), x.shape[-1])
             return _finite(z, x)
         # Everything else runs on the N pooled tokens only: packing never reads padding (which may hold NaN
@@ -384,7 +402,7 @@ class GlotPooling(Module):
         x = x.float()
         if self.layers is not None:
             x = self.mix_layers(x)
-        x = normalize_inputs(x, self.input_norm)
+        x = normalize_inputs(x, self.token_norm)
         batch, length = nodes.batch_shape
         if length == 0:
             # No token position at all: a decoder tokenizer that adds no BOS on empty strings, or an unpadded
@@ -433,7 +451,7 @@ class GlotPooling(Module):
     def on_model_ready(self, model: Any) -> None:
         """sentence-transformers (6.0 and later) calls this once the model holding this module is built: give
         the model GLOT's card, so that a plain ``model.save`` or ``push_to_hub`` writes a README that says how
-        to install the plugin and load the model, let ``attention_sink="auto"`` see the backbone, and, with
+        to install the plugin and load the model, let the ``"auto"`` options see the backbone, and, with
         ``layers`` set, make the backbone emit its hidden states (``output_hidden_states``). (On 5.x,
         call ``use_glot_card(model)`` and :meth:`set_backbone` yourself; ``load_glot_model`` does both.)"""
         from sentence_transformers_glot.model_card import use_glot_card
@@ -441,7 +459,7 @@ class GlotPooling(Module):
         use_glot_card(model)
         try:
             self.set_backbone(model)
-        except ValueError:  # a model whose first module is no transformers backbone: "auto" keeps the sink
+        except ValueError:  # no transformers backbone first: "auto" keeps the sink and normalises nothing
             pass
         if self.layers is not None:  # a layer mix reads all_layer_embeddings: make the backbone emit them
             config = getattr(getattr(model[0], "auto_model", None), "config", None)
@@ -510,12 +528,13 @@ class GlotPooling(Module):
         return module
 
 
-def _warn_unresolved_sink() -> None:
-    # shown once per session by Python's default warning filter (one call site)
+def _warn_unresolved_backbone() -> None:
+    # shown once per calling line by Python's default warning filter
     warnings.warn(
-        "GlotPooling(attention_sink='auto') has not seen its backbone, so it pools every token. With "
-        "sentence-transformers >= 6 the model tells it; otherwise call pooling.set_backbone(model), load the "
-        "model with load_glot_model, or set attention_sink='exclude' (decoders) or 'keep' (encoders).",
+        "GlotPooling has not seen its backbone, so attention_sink='auto' pools every token and input_norm='auto' "
+        "normalises nothing (what an encoder needs). With sentence-transformers >= 6 the model tells it; "
+        "otherwise call pooling.set_backbone(model), load the model with load_glot_model, or set "
+        "attention_sink='exclude' and input_norm='layer' (decoders) or 'keep' and 'none' (encoders).",
         RuntimeWarning, stacklevel=4,
     )
 

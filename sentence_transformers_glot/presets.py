@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 #: Named GLOT configurations (:meth:`GlotPooling.preset`). ``"paper"`` is the paper's GLUE setting (the
-#: defaults, with every token pooled: ``attention_sink="keep"``; train it with ``warmup_ratio=0``,
+#: defaults, with every token pooled and the states as the backbone gives them: ``attention_sink="keep"``,
+#: ``input_norm="none"``; train it with ``warmup_ratio=0``,
 #: ``max_grad_norm=None`` and ``head_norm=False`` for the paper's optimisation and pair head too).
 #: ``"glot-plus"`` is the variant with the best validation margin over the best baseline on the 11
 #: mixed-layer cells that every candidate ran (benchmarks/results/options-*, ``options_search.py --compare``;
@@ -14,7 +15,7 @@ from typing import Any
 #: over the backbone (:func:`spread_layers`). Word-order and cosine edges lost there (one of them badly, Gemma's
 #: acceptability) and remain options.
 PRESETS: dict[str, dict[str, Any]] = {
-    "paper": {"attention_sink": "keep"},  # every token pooled, a decoder's first one included
+    "paper": {"attention_sink": "keep", "input_norm": "none"},  # every token pooled, none normalised
     "glot-plus": {"input_norm": "layer"},
 }
 #: Presets that pool a mix of hidden layers, so that they need the backbone's depth.

@@ -61,7 +61,7 @@ def test_invalid_choice_lists_allowed_values():
         ({"sequence_window": 1.5}, r"`sequence_window` must be an int >= 0"),
         ({"sequence_window": 2, "num_layers": 0}, r"`sequence_window`.*num_layers=0.*set num_layers >= 1"),
         ({"edge_weight": "soft"}, r"`edge_weight` must be one of \('binary', 'cosine'\)"),
-        ({"input_norm": "batch"}, r"`input_norm` must be one of \('none', 'layer', 'rms'\)"),
+        ({"input_norm": "batch"}, r"`input_norm` must be one of \('auto', 'none', 'layer', 'rms'\)"),
         ({"layers": []}, r"`layers` must be None or a non-empty list"),
         ({"layers": [1, 1]}, r"`layers` must be None or a non-empty list of distinct"),
         ({"layers": [1.0]}, r"`layers` must be None or a non-empty list"),
@@ -336,13 +336,39 @@ def test_auto_excludes_the_sink_on_decoders_only(tiny_llama_dir, tiny_bert_dir):
         GlotPooling(8, attention_sink="drop")
 
 
+@pytest.mark.parametrize("parameter_free", [False, True])
+def test_auto_input_norm_is_layer_norm_on_decoders_and_nothing_on_encoders(tiny_llama_dir, tiny_bert_dir,
+                                                                            parameter_free):
+    """``input_norm="auto"`` pools a decoder's states as ``"layer"`` does and an encoder's as ``"none"`` does;
+    before the module has seen its backbone it normalises nothing, with a warning."""
+    from transformers import AutoConfig
+
+    x, mask = random_batch(3, 7, 16, seed=5, min_length=2)
+    x = 40.0 * x + 3.0  # decoder-like: large and off-centre
+    kwargs = {"num_layers": 0, "readout": "mean"} if parameter_free else {"threshold": 0.2, "hidden_dim": 8}
+    torch.manual_seed(0)
+    auto = GlotPooling(16, attention_sink="keep", **kwargs)
+    assert auto.input_norm == "auto"
+    fixed = {norm: GlotPooling(16, attention_sink="keep", input_norm=norm, **kwargs) for norm in ("none", "layer")}
+    for module in fixed.values():
+        module.load_state_dict(auto.state_dict())
+    with pytest.warns(RuntimeWarning, match="has not seen its backbone"):
+        assert auto.token_norm == "none"
+    for config_dir, norm in ((tiny_llama_dir, "layer"), (tiny_bert_dir, "none")):
+        auto.set_backbone(AutoConfig.from_pretrained(config_dir))
+        assert auto.token_norm == norm
+        torch.testing.assert_close(auto.pool(x, mask), fixed[norm].pool(x, mask))
+    assert not torch.allclose(fixed["none"].pool(x, mask), fixed["layer"].pool(x, mask), atol=1e-3)
+    assert GlotPooling(16, input_norm="rms").token_norm == "rms"
+
+
 # ------------------------------------------------------------------------------------------------------- saved configs
 def test_a_version_1_config_loads_with_the_paper_defaults(tmp_path):
     torch.manual_seed(0)
     module = GlotPooling(16, threshold=0.2).eval()
     module.save(str(tmp_path))
     config = json.loads((tmp_path / "config.json").read_text())
-    assert config["format_version"] == 5
+    assert config["format_version"] == 6
     old = {key: value for key, value in config.items()
            if key not in ("sequence_window", "edge_weight", "input_norm", "layers", "include_prompt",
                           "attention_sink", "edge_density", "graph_window")}
@@ -391,7 +417,7 @@ def test_configs_saved_before_attention_sink_load_keeping_every_token(tmp_path):
     pooling = GlotPooling(8, threshold=0.3, hidden_dim=4, attention_sink="exclude")
     pooling.save(str(tmp_path))
     config = json.loads((tmp_path / "config.json").read_text())
-    assert config["format_version"] == 5 and config["attention_sink"] == "exclude"
+    assert config["format_version"] == 6 and config["attention_sink"] == "exclude"
     for key in ("attention_sink", "edge_density", "graph_window"):
         config.pop(key)
     config["format_version"] = 3

@@ -26,10 +26,11 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "cos": {"edge_weight": "cosine"},
     "ln": {"input_norm": "layer"},
     "rms": {"input_norm": "rms"},
+    "noln": {"input_norm": "none"},
     "keepsink": {"attention_sink": "keep"},
     "autotau": {"threshold": "auto"},
 }
-BASELINE_VARIANTS = ("ln", "rms", "keepsink")
+BASELINE_VARIANTS = ("ln", "rms", "noln", "keepsink")
 
 LayerSpec = Union[int, Sequence[int]]
 

@@ -189,19 +189,47 @@ def finished_result(run_dir: str | os.PathLike) -> RunResult | None:
 #: left out of a run's identity at that value, so older run folders (and their names) stay valid.
 _LATER_FIELDS = {"max_eval": None, "cache": True, "warmup_ratio": 0.0, "max_grad_norm": None, "head_dim": None,
                  "head_norm": False}
+#: GlotPooling options whose default changed after run folders were first written, with the value that
+#: reproduces a run made before: a run's identity holds such an option as what it does for the run's backbone
+#: (``input_norm="auto"``: ``"layer"`` on a decoder, ``"none"`` on an encoder), left out at that value.
+_LATER_OPTIONS = {"input_norm": "none"}
+
+
+def _concrete_options(config: TrainConfig) -> dict[str, Any]:
+    """``config.glot``'s ``"auto"`` options made concrete for the run's backbone (none if it cannot be read)."""
+    from sentence_transformers_glot.backbones.registry import is_decoder
+    from sentence_transformers_glot.options import resolve_auto_options
+
+    options = dataclasses.asdict(config.glot)
+    if "auto" not in (options[name] for name in _LATER_OPTIONS):
+        return {}
+    try:
+        decoder = is_decoder(config.backbone)
+    except (ValueError, OSError):  # a backbone that cannot be read cannot train either; name it as asked
+        return {}
+    return resolve_auto_options(options, decoder)
 
 
 def config_dict(config: TrainConfig) -> dict[str, Any]:
     """The run's config as JSON data (``run_config.json`` and the run's identity); ``glot`` holds only the options
     that differ from the pooling's own, so that run names stay what they were when ``glot`` was that dict.
 
+    ``input_norm`` is stored as what it does on the run's backbone (:data:`_LATER_OPTIONS`): an encoder's run keeps
+    its name, a decoder's default run is named as one with ``input_norm="layer"``.
     ``head_norm`` is stored as what it does for the run's task where that is known without its data (a packaged
     or GLUE task, or an explicit ``head``): a run whose head does not normalise keeps the name it had before the
     option, one that does gets a new one; for a data file the default is stored as ``null`` (decided when the
     file is read). Read a ``run_config.json`` back with :func:`config_from_dict`."""
     from sentence_transformers_glot.data.registry import task_head
 
-    values = {**dataclasses.asdict(config), "glot": config.glot.changes(config.pooling)}
+    glot = config.glot.changes(config.pooling)
+    concrete = _concrete_options(config)
+    for name, legacy in _LATER_OPTIONS.items():
+        value = concrete.get(name, getattr(config.glot, name))
+        glot.pop(name, None)
+        if value != legacy:
+            glot[name] = value
+    values = {**dataclasses.asdict(config), "glot": glot}
     values["head_norm"] = config.head_norm_for(task_head(config.task))
     for name, default in _LATER_FIELDS.items():
         if values[name] == default:
@@ -211,7 +239,11 @@ def config_dict(config: TrainConfig) -> dict[str, Any]:
 
 def config_from_dict(values: dict[str, Any]) -> TrainConfig:
     """The config a ``run_config.json`` (:func:`config_dict`) describes: a field it does not hold takes the value
-    that reproduces runs made before the field existed (no warm-up, no clipping, no head normalisation, ...)."""
+    that reproduces runs made before the field existed (no warm-up, no clipping, no head normalisation, ...), and
+    likewise an option whose default changed since (no input normalisation)."""
+    values = dict(values)
+    if isinstance(values.get("glot", {}), dict):
+        values["glot"] = {**_LATER_OPTIONS, **values.get("glot", {})}
     return TrainConfig(**{**_LATER_FIELDS, **values})
 
 

@@ -36,7 +36,7 @@ from sentence_transformers_glot.data import SPLITS, TaskData, subsample
 from sentence_transformers_glot.distributed import rank_and_world
 from sentence_transformers_glot.io import atomic_write_text, read_json
 from sentence_transformers_glot.metrics import compute_metric
-from sentence_transformers_glot.options import natural_head
+from sentence_transformers_glot.options import natural_head, resolve_auto_options
 from sentence_transformers_glot.pooling import GlotPooling
 from sentence_transformers_glot.training.cache import StateCache, TokenStates, backbone_fingerprint
 from sentence_transformers_glot.training.checkpoint import load_checkpoint, save_checkpoint
@@ -100,11 +100,11 @@ def cache_task_states(
 
 # ---------------------------------------------------------------------------------------------- model
 def build_pooling(config: TrainConfig, dim: int, decoder: bool | None = None) -> GlotPooling:
-    """The run's pooling; ``attention_sink="auto"`` is made concrete from ``decoder`` (whether the backbone is
-    decoder-only), so that the exported model pools exactly as it trained."""
+    """The run's pooling; the ``"auto"`` options (``attention_sink``, ``input_norm``) are made concrete from
+    ``decoder`` (whether the backbone is decoder-only), so that the exported model pools exactly as it trained."""
     options = dataclasses.asdict(config.glot)  # a baseline's options hold what makes it that baseline
-    if decoder is not None and options["attention_sink"] == "auto":
-        options["attention_sink"] = "exclude" if decoder else "keep"
+    if decoder is not None:
+        options.update(resolve_auto_options(options, decoder))
     return GlotPooling(dim, **options)
 
 

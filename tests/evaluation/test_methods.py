@@ -12,7 +12,7 @@ def test_benchmark_methods_carry_options():
         "glot", {"conv": "gat", "sequence_window": 2, "edge_weight": "cosine", "input_norm": "layer"})
     assert method_pooling("adapool+rms") == ("adapool", {"input_norm": "rms"})
     assert method_pooling("glot", {"threshold": 0.5}) == ("glot", {"threshold": 0.5})
-    with pytest.raises(ValueError, match=r"a baseline takes only \+ln, \+rms, \+keepsink, not \+seq2"):
+    with pytest.raises(ValueError, match=r"a baseline takes only \+ln, \+rms, \+noln, \+keepsink, not \+seq2"):
         method_pooling("mean+seq2")
     with pytest.raises(ValueError, match=r"unknown option \+wide"):
         method_pooling("glot+wide")

@@ -52,7 +52,9 @@ def test_last_token_preset_on_left_padded_decoder_equals_st_pooling(tiny_llama_d
         from sentence_transformers.sentence_transformer.modules import Pooling
     except ImportError:
         from sentence_transformers.models import Pooling
-    glot = SentenceTransformer(modules=[Transformer(tiny_llama_dir), GlotPooling.baseline("last", 48)], device="cpu")
+    # the last token is never the sink; input_norm="none": the states as they are (a decoder's "auto" LayerNorms)
+    last = GlotPooling.baseline("last", 48, input_norm="none")
+    glot = SentenceTransformer(modules=[Transformer(tiny_llama_dir), last], device="cpu")
     st = SentenceTransformer(modules=[Transformer(tiny_llama_dir), Pooling(48, pooling_mode="lasttoken")],
                              device="cpu")
     assert np.abs(glot.encode(SENTENCES) - st.encode(SENTENCES)).max() <= 1e-6
@@ -131,6 +133,13 @@ def test_a_sentence_transformer_tells_auto_its_backbone(tiny_llama_dir):
     real = features["attention_mask"].bool()
     assert pooling.token_mask(real).sum() == real.sum() - len(texts)
     assert np.isfinite(model.encode(texts)).all()
+    # input_norm="auto" LayerNorms the decoder's states: the model encodes as one with input_norm="layer"
+    assert pooling.token_norm == "layer"
+    layer = GlotPooling(transformer.auto_model.config.hidden_size, threshold=0.3, hidden_dim=8, input_norm="layer",
+                        attention_sink="exclude")
+    layer.load_state_dict(pooling.state_dict())
+    explicit = SentenceTransformer(modules=[transformer, layer], device="cpu")
+    np.testing.assert_allclose(model.encode(texts), explicit.encode(texts), atol=1e-6)
 
 
 def test_a_layer_mix_makes_the_backbone_emit_hidden_states_when_the_model_is_assembled(tiny_bert_dir):

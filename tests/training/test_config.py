@@ -30,7 +30,9 @@ def test_run_names_are_those_of_the_folders_written_when_glot_was_a_dict(config,
     # what the folder's run_config.json describes (it predates head_norm): its name is the folder's
     earlier = config_from_dict(config)
     assert run_name(earlier, label) == name
-    as_options = config_from_dict({**config, "glot": GlotOptions.of_pooling(config["pooling"], config["glot"])})
+    # the same options as a GlotOptions (input_norm as these runs had it: "auto" came later)
+    options = GlotOptions.of_pooling(config["pooling"], {"input_norm": "none", **config["glot"]})
+    as_options = config_from_dict({**config, "glot": options})
     assert run_name(as_options, label) == name
     # the default now normalises a pair-classification head: that is another run, with another name
     assert (run_name(TrainConfig(**config), label) == name) is (task_head(config["task"]) != "pair-classification")
@@ -111,9 +113,32 @@ def test_head_norm_defaults_to_pair_classification_heads_and_names_only_runs_it_
     assert config_dict(TrainConfig(task="movie-polarity", head_norm=True))["head_norm"] is True
     # a data file's head is known only once it is read: the default is named as such (and reads back as such)
     assert config_dict(TrainConfig(task="my/pairs.csv"))["head_norm"] is None
-    assert config_from_dict(config_dict(TrainConfig(task="my/pairs.csv"))) == TrainConfig(task="my/pairs.csv")
+    # read back, the run is the same run (input_norm "auto" comes back as what it does on the encoder: "none")
+    data_file = TrainConfig(task="my/pairs.csv")
+    assert config_dict(config_from_dict(config_dict(data_file))) == config_dict(data_file)
     assert config_from_dict(config_dict(TrainConfig(task="fiqa-pairs"))).head_norm is True
     assert config_dict(TrainConfig(task="my/pairs.csv", head="pair-classification"))["head_norm"] is True
     assert "head_norm" not in config_dict(TrainConfig(task="my/pairs.csv", head="similarity"))
     with pytest.raises(ValueError, match="`head_norm` must be True, False or None"):
         TrainConfig(head_norm=1)
+
+
+def test_input_norm_auto_names_a_run_by_what_it_does_on_the_backbone():
+    """input_norm's default became "auto" after runs were named: an encoder's default run keeps its name (auto is
+    no normalisation there), a decoder's default run is named as the same run with input_norm="layer" (and not
+    as the runs made before, which normalised nothing), and a run_config.json without the option reads back as
+    those earlier runs."""
+    for backbone, concrete in (("minilm", "none"), ("gemma3-270m", "layer"), ("smollm2-135m", "layer")):
+        default = TrainConfig(backbone=backbone, task="movie-polarity")
+        explicit = TrainConfig(backbone=backbone, task="movie-polarity", glot={"input_norm": concrete})
+        assert default.glot.input_norm == "auto"
+        assert run_name(default) == run_name(explicit)
+        assert config_dict(default)["glot"] == ({} if concrete == "none" else {"input_norm": "layer"})
+        raw = TrainConfig(backbone=backbone, task="movie-polarity", glot={"input_norm": "none"})
+        assert (run_name(default) == run_name(raw)) is (concrete == "none")
+        assert "input_norm" not in config_dict(raw)["glot"]  # the earlier runs' identity: their names stay
+        assert config_from_dict(config_dict(raw)).glot.input_norm == "none"
+        assert config_from_dict(config_dict(default)).glot.input_norm == concrete
+    # a baseline is named the same way: mean pooling of LayerNormed decoder states is mean+ln's run
+    mean = TrainConfig(backbone="gemma3-270m", task="movie-polarity", pooling="mean")
+    assert config_dict(mean)["glot"] == {"input_norm": "layer"}
