@@ -11,6 +11,7 @@ def test_benchmark_methods_carry_options():
     assert method_pooling("glot-gat+seq2+cos+ln") == (
         "glot", {"conv": "gat", "sequence_window": 2, "edge_weight": "cosine", "input_norm": "layer"})
     assert method_pooling("adapool+rms") == ("adapool", {"input_norm": "rms"})
+    assert method_pooling("mean+noln") == ("mean", {"input_norm": "none"})  # the raw states, as before "auto"
     assert method_pooling("glot", {"threshold": 0.5}) == ("glot", {"threshold": 0.5})
     with pytest.raises(ValueError, match=r"a baseline takes only \+ln, \+rms, \+noln, \+keepsink, not \+seq2"):
         method_pooling("mean+seq2")
@@ -24,7 +25,7 @@ def test_benchmark_methods_carry_options():
     assert method_pooling("glot-plus", {"threshold": 0.5}) == ("glot", {"threshold": 0.5, **PRESETS["glot-plus"]})
     assert method_pooling("glot-plus+rms")[1]["input_norm"] == "rms" and is_glot("glot-plus")
     with pytest.raises(ValueError, match=r"unknown method 'paper'"):
-        method_pooling("paper")  # the paper's preset is plain `glot`
+        method_pooling("paper")  # not a benchmark method: `glot+keepsink+noln` trains the paper's pooling
     assert layer_options(3) == (3, {}) and layer_options([8, 9]) == (-1, {"layers": [8, 9]})
     assert task_label({"task": "acceptability", "layer": [8, 9]}) == "acceptability@L8+9"
     assert task_label({"task": "acceptability", "layer": 3}) == "acceptability@L3"
