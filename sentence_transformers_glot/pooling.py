@@ -57,6 +57,7 @@ from sentence_transformers_glot.options import (  # the choice tuples stay impor
     Readout,
     check_option,
     is_int,
+    resolve_auto_options,
 )
 from sentence_transformers_glot.presets import LAYER_MIX_PRESETS, PRESETS, spread_layers
 
@@ -327,26 +328,27 @@ class GlotPooling(Module):
                              f"transformers model or config, or a bool; got {type(model).__name__}.")
         self.backbone_is_decoder = config_is_decoder(config)
 
+    def _concrete(self, name: str) -> str:
+        """Option ``name`` with ``"auto"`` made concrete for the backbone
+        (:func:`~sentence_transformers_glot.options.resolve_auto_options`); before the module has seen its
+        backbone, an encoder's value, with a warning."""
+        value = getattr(self, name)
+        if value != "auto":
+            return value
+        if self.backbone_is_decoder is None:
+            _warn_unresolved_backbone()
+        return resolve_auto_options({name: value}, bool(self.backbone_is_decoder))[name]
+
     @property
     def excludes_sink(self) -> bool:
         """Whether each sentence's first real token (a decoder's attention sink) is left out of the pooling."""
-        if self.attention_sink == "auto":
-            if self.backbone_is_decoder is None:
-                _warn_unresolved_backbone()
-                return False
-            return self.backbone_is_decoder
-        return self.attention_sink == "exclude"
+        return self._concrete("attention_sink") == "exclude"
 
     @property
     def token_norm(self) -> str:
         """The normalisation applied to each token state: ``input_norm``, with ``"auto"`` made concrete
         (``"layer"`` on a decoder backbone, ``"none"`` otherwise or before the module has seen its backbone)."""
-        if self.input_norm == "auto":
-            if self.backbone_is_decoder is None:
-                _warn_unresolved_backbone()
-                return "none"
-            return "layer" if self.backbone_is_decoder else "none"
-        return self.input_norm
+        return self._concrete("input_norm")
 
     def token_mask(self, attention_mask: Tensor, prompt_length: int | Tensor | None = None) -> Tensor:
         """The tokens this module pools: the real ones (``attention_mask``), less the attention sink when
@@ -535,7 +537,7 @@ def _warn_unresolved_backbone() -> None:
         "normalises nothing (what an encoder needs). With sentence-transformers >= 6 the model tells it; "
         "otherwise call pooling.set_backbone(model), load the model with load_glot_model, or set "
         "attention_sink='exclude' and input_norm='layer' (decoders) or 'keep' and 'none' (encoders).",
-        RuntimeWarning, stacklevel=4,
+        RuntimeWarning, stacklevel=5,
     )
 
 
