@@ -72,13 +72,14 @@ def run_benchmark(
 
     A finished cell is never trained again: its row is read back from the run folder, or from an earlier
     ``suite.json`` in ``output`` with the same ``run`` (so committed results resume a benchmark on a machine
-    without the run folders). ``suite.json`` is rewritten after every cell, the Markdown and the plots
-    whenever a (backbone, task, layer) is complete, so an interrupted benchmark loses nothing it finished.
+    without the run folders). ``suite.json`` is rewritten after every cell that trains, with the rows of
+    every cell finished so far or found in the earlier ``suite.json`` (in the cells' order), the Markdown and
+    the plots whenever a (backbone, task, layer) is complete: an interrupted benchmark loses nothing it
+    finished or found.
     """
     from sentence_transformers_glot.data import load_task
 
     output = Path(output)
-    rows: list[dict[str, Any]] = []
     if not lrs or any(not lr > 0 for lr in lrs):
         raise ValueError(f"run_benchmark: `lrs` must be a non-empty list of positive learning rates; got {lrs!r}.")
     if not layers:
@@ -88,22 +89,22 @@ def run_benchmark(
     layers = [layer if isinstance(layer, int) else [int(i) for i in layer] for layer in layers]
     cells = [(b, t, layer, m, lr, s) for b in backbones for t in tasks for layer in layers
              for m in (methods or default_methods(b)) for lr in lrs for s in seeds]
+    configs = [_cell_config(cell, glot, epochs=epochs, batch_size=batch_size, max_length=max_length, threads=threads,
+                            max_train=max_train, max_eval=max_eval, cache_dtype=cache_dtype,
+                            task_options=task_options, training=training) for cell in cells]
+    runs = [run_name(config, cell[3]) for cell, config in zip(cells, configs)]
     saved = output / "suite.json"
     earlier = {row["run"]: row for row in (read_json(saved)["cells"] if saved.is_file() else [])
                if "run" in row}
+    # one row per cell, in the cells' order: committed rows of cells not reached yet stay in every write,
+    # so an interrupted run never leaves a suite.json with fewer rows than it started from
+    found: dict[str, dict[str, Any]] = {run: earlier[run] for run in runs if run in earlier}
+    reached: list[dict[str, Any]] = []
     loaded: dict[str, TaskData] = {}
-    for number, (backbone, task_name, layer, method, lr, seed) in enumerate(tqdm(cells, desc="benchmark", unit="run")):
-        pooling, options = method_pooling(method, glot)
-        hidden_layer, mix = layer_options(layer)
-        config = TrainConfig(backbone=backbone, task=task_name, pooling=pooling, glot={**options, **mix}, epochs=epochs,
-                             lr=lr, batch_size=batch_size, max_length=max_length, layer=hidden_layer, seed=seed,
-                             threads=threads, max_train=max_train, max_eval=max_eval, cache_dtype=cache_dtype,
-                             task_options=(task_options or {}).get(task_name, {}), **(training or {}))
-        run = run_name(config, method)
-        count = len(rows)
-        if run in earlier:
-            rows.append(earlier[run])
-        else:
+    for number, (cell, config, run) in enumerate(tqdm(list(zip(cells, configs, runs)), desc="benchmark", unit="run")):
+        backbone, task_name, layer, method, lr, seed = cell
+        trained = False
+        if run not in earlier:
             def task(name: str = task_name) -> TaskData:  # loaded once per task, only when a cell trains
                 if name not in loaded:
                     loaded[name] = load_task(name, **(task_options or {}).get(name, {}))
@@ -111,13 +112,28 @@ def run_benchmark(
 
             result, _ = run_cell(config, output / "runs" / run, task, train_missing=not only_finished)
             if result is not None:
-                rows.append({"backbone": backbone, "task": task_name, "layer": layer, "method": method, "lr": lr,
-                             "seed": seed, "metric": result.metric,
-                             "validation": result.validation, "test": result.test, "best_epoch": result.best_epoch,
-                             "train_seconds": result.train_seconds,
-                             "trainable_parameters": result.trainable_parameters, "run": run,
-                             "collapsed": result.collapsed})
-        group_done = number + 1 == len(cells) or cells[number + 1][:3] != (backbone, task_name, layer)
-        if rows and (group_done or len(rows) > count):  # this cell added a row, or its group is complete
-            write_results(rows, output, command, figures=group_done)
-    return rows
+                trained = True
+                found[run] = {"backbone": backbone, "task": task_name, "layer": layer, "method": method, "lr": lr,
+                              "seed": seed, "metric": result.metric,
+                              "validation": result.validation, "test": result.test, "best_epoch": result.best_epoch,
+                              "train_seconds": result.train_seconds,
+                              "trainable_parameters": result.trainable_parameters, "run": run,
+                              "collapsed": result.collapsed}
+        if run in found:
+            reached.append(found[run])
+        group_done = number + 1 == len(cells) or cells[number + 1][:3] != cell[:3]
+        if found and (group_done or trained):  # this cell added a row, or its group is complete
+            write_results([found[r] for r in runs if r in found], output, command, figures=group_done)
+    return reached
+
+
+def _cell_config(cell: tuple, glot: dict[str, Any] | None, task_options: dict[str, dict[str, Any]] | None,
+                 **settings: Any) -> TrainConfig:
+    """The :class:`TrainConfig` of one (backbone, task, layer, method, lr, seed) cell."""
+    backbone, task_name, layer, method, lr, seed = cell
+    pooling, options = method_pooling(method, glot)
+    hidden_layer, mix = layer_options(layer)
+    training = settings.pop("training") or {}
+    return TrainConfig(backbone=backbone, task=task_name, pooling=pooling, glot={**options, **mix}, lr=lr,
+                       layer=hidden_layer, seed=seed, task_options=(task_options or {}).get(task_name, {}),
+                       **settings, **training)

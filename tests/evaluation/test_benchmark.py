@@ -66,6 +66,39 @@ def test_benchmark_runs_every_cell_and_resumes(tiny_bert_dir, glue_standins, tmp
     assert not (tmp_path / "out" / "runs").exists(), "cells in suite.json are not trained again"
 
 
+def test_an_interrupted_benchmark_keeps_every_committed_row(tiny_bert_dir, glue_standins, tmp_path, monkeypatch):
+    """Adding a method to a committed benchmark and killing it mid-way leaves suite.json with every row it
+    started from (the later task's too), plus the cells it finished."""
+    from sentence_transformers_glot.evaluation import benchmark
+
+    monkeypatch.setenv("GLOT_CACHE_DIR", str(tmp_path / "cache"))
+    kwargs = dict(seeds=[0, 1], output=tmp_path / "out", epochs=1, lrs=[5e-3], task_options=glue_standins)
+    committed = run_benchmark([tiny_bert_dir], ["sst2", "stsb"], methods=["mean"], **kwargs)
+    shutil.rmtree(tmp_path / "out" / "runs")  # a fresh clone: only the committed suite.json
+    real, calls = benchmark.run_cell, []
+
+    def killed_on_second_cell(*args, **kw):
+        calls.append(args[1].name)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kw)
+
+    monkeypatch.setattr(benchmark, "run_cell", killed_on_second_cell)
+    with pytest.raises(KeyboardInterrupt):
+        run_benchmark([tiny_bert_dir], ["sst2", "stsb"], methods=["mean", "max"], **kwargs)
+    cells = json.loads((tmp_path / "out" / "suite.json").read_text())["cells"]
+    assert [(r["task"], r["method"], r["seed"]) for r in cells] == [
+        ("sst2", "mean", 0), ("sst2", "mean", 1), ("sst2", "max", 0), ("stsb", "mean", 0), ("stsb", "mean", 1)]
+    assert [r for r in cells if r["method"] == "mean"] == committed
+    # resuming trains only the missing cells and writes all of them in the cells' order
+    monkeypatch.setattr(benchmark, "run_cell", real)
+    rows = run_benchmark([tiny_bert_dir], ["sst2", "stsb"], methods=["mean", "max"], **kwargs)
+    assert [(r["task"], r["method"], r["seed"]) for r in rows] == [
+        (t, m, s) for t in ("sst2", "stsb") for m in ("mean", "max") for s in (0, 1)]
+    assert json.loads((tmp_path / "out" / "suite.json").read_text())["cells"] == rows
+    assert len(list((tmp_path / "out" / "runs").iterdir())) == 4, "committed cells are not trained again"
+
+
 def test_only_finished_reports_finished_cells_and_trains_nothing(tiny_bert_dir, glue_standins, tmp_path, monkeypatch):
     monkeypatch.setenv("GLOT_CACHE_DIR", str(tmp_path / "cache"))
     kwargs = dict(seeds=[0], output=tmp_path / "out", epochs=1, lrs=[5e-3], glot={"threshold": 0.3, "hidden_dim": 8},
