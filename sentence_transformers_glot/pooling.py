@@ -18,18 +18,14 @@ Chain it after a ``Transformer`` exactly like ``Pooling``.
 
 from __future__ import annotations
 
-import json
 import os
 import warnings
 from typing import Any
 
 import torch
-from safetensors.torch import load_file as load_safetensors
-from safetensors.torch import save_file as save_safetensors
 from torch import Tensor, nn
 
 from sentence_transformers_glot._compat import Module
-from sentence_transformers_glot.io import atomic_write, atomic_write_text, read_json
 from sentence_transformers_glot.nn.band import build_window_graph
 from sentence_transformers_glot.nn.functional import exclude_first_token, exclude_prompt
 from sentence_transformers_glot.nn.gnn import TokenGNN
@@ -60,24 +56,18 @@ from sentence_transformers_glot.options import (  # the choice tuples stay impor
     resolve_auto_options,
 )
 from sentence_transformers_glot.presets import LAYER_MIX_PRESETS, PRESETS, spread_layers
+from sentence_transformers_glot.saved_format import (  # noqa: F401  (FORMAT_VERSION stays importable from here)
+    ADDED_KEYS,
+    CONFIG_NAME,
+    FORMAT_VERSION,
+    WEIGHTS_NAME,
+    load_weights,
+    read_config,
+    save_module,
+)
 
-#: 2 added sequence_window, edge_weight, input_norm and layers; 3 added include_prompt; 4 added attention_sink
-#: and edge_density; 5 added graph_window; 6 allows input_norm "auto" (no key added: every config since 2 holds
-#: input_norm). An older config reads with the values of the keys added since that reproduce the model it was
-#: saved from (an older model pooled every token: attention_sink "keep").
-FORMAT_VERSION = 6
-#: Per format version, the config keys it added and the values that reproduce an older model.
-ADDED_KEYS: dict[int, dict[str, Any]] = {
-    2: {"sequence_window": 0, "edge_weight": "binary", "input_norm": "none", "layers": None},
-    3: {"include_prompt": True},
-    4: {"attention_sink": "keep", "edge_density": 0.05},
-    5: {"graph_window": None},
-    6: {},
-}
 __all__ = ["ATTENTION_SINKS", "BACKENDS", "BASELINES", "CONVS", "EDGE_WEIGHTS", "INPUT_NORMS", "JUMPING_KNOWLEDGE",
            "PRESETS", "READOUTS", "GlotPooling", "spread_layers", "stack_layers"]
-WEIGHTS_NAME = "model.safetensors"
-CONFIG_NAME = "config.json"
 
 
 class GlotPooling(Module):
@@ -470,10 +460,7 @@ class GlotPooling(Module):
 
     def save(self, output_path: str, *args: Any, safe_serialization: bool = True, **kwargs: Any) -> None:
         """Write ``config.json`` and ``model.safetensors`` to ``output_path``, each file atomically."""
-        os.makedirs(output_path, exist_ok=True)
-        state = {name: t.detach().contiguous().cpu() for name, t in self.state_dict().items()}
-        atomic_write(os.path.join(output_path, WEIGHTS_NAME), lambda path: save_safetensors(state, path))
-        atomic_write_text(os.path.join(output_path, CONFIG_NAME), json.dumps(self.get_config_dict(), indent=2))
+        save_module(self.state_dict(), self.get_config_dict(), output_path)
 
     @classmethod
     def load_config(
@@ -495,7 +482,7 @@ class GlotPooling(Module):
         if path is None:
             where = os.path.join(str(model_name_or_path), subfolder)
             raise FileNotFoundError(f"GlotPooling: no {config_filename or CONFIG_NAME} in {where}.")
-        config = _migrated_config(path)
+        config = read_config(path, cls.config_keys)
         try:
             GlotOptions(**{name: config[name] for name in OPTION_NAMES})
         except ValueError as err:
@@ -526,7 +513,7 @@ class GlotPooling(Module):
         weights_path = cls.load_file_path(str(model_name_or_path), filename=WEIGHTS_NAME, **hub)
         if weights_path is None:
             raise FileNotFoundError(f"GlotPooling: no {WEIGHTS_NAME} in {where}.")
-        _load_weights(module, weights_path)
+        load_weights(module, weights_path)
         return module
 
 
@@ -547,50 +534,3 @@ def _finite(z: Tensor, x: Tensor) -> Tensor:
     if not bool(torch.isfinite(z).all()) and not bool(torch.isfinite(x).all()):
         raise ValueError("GlotPooling: token_embeddings contain NaN or Inf at non-padding positions.")
     return z
-
-
-def _migrated_config(path: str) -> dict[str, Any]:
-    """``config.json`` at ``path`` with the keys added since its format version, checked against config_keys."""
-    try:
-        config = read_json(path)
-    except ValueError as err:
-        raise ValueError(f"GlotPooling: {err}") from err
-    if not isinstance(config, dict):
-        raise ValueError(f"GlotPooling: {path} must hold a JSON object; got {type(config).__name__}.")
-    version = config.pop("format_version", FORMAT_VERSION)
-    if not is_int(version) or version > FORMAT_VERSION:
-        raise ValueError(
-            f"GlotPooling: {path} has format_version {version!r}; this sentence-transformers-glot reads "
-            f"format_version <= {FORMAT_VERSION}. Upgrade sentence-transformers-glot."
-        )
-    for added, keys in ADDED_KEYS.items():  # keys a config saved before `added` does not have
-        if version < added:
-            config = {**{key: value for key, value in keys.items() if key not in config}, **config}
-    unknown = sorted(set(config) - set(GlotPooling.config_keys))
-    missing = sorted(set(GlotPooling.config_keys) - set(config))
-    if unknown or missing:
-        raise ValueError(
-            f"GlotPooling: {path} does not match the GlotPooling config: unknown keys {unknown}, missing keys "
-            f"{missing}."
-        )
-    return config
-
-
-def _load_weights(module: GlotPooling, path: str) -> None:
-    try:
-        state = load_safetensors(path)
-    except Exception as err:  # safetensors raises its own error types for truncated/corrupt files
-        raise ValueError(f"GlotPooling: cannot read {path}: {err}") from err
-    expected = module.state_dict()
-    problems = []
-    for name in sorted(set(expected) - set(state)):
-        problems.append(f"missing {name}")
-    for name in sorted(set(state) - set(expected)):
-        problems.append(f"unexpected {name}")
-    for name in sorted(set(state) & set(expected)):
-        if state[name].shape != expected[name].shape:
-            problems.append(
-                f"{name} has shape {tuple(state[name].shape)}, config implies {tuple(expected[name].shape)}")
-    if problems:
-        raise ValueError(f"GlotPooling: weights in {path} do not match its config.json: " + "; ".join(problems))
-    module.load_state_dict({name: t.float() for name, t in state.items()})

@@ -1,0 +1,91 @@
+"""GlotPooling's saved files: ``config.json`` (with its format version and the migration of older ones) and
+``model.safetensors`` (checked tensor by tensor against the config)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from safetensors.torch import load_file as load_safetensors
+from safetensors.torch import save_file as save_safetensors
+from torch import Tensor, nn
+
+from sentence_transformers_glot.io import atomic_write, atomic_write_text, read_json
+from sentence_transformers_glot.options import is_int
+
+WEIGHTS_NAME = "model.safetensors"
+CONFIG_NAME = "config.json"
+#: 2 added sequence_window, edge_weight, input_norm and layers; 3 added include_prompt; 4 added attention_sink
+#: and edge_density; 5 added graph_window; 6 allows input_norm "auto" (no key added: every config since 2 holds
+#: input_norm). An older config reads with the values of the keys added since that reproduce the model it was
+#: saved from (an older model pooled every token: attention_sink "keep").
+FORMAT_VERSION = 6
+#: Per format version, the config keys it added and the values that reproduce an older model.
+ADDED_KEYS: dict[int, dict[str, Any]] = {
+    2: {"sequence_window": 0, "edge_weight": "binary", "input_norm": "none", "layers": None},
+    3: {"include_prompt": True},
+    4: {"attention_sink": "keep", "edge_density": 0.05},
+    5: {"graph_window": None},
+    6: {},
+}
+
+
+def save_module(state: dict[str, Tensor], config: dict[str, Any], output_path: str) -> None:
+    """Write ``config`` as ``config.json`` and ``state`` as ``model.safetensors`` to ``output_path``, each
+    atomically."""
+    os.makedirs(output_path, exist_ok=True)
+    tensors = {name: t.detach().contiguous().cpu() for name, t in state.items()}
+    atomic_write(os.path.join(output_path, WEIGHTS_NAME), lambda path: save_safetensors(tensors, path))
+    atomic_write_text(os.path.join(output_path, CONFIG_NAME), json.dumps(config, indent=2))
+
+
+def read_config(path: str, config_keys: Sequence[str]) -> dict[str, Any]:
+    """The saved ``config.json`` at ``path`` with the keys added since its format version (:data:`ADDED_KEYS`);
+    raises ``ValueError`` naming the file for a newer format or keys other than ``config_keys``."""
+    try:
+        config = read_json(path)
+    except ValueError as err:
+        raise ValueError(f"GlotPooling: {err}") from err
+    if not isinstance(config, dict):
+        raise ValueError(f"GlotPooling: {path} must hold a JSON object; got {type(config).__name__}.")
+    version = config.pop("format_version", FORMAT_VERSION)
+    if not is_int(version) or version > FORMAT_VERSION:
+        raise ValueError(
+            f"GlotPooling: {path} has format_version {version!r}; this sentence-transformers-glot reads "
+            f"format_version <= {FORMAT_VERSION}. Upgrade sentence-transformers-glot."
+        )
+    for added, keys in ADDED_KEYS.items():  # keys a config saved before `added` does not have
+        if version < added:
+            config = {**{key: value for key, value in keys.items() if key not in config}, **config}
+    unknown = sorted(set(config) - set(config_keys))
+    missing = sorted(set(config_keys) - set(config))
+    if unknown or missing:
+        raise ValueError(
+            f"GlotPooling: {path} does not match the GlotPooling config: unknown keys {unknown}, missing keys "
+            f"{missing}."
+        )
+    return config
+
+
+def load_weights(module: nn.Module, path: str) -> None:
+    """Load ``model.safetensors`` at ``path`` into ``module`` (as float32); raises ``ValueError`` naming the file
+    and every missing, unexpected or mis-shaped tensor."""
+    try:
+        state = load_safetensors(path)
+    except Exception as err:  # safetensors raises its own error types for truncated/corrupt files
+        raise ValueError(f"GlotPooling: cannot read {path}: {err}") from err
+    expected = module.state_dict()
+    problems = []
+    for name in sorted(set(expected) - set(state)):
+        problems.append(f"missing {name}")
+    for name in sorted(set(state) - set(expected)):
+        problems.append(f"unexpected {name}")
+    for name in sorted(set(state) & set(expected)):
+        if state[name].shape != expected[name].shape:
+            problems.append(
+                f"{name} has shape {tuple(state[name].shape)}, config implies {tuple(expected[name].shape)}")
+    if problems:
+        raise ValueError(f"GlotPooling: weights in {path} do not match its config.json: " + "; ".join(problems))
+    module.load_state_dict({name: t.float() for name, t in state.items()})
