@@ -127,7 +127,11 @@ def run_benchmark(
     return reached
 
 
-def _cell_config(cell: tuple, glot: dict[str, Any] | None, task_options: dict[str, dict[str, Any]] | None,
+#: One benchmark cell: (backbone, task, layer, method, learning rate, seed).
+Cell = tuple[str, str, LayerSpec, str, float, int]
+
+
+def _cell_config(cell: Cell, glot: dict[str, Any] | None, task_options: dict[str, dict[str, Any]] | None,
                  **settings: Any) -> TrainConfig:
     """The :class:`TrainConfig` of one (backbone, task, layer, method, lr, seed) cell."""
     backbone, task_name, layer, method, lr, seed = cell
