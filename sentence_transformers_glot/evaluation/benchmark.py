@@ -99,7 +99,6 @@ def run_benchmark(
     # one row per cell, in the cells' order: committed rows of cells not reached yet stay in every write,
     # so an interrupted run never leaves a suite.json with fewer rows than it started from
     found: dict[str, dict[str, Any]] = {run: earlier[run] for run in runs if run in earlier}
-    reached: list[dict[str, Any]] = []
     loaded: dict[str, TaskData] = {}
     for number, (cell, config, run) in enumerate(tqdm(list(zip(cells, configs, runs)), desc="benchmark", unit="run")):
         backbone, task_name, layer, method, lr, seed = cell
@@ -119,12 +118,10 @@ def run_benchmark(
                               "train_seconds": result.train_seconds,
                               "trainable_parameters": result.trainable_parameters, "run": run,
                               "collapsed": result.collapsed}
-        if run in found:
-            reached.append(found[run])
         group_done = number + 1 == len(cells) or cells[number + 1][:3] != cell[:3]
         if found and (group_done or trained):  # this cell added a row, or its group is complete
             write_results([found[r] for r in runs if r in found], output, command, figures=group_done)
-    return reached
+    return [found[run] for run in runs if run in found]  # every cell has been reached
 
 
 #: One benchmark cell: (backbone, task, layer, method, learning rate, seed).
@@ -132,12 +129,11 @@ Cell = tuple[str, str, LayerSpec, str, float, int]
 
 
 def _cell_config(cell: Cell, glot: dict[str, Any] | None, task_options: dict[str, dict[str, Any]] | None,
-                 **settings: Any) -> TrainConfig:
+                 training: dict[str, Any] | None, **settings: Any) -> TrainConfig:
     """The :class:`TrainConfig` of one (backbone, task, layer, method, lr, seed) cell."""
     backbone, task_name, layer, method, lr, seed = cell
     pooling, options = method_pooling(method, glot)
     hidden_layer, mix = layer_options(layer)
-    training = settings.pop("training") or {}
     return TrainConfig(backbone=backbone, task=task_name, pooling=pooling, glot={**options, **mix}, lr=lr,
                        layer=hidden_layer, seed=seed, task_options=(task_options or {}).get(task_name, {}),
-                       **settings, **training)
+                       **settings, **(training or {}))
