@@ -23,14 +23,20 @@ DEMO_SENTENCES = [
     "The central bank raised interest rates again.",
     "Borrowing costs went up after the bank's decision.",
 ]
+#: ``glot encode``'s backbone and truncation length for a fresh head.
+ENCODE_BACKBONE = "minilm"
+ENCODE_MAX_LENGTH = 128
+
+
 def _glot_kwargs(args: argparse.Namespace) -> dict:
-    """The GLOT flags the user gave (the others stay GlotPooling's defaults)."""
+    """The GLOT flags the user gave (the others stay GlotPooling's defaults), checked as GlotOptions checks them."""
     from sentence_transformers_glot.cli_args import dataclass_kwargs
     from sentence_transformers_glot.options import GlotOptions
 
     kwargs = dataclass_kwargs(args, GlotOptions, skip=("layers",))
     if args.no_threshold:
         kwargs["threshold"] = None
+    GlotOptions(**kwargs)  # a bad value or combination fails here, in one line, before anything loads
     return kwargs
 
 
@@ -39,7 +45,7 @@ def _add_glot_flags(parser: argparse.ArgumentParser) -> None:
     from sentence_transformers_glot.options import GlotOptions
 
     group = parser.add_argument_group("GLOT options (GlotPooling keywords; defaults: the paper's)")
-    add_dataclass_arguments(group, GlotOptions, skip=("layers",), unset_defaults=True)
+    add_dataclass_arguments(group, GlotOptions, skip=("layers",))
     group.add_argument("--no-threshold", action="store_true", help="threshold=None (use with --top-k)")
 
 
@@ -50,22 +56,35 @@ def _encode(args: argparse.Namespace) -> int:
 
     from sentence_transformers_glot import GlotPooling, load_glot_model
     from sentence_transformers_glot._compat import Transformer, token_dimension
-    from sentence_transformers_glot.backbones.registry import resolve_backbone
+    from sentence_transformers_glot.backbones.registry import check_max_length, resolve_backbone
     from sentence_transformers_glot.embeddings_file import check_output, command_texts, write_embeddings
     from sentence_transformers_glot.io import check_writable_folder
 
-    if args.output:  # before the model loads and anything is encoded
+    # every flag is checked before the model loads and anything is encoded
+    glot = _glot_kwargs(args)
+    if args.model:
+        fresh = [flag for flag, given in (("--backbone", args.backbone is not None), ("--seed", args.seed is not None),
+                                          *(("--" + k.replace("_", "-"), True) for k in glot)) if given]
+        if fresh:
+            raise ValueError(f"glot encode: {', '.join(fresh)} build a fresh head, but --model loads a trained one; "
+                             f"drop {', '.join(fresh)} (or --model)")
+    else:
+        backbone = args.backbone or ENCODE_BACKBONE
+        max_length = check_max_length(backbone, args.max_length or ENCODE_MAX_LENGTH, "--max-length")
+    if args.output:
         check_writable_folder(check_output(args.output).absolute().parent, "--output")
     sentences = command_texts(args.sentences, args.input, "encode", args.encoding) or DEMO_SENTENCES
     torch.set_num_threads(args.threads)
     if args.model:
         model = load_glot_model(args.model, device="cpu")
+        if args.max_length is not None:
+            model.max_seq_length = check_max_length(model[0].auto_model.config, args.max_length, "--max-length")
     else:
         print("glot encode: warning: no --model given, so the GLOT head is fresh and untrained (random weights); "
               "train one with `glot train` and pass its model folder with --model", file=sys.stderr)
-        transformer = Transformer(resolve_backbone(args.backbone), max_seq_length=args.max_length)
-        torch.manual_seed(args.seed)
-        pooling = GlotPooling(token_dimension(transformer), **_glot_kwargs(args))
+        transformer = Transformer(resolve_backbone(backbone), max_seq_length=max_length)
+        torch.manual_seed(args.seed or 0)
+        pooling = GlotPooling(token_dimension(transformer), **glot)
         model = SentenceTransformer(modules=[transformer, pooling], device="cpu")
     embeddings = model.encode(sentences, batch_size=args.batch_size, show_progress_bar=len(sentences) > 256)
     print(f"encoded {len(sentences)} sentences -> {embeddings.shape[1]}-d embeddings with {model[1]!r}",
@@ -137,6 +156,7 @@ def _train(args: argparse.Namespace) -> int:
     from sentence_transformers_glot.cli_args import dataclass_kwargs
     from sentence_transformers_glot.distributed import init_distributed
     from sentence_transformers_glot.io import check_writable_folder
+    from sentence_transformers_glot.options import options_per_pooling
     from sentence_transformers_glot.training.config import TrainConfig, run_name
     from sentence_transformers_glot.training.loop import train
 
@@ -146,15 +166,18 @@ def _train(args: argparse.Namespace) -> int:
                                       ("label_column", args.label_column), ("score_column", args.score_column),
                                       ("encoding", args.encoding))
                     if v is not None}
+    if args.strict_quotes:
+        task_options["strict_quotes"] = True
     check_writable_folder(args.runs, "--runs")  # before any cache build or training
+    given = {**_glot_kwargs(args), **({"layers": args.layers} if hasattr(args, "layers") else {})}
+    settings = dataclass_kwargs(args, TrainConfig, skip=("pooling", "glot", "task_options"))
+    # every run's config is built (and checked) before the first one starts
+    configs = [TrainConfig(**settings, pooling=pooling, glot=options, task_options=task_options)
+               for pooling, options in options_per_pooling(args.pooling, given, "glot train --pooling").items()]
     results = []
     started = time.perf_counter()
-    mix = {"layers": args.layers} if args.layers else {}
-    for pooling in args.pooling:
-        config = TrainConfig(
-            **dataclass_kwargs(args, TrainConfig, skip=("pooling", "glot", "task_options")), pooling=pooling,
-            glot={**(_glot_kwargs(args) if pooling == "glot" else {}), **mix}, task_options=task_options,
-        )
+    for config in configs:
+        pooling = config.pooling
         run_dir = Path(args.runs) / run_name(config)
         result = train(config, run_dir, export=not args.no_export)
         if rank != 0:
@@ -178,22 +201,30 @@ def _benchmark(args: argparse.Namespace) -> int:
 
     import torch
 
+    from sentence_transformers_glot.cli_args import dataclass_kwargs
     from sentence_transformers_glot.evaluation.benchmark import run_benchmark
     from sentence_transformers_glot.evaluation.suite_report import markdown_tables
     from sentence_transformers_glot.io import check_writable_folder
+    from sentence_transformers_glot.training.config import TrainConfig
 
     check_writable_folder(args.output, "--output")
-    torch.set_num_threads(args.threads)
+    settings = dataclass_kwargs(args, TrainConfig, skip=("pooling", "glot", "task_options"))
+    training = {name: settings.pop(name) for name in BENCHMARK_TRAINING if name in settings}
+    torch.set_num_threads(settings.get("threads", TrainConfig.threads))
     rows = run_benchmark(
-        args.backbones, args.tasks, methods=args.methods, seeds=args.seeds, output=args.output, epochs=args.epochs,
-        lrs=args.lrs, batch_size=args.batch_size, max_length=args.max_length, max_train=args.max_train,
-        max_eval=args.max_eval, layers=args.layers, only_finished=args.only_finished, glot=_glot_kwargs(args),
-        threads=args.threads, command="glot " + shlex.join(sys.argv[1:]), cache_dtype=args.cache_dtype,
-        training={name: getattr(args, name) for name in ("warmup_ratio", "max_grad_norm", "head_dim", "head_norm")},
+        args.backbones, args.tasks, methods=args.methods, seeds=args.seeds, output=args.output, lrs=args.lrs,
+        layers=args.layers, only_finished=args.only_finished, glot=_glot_kwargs(args),
+        command="glot " + shlex.join(sys.argv[1:]), training=training, **settings,
     )
     print(markdown_tables(rows))
     print(f"results: {args.output}/suite.json, suite.md, suite.png")
     return 0
+
+
+#: The TrainConfig flags of ``glot benchmark``: those run_benchmark takes as its own parameters, and the others it
+#: passes to every cell's config as ``training``.
+BENCHMARK_SETTINGS = ("epochs", "batch_size", "max_length", "max_train", "max_eval", "threads", "cache_dtype")
+BENCHMARK_TRAINING = ("warmup_ratio", "max_grad_norm", "head_dim", "head_norm")
 
 
 def _layer_spec(text: str) -> int | list[int]:
@@ -207,12 +238,12 @@ def _layer_spec(text: str) -> int | list[int]:
 def build_parser() -> argparse.ArgumentParser:
     """The ``glot`` parser; every option's help shows its default and choices."""
     from sentence_transformers_glot import __version__
-    from sentence_transformers_glot.cli_args import HelpFormatter, add_dataclass_arguments
+    from sentence_transformers_glot.cli_args import GlotArgumentParser, HelpFormatter, add_dataclass_arguments, number
     from sentence_transformers_glot.options import POOLINGS
     from sentence_transformers_glot.training.config import TrainConfig
 
-    parser = argparse.ArgumentParser(prog="glot", description="GLOT pooling for sentence-transformers.",
-                                     formatter_class=HelpFormatter)
+    parser = GlotArgumentParser(prog="glot", description="GLOT pooling for sentence-transformers.",
+                                formatter_class=HelpFormatter)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -230,7 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--pooling", nargs="+", default=["glot"], choices=POOLINGS,
                        help="one run per pooling: glot and/or the baselines")
     add_dataclass_arguments(train, TrainConfig, skip=("pooling", "glot", "task_options"))
-    train.add_argument("--layers", nargs="+", type=int, default=None,
+    train.add_argument("--layers", nargs="+", type=number(int), default=argparse.SUPPRESS,
                        help="hidden layers mixed with learned weights (GlotPooling(layers=...), every --pooling); "
                             "the exported model computes them itself, e.g. --layers 3 4 5")
     train.add_argument("--runs", default="runs", help="folder for run folders")
@@ -240,6 +271,9 @@ def build_parser() -> argparse.ArgumentParser:
         train.add_argument("--" + column.replace("_", "-"), default=None, help="for a user's data file")
     train.add_argument("--encoding", default=None, help="text encoding of a user's data file (default: utf-8-sig, "
                                                         "UTF-8 with or without a byte-order mark)")
+    train.add_argument("--strict-quotes", action="store_true",
+                       help="refuse a user's CSV/TSV file whose quoted field spans lines that look like rows (by "
+                            "default that is a warning)")
     _add_glot_flags(train)
     train.set_defaults(run=_train)
 
@@ -251,8 +285,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--methods", nargs="+", default=None,
                        help="default: glot glot-gat adapool mean max cls, and last for decoders (glot-<conv>: "
                             "GLOT with that conv)")
-    bench.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2], help="one run per seed (mean ± std)")
-    bench.add_argument("--lrs", nargs="+", type=float, default=[2e-4],
+    bench.add_argument("--seeds", nargs="+", type=number(int, 0), default=[0, 1, 2],
+                       help="one run per seed (mean ± std)")
+    bench.add_argument("--lrs", nargs="+", type=number(float, 0, above=True), default=[2e-4],
                        help="learning rates tried for every method; each method keeps the best on validation")
     bench.add_argument("--layers", nargs="+", type=_layer_spec, default=[-1],
                        help="hidden layers feeding the pooling, each a separate cell (-1: the last; e.g. -1 3); "
@@ -260,9 +295,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--only-finished", action="store_true",
                        help="train nothing: write the results of the cells already finished (e.g. while another "
                             "process runs this benchmark)")
-    add_dataclass_arguments(bench, TrainConfig, only=("epochs", "batch_size", "max_length", "max_train", "max_eval",
-                                                     "threads", "cache_dtype", "warmup_ratio", "max_grad_norm",
-                                                     "head_dim", "head_norm"))
+    add_dataclass_arguments(bench, TrainConfig, only=BENCHMARK_SETTINGS + BENCHMARK_TRAINING)
     bench.add_argument("--output", default="benchmarks/results/suite",
                        help="results folder: suite.json, suite.md, plots, and runs/ (resumed from)")
     _add_glot_flags(bench)
@@ -286,18 +319,21 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--input", metavar="FILE", help="read texts from FILE, one per line ('-': stdin)")
     predict.add_argument("--input-b", metavar="FILE", help="the second texts of pairs, one per line, for pair heads")
     predict.add_argument("--encoding", default="utf-8", help="text encoding of the --input files")
-    predict.add_argument("--batch-size", type=int, default=32, help="texts per forward pass")
-    predict.add_argument("--threads", type=int, default=1, help="torch threads")
+    predict.add_argument("--batch-size", type=number(int, 1), default=32, help="texts per forward pass")
+    predict.add_argument("--threads", type=number(int, 1), default=1, help="torch threads")
     predict.set_defaults(run=_predict)
 
     encode = command("encode", help="encode sentences with a saved GLOT model or a fresh GLOT head")
     encode.add_argument("sentences", nargs="*", help="sentences to encode (default: four demo sentences)")
     encode.add_argument("--model", help="a saved GLOT model folder (otherwise a fresh, untrained head)")
-    encode.add_argument("--backbone", default="minilm", help="short name, local folder or Hugging Face id")
-    encode.add_argument("--max-length", type=int, default=128, help="backbone truncation length")
-    encode.add_argument("--batch-size", type=int, default=32, help="sentences per forward pass")
-    encode.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest on small CPUs)")
-    encode.add_argument("--seed", type=int, default=0, help="initialisation of a fresh (untrained) head")
+    encode.add_argument("--backbone", default=None,
+                        help=f"short name, local folder or Hugging Face id (default: {ENCODE_BACKBONE})")
+    encode.add_argument("--max-length", type=number(int, 1), default=None,
+                        help=f"backbone truncation length (default: {ENCODE_MAX_LENGTH}, or the --model's own)")
+    encode.add_argument("--batch-size", type=number(int, 1), default=32, help="sentences per forward pass")
+    encode.add_argument("--threads", type=number(int, 1), default=1, help="torch threads (1 is fastest on small CPUs)")
+    encode.add_argument("--seed", type=number(int, 0), default=None,
+                        help="initialisation of a fresh (untrained) head (default: 0)")
     encode.add_argument("--input", metavar="FILE", help="read texts from FILE, one per line ('-': stdin)")
     encode.add_argument("--encoding", default="utf-8", help="text encoding of the --input file")
     encode.add_argument("--output", metavar="FILE",

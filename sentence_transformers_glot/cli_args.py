@@ -9,10 +9,21 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import re
-from typing import Any
+from typing import Any, Callable, NoReturn
 
 _TYPES = {"int": int, "float": float, "str": str, "bool": bool}
+#: What a flag of an optional field (``float | None``) takes for ``None``: ``--max-grad-norm none``.
+NONE = "none"
+
+
+class GlotArgumentParser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose errors are one line (``glot train: error: argument --lr: ...``) that names
+    the flag and where its help is, instead of the usage block and the error after it."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -25,6 +36,48 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         if isinstance(action.default, bool) and not action.default:
             return text
         return super()._get_help_string(action)
+
+
+def number(kind: type = float, low: float | None = None, high: float | None = None, *, above: bool = False,
+           optional: bool = False) -> Callable[[str], Any]:
+    """An argparse ``type`` for a number flag: ``kind`` (int or float), finite, at least ``low`` (greater than it
+    with ``above``) and at most ``high``; with ``optional``, ``none`` gives ``None``. A bad value is one line
+    naming the range: ``argument --threads: must be an int >= 1; got '0'``."""
+    if kind is int:
+        expected = "an int"
+    else:
+        expected = "a finite number"
+    if low is not None:
+        expected += f" {'>' if above else '>='} {low:g}"
+    if high is not None:
+        expected += f"{',' if low is not None else ''} <= {high:g}"
+    if optional:
+        expected += f" or {NONE}"
+
+    def parse(text: str) -> Any:
+        if optional and text.strip().lower() == NONE:
+            return None
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if (value is None or not math.isfinite(value) or (low is not None and (value <= low if above else value < low))
+                or (high is not None and value > high)):
+            raise argparse.ArgumentTypeError(f"must be {expected}; got {text!r}")
+        return value
+
+    parse.__name__ = kind.__name__  # argparse names the type in some messages
+    return parse
+
+
+def optional_value(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """``parse``, or ``None`` for the text ``none`` (a flag of a field that may be ``None``)."""
+
+    def parse_optional(text: str) -> Any:
+        return None if text.strip().lower() == NONE else parse(text)
+
+    parse_optional.__name__ = getattr(parse, "__name__", "value")
+    return parse_optional
 
 
 def layer_indices(text: str) -> list[int]:
@@ -63,15 +116,27 @@ def _plain(text: str) -> str:
     return text.replace("``", "").replace("%", "%%")
 
 
-def _parse_type(annotation: str) -> tuple[type, bool]:
-    """(element type, is a list) of a field annotation written as a string (``from __future__ import annotations``)."""
-    parts = [part.strip() for part in annotation.split("|") if part.strip() != "None"]
-    kind = parts[0]
+def _parse_type(annotation: str) -> tuple[type, bool, bool]:
+    """(element type, is a list, may be None) of a field annotation written as a string (``from __future__ import
+    annotations``)."""
+    parts = [part.strip() for part in annotation.split("|")]
+    optional = "None" in parts
+    kind = [part for part in parts if part != "None"][0]
     if kind.startswith("list[") and kind.endswith("]"):
-        return _TYPES[kind[5:-1]], True
+        return _TYPES[kind[5:-1]], True, optional
     if kind not in _TYPES:
         raise TypeError(f"no command-line type for a field annotated {annotation!r}")
-    return _TYPES[kind], False
+    return _TYPES[kind], False, optional
+
+
+def _flag_type(spec: dataclasses.Field) -> tuple[Callable[[str], Any] | None, bool]:
+    """(argparse ``type``, takes several values) of a field: its metadata's ``type`` or its annotation's; numbers
+    must be finite; a field that may be ``None`` also takes ``none``. Ranges are the dataclass's own checks."""
+    if "choices" in spec.metadata:  # a Literal type: one of the choices, as a string
+        return None, False
+    kind, many, optional = _parse_type(str(spec.type))
+    parse = spec.metadata.get("type") or (number(kind) if kind in (int, float) else kind)
+    return (optional_value(parse) if optional and not many else parse), many
 
 
 def add_dataclass_arguments(
@@ -80,35 +145,31 @@ def add_dataclass_arguments(
     *,
     only: tuple[str, ...] | None = None,
     skip: tuple[str, ...] = (),
-    unset_defaults: bool = False,
 ) -> None:
     """Add one flag per field of the dataclass ``cls`` (``only`` those, none of ``skip``).
 
-    With ``unset_defaults`` every flag defaults to ``None`` (left out of :func:`dataclass_kwargs`), and the
-    help shows the field's default instead: for options passed on only when given (so that configurations,
-    and the run names hashed from them, stay as short as what the user set).
+    A flag that is not given leaves no attribute on the parsed namespace (its help shows the field's default),
+    so :func:`dataclass_kwargs` passes on exactly what the user gave, ``None`` (``--max-grad-norm none``)
+    included: configurations, and the run names hashed from them, hold only that.
     """
     helps = field_help(cls)
     for spec in dataclasses.fields(cls):
         if (only is not None and spec.name not in only) or spec.name in skip:
             continue
-        # a field with choices (a Literal type) takes one of them as a string
-        kind, many = (str, False) if "choices" in spec.metadata else _parse_type(str(spec.type))
         default = spec.default if spec.default is not dataclasses.MISSING else None
         text = helps.get(spec.name, "")
-        if unset_defaults:
-            text = f"{text} (default: {default})" if text else f"default: {default}"
+        text = f"{text} (default: {default})" if text else f"default: {default}"
         flag = "--" + spec.name.replace("_", "-")
+        kind, many = _flag_type(spec)
         if kind is bool:  # --name / --no-name
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, help=text,
-                                default=None if unset_defaults else default)
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, help=text, default=argparse.SUPPRESS)
             continue
-        parser.add_argument(flag, type=spec.metadata.get("type", kind), nargs="+" if many else None,
-                            choices=spec.metadata.get("choices"), default=None if unset_defaults else default,
-                            help=text, metavar=None if spec.metadata.get("choices") else spec.name.upper())
+        parser.add_argument(flag, type=kind, nargs="+" if many else None, choices=spec.metadata.get("choices"),
+                            default=argparse.SUPPRESS, help=text,
+                            metavar=None if spec.metadata.get("choices") else spec.name.upper())
 
 
 def dataclass_kwargs(args: argparse.Namespace, cls: type, *, skip: tuple[str, ...] = ()) -> dict[str, Any]:
-    """The fields of ``cls`` that ``args`` holds a value (not ``None``) for."""
+    """The fields of ``cls`` that were given on the command line (``None`` included), by name."""
     return {spec.name: getattr(args, spec.name) for spec in dataclasses.fields(cls)
-            if spec.name not in skip and getattr(args, spec.name, None) is not None}
+            if spec.name not in skip and hasattr(args, spec.name)}

@@ -5,13 +5,14 @@ mteb caches results per model name (``model_card_data.model_name``) and revision
 finds; a GLOT model saved from a run has no name, so every one of them would read ``no_model_name_available``
 and a second head on the same backbone would silently receive the first head's scores.
 :func:`name_model` gives a model the name ``glot-local/<folder name>-<12 hex>`` from :func:`model_fingerprint`
-(every parameter and buffer with its name, dtype and shape; each module's class and config; the backbone's
-Hugging Face config and tokenizer; max length, prompts and similarity function): two models with other
-weights or options get other names, the same model loaded twice gets the same name.
+(every parameter and buffer by content, with its name, dtype and shape; each module's class and config; the
+backbone's Hugging Face config and tokenizer; max length, prompts, similarity function and ``truncate_dim``):
+two models with other weights or options get other names, the same model loaded twice gets the same name.
 :func:`~sentence_transformers_glot.loading.load_glot_model` names every model it loads, and a model with GLOT's
 card data (:class:`~sentence_transformers_glot.model_card.GlotModelCardData`: every model holding a GlotPooling
-on sentence-transformers 6.x, or after ``use_glot_card``) answers mteb with :func:`live_identity`, so weights
-changed after loading (further training) get a new name.
+on sentence-transformers 6.x, or after ``use_glot_card``) answers mteb with :func:`live_identity`, so that
+weights changed after loading (further training, ``p.data`` edits) and settings changed since
+(``model.truncate_dim = 64``, ``max_seq_length``, prompts, a ``Normalize`` module) get a new name.
 """
 
 from __future__ import annotations
@@ -42,15 +43,33 @@ def _jsonable(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=repr)
 
 
-def model_fingerprint(model: SentenceTransformer) -> str:
-    """SHA-256 (hex) of what decides a SentenceTransformer's embeddings: weights, module configs, tokenizer, prompts."""
+def _settings(model: SentenceTransformer) -> str:
+    """The model's own settings that change its embeddings: truncation, prompts, similarity, Matryoshka width."""
+    return _jsonable({name: getattr(model, name, None) for name in
+                      ("max_seq_length", "prompts", "default_prompt_name", "similarity_fn_name", "truncate_dim")})
+
+
+def state_key(model: SentenceTransformer) -> tuple[str, str, str]:
+    """What decides ``model``'s embeddings apart from its tokenizer and backbone config, read afresh: a SHA-256 of
+    every parameter and buffer's content (so that changes through ``.data``, ``copy_`` or a swapped tensor
+    count, which torch's version counters miss), each module's class and config (a ``Normalize`` added or
+    removed counts), and :func:`_settings`. One pass over the weights: about 0.1 s for MiniLM's 90 MB."""
     digest = hashlib.sha256()
     for name, tensor in model.state_dict().items():
         _update_tensor(digest, name, tensor)
-    for index, module in enumerate(model.children()):
-        kind = f"{type(module).__module__}.{type(module).__qualname__}"
-        config = module.get_config_dict() if callable(getattr(module, "get_config_dict", None)) else None
-        digest.update(f"module {index} {kind} {_jsonable(config)}\n".encode())
+    modules = [(f"{type(m).__module__}.{type(m).__qualname__}",
+                m.get_config_dict() if callable(getattr(m, "get_config_dict", None)) else None)
+               for m in model.children()]
+    return digest.hexdigest(), _jsonable(modules), _settings(model)
+
+
+def model_fingerprint(model: SentenceTransformer, key: tuple[str, str, str] | None = None) -> str:
+    """SHA-256 (hex) of what decides a SentenceTransformer's embeddings: :func:`state_key` (weights, module configs,
+    settings; give ``key`` when already computed), the backbone's Hugging Face config and the tokenizer."""
+    digest = hashlib.sha256()
+    for part in key or state_key(model):
+        digest.update(f"{part}\n".encode())
+    for module in model.children():
         auto_model = getattr(module, "auto_model", None)
         if auto_model is not None and hasattr(auto_model, "config"):
             hf_config = {k: v for k, v in auto_model.config.to_dict().items()
@@ -67,14 +86,6 @@ def model_fingerprint(model: SentenceTransformer) -> str:
             digest.update(f"tokenizer {type(tokenizer).__name__} {getattr(tokenizer, 'padding_side', None)} "
                           f"{getattr(tokenizer, 'do_lower_case', None)}\n".encode())
             digest.update(text.encode())
-    extras = {
-        "max_seq_length": getattr(model, "max_seq_length", None),
-        "prompts": getattr(model, "prompts", None),
-        "default_prompt_name": getattr(model, "default_prompt_name", None),
-        "similarity_fn_name": getattr(model, "similarity_fn_name", None),
-        "truncate_dim": getattr(model, "truncate_dim", None),
-    }
-    digest.update(f"model {_jsonable(extras)}\n".encode())
     return digest.hexdigest()
 
 
@@ -125,15 +136,6 @@ def _current(name: str | None, fingerprint: str) -> bool:
     return bool(name) and name.startswith(f"{NAME_PREFIX}/") and name.endswith(f"-{fingerprint[:12]}")
 
 
-def _state_key(model: SentenceTransformer) -> tuple:
-    """Cheap to compute, and changes whenever a weight is replaced or updated in place (torch counts in-place
-    writes per tensor: optimiser steps, ``load_state_dict``) or a module's config changes."""
-    tensors = tuple((name, id(t), t._version) for name, t in model.state_dict(keep_vars=True).items())
-    configs = tuple(_jsonable(m.get_config_dict()) for m in model.children()
-                    if callable(getattr(m, "get_config_dict", None)))
-    return tensors, configs
-
-
 def is_users_name(model: SentenceTransformer, name: str | None) -> bool:
     """Whether a card's ``name`` was given by a user: not empty, not derived here (``glot-local/...``) and not
     sentence-transformers' default (the model's class name, "... based on <base model>")."""
@@ -145,13 +147,13 @@ def live_identity(model: SentenceTransformer, stored_name: str | None) -> tuple[
 
     ``stored_name`` is the card's own name: a user's name (kept, with the current fingerprint as the revision),
     or none, sentence-transformers' default, or one derived earlier (``glot-local/<base>-<12 hex>``), which
-    are all replaced by ``glot-local/<base>-<current 12 hex>``. The fingerprint is recomputed only when a
-    weight or config changed since the last call.
+    are all replaced by ``glot-local/<base>-<current 12 hex>``. Each call reads the weights' content
+    (:func:`state_key`); the tokenizer and backbone config are fingerprinted again only when that key changed.
     """
-    key = _state_key(model)
+    key = state_key(model)
     cached = getattr(model, "_glot_identity", None)
     if cached is None or cached[0] != key:
-        cached = (key, model_fingerprint(model))
+        cached = (key, model_fingerprint(model, key))
         model._glot_identity = cached
     fingerprint = cached[1]
     if is_users_name(model, stored_name):

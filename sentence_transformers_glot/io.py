@@ -66,19 +66,20 @@ CHECKSUMS_NAME = "glot_checksums.json"
 
 
 def write_checksums(folder: str | os.PathLike) -> Path:
-    """Write ``CHECKSUMS_NAME`` into ``folder``: the SHA-256 of every file under it, by relative path."""
+    """Write ``CHECKSUMS_NAME`` into ``folder`` (atomically): the SHA-256 of every file under it, by relative
+    path (a list further down, a module's own, is listed too)."""
     folder = Path(folder)
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name != CHECKSUMS_NAME)
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.relative_to(folder).as_posix() != CHECKSUMS_NAME)
     sums = {p.relative_to(folder).as_posix(): sha256_file(p) for p in files}
     path = folder / CHECKSUMS_NAME
-    path.write_text(json.dumps({"sha256": sums}, indent=1), encoding="utf-8")
+    atomic_write_text(path, json.dumps({"sha256": sums}, indent=1))
     return path
 
 
-def verify_checksums(folder: str | os.PathLike) -> bool:
-    """Check every file ``CHECKSUMS_NAME`` lists in ``folder``; ``False`` when the folder has no such list
-    (a model not exported by ``glot train``), ``True`` when all match. A missing or changed file raises
-    ``ValueError`` naming it."""
+def verify_checksums(folder: str | os.PathLike, under: str = "") -> bool:
+    """Check the files ``CHECKSUMS_NAME`` lists in ``folder`` (only those under the subfolder ``under``, when given);
+    ``False`` when the folder has no such list (a model saved before lists were written), ``True`` when all match.
+    A missing or changed file raises ``ValueError`` naming it."""
     folder = Path(folder)
     listing = folder / CHECKSUMS_NAME
     if not listing.is_file():
@@ -86,15 +87,18 @@ def verify_checksums(folder: str | os.PathLike) -> bool:
     entries = read_json(listing)
     sums = entries.get("sha256") if isinstance(entries, dict) else None
     if not isinstance(sums, dict):
-        raise ValueError(f"{listing}: not a checksum list; re-export the model (rerun `glot train` on its run).")
+        raise ValueError(f"{listing}: not a checksum list; save or export the model again.")
+    prefix = under.strip("/") + "/" if under.strip("/") else ""
     for name, expected in sums.items():
+        if not name.startswith(prefix):
+            continue
         path = folder / name
         if not path.is_file():
-            raise ValueError(f"{path}: missing from the exported model; rerun `glot train` on its run to "
-                             "export it again.")
+            raise ValueError(f"{path}: missing from the saved model (its checksum list names it); save or export the "
+                             "model again (a run folder: rerun `glot train` on it).")
         if sha256_file(path) != expected:
-            raise ValueError(f"{path}: damaged (its SHA-256 differs from the one written at export); rerun "
-                             "`glot train` on its run to export it again.")
+            raise ValueError(f"{path}: damaged (its SHA-256 differs from the one written when it was saved); save or "
+                             "export the model again (a run folder: rerun `glot train` on it).")
     return True
 
 

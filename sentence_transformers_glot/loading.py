@@ -16,7 +16,7 @@ from sentence_transformers import SentenceTransformer
 from sentence_transformers.util import load_file_path
 
 from sentence_transformers_glot.identity import name_model
-from sentence_transformers_glot.io import atomic_write_folder, read_json, verify_checksums
+from sentence_transformers_glot.io import atomic_write_folder, read_json, verify_checksums, write_checksums
 from sentence_transformers_glot.model_card import use_glot_card
 
 TRUSTED_PREFIXES = ("sentence_transformers.", "sentence_transformers_glot.")
@@ -91,7 +91,13 @@ def load_glot_model(model_name_or_path: str, **kwargs: Any) -> SentenceTransform
 def save_glot_model(model: SentenceTransformer, path: str | os.PathLike, **kwargs: Any) -> None:
     """``model.save(path, **kwargs)``, atomically: the model is written to a temporary folder beside ``path``
     and renamed into place, so an interrupted save never leaves a folder at ``path`` that looks like a model
-    (see :func:`~sentence_transformers_glot.io.atomic_write_folder`). The model card says how to install the
+    (see :func:`~sentence_transformers_glot.io.atomic_write_folder`), with the SHA-256 of every file
+    (``glot_checksums.json``, verified by :func:`load_glot_model`). The model card says how to install the
     plugin and load the model (:func:`~sentence_transformers_glot.model_card.use_glot_card`)."""
     use_glot_card(model)
-    atomic_write_folder(path, lambda tmp: model.save(tmp, **kwargs))
+
+    def write(tmp: str) -> None:
+        model.save(tmp, **kwargs)
+        write_checksums(tmp)
+
+    atomic_write_folder(path, write)

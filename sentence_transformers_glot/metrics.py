@@ -10,7 +10,20 @@ METRICS = ("accuracy", "f1", "macro_f1", "mcc", "spearman", "pearson")
 
 
 def compute_metric(name: str, predictions: np.ndarray, labels: np.ndarray) -> float:
-    """``name`` of ``predictions`` (class ids, or scores for the correlations) against ``labels``, x100."""
+    """``name`` of ``predictions`` (class ids, or scores for the correlations) against ``labels``, x100.
+
+    A correlation of constant predictions is 0 (they carry no information; the collapse guard names them).
+    A metric that is undefined for other reasons (labels that all agree, non-finite predictions) raises
+    ``ValueError`` instead of being reported as a number."""
+    if name in ("spearman", "pearson", "mcc") and len(labels) and np.all(np.asarray(labels) == np.asarray(labels)[0]):
+        raise ValueError(f"{name} is undefined on {len(labels)} examples whose labels are all {labels[0]!r}; the "
+                         "split needs at least two different labels")
+    if name in ("spearman", "pearson"):
+        predictions = np.asarray(predictions, dtype=np.float64)
+        if not np.all(np.isfinite(predictions)):
+            raise ValueError(f"{name} is undefined: the predictions hold NaN or infinite values")
+        if np.all(predictions == predictions[0]):
+            return 0.0
     if name == "accuracy":
         value = accuracy_score(labels, predictions)
     elif name == "f1":
@@ -25,7 +38,21 @@ def compute_metric(name: str, predictions: np.ndarray, labels: np.ndarray) -> fl
         value = pearsonr(predictions, labels).statistic
     else:
         raise ValueError(f"unknown metric {name!r}; expected one of {METRICS}")
-    return float(100.0 * np.nan_to_num(value))
+    if not np.isfinite(value):
+        raise ValueError(f"{name} came out {value}: undefined for these predictions and labels")
+    return float(100.0 * value)
+
+
+def noise_margin(name: str, level: float, n: int) -> float:
+    """Two standard errors (x100) of a ``name`` score on ``n`` examples for a model that knows nothing, around its
+    constant ``level`` (:func:`constant_level`): binomial for the shares (accuracy, F1), ``1 / sqrt(n)`` for MCC and
+    the correlations. A validation score no higher than ``level`` plus this has not shown it learned anything."""
+    if n <= 0:
+        return float("inf")
+    if name in ("mcc", "spearman", "pearson"):
+        return 200.0 / np.sqrt(n)
+    p = min(max(level / 100.0, 0.0), 1.0)
+    return float(200.0 * np.sqrt(max(p * (1.0 - p), 1.0 / n) / n))
 
 
 def constant_level(name: str, labels: np.ndarray) -> float:

@@ -48,6 +48,13 @@ class GlotModelCardData(SentenceTransformerModelCardData):
             parent()
         self.template_path = TEMPLATE
 
+    def to_dict(self) -> dict[str, Any]:
+        """sentence-transformers' card values, titled when the card is written: a name the user set after the
+        model was built (``model.model_card_data.model_name = ...``) is the title."""
+        if self.__dict__.get("model") is not None:
+            self.glot_title = _title(self.model, self)
+        return super().to_dict()
+
     def __getattribute__(self, name: str) -> Any:
         # mteb files a SentenceTransformer's results under model_card_data.model_name and base_model_revision,
         # read when it evaluates: both follow the model's current weights and config (identity.live_identity),
@@ -106,11 +113,13 @@ def _title(model: SentenceTransformer, card: GlotModelCardData) -> str:
     stored = card.__dict__.get("model_name")
     if is_users_name(model, stored):
         return stored
+    from sentence_transformers_glot.backbones.registry import backbone_name
+
     backbone = card.base_model
     if not backbone:
         auto_model = getattr(next(iter(model), None), "auto_model", None)
         backbone = getattr(getattr(auto_model, "config", None), "_name_or_path", "") or ""
-        backbone = Path(backbone).name if backbone else ""
+    backbone = backbone_name(backbone) if backbone else ""
     title = f"GLOT on {backbone}" if backbone else "GLOT sentence embedding model"
     if card.glot_training and card.glot_training.get("task"):
         title += f", trained for {card.glot_training['task']}"

@@ -54,6 +54,31 @@ BASELINES: dict[str, dict[str, Any]] = {
 }
 #: What ``TrainConfig.pooling`` accepts.
 POOLINGS = ("glot", *BASELINES)
+#: The options a baseline takes: which tokens it pools and how their states are prepared. The rest are the
+#: graph's and the GNN's, which a baseline (``num_layers=0``) does not have; AdaPool also takes its scorer's width.
+BASELINE_OPTIONS: dict[str, tuple[str, ...]] = {
+    name: ("input_norm", "attention_sink", "include_prompt", "layers")
+    + (("readout_hidden_dim",) if preset["readout"] == "attention" else ())
+    for name, preset in BASELINES.items()
+}
+
+
+def options_taken(pooling: str) -> tuple[str, ...]:
+    """The GlotPooling options ``pooling`` takes: all of them for ``"glot"``, :data:`BASELINE_OPTIONS` for a
+    baseline."""
+    return OPTION_NAMES if pooling == "glot" else BASELINE_OPTIONS[pooling]
+
+
+def options_per_pooling(poolings: list[str], options: Mapping[str, Any], where: str) -> dict[str, dict[str, Any]]:
+    """Per pooling of ``poolings``, the ``options`` it takes (:func:`options_taken`): one set of GLOT options
+    given for several poolings (``glot train --pooling glot mean --input-norm rms``). An option that none of them
+    takes would change nothing, and raises ``ValueError`` naming it (``where`` starts the message)."""
+    unused = [name for name in options if not any(name in options_taken(pooling) for pooling in poolings)]
+    if unused:
+        raise ValueError(f"{where}: {', '.join(poolings)} take{'s' if len(poolings) == 1 else ''} none of the options "
+                         f"{', '.join(unused)} (a baseline takes only {', '.join(BASELINE_OPTIONS['mean'])}; adapool "
+                         "also readout_hidden_dim); add glot, or drop them.")
+    return {pooling: {k: v for k, v in options.items() if k in options_taken(pooling)} for pooling in poolings}
 HEADS = ("classification", "pair-classification", "regression", "similarity", "contrastive")
 PAIR_HEADS = ("pair-classification", "similarity", "contrastive")
 CACHE_DTYPES = ("float16", "float32")
@@ -188,7 +213,14 @@ class GlotOptions:
         if unknown:
             raise ValueError(f"GlotPooling has no option {', '.join(map(repr, unknown))}; its options are "
                              f"{', '.join(OPTION_NAMES)}.")
-        return cls(**{**BASELINES.get(pooling, {}), **overrides})
+        fixed = BASELINES.get(pooling, {})
+        # a baseline takes its own options, and its fixed ones only at their fixed values
+        refused = [name for name, value in overrides.items()
+                   if name not in options_taken(pooling) and not (name in fixed and fixed[name] == value)]
+        if refused:
+            raise ValueError(f"pooling {pooling!r} takes only the options {', '.join(options_taken(pooling))}, "
+                             f"not {', '.join(refused)} (those are GLOT's: use pooling 'glot').")
+        return cls(**{**fixed, **overrides})
 
     def changes(self, pooling: str = "glot") -> dict[str, Any]:
         """The options that differ from ``pooling``'s own (:meth:`of_pooling` without overrides), in field order:

@@ -64,6 +64,7 @@ from sentence_transformers_glot.saved_format import (  # noqa: F401  (FORMAT_VER
     load_weights,
     read_config,
     save_module,
+    verify_saved_files,
 )
 
 __all__ = ["ATTENTION_SINKS", "BACKENDS", "BASELINES", "CONVS", "EDGE_WEIGHTS", "INPUT_NORMS", "JUMPING_KNOWLEDGE",
@@ -459,7 +460,8 @@ class GlotPooling(Module):
                 config.output_hidden_states = True
 
     def save(self, output_path: str, *args: Any, safe_serialization: bool = True, **kwargs: Any) -> None:
-        """Write ``config.json`` and ``model.safetensors`` to ``output_path``, each file atomically."""
+        """Write ``config.json``, ``model.safetensors`` and their SHA-256 list (``glot_checksums.json``, which
+        :meth:`load` verifies) to ``output_path``, each file atomically."""
         save_module(self.state_dict(), self.get_config_dict(), output_path)
 
     @classmethod
@@ -501,10 +503,12 @@ class GlotPooling(Module):
         **kwargs: Any,
     ) -> GlotPooling:
         """Load a saved GlotPooling (:meth:`load_config`, then its weights); errors name the file and what is wrong
-        with it."""
+        with it. From a local folder its files are first checked against the SHA-256 lists the saves wrote (its
+        own, and an exported model's), whichever loader called it (``SentenceTransformer``, ``load_glot_model``)."""
         hub = dict(subfolder=subfolder, token=token, cache_folder=cache_folder, revision=revision,
                    local_files_only=local_files_only)
         where = os.path.join(str(model_name_or_path), subfolder)
+        verify_saved_files(str(model_name_or_path), subfolder)
         config = cls.load_config(str(model_name_or_path), **hub)
         try:
             module = cls(**config)

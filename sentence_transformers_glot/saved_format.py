@@ -12,7 +12,7 @@ from safetensors.torch import load_file as load_safetensors
 from safetensors.torch import save_file as save_safetensors
 from torch import Tensor, nn
 
-from sentence_transformers_glot.io import atomic_write, atomic_write_text, read_json
+from sentence_transformers_glot.io import atomic_write, atomic_write_text, read_json, verify_checksums, write_checksums
 from sentence_transformers_glot.options import is_int
 
 WEIGHTS_NAME = "model.safetensors"
@@ -33,12 +33,25 @@ ADDED_KEYS: dict[int, dict[str, Any]] = {
 
 
 def save_module(state: dict[str, Tensor], config: dict[str, Any], output_path: str) -> None:
-    """Write ``config`` as ``config.json`` and ``state`` as ``model.safetensors`` to ``output_path``, each
-    atomically."""
+    """Write ``config`` as ``config.json``, ``state`` as ``model.safetensors`` and their SHA-256 list
+    (:func:`~sentence_transformers_glot.io.write_checksums`) to ``output_path``, each atomically."""
     os.makedirs(output_path, exist_ok=True)
     tensors = {name: t.detach().contiguous().cpu() for name, t in state.items()}
     atomic_write(os.path.join(output_path, WEIGHTS_NAME), lambda path: save_safetensors(tensors, path))
     atomic_write_text(os.path.join(output_path, CONFIG_NAME), json.dumps(config, indent=2))
+    write_checksums(output_path)
+
+
+def verify_saved_files(model_name_or_path: str, subfolder: str = "") -> None:
+    """Check a local GlotPooling folder (``model_name_or_path/subfolder``) against its own SHA-256 list and, when the
+    model folder holds one (an export, or :func:`~sentence_transformers_glot.loading.save_glot_model`), the
+    entries of that list under ``subfolder``; a changed or missing file raises ``ValueError`` naming it. Folders
+    saved before lists were written, and Hub ids, have nothing to check."""
+    if not os.path.isdir(model_name_or_path):
+        return
+    verify_checksums(os.path.join(model_name_or_path, subfolder))
+    if subfolder:
+        verify_checksums(model_name_or_path, under=subfolder)
 
 
 def read_config(path: str, config_keys: Sequence[str]) -> dict[str, Any]:

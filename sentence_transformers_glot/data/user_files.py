@@ -323,6 +323,9 @@ def load_user_file(path: Path, *, text_column: str | None = None, text_b_column:
         raise ValueError(f"{path.name}: the label column {target!r} holds one class ({label_names[0]!r}) in every "
                          "row; a classifier needs at least two (for numeric scores use score_column= / "
                          "--score-column, a regression)")
+    if objective == "regression" and len(np.unique(labels)) < 2:
+        raise ValueError(f"{path.name}: the score column {target!r} holds one value ({labels[0]:g}) in every row; a "
+                         "regression needs scores that vary (for classes use label_column= / --label-column)")
     metric = _check_metric(metric, objective, label_names)
     rows = LabelledRows(_texts(table, a), labels, None if b is None else _texts(table, b))
     splits, how = _file_splits(table, rows, objective, split_column, seed)

@@ -20,7 +20,13 @@ from tqdm.auto import tqdm
 
 from sentence_transformers_glot.data import TaskData
 from sentence_transformers_glot.evaluation.grid import run_cell
-from sentence_transformers_glot.evaluation.methods import LayerSpec, default_methods, layer_options, method_pooling
+from sentence_transformers_glot.evaluation.methods import (
+    LayerSpec,
+    check_options_taken,
+    default_methods,
+    layer_options,
+    method_pooling,
+)
 from sentence_transformers_glot.evaluation.suite_report import write_results
 from sentence_transformers_glot.io import read_json
 from sentence_transformers_glot.training.config import TrainConfig, run_name
@@ -86,6 +92,8 @@ def run_benchmark(
         raise ValueError("run_benchmark: `layers` must name at least one layer (-1: the last).")
     for method in methods or ():
         method_pooling(method, glot)  # an unknown method fails before any training
+    if methods:
+        check_options_taken(methods, glot)
     layers = [layer if isinstance(layer, int) else [int(i) for i in layer] for layer in layers]
     cells = [(b, t, layer, m, lr, s) for b in backbones for t in tasks for layer in layers
              for m in (methods or default_methods(b)) for lr in lrs for s in seeds]

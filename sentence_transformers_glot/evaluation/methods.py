@@ -52,11 +52,13 @@ def method_pooling(method: str, glot: dict[str, Any] | None = None) -> tuple[str
     ``glot`` is GlotPooling with ``glot`` options; ``glot-<conv>`` (``glot-gat``, ``glot-gcn``, ``glot-gin``,
     ``glot-sage``) is the same with ``conv=<conv>``; a name from :data:`~sentence_transformers_glot.pooling.PRESETS`
     (``glot-plus``) is ``glot`` with that preset's options (its hidden layers come from the cell's ``--layers``);
-    any other name is a baseline preset, which takes no options.
+    any other name is a baseline preset, which takes those of the ``glot`` options a baseline has
+    (:func:`~sentence_transformers_glot.options.options_taken`: ``input_norm``, ``attention_sink``, ...).
     Any of them may end in ``+<option>`` parts from :data:`VARIANTS` (``glot-gat+seq2+cos+ln``; baselines only
     ``+ln``/``+rms``).
     """
     from sentence_transformers_glot.nn.gnn import CONVS
+    from sentence_transformers_glot.options import options_taken
     from sentence_transformers_glot.pooling import PRESETS
     from sentence_transformers_glot.training.config import POOLINGS
 
@@ -68,8 +70,8 @@ def method_pooling(method: str, glot: dict[str, Any] | None = None) -> tuple[str
         pooling, options = "glot", {**(glot or {}), **PRESETS[base]}
     elif base.startswith("glot-") and base[5:] in CONVS:
         pooling, options = "glot", {**(glot or {}), "conv": base[5:]}
-    elif base in POOLINGS:
-        pooling, options = base, {}
+    elif base in POOLINGS:  # a baseline takes the GLOT options it has (input_norm, attention_sink, ...)
+        pooling, options = base, {k: v for k, v in (glot or {}).items() if k in options_taken(base)}
         wrong = [extra for extra in extras if extra not in BASELINE_VARIANTS]
         if wrong:
             raise ValueError(f"benchmark: method {method!r}: a baseline takes only "
@@ -79,6 +81,15 @@ def method_pooling(method: str, glot: dict[str, Any] | None = None) -> tuple[str
     for extra in extras:
         options.update(_variant(extra, method))
     return pooling, options
+
+
+def check_options_taken(methods: Sequence[str], glot: dict[str, Any] | None) -> None:
+    """Refuse ``glot`` options that none of ``methods`` takes (GLOT options given with baselines alone), which
+    would change nothing."""
+    from sentence_transformers_glot.options import options_per_pooling
+
+    options_per_pooling(list(dict.fromkeys(method_pooling(m, glot)[0] for m in methods)), glot or {},
+                        f"benchmark --methods {' '.join(methods)}")
 
 
 def layer_options(layer: LayerSpec) -> tuple[int, dict[str, Any]]:

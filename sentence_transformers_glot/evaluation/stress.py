@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from sentence_transformers_glot.cli_args import layer_indices
+from sentence_transformers_glot.cli_args import layer_indices, number
 from sentence_transformers_glot.data import TaskData
 from sentence_transformers_glot.data.distractors import (
     PROTOCOLS,
@@ -298,12 +298,12 @@ def add_stress_arguments(parser) -> None:
                         help="distractor fractions in [0, 1)")
     parser.add_argument("--protocols", nargs="+", choices=PROTOCOLS, default=list(PROTOCOLS),
                         help="paper: the reference construction; controlled: without its length leak")
-    parser.add_argument("--seeds", nargs="+", type=int, default=[0], help="one cell per seed")
-    parser.add_argument("--n-train", type=int, default=1200, help="training examples per cell (even)")
-    parser.add_argument("--n-val", type=int, default=200, help="validation examples per cell")
-    parser.add_argument("--n-test", type=int, default=600, help="test examples per cell")
-    parser.add_argument("--epochs", type=int, default=5, help="epochs for every method")
-    parser.add_argument("--lr", type=float, default=1e-3, help="learning rate for every method")
+    parser.add_argument("--seeds", nargs="+", type=number(int, 0), default=[0], help="one cell per seed")
+    parser.add_argument("--n-train", type=number(int, 2), default=1200, help="training examples per cell (even)")
+    parser.add_argument("--n-val", type=number(int, 1), default=200, help="validation examples per cell")
+    parser.add_argument("--n-test", type=number(int, 1), default=600, help="test examples per cell")
+    parser.add_argument("--epochs", type=number(int, 1), default=5, help="epochs for every method")
+    parser.add_argument("--lr", type=number(float, 0, above=True), default=1e-3, help="learning rate for every method")
     parser.add_argument("--layers", type=layer_indices, default=None,
                         help="hidden layers every method pools, mixed with learned weights (e.g. 0,1,2,3,4,5,6); "
                              "default: the last layer")
@@ -311,7 +311,7 @@ def add_stress_arguments(parser) -> None:
                         help="signal source: an offline binary task (movie-polarity) or 'template'")
     parser.add_argument("--placement", choices=["block", "interleave"], default=None,
                         help="override where distractors go (default: block for paper, interleave for controlled)")
-    parser.add_argument("--threads", type=int, default=1, help="torch threads")
+    parser.add_argument("--threads", type=number(int, 1), default=1, help="torch threads")
     parser.add_argument("--output", default="benchmarks/results/stress", help="results folder (runs/ inside)")
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import numbers
 import os
 from dataclasses import dataclass, field
@@ -14,11 +15,6 @@ from typing import Any
 
 from sentence_transformers_glot.io import read_json, sha256_file
 from sentence_transformers_glot.options import BASELINES, CACHE_DTYPES, HEADS, POOLINGS, GlotOptions, is_int
-
-
-def parse_optional_float(text: str) -> float | None:
-    """A command-line number, or ``none`` for None (``--max-grad-norm none``: no clipping)."""
-    return None if text.strip().lower() == "none" else float(text)
 
 
 @dataclass
@@ -75,7 +71,7 @@ class TrainConfig:
     lr: float = 2e-4
     weight_decay: float = 0.0
     warmup_ratio: float = 0.1
-    max_grad_norm: float | None = field(default=1.0, metadata={"type": parse_optional_float})
+    max_grad_norm: float | None = 1.0
     head_dim: int | None = None
     head_norm: bool | None = None
     max_length: int = 128
@@ -102,25 +98,22 @@ class TrainConfig:
                 expected = "an int" + ("" if low is None else f" >= {low}") + (" or None" if optional else "")
                 raise ValueError(f"TrainConfig: `{name}` must be {expected}; got {value!r}.")
             setattr(self, name, int(value))  # numpy integers are stored as Python ints (the config is JSON)
-        for name in ("lr", "weight_decay", "warmup_ratio", "max_grad_norm"):
+        for name, ok, expected in _REAL_FIELDS:
             value = getattr(self, name)
             if value is None and name == "max_grad_norm":
                 continue
-            if not isinstance(value, numbers.Real) or isinstance(value, bool):
-                raise ValueError(f"TrainConfig: `{name}` must be a number; got {value!r}.")
+            if not isinstance(value, numbers.Real) or isinstance(value, bool) or not math.isfinite(value) \
+                    or not ok(float(value)):
+                raise ValueError(f"TrainConfig: `{name}` must be {expected}; got {value!r}.")
             setattr(self, name, float(value))
-        if not 0.0 <= self.warmup_ratio <= 1.0:
-            raise ValueError(f"TrainConfig: `warmup_ratio` must be in [0, 1] (e.g. 0.1); got {self.warmup_ratio!r}.")
-        if self.max_grad_norm is not None and not self.max_grad_norm > 0:
-            raise ValueError(
-                f"TrainConfig: `max_grad_norm` must be > 0 (e.g. 1.0) or None; got {self.max_grad_norm!r}.")
+        if self.lr * self.weight_decay > 1.0:
+            raise ValueError(f"TrainConfig: `lr` x `weight_decay` must be <= 1 (AdamW multiplies the weights by "
+                             f"1 - lr x weight_decay every step); got {self.lr!r} x {self.weight_decay!r}.")
         if not isinstance(self.cache, bool):
             raise ValueError(f"TrainConfig: `cache` must be True or False; got {self.cache!r}.")
         if self.head_norm is not None and not isinstance(self.head_norm, bool):
             raise ValueError(f"TrainConfig: `head_norm` must be True, False or None (pair-classification heads "
                              f"only); got {self.head_norm!r}.")
-        if not self.lr > 0:
-            raise ValueError(f"TrainConfig: `lr` must be > 0; got {self.lr!r}.")
         self.glot = _pooling_options(self.pooling, self.glot)
         if self.glot.layers is not None and self.layer != -1:
             raise ValueError(
@@ -270,6 +263,14 @@ def run_name(config: TrainConfig, label: str | None = None) -> str:
     return f"{backbone}-{task}-{label or config.pooling}-seed{config.seed}-{digest}".replace("/", "_")
 
 
+#: (field, test, what it must be) of TrainConfig's real-valued fields (each also finite; ``max_grad_norm`` may be
+#: None). ``lr`` stops where AdamW's first step, lr / (1 - beta1), would overflow float32 (3.4e38).
+_REAL_FIELDS = (
+    ("lr", lambda v: 0.0 < v <= 1e37, "a finite number in (0, 1e37] (e.g. 2e-4)"),
+    ("weight_decay", lambda v: v >= 0.0, "a finite number >= 0 (e.g. 0.01)"),
+    ("warmup_ratio", lambda v: 0.0 <= v <= 1.0, "a number in [0, 1] (e.g. 0.1)"),
+    ("max_grad_norm", lambda v: v > 0.0, "a finite number > 0 (e.g. 1.0), or None for no clipping"),
+)
 #: (field, minimum or None, may be None) of TrainConfig's integer fields.
 _INTEGER_FIELDS = (("epochs", 1, False), ("batch_size", 1, False), ("max_length", 1, False), ("threads", 1, False),
                    ("max_train", 1, True), ("max_eval", 1, True), ("layer", None, False), ("seed", 0, False),

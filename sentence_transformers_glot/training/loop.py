@@ -35,7 +35,7 @@ from sentence_transformers_glot.backbones.states import load_backbone, transform
 from sentence_transformers_glot.data import SPLITS, TaskData, subsample
 from sentence_transformers_glot.distributed import rank_and_world
 from sentence_transformers_glot.io import atomic_write_text, read_json
-from sentence_transformers_glot.metrics import compute_metric
+from sentence_transformers_glot.metrics import compute_metric, constant_level, noise_margin
 from sentence_transformers_glot.options import natural_head, resolve_auto_options
 from sentence_transformers_glot.pooling import GlotPooling
 from sentence_transformers_glot.training.cache import StateCache, TokenStates, backbone_fingerprint
@@ -205,6 +205,31 @@ def constant_prediction(predictions: np.ndarray, targets: np.ndarray, kind: str)
     return None
 
 
+#: A run diverged when an epoch's mean training loss reaches this multiple of its first step's loss.
+DIVERGENCE_GROWTH = 100.0
+
+
+def divergence(history: list[dict], first_loss: float | None, best: float, metric: str, labels: np.ndarray | None,
+               ) -> str | None:
+    """Why a run that kept finite losses still learned nothing, or ``None``: its mean training loss grew to
+    :data:`DIVERGENCE_GROWTH` times its first step's (steps too large for the loss surface), or its best
+    validation score never rose above the constant answer's level by more than the noise of ``len(labels)``
+    examples (:func:`~sentence_transformers_glot.metrics.noise_margin`). ``labels`` is ``None`` for a contrastive
+    head, whose chance level is not a constant answer's."""
+    losses = [entry["loss"] for entry in history if np.isfinite(entry.get("loss", np.nan))]
+    if first_loss and first_loss > 0 and losses and max(losses) >= DIVERGENCE_GROWTH * first_loss:
+        return (f"the training loss grew from {first_loss:.3g} at the first step to an epoch mean of "
+                f"{max(losses):.3g} ({max(losses) / first_loss:.3g}x): training diverged (lower the lr)")
+    if labels is None or len(labels) == 0:
+        return None
+    level = constant_level(metric, labels)
+    margin = noise_margin(metric, level, len(labels))
+    if best <= level + margin:
+        return (f"validation {metric} never rose above the constant answer's level: best {best:.2f} against "
+                f"{level:.2f} + {margin:.2f} (two standard errors on {len(labels)} examples)")
+    return None
+
+
 # ---------------------------------------------------------------------------------------------- loop
 def _export_again_if_damaged(config: TrainConfig, run_dir: Path, task: TaskData | None, result: RunResult) -> None:
     """A finished run whose exported ``model/`` is gone or fails its checksums is exported again from the best
@@ -327,6 +352,9 @@ def _train(config: TrainConfig, run_dir: Path, task: TaskData | None, cache: Sta
     # Everything that can be checked without the backbone fails here, before the (long) cache build; the
     # run folder is made only once the backbone has encoded every split (the cache resumes by itself), so
     # that a bad option, task or backbone leaves nothing behind.
+    from sentence_transformers_glot.backbones.registry import check_max_length
+
+    check_max_length(config.backbone, config.max_length)
     task = resolve_task(config, task)
     head_kind(config, task)
     started = time.perf_counter()
@@ -351,7 +379,7 @@ def _train(config: TrainConfig, run_dir: Path, task: TaskData | None, cache: Sta
     step_model = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     progress = {"epoch": 0, "step": 0, "loss_sum": 0.0, "best": None, "best_epoch": -1, "best_state": None,
-                "history": [], "train_seconds": 0.0, "grad_sum": 0.0, "collapse": None}
+                "history": [], "train_seconds": 0.0, "grad_sum": 0.0, "collapse": None, "first_loss": None}
 
     checkpoint_path = run_dir / CHECKPOINT
     saved = load_checkpoint(checkpoint_path)
@@ -359,7 +387,8 @@ def _train(config: TrainConfig, run_dir: Path, task: TaskData | None, cache: Sta
         model.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])
         torch.set_rng_state(saved["rng"])
-        progress = {"grad_sum": 0.0, "collapse": None, **saved["progress"]}  # checkpoints of older versions
+        # checkpoints of older versions lack the later keys
+        progress = {"grad_sum": 0.0, "collapse": None, "first_loss": None, **saved["progress"]}
         logger.info("resuming %s at epoch %d, step %d", run_dir, progress["epoch"], progress["step"])
 
     def checkpoint() -> None:
@@ -400,6 +429,8 @@ def _train(config: TrainConfig, run_dir: Path, task: TaskData | None, cache: Sta
                 progress["collapse"] = (f"the training loss became {loss.item()} at epoch {epoch + 1}, step "
                                         f"{progress['step'] + 1}; training stopped there")
                 break
+            if progress["first_loss"] is None:
+                progress["first_loss"] = loss.item()
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             progress["grad_sum"] += float(torch.nn.utils.clip_grad_norm_(model.parameters(), clip))
@@ -451,6 +482,10 @@ def _train(config: TrainConfig, run_dir: Path, task: TaskData | None, cache: Sta
     collapse = progress["collapse"]
     if collapse is None and progress["history"]:  # the selected epoch never left the constant answer
         collapse = progress["history"][progress["best_epoch"] - 1].get("constant")
+    if collapse is None:  # finite losses, varied answers, and still nothing learned
+        labels = None if head.kind == "contrastive" else task.splits["validation"].labels
+        collapse = divergence(progress["history"], progress["first_loss"], progress["best"], run_metric(head, task),
+                              labels)
     if collapse is not None:
         logger.warning("%s collapsed: %s", run_dir, collapse)
         if rank == 0:
