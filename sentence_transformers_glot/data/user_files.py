@@ -7,6 +7,7 @@ import csv
 import hashlib
 import io
 import json
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,15 +59,21 @@ def _quoted_throughout(lines: list[str], delimiter: str) -> bool:
     return bool(fields) and all(len(f) >= 2 and f.startswith('"') and f.endswith('"') for f in fields)
 
 
-def _read_table(path: Path, encoding: str) -> _Table:
+class SuspiciousQuoteWarning(UserWarning):
+    """A CSV/TSV field in quotes spans lines that look like rows of the file: correct for a text with line breaks,
+    or an unbalanced quote that merged rows (``strict_quotes=True`` refuses such files)."""
+
+
+def _read_table(path: Path, encoding: str, strict_quotes: bool = False) -> _Table:
     """Rows of a CSV or TSV file.
 
     TSV is read without quote processing (a text may start with ``"``) unless the file is quoted throughout.
     CSV follows the CSV quoting rules (RFC 4180, as pandas' ``to_csv`` and Python's ``csv`` module write them:
     quoted fields may hold delimiters, doubled quotes and line breaks) strictly: a stray or unclosed quote is an
-    error naming its line, and so is a quoted field that swallowed several lines that look like rows of this
-    file (the usual result of an unbalanced quote; see :func:`_check_swallowed`). Lines end at ``\\n``, ``\\r\\n``
-    or ``\\r`` only: form feeds, U+0085 and U+2028 inside a text are kept in it.
+    error naming its line. A file the ``csv`` module parses is read as it parses; a quoted field spanning lines
+    that look like rows of the file (:func:`_suspicious_fields`) is reported as a :class:`SuspiciousQuoteWarning`
+    before anything trains, or refused with ``strict_quotes``. Lines end at ``\\n``, ``\\r\\n`` or ``\\r`` only:
+    form feeds, U+0085 and U+2028 inside a text are kept in it.
     """
     if path.suffix.lower() == ".jsonl":
         return _read_jsonl(path, encoding)
@@ -92,46 +99,32 @@ def _read_table(path: Path, encoding: str) -> _Table:
         raise ValueError(f"{path.name}, line {start}: {error} (a quote that is not closed, or text after a closing "
                          "quote); in CSV, enclose the whole field in quotes and double the quotes inside it, or "
                          "use a .tsv file") from None
-    _check_swallowed(path, rows, spans, columns, delimiter)
+    for message in _suspicious_fields(path, rows, spans, columns, delimiter, len(lines)):
+        if strict_quotes:
+            raise ValueError(message + " (refused: strict_quotes / --strict-quotes)")
+        warnings.warn(message, SuspiciousQuoteWarning, stacklevel=2)
     return _Table(path, columns, rows, places)
 
 
-#: A column with at most this many distinct values over the file's one-line rows counts as a label column.
-_FEW_VALUES = 20
-
-
-def _check_swallowed(path: Path, rows: list[dict], spans: list[tuple[int, int]], columns: list[str],
-                     delimiter: str) -> None:
-    """Refuse a multi-line field that swallowed rows: an unbalanced quote in a hand-written file.
-
-    A line inside a quoted field *looks like a row* when it splits into exactly the file's number of fields
-    and its values in the file's label-like columns (at most 20 distinct values over the one-line rows) are
-    values those columns hold. A field with two or more such lines is refused. Paragraphs in a correctly quoted
-    export do not trip it: their lines do not end in a label of the file, let alone twice.
-    """
-    single = [row for row, (first, last) in zip(rows, spans) if first == last]
-    vocab = {}
-    for column in columns:
-        values = {str(row.get(column)) for row in single}
-        if single and len(values) <= _FEW_VALUES:
-            vocab[column] = values
-    if not vocab:
-        return
-    for row, (first, last) in zip(rows, spans):
+def _suspicious_fields(path: Path, rows: list[dict], spans: list[tuple[int, int]], columns: list[str],
+                       delimiter: str, physical_lines: int) -> list[str]:
+    """One message per row whose quoted field spans lines that look like rows of the file: lines that split into
+    exactly the file's number of fields. A text with line breaks may hold such lines (a checklist ``acting,
+    pos``); an unbalanced quote that swallowed rows always does. The message names the row, its physical lines,
+    how many look like rows, and the file's rows against its lines."""
+    messages = []
+    for number, (row, (first, last)) in enumerate(zip(rows, spans), start=1):
         if first == last:
             continue
-        for value in row.values():
-            inner = value.split("\n") if isinstance(value, str) else []
-            looks = 0
-            for line in inner:
-                fields = line.rstrip("\r").split(delimiter)
-                if len(fields) == len(columns) and all(
-                        fields[i].strip() in vocab[c] for i, c in enumerate(columns) if c in vocab):
-                    looks += 1
-            if looks >= 2:
-                raise ValueError(
-                    f"{path.name}, line {first}: a quoted field runs to line {last} and takes in {looks} lines that "
-                    f"look like rows ({last - first + 1} lines became one row); check the quote at line {first}")
+        inner = [line for value in row.values() if isinstance(value, str) for line in value.split("\n")[1:]]
+        looks = sum(len(line.rstrip("\r").split(delimiter)) == len(columns) for line in inner)
+        if looks:
+            messages.append(
+                f"{path.name}, row {number} (lines {first}-{last}): a quoted field spans {last - first + 1} lines, "
+                f"{looks} of which look like rows of this file ({len(rows)} rows in {physical_lines} lines). If its "
+                f"quote at line {first} is unbalanced, rows were merged: fix it; if the text has line breaks, "
+                "this is fine")
+    return messages
 
 
 def _read_jsonl(path: Path, encoding: str) -> _Table:
@@ -308,10 +301,10 @@ def _file_splits(table: _Table, rows: LabelledRows, objective: Objective, split_
 def load_user_file(path: Path, *, text_column: str | None = None, text_b_column: str | None = None,
                label_column: str | None = None, score_column: str | None = None,
                objective: Objective | None = None, split_column: str | None = None, metric: Metric | None = None,
-               seed: int = DEFAULT_SEED, encoding: str = "utf-8-sig") -> TaskData:
+               seed: int = DEFAULT_SEED, encoding: str = "utf-8-sig", strict_quotes: bool = False) -> TaskData:
     if objective not in (None, "classification", "regression"):
         raise ValueError(f"objective={objective!r}: use 'classification', 'regression' or None (inferred)")
-    table = _read_table(path, encoding)
+    table = _read_table(path, encoding, strict_quotes)
     if not table.rows:
         raise ValueError(f"{path.name} has no data rows")
     a, b = _pick_text_columns(table, text_column, text_b_column)

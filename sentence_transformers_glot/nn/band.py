@@ -29,9 +29,10 @@ def build_window_graph(
     (positions counted over the real tokens of a sentence) besides :math:`\cos(x_i, x_j) > \tau` (and, with
     ``top_k``, :math:`j` among the ``top_k`` most similar tokens of that band).
 
-    Time and memory are :math:`O(N W d)` for :math:`N` real tokens: linear in the length, for long documents.
-    When :math:`W` is at least the longest sentence's length minus one, the band holds every pair and the graph
-    equals :func:`build_sparse_graph`'s.
+    Time and memory are :math:`O(N W' d)` for :math:`N` real tokens, with :math:`W' = \min(W, L - 1)` for the
+    longest sentence's :math:`L` tokens: linear in the length, for long documents, and never more than the
+    text needs. When :math:`W \ge L - 1`, the band holds every pair and the graph equals
+    :func:`build_sparse_graph`'s.
 
     Args:
         unit: ``normalize_tokens`` of the packed real tokens, ``(N, d)``.
@@ -42,6 +43,9 @@ def build_window_graph(
         edge_weight: ``"binary"`` or ``"cosine"`` (see :func:`build_dense_graph`).
     """
     n, device = unit.shape[0], unit.device
+    # a band wider than the longest sentence holds every pair already: cost follows the text, not W
+    longest = int((nodes.ptr[1:] - nodes.ptr[:-1]).max()) if nodes.ptr.numel() > 1 else 0
+    window = max(1, min(window, longest - 1))
     offsets = torch.cat([torch.arange(-window, 0, device=device), torch.arange(1, window + 1, device=device)])
     src = torch.arange(n, device=device)[:, None] + offsets  # (N, 2W): row i's band, in position order
     inside = (src >= 0) & (src < n)

@@ -3,6 +3,7 @@ name the problem, quoting, and line separators inside texts."""
 
 from __future__ import annotations
 
+import csv
 import json
 
 import numpy as np
@@ -148,18 +149,60 @@ def test_tsv_quoted_throughout_is_unquoted(tmp_path):
     assert len(read) == 40 and all(t.endswith(' "quoted"') for t in read)
 
 
-@pytest.mark.parametrize("edits, message", [
-    ({7: '"this quote never closes,1'}, r"mine.csv, line 8"),
-    ({5: '"starts a quote,1', 9: 'and closes it here",0'}, r"mine.csv, line 6: a quoted field runs to line 10"),
-])
-def test_csv_bad_quote_names_its_line(tmp_path, edits, message):
+def test_csv_unclosed_quote_names_its_line(tmp_path):
     lines = ["text,label"] + [f"{t},{i % 2}" for i, t in enumerate(_rows_text(30))]
-    for index, line in edits.items():
-        lines[index] = line
+    lines[7] = '"this quote never closes,1'
     path = tmp_path / "mine.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ValueError, match=r"mine.csv, line 8"):
         load_task(str(path))
+
+
+def _merged_rows_file(tmp_path, rows: int, swallowed: int, distinct_texts: int | None = None):
+    """A CSV whose quote at row 6 swallows ``swallowed`` rows (the quote closes ``swallowed + 1`` lines later)."""
+    texts = _rows_text(rows) if distinct_texts is None else [f"t{i % distinct_texts}" for i in range(rows)]
+    lines = ["text,label"] + [f"{t},{i % 2}" for i, t in enumerate(texts)]
+    lines[5] = '"starts a quote,1'
+    lines[6 + swallowed] = 'and closes it here",0'
+    path = tmp_path / "mine.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("rows, swallowed, distinct", [(30, 3, None), (20, 4, 3), (30, 1, None)])
+def test_merged_rows_are_a_warning_naming_row_and_lines_and_strict_refuses(tmp_path, rows, swallowed, distinct):
+    """A parseable file is never refused by default; a quote that swallowed rows (several, one, or in a file
+    whose texts repeat like labels) is a warning that names the row, its lines and rows against lines."""
+    from sentence_transformers_glot.data.user_files import SuspiciousQuoteWarning
+
+    path = _merged_rows_file(tmp_path, rows, swallowed, distinct)
+    last = 6 + swallowed + 1
+    expected = rf"mine.csv, row 5 \(lines 6-{last}\): a quoted field spans {last - 5} lines, {swallowed} of which look"
+    with pytest.warns(SuspiciousQuoteWarning, match=expected) as caught:
+        task = load_task(str(path))
+    assert f"({rows - swallowed - 1} rows in {rows + 1} lines)" in str(caught[0].message)
+    assert sum(len(split.texts) for split in task.splits.values()) == rows - swallowed - 1  # read as the csv parses
+    with pytest.raises(ValueError, match=expected):
+        load_task(str(path), strict_quotes=True)
+
+
+def test_correct_pandas_export_with_row_shaped_lines_loads(tmp_path):
+    """Quoted texts holding lines shaped like rows (a checklist ``acting, pos``) are valid CSV: loaded, with a
+    warning only, never refused."""
+    from sentence_transformers_glot.data.user_files import SuspiciousQuoteWarning
+
+    rows = [[t, i % 2] for i, t in enumerate(_rows_text(30))]
+    rows[3][0] = "my checklist:\nacting, pos\nplot, neg"
+    rows[8][0] = "opening, 1\nending, 0"
+    path = tmp_path / "export.csv"
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["text", "label"])
+        writer.writerows(rows)
+    with pytest.warns(SuspiciousQuoteWarning):
+        task = load_task(str(path))
+    read = [t for split in task.splits.values() for t in split.texts]
+    assert len(read) == 30 and "my checklist:\nacting, pos\nplot, neg" in read and "opening, 1\nending, 0" in read
 
 
 def test_csv_multiline_quoted_field_is_one_row(tmp_path):
