@@ -210,6 +210,7 @@ def _benchmark(args: argparse.Namespace) -> int:
     check_writable_folder(args.output, "--output")
     settings = dataclass_kwargs(args, TrainConfig, skip=("pooling", "glot", "task_options"))
     training = {name: settings.pop(name) for name in BENCHMARK_TRAINING if name in settings}
+    TrainConfig(**settings, **training)  # every number checked, in one line, before anything runs
     torch.set_num_threads(settings.get("threads", TrainConfig.threads))
     rows = run_benchmark(
         args.backbones, args.tasks, methods=args.methods, seeds=args.seeds, output=args.output, lrs=args.lrs,
@@ -238,7 +239,14 @@ def _layer_spec(text: str) -> int | list[int]:
 def build_parser() -> argparse.ArgumentParser:
     """The ``glot`` parser; every option's help shows its default and choices."""
     from sentence_transformers_glot import __version__
-    from sentence_transformers_glot.cli_args import GlotArgumentParser, HelpFormatter, add_dataclass_arguments, number
+    from sentence_transformers_glot.cli_args import (
+        SEED,
+        THREADS,
+        GlotArgumentParser,
+        HelpFormatter,
+        add_dataclass_arguments,
+        number,
+    )
     from sentence_transformers_glot.options import POOLINGS
     from sentence_transformers_glot.training.config import TrainConfig
 
@@ -285,7 +293,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--methods", nargs="+", default=None,
                        help="default: glot glot-gat adapool mean max cls, and last for decoders (glot-<conv>: "
                             "GLOT with that conv)")
-    bench.add_argument("--seeds", nargs="+", type=number(int, 0), default=[0, 1, 2],
+    bench.add_argument("--seeds", nargs="+", type=SEED, default=[0, 1, 2],
                        help="one run per seed (mean ± std)")
     bench.add_argument("--lrs", nargs="+", type=number(float, 0, above=True), default=[2e-4],
                        help="learning rates tried for every method; each method keeps the best on validation")
@@ -320,7 +328,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--input-b", metavar="FILE", help="the second texts of pairs, one per line, for pair heads")
     predict.add_argument("--encoding", default="utf-8", help="text encoding of the --input files")
     predict.add_argument("--batch-size", type=number(int, 1), default=32, help="texts per forward pass")
-    predict.add_argument("--threads", type=number(int, 1), default=1, help="torch threads")
+    predict.add_argument("--threads", type=THREADS, default=1, help="torch threads")
     predict.set_defaults(run=_predict)
 
     encode = command("encode", help="encode sentences with a saved GLOT model or a fresh GLOT head")
@@ -331,8 +339,8 @@ def build_parser() -> argparse.ArgumentParser:
     encode.add_argument("--max-length", type=number(int, 1), default=None,
                         help=f"backbone truncation length (default: {ENCODE_MAX_LENGTH}, or the --model's own)")
     encode.add_argument("--batch-size", type=number(int, 1), default=32, help="sentences per forward pass")
-    encode.add_argument("--threads", type=number(int, 1), default=1, help="torch threads (1 is fastest on small CPUs)")
-    encode.add_argument("--seed", type=number(int, 0), default=None,
+    encode.add_argument("--threads", type=THREADS, default=1, help="torch threads (1 is fastest on small CPUs)")
+    encode.add_argument("--seed", type=SEED, default=None,
                         help="initialisation of a fresh (untrained) head (default: 0)")
     encode.add_argument("--input", metavar="FILE", help="read texts from FILE, one per line ('-': stdin)")
     encode.add_argument("--encoding", default="utf-8", help="text encoding of the --input file")

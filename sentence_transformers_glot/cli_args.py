@@ -13,6 +13,8 @@ import math
 import re
 from typing import Any, Callable, NoReturn
 
+from sentence_transformers_glot.options import MAX_SEED, MAX_THREADS
+
 _TYPES = {"int": int, "float": float, "str": str, "bool": bool}
 #: What a flag of an optional field (``float | None``) takes for ``None``: ``--max-grad-norm none``.
 NONE = "none"
@@ -68,6 +70,11 @@ def number(kind: type = float, low: float | None = None, high: float | None = No
 
     parse.__name__ = kind.__name__  # argparse names the type in some messages
     return parse
+
+
+#: The ``--threads`` and ``--seed(s)`` flags of every command.
+THREADS = number(int, 1, MAX_THREADS)
+SEED = number(int, 0, MAX_SEED)
 
 
 def optional_value(parse: Callable[[str], Any]) -> Callable[[str], Any]:
@@ -135,6 +142,8 @@ def _flag_type(spec: dataclasses.Field) -> tuple[Callable[[str], Any] | None, bo
     if "choices" in spec.metadata:  # a Literal type: one of the choices, as a string
         return None, False
     kind, many, optional = _parse_type(str(spec.type))
+    if kind is bool:  # --name / --no-name (a None default stays None unless given)
+        return bool, False
     parse = spec.metadata.get("type") or (number(kind) if kind in (int, float) else kind)
     return (optional_value(parse) if optional and not many else parse), many
 

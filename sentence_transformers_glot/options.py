@@ -31,6 +31,14 @@ BACKENDS: tuple[str, ...] = get_args(Backend)
 EDGE_WEIGHTS: tuple[str, ...] = get_args(EdgeWeight)
 INPUT_NORMS: tuple[str, ...] = get_args(InputNorm)
 ATTENTION_SINKS: tuple[str, ...] = get_args(AttentionSink)
+#: Upper bounds of the size options, far beyond any useful value: a larger one would fail allocating the module
+#: (or build it for hours) after the work had started, so configs refuse it in one line instead.
+MAX_LAYERS = 64
+MAX_WIDTH = 65536
+MAX_WINDOW = 4096
+#: torch threads any command takes, and the largest seed (numpy's generators take seeds below 2**32)
+MAX_THREADS = 1024
+MAX_SEED = 2**32 - 1
 #: ``threshold="auto"``: each sentence gets its own tau, the similarity that keeps ``edge_density`` of its pairs.
 AUTO_THRESHOLD = "auto"
 
@@ -159,16 +167,19 @@ class GlotOptions:
         check(threshold is None or threshold == AUTO_THRESHOLD or (is_real(threshold) and -1 <= threshold <= 1),
               "threshold", "a float in [-1, 1], 'auto' (a tau per sentence, see edge_density) or None", threshold)
         check(top_k is None or (is_int(top_k) and top_k >= 1), "top_k", "an int >= 1 or None", top_k)
-        check(is_int(self.num_layers) and self.num_layers >= 0, "num_layers", "an int >= 0", self.num_layers)
-        check(is_int(self.hidden_dim) and self.hidden_dim >= 1, "hidden_dim", "an int >= 1", self.hidden_dim)
+        check(is_int(self.num_layers) and 0 <= self.num_layers <= MAX_LAYERS, "num_layers",
+              f"an int in [0, {MAX_LAYERS}]", self.num_layers)
+        check(is_int(self.hidden_dim) and 1 <= self.hidden_dim <= MAX_WIDTH, "hidden_dim",
+              f"an int in [1, {MAX_WIDTH}]", self.hidden_dim)
         for spec in dataclasses.fields(self):
             if "choices" in spec.metadata:
                 value = getattr(self, spec.name)
                 check(value in spec.metadata["choices"], spec.name, f"one of {spec.metadata['choices']}", value)
-        check(hidden is None or (is_int(hidden) and hidden >= 1), "readout_hidden_dim", "an int >= 1 or None", hidden)
+        check(hidden is None or (is_int(hidden) and 1 <= hidden <= MAX_WIDTH), "readout_hidden_dim",
+              f"an int in [1, {MAX_WIDTH}] or None", hidden)
         check(is_real(self.dropout) and 0.0 <= self.dropout < 1.0, "dropout", "a float in [0, 1)", self.dropout)
-        check(is_int(self.sequence_window) and self.sequence_window >= 0, "sequence_window",
-              "an int >= 0 (0: no word-order edges; e.g. 2)", self.sequence_window)
+        check(is_int(self.sequence_window) and 0 <= self.sequence_window <= MAX_WINDOW, "sequence_window",
+              f"an int in [0, {MAX_WINDOW}] (0: no word-order edges; e.g. 2)", self.sequence_window)
         check(layers is None or (isinstance(layers, (list, tuple)) and len(layers) > 0
                                  and all(is_int(layer) for layer in layers) and len(set(layers)) == len(layers)),
               "layers", "None or a non-empty list of distinct hidden-layer indices (e.g. [-1, 3])", layers)

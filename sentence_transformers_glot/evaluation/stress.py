@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from sentence_transformers_glot.cli_args import layer_indices, number
+from sentence_transformers_glot.cli_args import SEED, THREADS, layer_indices, number
 from sentence_transformers_glot.data import TaskData
 from sentence_transformers_glot.data.distractors import (
     PROTOCOLS,
@@ -298,7 +298,7 @@ def add_stress_arguments(parser) -> None:
                         help="distractor fractions in [0, 1)")
     parser.add_argument("--protocols", nargs="+", choices=PROTOCOLS, default=list(PROTOCOLS),
                         help="paper: the reference construction; controlled: without its length leak")
-    parser.add_argument("--seeds", nargs="+", type=number(int, 0), default=[0], help="one cell per seed")
+    parser.add_argument("--seeds", nargs="+", type=SEED, default=[0], help="one cell per seed")
     parser.add_argument("--n-train", type=number(int, 2), default=1200, help="training examples per cell (even)")
     parser.add_argument("--n-val", type=number(int, 1), default=200, help="validation examples per cell")
     parser.add_argument("--n-test", type=number(int, 1), default=600, help="test examples per cell")
@@ -311,7 +311,7 @@ def add_stress_arguments(parser) -> None:
                         help="signal source: an offline binary task (movie-polarity) or 'template'")
     parser.add_argument("--placement", choices=["block", "interleave"], default=None,
                         help="override where distractors go (default: block for paper, interleave for controlled)")
-    parser.add_argument("--threads", type=number(int, 1), default=1, help="torch threads")
+    parser.add_argument("--threads", type=THREADS, default=1, help="torch threads")
     parser.add_argument("--output", default="benchmarks/results/stress", help="results folder (runs/ inside)")
 
 

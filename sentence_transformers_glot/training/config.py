@@ -14,7 +14,17 @@ from pathlib import Path
 from typing import Any
 
 from sentence_transformers_glot.io import read_json, sha256_file
-from sentence_transformers_glot.options import BASELINES, CACHE_DTYPES, HEADS, POOLINGS, GlotOptions, is_int
+from sentence_transformers_glot.options import (
+    BASELINES,
+    CACHE_DTYPES,
+    HEADS,
+    MAX_SEED,
+    MAX_THREADS,
+    MAX_WIDTH,
+    POOLINGS,
+    GlotOptions,
+    is_int,
+)
 
 
 @dataclass
@@ -90,12 +100,13 @@ class TrainConfig:
             raise ValueError(f"TrainConfig: `pooling` must be one of {POOLINGS}; got {self.pooling!r}.")
         if self.head is not None and self.head not in HEADS:
             raise ValueError(f"TrainConfig: `head` must be one of {HEADS} or None; got {self.head!r}.")
-        for name, low, optional in _INTEGER_FIELDS:
+        for name, low, high, optional in _INTEGER_FIELDS:
             value = getattr(self, name)
             if value is None and optional:
                 continue
-            if not is_int(value) or (low is not None and value < low):
-                expected = "an int" + ("" if low is None else f" >= {low}") + (" or None" if optional else "")
+            if not is_int(value) or (low is not None and value < low) or (high is not None and value > high):
+                expected = "an int" + ("" if low is None else f" >= {low}") + ("" if high is None else f", <= {high}")
+                expected += " or None" if optional else ""
                 raise ValueError(f"TrainConfig: `{name}` must be {expected}; got {value!r}.")
             setattr(self, name, int(value))  # numpy integers are stored as Python ints (the config is JSON)
         for name, ok, expected in _REAL_FIELDS:
@@ -271,7 +282,10 @@ _REAL_FIELDS = (
     ("warmup_ratio", lambda v: 0.0 <= v <= 1.0, "a number in [0, 1] (e.g. 0.1)"),
     ("max_grad_norm", lambda v: v > 0.0, "a finite number > 0 (e.g. 1.0), or None for no clipping"),
 )
-#: (field, minimum or None, may be None) of TrainConfig's integer fields.
-_INTEGER_FIELDS = (("epochs", 1, False), ("batch_size", 1, False), ("max_length", 1, False), ("threads", 1, False),
-                   ("max_train", 1, True), ("max_eval", 1, True), ("layer", None, False), ("seed", 0, False),
-                   ("checkpoint_every", 0, False), ("head_dim", 1, True))
+#: (field, minimum or None, maximum or None, may be None) of TrainConfig's integer fields; the maxima stop values
+#: that would fail after the work had started (torch takes at most 2**31 - 1 threads; a wider head than
+#: :data:`~sentence_transformers_glot.options.MAX_WIDTH` fails allocating).
+_INTEGER_FIELDS = (("epochs", 1, None, False), ("batch_size", 1, None, False), ("max_length", 1, None, False),
+                   ("threads", 1, MAX_THREADS, False), ("max_train", 1, None, True), ("max_eval", 1, None, True),
+                   ("layer", None, None, False), ("seed", 0, MAX_SEED, False), ("checkpoint_every", 0, None, False),
+                   ("head_dim", 1, MAX_WIDTH, True))

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from mteb import AbsTask
     from sentence_transformers import SentenceTransformer
 
-from sentence_transformers_glot.cli_args import number
+from sentence_transformers_glot.cli_args import THREADS, number
 from sentence_transformers_glot.evaluation.mteb.tasks import LOCAL_TASKS, require_mteb, resolve_tasks
 from sentence_transformers_glot.identity import result_name
 
@@ -214,7 +214,7 @@ def add_mteb_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
     parser.add_argument("--overwrite", action="store_true", help="evaluate again even when results are cached")
     parser.add_argument("--data-dir", default=None,
                         help="offline data cache (default $GLOT_DATA_DIR or ~/.cache/sentence-transformers-glot/data)")
-    parser.add_argument("--threads", type=number(int, 1), default=None, help="torch threads (default: torch's)")
+    parser.add_argument("--threads", type=THREADS, default=None, help="torch threads (default: torch's)")
     parser.add_argument("--json", default=None, help="also write the rows as JSON here")
     parser.set_defaults(run=mteb_command)
     return parser
