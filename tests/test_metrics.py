@@ -22,3 +22,20 @@ def test_constant_level_is_the_best_one_answer_score():
     assert compute_metric("f1", pairs, pairs) > constant_level("f1", pairs)
     with pytest.raises(ValueError, match="unknown metric 'auc'"):
         constant_level("auc", pairs)
+
+
+def test_undefined_metrics_raise_instead_of_reporting_zero():
+    import numpy as np
+    import pytest
+
+    from sentence_transformers_glot.metrics import compute_metric, noise_margin
+
+    for name in ("spearman", "pearson", "mcc"):
+        with pytest.raises(ValueError, match="undefined.*labels are all"):
+            compute_metric(name, np.array([0.1, 0.5, 0.9]), np.array([3.0, 3.0, 3.0]))
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        compute_metric("spearman", np.array([0.1, np.nan, 0.9]), np.array([1.0, 2.0, 3.0]))
+    # constant predictions carry no information: 0, the constant answer's level (the collapse guard names them)
+    assert compute_metric("spearman", np.array([2.0, 2.0, 2.0]), np.array([1.0, 2.0, 3.0])) == 0.0
+    assert noise_margin("accuracy", 50.0, 400) == pytest.approx(5.0)
+    assert noise_margin("mcc", 0.0, 400) == pytest.approx(10.0)

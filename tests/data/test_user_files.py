@@ -232,3 +232,9 @@ def test_texts_with_unicode_line_separators_stay_whole_in_csv_and_jsonl(tmp_path
     for path in (csv_path, jsonl_path):
         read = sorted(t for split in load_task(str(path)).splits.values() for t in split.texts)
         assert read == sorted(texts)
+
+
+def test_a_score_column_with_one_value_is_refused_naming_file_and_column(tmp_path):
+    path = write_csv(tmp_path / "flat.csv", ["text", "score"], [[f"text {i}", 3.0] for i in range(40)])
+    with pytest.raises(ValueError, match=r"flat.csv: the score column 'score' holds one value \(3\)"):
+        load_task(str(path))

@@ -142,3 +142,18 @@ def test_input_norm_auto_names_a_run_by_what_it_does_on_the_backbone():
     # a baseline is named the same way: mean pooling of LayerNormed decoder states is mean+ln's run
     mean = TrainConfig(backbone="gemma3-270m", task="movie-polarity", pooling="mean")
     assert config_dict(mean)["glot"] == {"input_norm": "layer"}
+
+
+@pytest.mark.parametrize("field, value", [("lr", 1e38), ("lr", float("nan")), ("lr", float("inf")), ("lr", 0.0),
+                                          ("weight_decay", -1.0), ("weight_decay", float("nan")),
+                                          ("warmup_ratio", float("nan")), ("max_grad_norm", float("inf")),
+                                          ("max_grad_norm", 0.0), ("threads", 10**6), ("head_dim", 10**9)])
+def test_every_number_is_checked_before_any_work(field, value):
+    with pytest.raises(ValueError, match=f"TrainConfig: `{field}` must be"):
+        TrainConfig(**{field: value})
+
+
+def test_weight_decay_that_would_flip_the_weights_is_refused():
+    with pytest.raises(ValueError, match="lr` x `weight_decay` must be <= 1"):
+        TrainConfig(lr=0.5, weight_decay=3.0)
+    assert TrainConfig(lr=1e8, warmup_ratio=0.0).lr == 1e8  # huge but finite: trains, and is flagged if it diverges

@@ -190,3 +190,26 @@ def test_a_non_finite_loss_stops_the_run_and_is_flagged(tiny_bert_dir, tmp_path,
     result = train(_config(tiny_bert_dir), tmp_path / "nan", task=toy_task(), cache=state_cache, export=False)
     assert result.collapsed and "became nan at epoch 1, step 5" in result.collapse
     assert calls["n"] == 5 and np.isfinite(result.test)
+
+
+def test_divergence_is_recognised_from_the_loss_and_from_a_validation_score_at_the_constant_level():
+    from sentence_transformers_glot.training.loop import divergence
+
+    labels = np.array([0, 1] * 200)  # balanced: the constant answer scores 50 accuracy
+    grew = [{"loss": 1.8e29}, {"loss": 1.0e30}]
+    assert "grew from 0.7 at the first step" in divergence(grew, 0.7, 50.4, "accuracy", labels)
+    assert "never rose above the constant answer's level" in divergence([{"loss": 0.69}], 0.69, 52.0, "accuracy",
+                                                                         labels)
+    assert divergence([{"loss": 0.3}], 0.69, 80.0, "accuracy", labels) is None  # learned: nothing to say
+    assert divergence([{"loss": 0.3}], 0.69, 1.0, "accuracy", None) is None  # contrastive: no constant answer
+
+
+def test_a_diverged_run_is_flagged_in_metrics_and_the_log(tiny_bert_dir, tmp_path, state_cache, capsys):
+    """lr 5 without warm-up or clipping: finite, growing losses and validation at chance. Flagged, not clean."""
+    result = train(config(tiny_bert_dir, lr=5.0, warmup_ratio=0.0, max_grad_norm=None, epochs=2),
+                   tmp_path / "run", task=toy_task(n=200), cache=state_cache)
+    assert result.collapsed and ("diverged" in result.collapse or "constant answer" in result.collapse)
+    saved = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert saved["collapsed"] is True and saved["collapse"] == result.collapse
+    printed = capsys.readouterr()
+    assert "COLLAPSED" in printed.out + printed.err
