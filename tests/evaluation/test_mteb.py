@@ -295,3 +295,58 @@ def test_old_mteb_is_refused_naming_the_floor(monkeypatch):
     monkeypatch.setattr(mteb, "__version__", "2.5.5")
     with pytest.raises(ImportError, match=f"mteb >= {MTEB_FLOOR}, found 2.5.5"):
         require_mteb()
+
+
+def _edit_data_mul(model):
+    next(model[1].parameters()).data.mul_(0.5)
+
+
+def _edit_data_assign(model):
+    parameter = next(model[1].parameters())
+    parameter.data = parameter.data * 2.0 + 0.1
+
+
+def _edit_data_copy(model):
+    parameter = next(model[1].parameters())
+    parameter.data.copy_(torch.randn_like(parameter))
+
+
+def _edit_backbone_tensor(model):
+    next(model[0].parameters()).data.add_(0.1)
+
+
+def _truncate(model):
+    model.truncate_dim = 8
+
+
+def _short(model):
+    model.max_seq_length = 4
+
+
+def _normalized(model):
+    from sentence_transformers.models import Normalize
+
+    model.append(Normalize())
+
+
+@pytest.mark.parametrize("change", [_edit_data_mul, _edit_data_assign, _edit_data_copy, _edit_backbone_tensor,
+                                    _truncate, _short, _normalized])
+def test_plain_mteb_evaluate_follows_every_change_of_the_embeddings(tiny_bert_dir, tmp_path, count_batches,
+                                                                    monkeypatch, change):
+    """Weights changed through ``.data`` (which torch's version counters miss), a backbone tensor, Matryoshka
+    truncation, a shorter max_seq_length, an added Normalize: each gives the model a new name, so mteb encodes
+    again instead of returning the score of the embeddings before."""
+    import functools
+    import importlib
+
+    mteb_evaluate = importlib.import_module("mteb.evaluate")
+    monkeypatch.setattr(mteb_evaluate._DEFAULT_CACHE, "cache_path", tmp_path / "mteb-cache")
+    scored = functools.partial(_scored, cache=mteb_evaluate._DEFAULT_CACHE)
+    model = _hand_built(tiny_bert_dir, 0)
+    before, calls = scored(model, count_batches)
+    assert calls > 0 and scored(model, count_batches)[1] == 0  # unchanged: its cached result
+    name = model.model_card_data.model_name
+    change(model)
+    assert model.model_card_data.model_name != name
+    _, calls = scored(model, count_batches)
+    assert calls > 0  # encoded again: a fresh score, not the stale one

@@ -325,3 +325,53 @@ def test_cli_names_the_path_of_a_read_only_folder(monkeypatch, capsys, tmp_path)
     assert cli.main(["data", "list"]) == 2
     err = capsys.readouterr().err
     assert str(tmp_path / "results") in err and "read-only" in err and "choose a folder you can write to" in err
+
+
+def _saved_three_ways(backbone: str, tmp_path: Path) -> dict[str, Path]:
+    """The same kind of model folder as each save path writes it: sentence-transformers' ``model.save``,
+    ``save_glot_model`` and ``glot train``'s export."""
+    from helpers import glot_model
+
+    from sentence_transformers_glot import save_glot_model
+
+    model = glot_model(backbone, threshold=0.3, hidden_dim=16)
+    model.save(str(tmp_path / "model-save"))
+    save_glot_model(model, tmp_path / "save-glot-model")
+    result = train(config(backbone, epochs=1), tmp_path / "run", task=toy_task(n=48),
+                   cache=StateCache(tmp_path / "cache", dtype="float32"))
+    return {"model.save": tmp_path / "model-save", "save_glot_model": tmp_path / "save-glot-model",
+            "export": Path(result.model_dir)}
+
+
+def _loaders(folder: Path) -> dict:
+    from sentence_transformers import SentenceTransformer
+
+    from sentence_transformers_glot import load_glot_model
+    from sentence_transformers_glot.training.predict import load_predictor
+
+    loaders = {
+        "SentenceTransformer(trust_remote_code=True)": lambda: SentenceTransformer(str(folder), trust_remote_code=True),
+        "load_glot_model": lambda: load_glot_model(str(folder)),
+        "GlotPooling.load": lambda: GlotPooling.load(str(folder / "1_GlotPooling")),
+    }
+    if (folder / "task_head").is_dir():
+        loaders["load_predictor"] = lambda: load_predictor(str(folder))
+    return loaders
+
+
+def test_every_save_writes_checksums_and_every_loader_refuses_damaged_glot_weights(tiny_bert_dir, tmp_path):
+    """Flipped bytes in the GLOT weights of a folder written by any save path are caught by every loader, the
+    sentence-transformers loader the model card names included; the undamaged folders load."""
+    folders = _saved_three_ways(tiny_bert_dir, tmp_path)
+    for save, folder in folders.items():
+        assert (folder / "1_GlotPooling" / "glot_checksums.json").is_file(), save
+        for name, load in _loaders(folder).items():
+            load()  # intact: loads
+        weights = folder / "1_GlotPooling" / "model.safetensors"
+        data = bytearray(weights.read_bytes())
+        for i in range(len(data) - 16, len(data)):  # tensor bytes at the end: the file still parses
+            data[i] ^= 0xFF
+        weights.write_bytes(bytes(data))
+        for name, load in _loaders(folder).items():
+            with pytest.raises(ValueError, match=r"model\.safetensors: damaged"):
+                load()
