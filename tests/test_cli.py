@@ -282,3 +282,33 @@ def test_cli_predict_keeps_pairs_aligned_across_blank_lines(tiny_bert_dir, tmp_p
                  "--input-b", str(tmp_path / "b.txt")]) == 0
     rows = [line.split("\t")[1:] for line in capsys.readouterr().out.strip().splitlines()]
     assert rows == [["a b", "a c"], ["c d", "b d"], ["e f", "e g"]]
+
+
+def test_max_length_beyond_the_backbones_positions_is_one_line_before_any_work(tiny_bert_dir, tmp_path, monkeypatch,
+                                                                                  capsys):
+    """MiniLM takes 512 tokens: a longer --max-length fails in one line before the cache or the model loads (it
+    used to end in a transformers traceback mid-way)."""
+    from sentence_transformers_glot.cli import main
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("no work may start")
+
+    monkeypatch.setattr("sentence_transformers_glot.training.loop.cache_task_states", no_work)
+    monkeypatch.setattr("sentence_transformers_glot.backbones.registry.resolve_backbone", no_work)
+    limit = json.loads((Path(tiny_bert_dir) / "config.json").read_text())["max_position_embeddings"]
+    for argv in (["train", "--backbone", "minilm", "--max-length", "1000", "--runs", str(tmp_path / "runs")],
+                 ["train", "--backbone", tiny_bert_dir, "--max-length", str(limit + 1), "--runs",
+                  str(tmp_path / "runs")],
+                 ["encode", "--max-length", "1000", "a text"]):
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and "max_length" in err.replace("-", "_") and "or less" in err, err
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
+def test_encode_refuses_fresh_head_flags_with_a_trained_model(tmp_path, capsys):
+    from sentence_transformers_glot.cli import main
+
+    assert main(["encode", "--model", str(tmp_path), "--conv", "gat", "--seed", "3", "a text"]) == 2
+    err = capsys.readouterr().err
+    assert "--seed, --conv build a fresh head" in err and len(err.strip().splitlines()) == 1

@@ -96,3 +96,18 @@ def test_without_the_plugin_the_error_and_the_card_name_what_to_install(model, t
     assert run.returncode != 0 and "sentence_transformers_glot" in run.stderr  # sentence-transformers' own message
     card = (tmp_path / "m" / "README.md").read_text()
     assert "No module named 'sentence_transformers_glot'" in card and "install the plugin" in card
+
+
+def test_the_title_is_the_users_name_or_the_backbones_real_name(tmp_path):
+    """A packaged backbone's folder is called ``model``: the title names the model it holds; a name the user sets
+    after building the model titles the card."""
+    from sentence_transformers_glot.backbones.registry import resolve_backbone
+
+    torch.manual_seed(0)
+    transformer = Transformer(resolve_backbone("minilm"), max_seq_length=16)
+    minilm = SentenceTransformer(modules=[transformer, GlotPooling(384, hidden_dim=8)], device="cpu")
+    save_glot_model(minilm, tmp_path / "plain")
+    assert "\n# GLOT on sentence-transformers/all-MiniLM-L6-v2\n" in (tmp_path / "plain" / "README.md").read_text()
+    minilm.model_card_data.model_name = "acme/my-glot-sentiment"
+    save_glot_model(minilm, tmp_path / "named")
+    assert "\n# acme/my-glot-sentiment\n" in (tmp_path / "named" / "README.md").read_text()

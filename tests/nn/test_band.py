@@ -63,3 +63,20 @@ def test_graph_window_pooling_is_batch_invariant_and_equals_the_full_graph_when_
         GlotPooling(16, graph_window=0)
     with pytest.raises(ValueError, match="threshold='auto'"):
         GlotPooling(16, threshold="auto", graph_window=4)
+
+
+def test_a_window_wider_than_the_text_costs_the_texts_length_not_the_window(monkeypatch):
+    """W = 20,000 on four 30-token texts: the same graph as W = 29 (every pair), computed over a band of 29."""
+    from sentence_transformers_glot.nn import band
+    from sentence_transformers_glot.nn.packing import PackedNodes
+
+    torch.manual_seed(0)
+    nodes = PackedNodes.from_mask(torch.ones(4, 30, dtype=torch.bool))
+    unit = normalize_tokens(torch.randn(120, 16))
+    widths = []
+    cosines = band._band_cosines
+    monkeypatch.setattr(band, "_band_cosines", lambda u, w: widths.append(w) or cosines(u, w))
+    wide = band.build_window_graph(unit, nodes, 20_000, 0.1)
+    exact = band.build_window_graph(unit, nodes, 29, 0.1)
+    assert torch.equal(wide.src, exact.src) and torch.equal(wide.dst, exact.dst)
+    assert widths == [29, 29]  # the (N, 2W) buffers are sized by the text: 120 x 58, not 120 x 40,000
