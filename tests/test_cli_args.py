@@ -73,7 +73,8 @@ BASE = {"train": ["--task", "movie-polarity", "--runs", "{tmp}/runs"], "benchmar
         "stress-test": ["--output", "{tmp}/stress"], "mteb": ["--model", "{tmp}", "--tasks", "t"],
         "predict": ["a text", "--model", "{tmp}"], "encode": ["a text"]}
 #: the work each command starts once its flags are checked
-WORK = ("sentence_transformers_glot.training.loop.train", "sentence_transformers_glot.evaluation.benchmark.run_benchmark",
+WORK = ("sentence_transformers_glot.training.loop.train",
+        "sentence_transformers_glot.evaluation.benchmark.run_benchmark",
         "sentence_transformers_glot.evaluation.stress.run_stress_test",
         "sentence_transformers_glot.evaluation.mteb.run.run_mteb",
         "sentence_transformers_glot.training.predict.load_predictor",

@@ -57,8 +57,8 @@ def test_invalid_choice_lists_allowed_values():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"sequence_window": -1}, r"`sequence_window` must be an int >= 0"),
-        ({"sequence_window": 1.5}, r"`sequence_window` must be an int >= 0"),
+        ({"sequence_window": -1}, r"`sequence_window` must be an int in \[0, 4096\]"),
+        ({"sequence_window": 1.5}, r"`sequence_window` must be an int in \[0, 4096\]"),
         ({"sequence_window": 2, "num_layers": 0}, r"`sequence_window`.*num_layers=0.*set num_layers >= 1"),
         ({"edge_weight": "soft"}, r"`edge_weight` must be one of \('binary', 'cosine'\)"),
         ({"input_norm": "batch"}, r"`input_norm` must be one of \('auto', 'none', 'layer', 'rms'\)"),

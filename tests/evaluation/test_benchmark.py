@@ -101,8 +101,7 @@ def test_an_interrupted_benchmark_keeps_every_committed_row(tiny_bert_dir, glue_
 
 def test_only_finished_reports_finished_cells_and_trains_nothing(tiny_bert_dir, glue_standins, tmp_path, monkeypatch):
     monkeypatch.setenv("GLOT_CACHE_DIR", str(tmp_path / "cache"))
-    kwargs = dict(seeds=[0], output=tmp_path / "out", epochs=1, lrs=[5e-3], glot={"threshold": 0.3, "hidden_dim": 8},
-                  task_options=glue_standins)
+    kwargs = dict(seeds=[0], output=tmp_path / "out", epochs=1, lrs=[5e-3], task_options=glue_standins)
     first = run_benchmark([tiny_bert_dir], ["sst2"], methods=["mean"], **kwargs)
     (tmp_path / "out" / "suite.json").unlink()
     found = run_benchmark([tiny_bert_dir], ["sst2"], methods=["mean", "max"], only_finished=True, **kwargs)
