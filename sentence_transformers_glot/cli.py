@@ -158,7 +158,7 @@ def _train(args: argparse.Namespace) -> int:
     from sentence_transformers_glot.io import check_writable_folder
     from sentence_transformers_glot.options import options_per_pooling
     from sentence_transformers_glot.training.config import TrainConfig, run_name
-    from sentence_transformers_glot.training.loop import train
+    from sentence_transformers_glot.training.run import train
 
     rank = init_distributed()
 

@@ -293,7 +293,7 @@ def test_max_length_beyond_the_backbones_positions_is_one_line_before_any_work(t
     def no_work(*args, **kwargs):
         raise AssertionError("no work may start")
 
-    monkeypatch.setattr("sentence_transformers_glot.training.loop.cache_task_states", no_work)
+    monkeypatch.setattr("sentence_transformers_glot.training.run.cache_task_states", no_work)
     monkeypatch.setattr("sentence_transformers_glot.backbones.registry.resolve_backbone", no_work)
     limit = json.loads((Path(tiny_bert_dir) / "config.json").read_text())["max_position_embeddings"]
     for argv in (["train", "--backbone", "minilm", "--max-length", "1000", "--runs", str(tmp_path / "runs")],

@@ -73,7 +73,7 @@ BASE = {"train": ["--task", "movie-polarity", "--runs", "{tmp}/runs"], "benchmar
         "stress-test": ["--output", "{tmp}/stress"], "mteb": ["--model", "{tmp}", "--tasks", "t"],
         "predict": ["a text", "--model", "{tmp}"], "encode": ["a text"]}
 #: the work each command starts once its flags are checked
-WORK = ("sentence_transformers_glot.training.loop.train",
+WORK = ("sentence_transformers_glot.training.run.train",
         "sentence_transformers_glot.evaluation.benchmark.run_benchmark",
         "sentence_transformers_glot.evaluation.stress.run_stress_test",
         "sentence_transformers_glot.evaluation.mteb.run.run_mteb",
@@ -179,7 +179,7 @@ def test_glot_flags_reach_a_baseline_that_takes_them_and_are_refused_where_none_
         seen.append(config)
         raise Reached
 
-    monkeypatch.setattr("sentence_transformers_glot.training.loop.train", work)
+    monkeypatch.setattr("sentence_transformers_glot.training.run.train", work)
     runs = ["--runs", str(tmp_path / "runs")]
     with pytest.raises(Reached):
         main(["train", "--pooling", "adapool", "--input-norm", "rms", "--attention-sink", "exclude", *runs])

@@ -36,7 +36,7 @@ def reader(method: str, dim: int):
     """The model of ``method``: a pooling with a linear head, or the convolution reader."""
     from sentence_transformers_glot.pooling import GlotPooling
     from sentence_transformers_glot.training.heads import TaskHead
-    from sentence_transformers_glot.training.loop import PoolingWithHead
+    from sentence_transformers_glot.training.model import PoolingWithHead
 
     if method == "conv":
         return ConvReader(dim, 2)
@@ -57,7 +57,7 @@ def kinds_of(task) -> list[str]:
 
 def main(argv: list[str] | None = None) -> None:
     from sentence_transformers_glot.training.config import TrainConfig
-    from sentence_transformers_glot.training.loop import cache_task_states, resolve_task
+    from sentence_transformers_glot.training.inputs import cache_task_states, resolve_task
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--backbone", default="minilm")

@@ -94,7 +94,7 @@ def run(states: dict, task, lr: float, seed: int) -> tuple[float, float]:
 def main(argv: list[str] | None = None) -> None:
     from sentence_transformers_glot.data import PROBING_TASKS
     from sentence_transformers_glot.training.config import TrainConfig
-    from sentence_transformers_glot.training.loop import cache_task_states, resolve_task
+    from sentence_transformers_glot.training.inputs import cache_task_states, resolve_task
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--backbone", default="minilm")

@@ -53,17 +53,10 @@ from sentence_transformers_glot.nn.graph import build_graph, normalize_tokens
 from sentence_transformers_glot.nn.node_features import normalize_inputs
 from sentence_transformers_glot.nn.packing import PackedNodes
 from sentence_transformers_glot.training.config import TrainConfig
-from sentence_transformers_glot.training.loop import (
-    PoolingWithHead,
-    build_head,
-    build_pooling,
-    cache_task_states,
-    constant_prediction,
-    predict_split,
-    resolve_task,
-    run_metric,
-    warmup_factor,
-)
+from sentence_transformers_glot.training.evaluate import constant_prediction, predict_split, run_metric
+from sentence_transformers_glot.training.inputs import cache_task_states, resolve_task
+from sentence_transformers_glot.training.loop import warmup_factor
+from sentence_transformers_glot.training.model import PoolingWithHead, build_head, build_pooling
 
 #: name -> (GlotPooling options, TrainConfig settings). ``paper`` is what the benchmark ran before the fixes.
 OLD_TRAINING = {"warmup_ratio": 0.0, "max_grad_norm": None}

@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from sentence_transformers_glot.evaluation.report import script_command, write_json
     from sentence_transformers_glot.training.config import TrainConfig
-    from sentence_transformers_glot.training.loop import cache_task_states, resolve_task
+    from sentence_transformers_glot.training.inputs import cache_task_states, resolve_task
 
     rows = []
     for backbone in args.backbones:

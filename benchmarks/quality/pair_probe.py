@@ -33,7 +33,7 @@ from sentence_transformers_glot.data import SPLITS
 from sentence_transformers_glot.evaluation.report import markdown_table, script_command, write_json
 from sentence_transformers_glot.metrics import compute_metric, constant_level
 from sentence_transformers_glot.training.config import TrainConfig
-from sentence_transformers_glot.training.loop import cache_task_states, resolve_task
+from sentence_transformers_glot.training.inputs import cache_task_states, resolve_task
 
 NORMALISATIONS = ("raw", "layernorm", "standardised")
 C_GRID = (0.001, 0.01, 0.1, 1.0)

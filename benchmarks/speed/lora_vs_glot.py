@@ -63,9 +63,8 @@ def batches(n: int, batch_size: int, seed: int = 0):
 
 def worker_cache(backbone: str, examples: int, cache_dir: str, batch_size: int) -> dict:
     from sentence_transformers_glot.backbones.registry import resolve_backbone
-    from sentence_transformers_glot.backbones.states import transformer_encoder
+    from sentence_transformers_glot.backbones.states import load_backbone, transformer_encoder
     from sentence_transformers_glot.training.cache import StateCache, backbone_fingerprint
-    from sentence_transformers_glot.training.loop import load_backbone
 
     texts, _ = sentences_and_labels(examples)
     path = resolve_backbone(backbone)
@@ -83,7 +82,7 @@ def worker_glot(backbone: str, examples: int, cache_dir: str, batch_size: int) -
     from sentence_transformers_glot.backbones.registry import resolve_backbone
     from sentence_transformers_glot.training.cache import StateCache, backbone_fingerprint
     from sentence_transformers_glot.training.heads import TaskHead
-    from sentence_transformers_glot.training.loop import PoolingWithHead
+    from sentence_transformers_glot.training.model import PoolingWithHead
 
     texts, labels = sentences_and_labels(examples)
     path = resolve_backbone(backbone)

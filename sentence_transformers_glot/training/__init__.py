@@ -4,7 +4,9 @@
 - :mod:`.cache`: the on-disk hidden-state cache (:class:`~.cache.StateCache`).
 - :mod:`.heads`: task heads (classification, pairs, regression, similarity, contrastive).
 - :mod:`.metrics`: the task metrics.
-- :mod:`.loop`: :func:`train` (resumable, deterministic, data-parallel under ``torchrun``) and :func:`evaluate`.
+- :mod:`.inputs`: a run's task and token states; :mod:`.model`: its pooling and head.
+- :mod:`.run`: :func:`train` (resumable, deterministic, data-parallel under ``torchrun``); :mod:`.loop`: the
+  optimisation loop; :mod:`.evaluate`: :func:`evaluate`, predictions and the collapse guard.
 - :mod:`.export`: the trained model as a sentence-transformers folder with its head.
 
 The names below load lazily, so that the command line can read :mod:`.config` without importing torch.
@@ -18,11 +20,12 @@ from typing import TYPE_CHECKING, Any
 __all__ = ["POOLINGS", "RunResult", "TrainConfig", "evaluate", "run_name", "train"]
 
 _PUBLIC = {"POOLINGS": "config", "RunResult": "config", "TrainConfig": "config", "run_name": "config",
-           "evaluate": "loop", "train": "loop"}
+           "evaluate": "evaluate", "train": "run"}
 
 if TYPE_CHECKING:
     from sentence_transformers_glot.training.config import POOLINGS, RunResult, TrainConfig, run_name
-    from sentence_transformers_glot.training.loop import evaluate, train
+    from sentence_transformers_glot.training.evaluate import evaluate
+    from sentence_transformers_glot.training.run import train
 
 
 def __getattr__(name: str) -> Any:

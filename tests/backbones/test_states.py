@@ -9,7 +9,7 @@ def test_transformer_encoder_gives_what_the_pooling_module_sees(tiny_llama_dir):
     """Cached states equal the token_embeddings a pooling module receives inside encode (left padding)."""
     import torch
 
-    from sentence_transformers_glot.training.loop import load_backbone
+    from sentence_transformers_glot.backbones.states import load_backbone
 
     model = load_backbone(tiny_llama_dir, max_length=32)
     texts = ["a b c", "w1 w2 w3 w4 w5 w6", "q"]

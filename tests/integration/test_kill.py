@@ -22,7 +22,7 @@ from helpers import TESTS, config, toy_task
 from safetensors.torch import load_file
 
 from sentence_transformers_glot.training.cache import StateCache
-from sentence_transformers_glot.training.loop import train
+from sentence_transformers_glot.training.run import train
 
 CHILD = textwrap.dedent(
     """
@@ -32,7 +32,7 @@ CHILD = textwrap.dedent(
     torch.set_num_threads(1)
     from pathlib import Path
     from sentence_transformers_glot.io import atomic_write
-    from sentence_transformers_glot.training import checkpoint, export, loop
+    from sentence_transformers_glot.training import checkpoint, export, run
     from sentence_transformers_glot.training.cache import StateCache
     from helpers import config, toy_task
 
@@ -71,7 +71,7 @@ CHILD = textwrap.dedent(
 
     settings = config({backbone!r}, checkpoint_every=2, glot={{"threshold": 0.3, "hidden_dim": 16, "dropout": 0.2}})
     cache = StateCache({cache!r}, dtype="float32", shard_size=16)
-    loop.train(settings, {run!r}, task=toy_task(), cache=cache)
+    run.train(settings, {run!r}, task=toy_task(), cache=cache)
     """
 )
 

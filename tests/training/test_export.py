@@ -13,8 +13,8 @@ from sentence_transformers import SentenceTransformer
 
 from sentence_transformers_glot import GlotPooling, load_glot_model
 from sentence_transformers_glot.training.heads import TaskHead
-from sentence_transformers_glot.training.loop import train
 from sentence_transformers_glot.training.predict import load_predictor
+from sentence_transformers_glot.training.run import train
 
 
 def test_train_exports_a_model_that_reproduces_the_trained_pooling(tiny_bert_dir, tmp_path, state_cache):
@@ -39,7 +39,7 @@ def test_training_on_mixed_layers_exports_a_model_that_reproduces_it(tiny_bert_d
     from sentence_transformers_glot.training.cache import StateCache
     from sentence_transformers_glot.training.config import TrainConfig
     from sentence_transformers_glot.training.heads import TaskHead
-    from sentence_transformers_glot.training.loop import train
+    from sentence_transformers_glot.training.run import train
 
     task = toy_task()
     config = TrainConfig(backbone=tiny_bert_dir, task="toy", epochs=2, batch_size=16, lr=5e-3, cache_dtype="float32",

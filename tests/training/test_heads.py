@@ -11,7 +11,7 @@ import torch
 from helpers import config, toy_task
 
 from sentence_transformers_glot.training.heads import TaskHead
-from sentence_transformers_glot.training.loop import train
+from sentence_transformers_glot.training.run import train
 
 
 @pytest.mark.parametrize("kind", ["pair-classification", "similarity", "contrastive"])

@@ -10,14 +10,14 @@ import torch
 from helpers import config, toy_task
 
 from sentence_transformers_glot.training.cache import StateCache
-from sentence_transformers_glot.training.loop import train
+from sentence_transformers_glot.training.run import train
 
 
 @pytest.mark.parametrize("pair", [False, True])
 def test_training_without_a_cache_matches_the_float32_cache(tiny_bert_dir, tmp_path, state_cache, pair):
     """--no-cache runs the frozen backbone on every batch: same states as the fp32 cache (up to the rounding a
     different batch gives the backbone), so the same metrics, and nothing written to the cache."""
-    from sentence_transformers_glot.training import loop
+    from sentence_transformers_glot.training import run as loop
     from sentence_transformers_glot.training.live import live_task_states
 
     task = toy_task(pair=pair)
