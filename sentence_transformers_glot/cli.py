@@ -153,27 +153,18 @@ def format_results(results, task_name: str) -> str:
 def _train(args: argparse.Namespace) -> int:
     import time
 
-    from sentence_transformers_glot.cli_args import dataclass_kwargs
     from sentence_transformers_glot.distributed import init_distributed
     from sentence_transformers_glot.io import check_writable_folder
-    from sentence_transformers_glot.options import options_per_pooling
-    from sentence_transformers_glot.training.config import TrainConfig, run_name
+    from sentence_transformers_glot.training.config import run_name
+    from sentence_transformers_glot.training.config_file import config_text
     from sentence_transformers_glot.training.run import train
 
     rank = init_distributed()
-
-    task_options = {k: v for k, v in (("text_column", args.text_column), ("text_b_column", args.text_b_column),
-                                      ("label_column", args.label_column), ("score_column", args.score_column),
-                                      ("encoding", args.encoding))
-                    if v is not None}
-    if args.strict_quotes:
-        task_options["strict_quotes"] = True
+    configs = _train_configs(args)  # every run's config is built (and checked) before the first one starts
+    if args.print_config:
+        print(config_text(configs), end="")
+        return 0
     check_writable_folder(args.runs, "--runs")  # before any cache build or training
-    given = {**_glot_kwargs(args), **({"layers": args.layers} if hasattr(args, "layers") else {})}
-    settings = dataclass_kwargs(args, TrainConfig, skip=("pooling", "glot", "task_options"))
-    # every run's config is built (and checked) before the first one starts
-    configs = [TrainConfig(**settings, pooling=pooling, glot=options, task_options=task_options)
-               for pooling, options in options_per_pooling(args.pooling, given, "glot train --pooling").items()]
     results = []
     started = time.perf_counter()
     for config in configs:
@@ -189,11 +180,34 @@ def _train(args: argparse.Namespace) -> int:
     if rank != 0:
         return 0
     print()
-    print(format_results(results, args.task))
+    print(format_results(results, configs[0].task))
     print(f"total wall time {time.perf_counter() - started:.1f} s")
     if args.json:
         Path(args.json).write_text(json.dumps([r.__dict__ for r in results], indent=2))
     return 0
+
+
+def _train_configs(args: argparse.Namespace) -> list:
+    """``glot train``'s run configs: the ``--config`` file's settings (if any), with the flags given on top; one
+    config per pooling, each with the GLOT options it takes."""
+    from sentence_transformers_glot.cli_args import dataclass_kwargs
+    from sentence_transformers_glot.options import options_per_pooling
+    from sentence_transformers_glot.training.config import TrainConfig
+    from sentence_transformers_glot.training.config_file import read_config_file
+
+    file = read_config_file(args.config) if args.config else {}
+    columns = ("text_column", "text_b_column", "label_column", "score_column", "encoding")
+    task_options = {**file.pop("task_options", {}),
+                    **{k: getattr(args, k) for k in columns if getattr(args, k) is not None}}
+    if args.strict_quotes:
+        task_options["strict_quotes"] = True
+    given = {**file.pop("glot", {}), **_glot_kwargs(args),
+             **({"layers": args.layers} if hasattr(args, "layers") else {})}
+    poolings = file.pop("pooling", ["glot"])
+    poolings = args.pooling if hasattr(args, "pooling") else ([poolings] if isinstance(poolings, str) else poolings)
+    settings = {**file, **dataclass_kwargs(args, TrainConfig, skip=("pooling", "glot", "task_options"))}
+    return [TrainConfig(**settings, pooling=pooling, glot=options, task_options=task_options)
+            for pooling, options in options_per_pooling(list(poolings), given, "glot train --pooling").items()]
 
 
 def _benchmark(args: argparse.Namespace) -> int:
@@ -266,8 +280,14 @@ def build_parser() -> argparse.ArgumentParser:
     data.set_defaults(run=_data)
 
     train = command("train", help="train pooling + task head on a frozen backbone")
-    train.add_argument("--pooling", nargs="+", default=["glot"], choices=POOLINGS,
-                       help="one run per pooling: glot and/or the baselines")
+    train.add_argument("--pooling", nargs="+", default=argparse.SUPPRESS, choices=POOLINGS,
+                       help="one run per pooling: glot and/or the baselines (default: glot)")
+    train.add_argument("--config", metavar="FILE",
+                       help="a YAML (or JSON) file of settings, as --print-config writes them; flags given on the "
+                            "command line win over it")
+    train.add_argument("--print-config", action="store_true",
+                       help="print the runs' settings as YAML (every field, defaults included) and exit: save it "
+                            "and repeat the runs with --config FILE")
     add_dataclass_arguments(train, TrainConfig, skip=("pooling", "glot", "task_options"))
     train.add_argument("--layers", nargs="+", type=number(int), default=argparse.SUPPRESS,
                        help="hidden layers mixed with learned weights (GlotPooling(layers=...), every --pooling); "
