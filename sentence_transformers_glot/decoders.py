@@ -41,3 +41,34 @@ def config_is_decoder(config: Mapping[str, Any]) -> bool:
     if model_type in MODEL_FOR_MASKED_LM_MAPPING_NAMES or model_type in MODEL_FOR_SEQ_TO_SEQ_CAUSAL_LM_MAPPING_NAMES:
         return False  # BERT-likes have a causal-LM head too, but only as decoders (is_decoder, handled above)
     return model_type in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES or model_type in _DECODER_TYPES
+
+
+def model_is_decoder(model: Any) -> bool:
+    """Whether the backbone of ``model`` is decoder-only: ``model`` is a ``SentenceTransformer`` (its first module
+    is the backbone), a ``Transformer`` module, a transformers model or config, a config dict, or a bool."""
+    if isinstance(model, bool):
+        return model
+    for step in (lambda m: m[0], lambda m: m.auto_model, lambda m: m.config):  # model -> module -> config
+        try:
+            model = step(model)
+        except (TypeError, AttributeError, IndexError, KeyError):
+            pass
+    config = model.to_dict() if hasattr(model, "to_dict") else model
+    if not isinstance(config, Mapping):
+        raise ValueError("GlotPooling.set_backbone: pass a SentenceTransformer, its Transformer module, a "
+                         f"transformers model or config, or a bool; got {type(model).__name__}.")
+    return config_is_decoder(config)
+
+
+def warn_unresolved_backbone(stacklevel: int = 5) -> None:
+    """Say (once per calling line, Python's default filter) that an ``"auto"`` option was used before the module
+    learned its backbone, and what it did instead."""
+    import warnings
+
+    warnings.warn(
+        "GlotPooling has not seen its backbone, so attention_sink='auto' pools every token and input_norm='auto' "
+        "normalises nothing (what an encoder needs). With sentence-transformers >= 6 the model tells it; "
+        "otherwise call pooling.set_backbone(model), load the model with load_glot_model, or set "
+        "attention_sink='exclude' and input_norm='layer' (decoders) or 'keep' and 'none' (encoders).",
+        RuntimeWarning, stacklevel=stacklevel,
+    )

@@ -18,22 +18,27 @@ Chain it after a ``Transformer`` exactly like ``Pooling``.
 
 from __future__ import annotations
 
-import os
-import warnings
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
 from sentence_transformers_glot._compat import Module
+from sentence_transformers_glot.decoders import model_is_decoder, warn_unresolved_backbone
 from sentence_transformers_glot.nn.band import build_window_graph
-from sentence_transformers_glot.nn.functional import exclude_first_token, exclude_prompt
 from sentence_transformers_glot.nn.gnn import TokenGNN
 from sentence_transformers_glot.nn.graph import build_graph, normalize_tokens
 from sentence_transformers_glot.nn.node_features import mix_layers, normalize_inputs, stack_layers  # noqa: F401
 from sentence_transformers_glot.nn.packing import PackedNodes, varlen_mask, varlen_rows
 from sentence_transformers_glot.nn.readout import AttentionReadout, functional_readout
-from sentence_transformers_glot.options import (  # the choice tuples stay importable from here, as before
+from sentence_transformers_glot.nn.tokens import (
+    check_token_states,
+    finite_output,
+    layer_states,
+    pooled_tokens,
+    real_token_mask,
+)
+from sentence_transformers_glot.options import (  # noqa: F401  (the choice tuples stay importable from here)
     ATTENTION_SINKS,
     BACKENDS,
     BASELINES,
@@ -55,16 +60,14 @@ from sentence_transformers_glot.options import (  # the choice tuples stay impor
     is_int,
     resolve_auto_options,
 )
-from sentence_transformers_glot.presets import LAYER_MIX_PRESETS, PRESETS, spread_layers
+from sentence_transformers_glot.presets import PRESETS, baseline_options, preset_options, spread_layers
 from sentence_transformers_glot.saved_format import (  # noqa: F401  (FORMAT_VERSION stays importable from here)
     ADDED_KEYS,
     CONFIG_NAME,
     FORMAT_VERSION,
-    WEIGHTS_NAME,
-    load_weights,
-    read_config,
+    load_pooling,
+    load_pooling_config,
     save_module,
-    verify_saved_files,
 )
 
 __all__ = ["ATTENTION_SINKS", "BACKENDS", "BASELINES", "CONVS", "EDGE_WEIGHTS", "INPUT_NORMS", "JUMPING_KNOWLEDGE",
@@ -196,9 +199,7 @@ class GlotPooling(Module):
         ``"auto"`` options as GLOT, so on a decoder backbone they leave out the sink and LayerNorm the states;
         ``attention_sink="keep", input_norm="none"`` gives the plain pooling there too.
         """
-        if name not in BASELINES:
-            raise ValueError(f"GlotPooling.baseline: `name` must be one of {tuple(BASELINES)}; got {name!r}.")
-        return cls(word_embedding_dimension, **{**BASELINES[name], **kwargs})
+        return cls(word_embedding_dimension, **baseline_options(name, **kwargs))
 
     @classmethod
     def preset(cls, name: str, word_embedding_dimension: int, num_hidden_layers: int | None = None,
@@ -213,17 +214,7 @@ class GlotPooling(Module):
         them when the model is assembled; on 5.x set ``model[0].auto_model.config.output_hidden_states = True``
         (or ``Transformer(..., config_kwargs={"output_hidden_states": True})``; saved models keep it).
         """
-        if name not in PRESETS:
-            raise ValueError(f"GlotPooling.preset: `name` must be one of {tuple(PRESETS)}; got {name!r}.")
-        options = dict(PRESETS[name])
-        if name in LAYER_MIX_PRESETS and "layers" not in kwargs:
-            if num_hidden_layers is None:
-                raise ValueError(
-                    f"GlotPooling.preset({name!r}) mixes hidden layers spread over the backbone: pass "
-                    "`num_hidden_layers` (e.g. model[0].auto_model.config.num_hidden_layers) or `layers=[...]`."
-                )
-            options["layers"] = spread_layers(num_hidden_layers)
-        return cls(word_embedding_dimension, **{**options, **kwargs})
+        return cls(word_embedding_dimension, **preset_options(name, num_hidden_layers, **kwargs))
 
     # ------------------------------------------------------------------ ST interface
     def get_embedding_dimension(self) -> int:
@@ -249,49 +240,8 @@ class GlotPooling(Module):
         return super()._apply(keep_fp32, recurse)
 
     # ------------------------------------------------------------------ inputs
-    def _layer_states(self, features: dict[str, Any]) -> Tensor:
-        """The chosen hidden layers stacked as ``(B, L, len(layers), d)`` (or ``(1, total, ...)`` unpadded)."""
-        states = features.get("all_layer_embeddings")
-        if states is None:
-            raise ValueError(
-                f"GlotPooling(layers={self.layers}) reads features['all_layer_embeddings'], which the Transformer "
-                "module emits only when its model returns hidden states (sentence-transformers >= 6 sets this when "
-                "the model is assembled). Set `model[0].auto_model.config.output_hidden_states = True`, or build "
-                "the Transformer with config_kwargs={'output_hidden_states': True}, before encoding (a saved model "
-                "keeps it), or use layers=None to pool the last layer."
-            )
-        return stack_layers(states, self.layers)
-
-    def _checked_mask(self, x: Tensor, mask: Tensor | None) -> Tensor:
-        """The ``(B, L)`` bool mask of the real tokens of padded states ``x``, checked."""
-        if mask is None:
-            return torch.ones(x.shape[:2], dtype=torch.bool, device=x.device)
-        if mask.shape != x.shape[:2]:
-            raise ValueError(
-                f"GlotPooling: attention_mask shape {tuple(mask.shape)} does not match token_embeddings "
-                f"shape {tuple(x.shape)}."
-            )
-        if mask.dtype != torch.bool and bool(((mask != 0) & (mask != 1)).any()):
-            raise ValueError(
-                "GlotPooling: attention_mask must hold only 0 (padding) and 1 (a real token); got values "
-                f"{sorted(set(mask.unique().tolist()))[:6]}. Pass the tokenizer's mask, or (mask > 0).long()."
-            )
-        return mask.bool()
-
     def _check_states(self, x: Tensor, leading: int) -> None:
-        """Token states are ``leading`` position dims (2 padded, 1 packed), a layer dim with ``layers``, then d."""
-        if x.dim() != leading + (1 if self.layers is None else 2):
-            what = "(batch, length" if leading == 2 else "(tokens"
-            what += ", dim)" if self.layers is None else f", {len(self.layers)}, dim)"
-            raise ValueError(f"GlotPooling: token_embeddings must be {what}; got shape {tuple(x.shape)}.")
-        if self.layers is not None and x.shape[-2] != len(self.layers):
-            raise ValueError(f"GlotPooling: token_embeddings hold {x.shape[-2]} layers, but layers={self.layers}.")
-        if x.shape[-1] != self.word_embedding_dimension:
-            raise ValueError(
-                f"GlotPooling: token_embeddings have dimension {x.shape[-1]}, but this module was built with "
-                f"word_embedding_dimension={self.word_embedding_dimension}. Use "
-                f"word_embedding_dimension={x.shape[-1]} (the backbone's hidden size)."
-            )
+        check_token_states(x, leading, self.layers, self.word_embedding_dimension)
 
     def mix_layers(self, states: Tensor) -> Tensor:
         """``(..., len(layers), d)`` states of the chosen layers -> ``(..., d)``, mixed by the learned softmax
@@ -303,21 +253,7 @@ class GlotPooling(Module):
         """Tell the ``"auto"`` options (``attention_sink``, ``input_norm``) what the backbone is: a
         ``SentenceTransformer`` holding this module, a ``Transformer`` module, a transformers model or config, a
         config dict, or a bool (decoder-only or not)."""
-        from sentence_transformers_glot.decoders import config_is_decoder
-
-        if isinstance(model, bool):
-            self.backbone_is_decoder = model
-            return
-        for step in (lambda m: m[0], lambda m: m.auto_model, lambda m: m.config):  # model -> module -> config
-            try:
-                model = step(model)
-            except (TypeError, AttributeError, IndexError, KeyError):
-                pass
-        config = model.to_dict() if hasattr(model, "to_dict") else model
-        if not isinstance(config, dict):
-            raise ValueError("GlotPooling.set_backbone: pass a SentenceTransformer, its Transformer module, a "
-                             f"transformers model or config, or a bool; got {type(model).__name__}.")
-        self.backbone_is_decoder = config_is_decoder(config)
+        self.backbone_is_decoder = model_is_decoder(model)
 
     def _concrete(self, name: str) -> str:
         """Option ``name`` with ``"auto"`` made concrete for the backbone
@@ -327,7 +263,7 @@ class GlotPooling(Module):
         if value != "auto":
             return value
         if self.backbone_is_decoder is None:
-            _warn_unresolved_backbone()
+            warn_unresolved_backbone()
         return resolve_auto_options({name: value}, bool(self.backbone_is_decoder))[name]
 
     @property
@@ -344,11 +280,7 @@ class GlotPooling(Module):
     def token_mask(self, attention_mask: Tensor, prompt_length: int | Tensor | None = None) -> Tensor:
         """The tokens this module pools: the real ones (``attention_mask``), less the attention sink when
         :attr:`excludes_sink`, less the prompt's ``prompt_length`` tokens when ``include_prompt`` is False."""
-        real = attention_mask.bool()
-        mask = exclude_first_token(real) if self.excludes_sink else real
-        if prompt_length is not None and not self.include_prompt:
-            mask = mask & exclude_prompt(real, prompt_length)
-        return mask
+        return pooled_tokens(attention_mask, self.excludes_sink, self.include_prompt, prompt_length)
 
     # ------------------------------------------------------------------ pooling
     @property
@@ -372,7 +304,7 @@ class GlotPooling(Module):
             x = torch.where(where, token_embeddings.float(), 0.0)
             x = normalize_inputs(self.mix_layers(x) if self.layers is not None else x, self.token_norm)
             z = functional_readout(self.readout)(x, mask) if x.shape[1] else x.new_zeros(len(x), x.shape[-1])
-            return _finite(z, x)
+            return finite_output(z, x)
         # Everything else runs on the N pooled tokens only: packing never reads padding (which may hold NaN
         # in some decoders), and the layer mix, the normalisation and every per-token layer skip it.
         nodes = PackedNodes.from_mask(mask)
@@ -421,12 +353,12 @@ class GlotPooling(Module):
             z = self.attention(h, nodes.batch_index, nodes.ptr, batch)
         else:
             z = functional_readout(self.readout)(nodes.to_padded(h), mask)
-        return _finite(z, x)
+        return finite_output(z, x)
 
     def forward(self, features: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         """Reads ``token_embeddings`` (or, with ``layers``, ``all_layer_embeddings``) and ``attention_mask``
         (or flash-attention's unpadded ``cu_seq_lens_q``); writes ``sentence_embedding``."""
-        x = features["token_embeddings"] if self.layers is None else self._layer_states(features)
+        x = features["token_embeddings"] if self.layers is None else layer_states(features, self.layers)
         if not x.is_floating_point():  # integer states would otherwise come back as integer "embeddings"
             x = x.to(torch.get_default_dtype())
         prompt_length = features.get("prompt_length")
@@ -436,7 +368,7 @@ class GlotPooling(Module):
                 z = self._pool_unpadded(varlen_rows(x, cu_seq_lens), varlen_mask(cu_seq_lens), prompt_length)
             else:
                 self._check_states(x, leading=2)
-                z = self.pool(x, self._checked_mask(x, features.get("attention_mask")), prompt_length)
+                z = self.pool(x, real_token_mask(x, features.get("attention_mask")), prompt_length)
         features["sentence_embedding"] = z.to(x.dtype)
         return features
 
@@ -478,18 +410,8 @@ class GlotPooling(Module):
         """The keyword arguments of a saved GlotPooling: its ``config.json``, migrated from older format versions
         (:data:`ADDED_KEYS`) and checked strictly (unknown or missing keys, a newer format, bad values each raise
         ``ValueError`` naming the file)."""
-        path = cls.load_file_path(str(model_name_or_path), filename=config_filename or CONFIG_NAME,
-                                  subfolder=subfolder, token=token, cache_folder=cache_folder, revision=revision,
-                                  local_files_only=local_files_only)
-        if path is None:
-            where = os.path.join(str(model_name_or_path), subfolder)
-            raise FileNotFoundError(f"GlotPooling: no {config_filename or CONFIG_NAME} in {where}.")
-        config = read_config(path, cls.config_keys)
-        try:
-            GlotOptions(**{name: config[name] for name in OPTION_NAMES})
-        except ValueError as err:
-            raise ValueError(f"{err} (in {path})") from err
-        return config
+        return load_pooling_config(cls, str(model_name_or_path), config_filename, subfolder=subfolder, token=token,
+                                   cache_folder=cache_folder, revision=revision, local_files_only=local_files_only)
 
     @classmethod
     def load(
@@ -505,36 +427,7 @@ class GlotPooling(Module):
         """Load a saved GlotPooling (:meth:`load_config`, then its weights); errors name the file and what is wrong
         with it. From a local folder its files are first checked against the SHA-256 lists the saves wrote (its
         own, and an exported model's), whichever loader called it (``SentenceTransformer``, ``load_glot_model``)."""
-        hub = dict(subfolder=subfolder, token=token, cache_folder=cache_folder, revision=revision,
-                   local_files_only=local_files_only)
-        where = os.path.join(str(model_name_or_path), subfolder)
-        verify_saved_files(str(model_name_or_path), subfolder)
-        config = cls.load_config(str(model_name_or_path), **hub)
-        try:
-            module = cls(**config)
-        except ValueError as err:
-            raise ValueError(f"{err} (in {os.path.join(where, CONFIG_NAME)})") from err
-        weights_path = cls.load_file_path(str(model_name_or_path), filename=WEIGHTS_NAME, **hub)
-        if weights_path is None:
-            raise FileNotFoundError(f"GlotPooling: no {WEIGHTS_NAME} in {where}.")
-        load_weights(module, weights_path)
-        return module
+        return load_pooling(cls, str(model_name_or_path), subfolder=subfolder, token=token,
+                            cache_folder=cache_folder, revision=revision, local_files_only=local_files_only)
 
 
-def _warn_unresolved_backbone() -> None:
-    # shown once per calling line by Python's default warning filter
-    warnings.warn(
-        "GlotPooling has not seen its backbone, so attention_sink='auto' pools every token and input_norm='auto' "
-        "normalises nothing (what an encoder needs). With sentence-transformers >= 6 the model tells it; "
-        "otherwise call pooling.set_backbone(model), load the model with load_glot_model, or set "
-        "attention_sink='exclude' and input_norm='layer' (decoders) or 'keep' and 'none' (encoders).",
-        RuntimeWarning, stacklevel=5,
-    )
-
-
-def _finite(z: Tensor, x: Tensor) -> Tensor:
-    """``z``, unless a pooled token state was NaN/Inf. Checking the ``(B, D)`` output first is cheaper than
-    scanning every input; padding is never read, so only a real token can make it non-finite."""
-    if not bool(torch.isfinite(z).all()) and not bool(torch.isfinite(x).all()):
-        raise ValueError("GlotPooling: token_embeddings contain NaN or Inf at non-padding positions.")
-    return z

@@ -34,3 +34,29 @@ def spread_layers(num_hidden_layers: int, count: int = 7) -> list[int]:
     if num_hidden_layers + 1 <= count:
         return list(range(num_hidden_layers + 1))
     return sorted({round(i * num_hidden_layers / (count - 1)) for i in range(count)})
+
+
+def baseline_options(name: str, **kwargs: Any) -> dict[str, Any]:
+    """The GlotPooling options of the baseline ``name`` (:data:`~sentence_transformers_glot.options.BASELINES`)
+    with ``kwargs`` on top."""
+    from sentence_transformers_glot.options import BASELINES
+
+    if name not in BASELINES:
+        raise ValueError(f"GlotPooling.baseline: `name` must be one of {tuple(BASELINES)}; got {name!r}.")
+    return {**BASELINES[name], **kwargs}
+
+
+def preset_options(name: str, num_hidden_layers: int | None = None, **kwargs: Any) -> dict[str, Any]:
+    """The GlotPooling options of the preset ``name`` (:data:`PRESETS`) with ``kwargs`` on top; a layer-mixing
+    preset spreads its layers over ``num_hidden_layers`` (:func:`spread_layers`) unless ``layers`` is given."""
+    if name not in PRESETS:
+        raise ValueError(f"GlotPooling.preset: `name` must be one of {tuple(PRESETS)}; got {name!r}.")
+    options = dict(PRESETS[name])
+    if name in LAYER_MIX_PRESETS and "layers" not in kwargs:
+        if num_hidden_layers is None:
+            raise ValueError(
+                f"GlotPooling.preset({name!r}) mixes hidden layers spread over the backbone: pass "
+                "`num_hidden_layers` (e.g. model[0].auto_model.config.num_hidden_layers) or `layers=[...]`."
+            )
+        options["layers"] = spread_layers(num_hidden_layers)
+    return {**options, **kwargs}

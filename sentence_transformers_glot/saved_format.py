@@ -102,3 +102,39 @@ def load_weights(module: nn.Module, path: str) -> None:
     if problems:
         raise ValueError(f"GlotPooling: weights in {path} do not match its config.json: " + "; ".join(problems))
     module.load_state_dict({name: t.float() for name, t in state.items()})
+
+
+def load_pooling_config(cls: type, model_name_or_path: str, config_filename: str | None = None,
+                        **hub: Any) -> dict[str, Any]:
+    """The keyword arguments of a saved GlotPooling (``cls``): its ``config.json`` found through sentence-
+    transformers' ``load_file_path`` (a folder or the Hub; ``hub``: subfolder, token, revision, ...), migrated
+    (:func:`read_config`) and checked as GlotOptions (a bad value raises ``ValueError`` naming the file)."""
+    from sentence_transformers_glot.options import OPTION_NAMES, GlotOptions
+
+    path = cls.load_file_path(model_name_or_path, filename=config_filename or CONFIG_NAME, **hub)
+    if path is None:
+        where = os.path.join(model_name_or_path, hub.get("subfolder", ""))
+        raise FileNotFoundError(f"GlotPooling: no {config_filename or CONFIG_NAME} in {where}.")
+    config = read_config(path, cls.config_keys)
+    try:
+        GlotOptions(**{name: config[name] for name in OPTION_NAMES})
+    except ValueError as err:
+        raise ValueError(f"{err} (in {path})") from err
+    return config
+
+
+def load_pooling(cls: type, model_name_or_path: str, **hub: Any) -> nn.Module:
+    """A saved GlotPooling (``cls``): its files verified (:func:`verify_saved_files`), its config
+    (:func:`load_pooling_config`), then its weights (:func:`load_weights`); errors name the file."""
+    where = os.path.join(model_name_or_path, hub.get("subfolder", ""))
+    verify_saved_files(model_name_or_path, hub.get("subfolder", ""))
+    config = cls.load_config(model_name_or_path, **hub)
+    try:
+        module = cls(**config)
+    except ValueError as err:
+        raise ValueError(f"{err} (in {os.path.join(where, CONFIG_NAME)})") from err
+    weights_path = cls.load_file_path(model_name_or_path, filename=WEIGHTS_NAME, **hub)
+    if weights_path is None:
+        raise FileNotFoundError(f"GlotPooling: no {WEIGHTS_NAME} in {where}.")
+    load_weights(module, weights_path)
+    return module
