@@ -153,6 +153,7 @@ def format_results(results, task_name: str) -> str:
 def _train(args: argparse.Namespace) -> int:
     import time
 
+    from sentence_transformers_glot.backbones.record import BackboneRecord
     from sentence_transformers_glot.distributed import init_distributed
     from sentence_transformers_glot.io import check_writable_folder
     from sentence_transformers_glot.training.config import run_name
@@ -165,12 +166,13 @@ def _train(args: argparse.Namespace) -> int:
         print(config_text(configs), end="")
         return 0
     check_writable_folder(args.runs, "--runs")  # before any cache build or training
+    backbone = BackboneRecord.of(configs[0].backbone)  # worked out once, for every run of the command
     results = []
     started = time.perf_counter()
     for config in configs:
         pooling = config.pooling
-        run_dir = Path(args.runs) / run_name(config)
-        result = train(config, run_dir, export=not args.no_export)
+        run_dir = Path(args.runs) / run_name(config, backbone=backbone)
+        result = train(config, run_dir, export=not args.no_export, backbone=backbone)
         if rank != 0:
             continue
         print(f"{pooling}: test {result.metric} {result.test:.2f} (validation {result.validation:.2f}, "

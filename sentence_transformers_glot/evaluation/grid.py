@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
+    from sentence_transformers_glot.backbones.record import BackboneRecord
     from sentence_transformers_glot.data import TaskData
     from sentence_transformers_glot.training.cache import StateCache
     from sentence_transformers_glot.training.config import RunResult, TrainConfig
@@ -26,6 +27,7 @@ def run_cell(
     *,
     cache: StateCache | None = None,
     train_missing: bool = True,
+    backbone: BackboneRecord | None = None,
 ) -> tuple[RunResult | None, bool]:
     """``(result, resumed)`` of one grid cell: read back when finished, else trained (without export).
 
@@ -35,6 +37,7 @@ def run_cell(
         task: returns the task's data; called only when the cell has to train (loading can be slow).
         cache: the hidden-state cache (default: the user cache).
         train_missing: ``False`` reads finished cells only and returns ``(None, False)`` for the others.
+        backbone: the grid's record of the cell's backbone (made once per grid), passed on to ``train``.
     """
     from sentence_transformers_glot.training.config import finished_result
 
@@ -45,7 +48,8 @@ def run_cell(
         return None, False
     from sentence_transformers_glot.training import train  # looked up at call time (tests patch it)
 
-    return train(config, run_dir, task=task(), cache=cache, export=False), False
+    kwargs = {} if backbone is None else {"backbone": backbone}
+    return train(config, run_dir, task=task(), cache=cache, export=False, **kwargs), False
 
 
 def mean_std(values: Sequence[float]) -> tuple[float, float]:

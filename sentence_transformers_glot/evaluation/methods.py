@@ -11,13 +11,14 @@ OFFLINE_SUITE = ("movie-polarity", "movie-rating", "tweet-sentiment", "subjectiv
 ENCODER_METHODS = ("glot", "glot-gat", "adapool", "mean", "max", "cls")
 
 
-def default_methods(backbone: str) -> tuple[str, ...]:
+def default_methods(backbone: Any) -> tuple[str, ...]:
     """GLOT with the paper's layer (``glot``, SAGE) and the reference code's (``glot-gat``), and the baselines:
     AdaPool, mean, max, first token ([CLS]); decoders also get the last token ([EOS]), since their first
-    token sees no other token."""
+    token sees no other token. ``backbone``: a name, or a command's record of it (which knows)."""
     from sentence_transformers_glot.backbones.registry import is_decoder
 
-    return (*ENCODER_METHODS, "last") if is_decoder(backbone) else ENCODER_METHODS
+    decoder = backbone.decoder if hasattr(backbone, "decoder") else is_decoder(backbone)
+    return (*ENCODER_METHODS, "last") if decoder else ENCODER_METHODS
 
 
 #: Options beyond the paper a method name can add, as ``+<name>`` (e.g. ``glot-gat+seq2+ln``); ``seq<N>`` is

@@ -123,11 +123,13 @@ def run_stress_test(
     """
     from tqdm.auto import tqdm
 
+    from sentence_transformers_glot.backbones.record import BackboneRecord
     from sentence_transformers_glot.evaluation.methods import default_methods, method_pooling
     from sentence_transformers_glot.training.config import TrainConfig, run_name
 
+    record = BackboneRecord.of(backbone)  # worked out once, for every cell
     if not methods:
-        methods = default_methods(backbone)
+        methods = default_methods(record)
     methods = tuple(methods)
     glot = dict(STRESS_GLOT if glot is None else glot)
     mix = {} if layers is None else {"layers": [int(layer) for layer in layers]}
@@ -154,7 +156,8 @@ def run_stress_test(
             config = TrainConfig(backbone=backbone, task=task.name, pooling=pooling,
                                  glot={**options, **mix}, epochs=epochs, batch_size=batch_size, lr=lr,
                                  max_length=max_length, seed=seed, threads=threads)
-            result, skipped = run_cell(config, output_dir / "runs" / run_name(config), lambda: task, cache=cache)
+            result, skipped = run_cell(config, output_dir / "runs" / run_name(config, backbone=record), lambda: task,
+                                       cache=cache, backbone=record)
             rows.append({"protocol": protocol, "ratio": float(ratio), "seed": seed, "method": method,
                          "validation": result.validation, "test": result.test, "best_epoch": result.best_epoch,
                          "train_seconds": result.train_seconds, "cache_seconds": result.cache_seconds,

@@ -34,6 +34,7 @@ from filelock import FileLock
 from torch import Tensor
 from tqdm.auto import tqdm
 
+from sentence_transformers_glot.backbones.record import backbone_fingerprint  # noqa: F401  (importable from here)
 from sentence_transformers_glot.backbones.states import Layer
 from sentence_transformers_glot.distributed import rank_and_world
 from sentence_transformers_glot.io import atomic_write, atomic_write_text, read_json, sha256_file, states_root
@@ -41,34 +42,6 @@ from sentence_transformers_glot.options import CACHE_DTYPES
 
 CACHE_FORMAT = 1
 DEFAULT_SHARD_SIZE = 2048
-
-
-def backbone_fingerprint(path_or_id: str, revision: str | None = None) -> str:
-    """A string that changes when the backbone's weights, config or tokenizer change.
-
-    For a local folder: SHA-256 of its config and tokenizer files and of each weight file's size and
-    first and last MiB (weights are large; a re-trained checkpoint differs there). For a Hub id: the id
-    and the resolved commit of ``revision``.
-    """
-    folder = Path(path_or_id)
-    if not folder.is_dir():
-        from huggingface_hub import HfApi
-
-        commit = HfApi().model_info(path_or_id, revision=revision).sha
-        return f"hub:{path_or_id}@{commit}"
-    digest = hashlib.sha256()
-    for file in sorted(p for p in folder.rglob("*") if p.is_file()):
-        name = file.relative_to(folder).as_posix()
-        if file.suffix in (".json", ".txt", ".model", ".jinja"):
-            digest.update(name.encode() + file.read_bytes())
-        elif file.suffix in (".safetensors", ".bin", ".gguf"):
-            size = file.stat().st_size
-            with open(file, "rb") as f:
-                head = f.read(1 << 20)
-                f.seek(max(0, size - (1 << 20)))
-                tail = f.read()
-            digest.update(name.encode() + str(size).encode() + head + tail)
-    return f"dir:{digest.hexdigest()}"
 
 
 def _layer_json(layer: Layer) -> int | list[int]:

@@ -11,7 +11,7 @@ import numbers
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sentence_transformers_glot.io import read_json, sha256_file
 from sentence_transformers_glot.options import (
@@ -25,6 +25,9 @@ from sentence_transformers_glot.options import (
     GlotOptions,
     is_int,
 )
+
+if TYPE_CHECKING:
+    from sentence_transformers_glot.backbones.record import BackboneRecord
 
 
 @dataclass
@@ -199,14 +202,17 @@ _LATER_FIELDS = {"max_eval": None, "cache": True, "warmup_ratio": 0.0, "max_grad
 _LATER_OPTIONS = {"input_norm": "none"}
 
 
-def _concrete_options(config: TrainConfig) -> dict[str, Any]:
-    """``config.glot``'s ``"auto"`` options made concrete for the run's backbone (none if it cannot be read)."""
+def _concrete_options(config: TrainConfig, backbone: BackboneRecord | None = None) -> dict[str, Any]:
+    """``config.glot``'s ``"auto"`` options made concrete for the run's backbone: from its ``backbone`` record,
+    else read from the backbone (none if it cannot be read)."""
     from sentence_transformers_glot.backbones.registry import is_decoder
     from sentence_transformers_glot.options import resolve_auto_options
 
     options = dataclasses.asdict(config.glot)
     if "auto" not in (options[name] for name in _LATER_OPTIONS):
         return {}
+    if backbone is not None:
+        return resolve_auto_options(options, backbone.decoder)
     try:
         decoder = is_decoder(config.backbone)
     except (ValueError, OSError):  # a backbone that cannot be read cannot train either; name it as asked
@@ -214,7 +220,7 @@ def _concrete_options(config: TrainConfig) -> dict[str, Any]:
     return resolve_auto_options(options, decoder)
 
 
-def config_dict(config: TrainConfig) -> dict[str, Any]:
+def config_dict(config: TrainConfig, backbone: BackboneRecord | None = None) -> dict[str, Any]:
     """The run's config as JSON data (``run_config.json`` and the run's identity); ``glot`` holds only the options
     that differ from the pooling's own, so that run names stay what they were when ``glot`` was that dict.
 
@@ -223,11 +229,13 @@ def config_dict(config: TrainConfig) -> dict[str, Any]:
     ``head_norm`` is stored as what it does for the run's task where that is known without its data (a packaged
     or GLUE task, or an explicit ``head``): a run whose head does not normalise keeps the name it had before the
     option, one that does gets a new one; for a data file the default is stored as ``null`` (decided when the
-    file is read). Read a ``run_config.json`` back with :func:`config_from_dict`."""
+    file is read). Read a ``run_config.json`` back with :func:`config_from_dict`. ``backbone``: the command's
+    record of the backbone (:class:`~sentence_transformers_glot.backbones.record.BackboneRecord`); without it the
+    backbone's config is read here."""
     from sentence_transformers_glot.data.registry import task_head
 
     glot = config.glot.changes(config.pooling)
-    concrete = _concrete_options(config)
+    concrete = _concrete_options(config, backbone)
     for name, legacy in _LATER_OPTIONS.items():
         value = concrete.get(name, getattr(config.glot, name))
         glot.pop(name, None)
@@ -259,12 +267,13 @@ def data_files(config: TrainConfig) -> dict[str, str]:
             if isinstance(value, (str, os.PathLike)) and Path(value).is_file()}
 
 
-def run_name(config: TrainConfig, label: str | None = None) -> str:
+def run_name(config: TrainConfig, label: str | None = None, backbone: BackboneRecord | None = None) -> str:
     """A readable, unique folder name: backbone, task, pooling (or ``label``), seed and a hash of the full config
-    and of the content of the data files it reads (:func:`data_files`)."""
+    (:func:`config_dict`, with the command's ``backbone`` record) and of the content of the data files it reads
+    (:func:`data_files`)."""
     import hashlib
 
-    identity = config_dict(config)
+    identity = config_dict(config, backbone)
     files = data_files(config)
     if files:  # only for data files, so that the runs of built-in tasks keep their names
         identity["data_sha256"] = files

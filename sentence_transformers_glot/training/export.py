@@ -20,7 +20,7 @@ PLAIN_POOLING = {"mean": "mean", "max": "max", "cls": "cls", "last": "lasttoken"
 
 
 def export_model(config: TrainConfig, pooling: GlotPooling, head: TaskHead, folder: Path,
-                 training: dict[str, Any] | None = None) -> Path:
+                 training: dict[str, Any] | None = None, backbone_folder: str | None = None) -> Path:
     """Save backbone + pooling as a sentence-transformers folder, with the head in ``task_head/``; ``training``
     (task, metric, scores, ...) goes into the model card. The folder lists the SHA-256 of every file it holds
     (``glot_checksums.json``), which the loaders verify.
@@ -29,13 +29,15 @@ def export_model(config: TrainConfig, pooling: GlotPooling, head: TaskHead, fold
     encoder's, or a decoder's with ``attention_sink="keep"``) is saved as
     sentence-transformers' own ``Pooling``, so that the folder loads without this plugin; everything else is
     saved as GlotPooling, with a model card that says how to install the plugin and load the model.
+    ``backbone_folder``: the backbone already resolved (a record's folder); ``config.backbone`` otherwise.
     """
     from sentence_transformers import SentenceTransformer
 
     from sentence_transformers_glot._compat import Pooling
 
     # GlotPooling(layers=...) reads all_layer_embeddings; the setting is saved with the model's config
-    transformer = backbone_transformer(config.backbone, config.max_length, hidden_states=pooling.layers is not None)
+    transformer = backbone_transformer(backbone_folder or config.backbone, config.max_length,
+                                       hidden_states=pooling.layers is not None)
     if config.pooling in PLAIN_POOLING and not config.glot.changes(config.pooling) and not pooling.excludes_sink:
         module = Pooling(pooling.word_embedding_dimension, pooling_mode=PLAIN_POOLING[config.pooling])
         model = SentenceTransformer(modules=[transformer, module], device="cpu")

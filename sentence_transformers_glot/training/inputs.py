@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from sentence_transformers_glot.backbones.record import BackboneRecord
 from sentence_transformers_glot.backbones.states import load_backbone, transformer_encoder
 from sentence_transformers_glot.data import SPLITS, TaskData, subsample
-from sentence_transformers_glot.training.cache import StateCache, TokenStates, backbone_fingerprint
+from sentence_transformers_glot.training.cache import StateCache, TokenStates
 from sentence_transformers_glot.training.config import TrainConfig
 
 
@@ -21,17 +22,16 @@ def resolve_task(config: TrainConfig, task: TaskData | None) -> TaskData:
 
 
 def cache_task_states(
-    config: TrainConfig, task: TaskData, cache: StateCache | None = None
+    config: TrainConfig, task: TaskData, cache: StateCache | None = None, backbone: BackboneRecord | None = None
 ) -> dict[str, tuple[TokenStates, TokenStates | None]]:
     """Token states of every split (and both sides of pairs), built where missing.
 
-    The backbone is loaded only if something has to be encoded.
+    ``backbone``: the command's record of ``config.backbone`` (its folder and fingerprint, worked out once); made
+    here when not given. The backbone is loaded only if something has to be encoded.
     """
-    from sentence_transformers_glot.backbones.registry import resolve_backbone
-
     cache = cache or StateCache(dtype=config.cache_dtype)
-    path = resolve_backbone(config.backbone)
-    fingerprint = backbone_fingerprint(path)
+    backbone = backbone or BackboneRecord.of(config.backbone)
+    path, fingerprint = backbone.folder(), backbone.fingerprint()
     model = None
 
     def encode(texts: list[str]) -> list[np.ndarray]:

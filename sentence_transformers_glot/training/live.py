@@ -54,11 +54,13 @@ class LiveStates:
         return pad_states(rows, self._shape())
 
 
-def live_task_states(config: TrainConfig, task: TaskData) -> dict[str, tuple[LiveStates, LiveStates | None]]:
-    """:class:`LiveStates` for every split (and both sides of pairs), sharing one backbone, loaded once."""
+def live_task_states(config: TrainConfig, task: TaskData,
+                     folder: str | None = None) -> dict[str, tuple[LiveStates, LiveStates | None]]:
+    """:class:`LiveStates` for every split (and both sides of pairs), sharing one backbone, loaded once (from
+    ``folder``, the resolved backbone, when given)."""
     from sentence_transformers_glot.backbones.registry import resolve_backbone
 
-    model = load_backbone(resolve_backbone(config.backbone), config.max_length)
+    model = load_backbone(folder or resolve_backbone(config.backbone), config.max_length)
     encode = transformer_encoder(model, config.state_layers)
     states = {}
     for split in SPLITS:

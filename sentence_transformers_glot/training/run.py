@@ -31,6 +31,7 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
+from sentence_transformers_glot.backbones.record import BackboneRecord
 from sentence_transformers_glot.data import TaskData
 from sentence_transformers_glot.distributed import rank_and_world
 from sentence_transformers_glot.io import atomic_write_text, read_json
@@ -68,6 +69,7 @@ def train(
     cache: StateCache | None = None,
     export: bool = True,
     stop_after_steps: int | None = None,
+    backbone: BackboneRecord | None = None,
 ) -> RunResult:
     """Train ``config.pooling`` + a head on ``config.task``; resume if ``run_dir`` holds a checkpoint.
 
@@ -78,13 +80,19 @@ def train(
         cache: the hidden-state cache (default: ``StateCache(dtype=config.cache_dtype)``).
         export: save the trained model as a sentence-transformers folder under ``run_dir/model``.
         stop_after_steps: stop (as if interrupted) after this many optimiser steps in this call; for tests.
+        backbone: the command's record of ``config.backbone`` (:meth:`BackboneRecord.of`, made once per command and
+            shared by its runs); made here when not given.
     """
     run_dir = Path(run_dir)
     torch.set_num_threads(config.threads)
+    if backbone is not None and backbone.name != config.backbone:
+        raise ValueError(f"train: the backbone record is {backbone.name!r}, but config.backbone is "
+                         f"{config.backbone!r}.")
+    backbone = backbone or BackboneRecord.of(config.backbone)
     if rank_and_world()[1] == 1:  # one process per run: a second `glot train` of it waits, then reads it back
         with _run_lock(run_dir):
-            return _train(config, run_dir, task, cache, export, stop_after_steps)
-    return _train(config, run_dir, task, cache, export, stop_after_steps)
+            return _train(config, run_dir, task, cache, export, stop_after_steps, backbone)
+    return _train(config, run_dir, task, cache, export, stop_after_steps, backbone)
 
 
 @contextlib.contextmanager
@@ -113,33 +121,34 @@ def _run_lock(run_dir: Path):
 
 
 def _train(config: TrainConfig, run_dir: Path, task: TaskData | None, cache: StateCache | None, export: bool,
-           stop_after_steps: int | None) -> RunResult:
+           stop_after_steps: int | None, backbone: BackboneRecord | None = None) -> RunResult:
     rank, world = rank_and_world()
-    finished = _finished(config, run_dir, task, export and rank == 0)
+    backbone = backbone or BackboneRecord.of(config.backbone)
+    finished = _finished(config, run_dir, task, export and rank == 0, backbone)
     if finished is not None:  # a finished run with this configuration: report it again
         return finished
     # Everything that can be checked without the backbone fails here, before the (long) cache build; the
     # run folder is made only once the backbone has encoded every split (the cache resumes by itself), so
     # that a bad option, task or backbone leaves nothing behind.
-    from sentence_transformers_glot.backbones.registry import check_max_length, is_decoder
+    from sentence_transformers_glot.backbones.registry import check_max_length
 
-    check_max_length(config.backbone, config.max_length)
+    check_max_length(backbone, config.max_length)
     task = resolve_task(config, task)
     head_kind(config, task)
     started = time.perf_counter()
     if config.cache:
-        states = cache_task_states(config, task, cache)
+        states = cache_task_states(config, task, cache, backbone)
     else:  # the backbone runs on every batch (training/live.py)
         from sentence_transformers_glot.training.live import live_task_states
 
-        states = live_task_states(config, task)
+        states = live_task_states(config, task, backbone.folder())
     cache_seconds = time.perf_counter() - started
     run_dir.mkdir(parents=True, exist_ok=True)
     if rank == 0:
-        atomic_write_text(run_dir / "run_config.json", json.dumps(config_dict(config), indent=2))
+        atomic_write_text(run_dir / "run_config.json", json.dumps(config_dict(config, backbone), indent=2))
 
     torch.manual_seed(config.seed)
-    pooling = build_pooling(config, states["train"][0].dim, decoder=is_decoder(config.backbone))
+    pooling = build_pooling(config, states["train"][0].dim, decoder=backbone.decoder)
     model = PoolingWithHead(pooling, build_head(config, task, pooling.get_embedding_dimension()))
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     progress = _resume(run_dir / CHECKPOINT, model, optimizer)
@@ -151,18 +160,20 @@ def _train(config: TrainConfig, run_dir: Path, task: TaskData | None, cache: Sta
 
     step_model = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
     Loop(model, step_model, optimizer, config, task, states, checkpoint, rank, world).run(progress, stop_after_steps)
-    return _report(config, run_dir, model, task, states, progress, cache_seconds, export and rank == 0, rank)
+    return _report(config, run_dir, model, task, states, progress, cache_seconds, export and rank == 0, rank,
+                   backbone)
 
 
-def _finished(config: TrainConfig, run_dir: Path, task: TaskData | None, export: bool) -> RunResult | None:
+def _finished(config: TrainConfig, run_dir: Path, task: TaskData | None, export: bool,
+              backbone: BackboneRecord) -> RunResult | None:
     """The result of a finished run with this configuration in ``run_dir`` (its export made again if it is gone
     or damaged), ``None`` for a run to train; a folder holding another configuration raises ``ValueError``."""
     config_path = run_dir / "run_config.json"
-    if config_path.exists() and read_json(config_path) != config_dict(config):
+    if config_path.exists() and read_json(config_path) != config_dict(config, backbone):
         raise ValueError(f"{run_dir} holds a run with a different configuration ({config_path}); use a new run folder.")
     finished = finished_result(run_dir)
     if finished is not None and export and finished.model_dir is not None:
-        _export_again_if_damaged(config, run_dir, task, finished)
+        _export_again_if_damaged(config, run_dir, task, finished, backbone)
     return finished
 
 
@@ -193,7 +204,7 @@ def collapse_reason(progress: Progress, head: TaskHead, task: TaskData) -> str |
 
 
 def _report(config: TrainConfig, run_dir: Path, model: PoolingWithHead, task: TaskData, states: dict,
-            progress: Progress, cache_seconds: float, export: bool, rank: int) -> RunResult:
+            progress: Progress, cache_seconds: float, export: bool, rank: int, backbone: BackboneRecord) -> RunResult:
     """The best epoch's test score, the collapse guard's verdict, the export and ``metrics.json``."""
     model.load_state_dict(progress.best_state)
     test = evaluate(model, task, "test", states["test"], config.batch_size)
@@ -208,7 +219,8 @@ def _report(config: TrainConfig, run_dir: Path, model: PoolingWithHead, task: Ta
                        config.layer)
     elif export:
         training = _card_training(config, task, model.head, test, progress.best, progress.best_epoch)
-        model_dir = str(export_model(config, model.pooling, model.head, run_dir / "model", training))
+        model_dir = str(export_model(config, model.pooling, model.head, run_dir / "model", training,
+                                     backbone_folder=backbone.folder()))
     result = RunResult(
         pooling=config.pooling, metric=run_metric(model.head, task), validation=progress.best, test=test,
         best_epoch=progress.best_epoch, history=progress.history,
@@ -222,7 +234,8 @@ def _report(config: TrainConfig, run_dir: Path, model: PoolingWithHead, task: Ta
 
 
 # ---------------------------------------------------------------------------------------------- export
-def _export_again_if_damaged(config: TrainConfig, run_dir: Path, task: TaskData | None, result: RunResult) -> None:
+def _export_again_if_damaged(config: TrainConfig, run_dir: Path, task: TaskData | None, result: RunResult,
+                             backbone: BackboneRecord) -> None:
     """A finished run whose exported ``model/`` is gone or fails its checksums is exported again from the best
     weights its last checkpoint holds (an error naming the run when that is gone too)."""
     from sentence_transformers_glot.io import verify_checksums
@@ -242,14 +255,12 @@ def _export_again_if_damaged(config: TrainConfig, run_dir: Path, task: TaskData 
                          "delete the run folder and train again.")
     logger.warning("%s %s: exporting it again from the checkpoint", model_dir, reason)
     task = resolve_task(config, task)
-    from sentence_transformers_glot.backbones.registry import is_decoder, resolve_backbone
-
-    dim = backbone_dim(resolve_backbone(config.backbone))
-    pooling = build_pooling(config, dim, decoder=is_decoder(config.backbone))
+    pooling = build_pooling(config, backbone.hidden_size or backbone_dim(backbone.folder()), decoder=backbone.decoder)
     head = build_head(config, task, pooling.get_embedding_dimension())
     PoolingWithHead(pooling, head).load_state_dict(saved["progress"]["best_state"])
     export_model(config, pooling, head, model_dir, _card_training(config, task, head, result.test,
-                                                                   result.validation, result.best_epoch))
+                                                                   result.validation, result.best_epoch),
+                 backbone_folder=backbone.folder())
 
 
 def _card_training(config: TrainConfig, task: TaskData, head: TaskHead, test: float, validation: float,
