@@ -27,10 +27,11 @@ from sentence_transformers_glot._compat import Module
 from sentence_transformers_glot.decoders import model_is_decoder, warn_unresolved_backbone
 from sentence_transformers_glot.nn.band import build_window_graph
 from sentence_transformers_glot.nn.gnn import TokenGNN
-from sentence_transformers_glot.nn.graph import build_graph, normalize_tokens
+from sentence_transformers_glot.nn.graph import build_graph
 from sentence_transformers_glot.nn.node_features import mix_layers, normalize_inputs, stack_layers  # noqa: F401
 from sentence_transformers_glot.nn.packing import PackedNodes, varlen_mask, varlen_rows
 from sentence_transformers_glot.nn.readout import AttentionReadout, functional_readout
+from sentence_transformers_glot.nn.similarity import normalize_tokens
 from sentence_transformers_glot.nn.tokens import (
     check_token_states,
     finite_output,

@@ -31,8 +31,8 @@ except ImportError:  # sentence-transformers 5.x
 from sentence_transformers_glot import GlotPooling
 from sentence_transformers_glot.nn.backend import BACKENDS
 from sentence_transformers_glot.nn.gnn import CONVS, JUMPING_KNOWLEDGE
-from sentence_transformers_glot.nn.graph import EDGE_WEIGHTS
 from sentence_transformers_glot.nn.readout import READOUTS
+from sentence_transformers_glot.options import EDGE_WEIGHTS
 from sentence_transformers_glot.pooling import INPUT_NORMS
 
 # ----------------------------------------------------------------------------- profiles and example budget

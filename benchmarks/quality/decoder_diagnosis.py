@@ -49,9 +49,10 @@ from sentence_transformers_glot.backbones.registry import is_decoder
 from sentence_transformers_glot.evaluation.report import script_command
 from sentence_transformers_glot.metrics import compute_metric
 from sentence_transformers_glot.nn.functional import exclude_first_token
-from sentence_transformers_glot.nn.graph import build_graph, normalize_tokens
+from sentence_transformers_glot.nn.graph import build_graph
 from sentence_transformers_glot.nn.node_features import normalize_inputs
 from sentence_transformers_glot.nn.packing import PackedNodes
+from sentence_transformers_glot.nn.similarity import normalize_tokens
 from sentence_transformers_glot.training.config import TrainConfig
 from sentence_transformers_glot.training.evaluate import constant_prediction, predict_split, run_metric
 from sentence_transformers_glot.training.inputs import cache_task_states, resolve_task

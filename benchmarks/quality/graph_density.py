@@ -27,7 +27,7 @@ THRESHOLDS = (0.0, 0.3, 0.5, 0.6, 0.8, 0.9)
 
 def pair_cosines(states, sentences: int) -> np.ndarray:
     """Cosine similarities of all ordered pairs of distinct real tokens within each of the first sentences."""
-    from sentence_transformers_glot.nn.graph import normalize_tokens
+    from sentence_transformers_glot.nn.similarity import normalize_tokens
 
     x, mask = states.batch(np.arange(min(sentences, len(states))))
     xn = normalize_tokens(torch.where(mask[..., None], x, 0.0))

@@ -12,8 +12,9 @@ from torch import Tensor
 
 from sentence_transformers_glot.nn.backend import MAX_EDGES
 from sentence_transformers_glot.nn.functional import indptr_from_index
-from sentence_transformers_glot.nn.graph import SparseTokenGraph, weighted_edges
+from sentence_transformers_glot.nn.graph import SparseTokenGraph
 from sentence_transformers_glot.nn.packing import PackedNodes
+from sentence_transformers_glot.nn.similarity import threshold_cut, weighted_edges
 
 
 def build_window_graph(
@@ -53,7 +54,7 @@ def build_window_graph(
     batch_index = nodes.batch_index
     valid = inside & (batch_index[src] == batch_index[:, None])  # real tokens are consecutive nodes per sentence
     sim = _band_cosines(unit, window)
-    edges = valid & (sim > threshold) if threshold is not None else valid
+    edges = threshold_cut(sim, valid, threshold)
     if top_k is not None and top_k < len(offsets):
         scores = sim.masked_fill(~valid, float("-inf"))
         order = torch.sort(scores, dim=1, descending=True, stable=True).indices[:, :top_k]

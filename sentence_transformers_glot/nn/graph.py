@@ -1,11 +1,8 @@
 r"""Token graphs from cosine similarity: who is connected, and generic aggregation over those edges.
 
 For a sentence with real tokens :math:`x_1..x_n` (padding is never a node) the graph has an edge
-:math:`j \to i` (``i != j``) when
-
-.. math::  \cos(x_i, x_j) > \tau   \quad\text{and, with } k \text{ set,}\quad
-           j \in \operatorname{top-}k_{j' \ne i} \cos(x_i, x_{j'})
-
+:math:`j \to i` (``i != j``) when :math:`\cos(x_i, x_j) > \tau` (and, with ``top_k``, :math:`j` is among
+:math:`i`'s :math:`k` most similar tokens): the cut is :mod:`sentence_transformers_glot.nn.similarity`'s.
 There are no self-loops in the graph; layers that want them (GCN, GAT) add them (``add_self_loops``).
 The graphs own no layer maths: they give per-edge views of node values (``src_values``/``dst_values``),
 edge weights, a softmax over each node's incoming edges (``edge_softmax``) and the weighted sum
@@ -33,7 +30,6 @@ from dataclasses import dataclass, field
 from typing import Any, Union
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
 from sentence_transformers_glot.nn.backend import MAX_EDGES, SPARSE_MIN_LENGTH, choose_backend, prefer_edge_list
@@ -46,96 +42,22 @@ from sentence_transformers_glot.nn.functional import (
     segment_softmax,
 )
 from sentence_transformers_glot.nn.packing import PackedNodes
-from sentence_transformers_glot.options import EDGE_WEIGHTS
+from sentence_transformers_glot.nn.similarity import (
+    Threshold,
+    density_thresholds,
+    estimate_density,
+    normalize_tokens,
+    similarity_edges,
+    weighted_edges,
+)
 
 # Similarity entries computed at once while building a graph (64 MiB of float32).
 DEFAULT_BLOCK_ELEMENTS = 1 << 24
 
 
-Threshold = Union[float, Tensor, None]
-
-
-def density_thresholds(unit: Tensor, mask: Tensor, density: float) -> Tensor:
-    r"""A threshold per sentence, ``(B,)``, that keeps ``density`` of its pairs of distinct real tokens as edges.
-
-    For a sentence with :math:`n` real tokens, :math:`m = \mathrm{round}(\rho\, n (n - 1) / 2)` and
-    :math:`\tau = s_{(m + 1)}`, the :math:`(m+1)`-th largest cosine over its pairs :math:`i < j`, so that exactly
-    the :math:`m` more similar pairs pass ``cos > tau`` (both directions: :math:`2m` edges; more on ties).
-    Padding never enters: each sentence's value is the same in any batch, on either padding side. Costs one
-    sort of the ``(B, L * L)`` similarities (meant for sentence-length inputs; long documents use ``top_k``).
-
-    Args:
-        unit: ``normalize_tokens`` of the token states, ``(B, L, d)``.
-        mask: ``(B, L)`` bool, True for the tokens that are nodes.
-        density: :math:`\rho \in (0, 1]`.
-    """
-    batch, length, _ = unit.shape
-    sim = torch.matmul(unit, unit.transpose(1, 2))
-    upper = torch.ones(length, length, dtype=torch.bool, device=unit.device).triu(1)
-    valid = mask[:, :, None] & mask[:, None, :] & upper
-    scores = sim.masked_fill(~valid, float("-inf")).reshape(batch, -1)
-    pairs = valid.reshape(batch, -1).sum(1)
-    wanted = torch.round(density * pairs.to(sim.dtype)).long()
-    ordered = scores.sort(dim=1, descending=True).values
-    # wanted == pairs picks a -inf: every pair is an edge
-    return ordered.gather(1, wanted.clamp(max=max(length * length - 1, 0))[:, None]).squeeze(1)
-
-
-def _edge_block(
-    xn: Tensor, mask: Tensor, start: int, stop: int, threshold: Threshold, top_k: int | None
-) -> tuple[Tensor, Tensor]:
-    """Boolean edges ``(B, stop - start, L)`` for destination rows ``start:stop`` (``out[b, i, j]``: j -> i),
-    and the cosine similarities of the same block. ``threshold`` is one float, or one per sentence ``(B,)``."""
-    sim = torch.matmul(xn[:, start:stop], xn.transpose(1, 2))
-    rows = torch.arange(start, stop, device=xn.device)
-    cols = torch.arange(xn.shape[1], device=xn.device)
-    valid = mask[:, start:stop, None] & mask[:, None, :] & (rows[:, None] != cols[None, :])
-    if isinstance(threshold, Tensor):
-        threshold = threshold[:, None, None]
-    edges = valid & (sim > threshold) if threshold is not None else valid
-    if top_k is not None:
-        k = min(top_k, xn.shape[1] - 1)
-        if k <= 0:
-            return torch.zeros_like(valid), sim
-        scores = sim.masked_fill(~valid, float("-inf"))
-        # A tie between the k-th and (k+1)-th largest scores (duplicate or all-zero token vectors) must not be
-        # broken by torch.topk: which of equal scores it returns depends on the row length, i.e. on the padded
-        # length of the batch and the padding side, so a sentence's graph changed with its batch mates. Such
-        # ties go to the lowest positions, an order padding never changes; without one, topk's set is exact.
-        values, nearest = scores.topk(k + 1, dim=-1)  # k <= L - 1, so k + 1 scores exist
-        kth = values[..., k - 1 : k]
-        if bool(((kth == values[..., k:]) & (kth > float("-inf"))).any()):
-            above = scores > kth
-            tied = scores == kth
-            room = k - above.sum(-1, keepdim=True, dtype=torch.int32)
-            chosen = above | (tied & (tied.cumsum(-1, dtype=torch.int32) <= room))
-        else:
-            chosen = torch.zeros_like(valid).scatter_(-1, nearest[..., :k], True)
-        edges = edges & chosen  # `& valid` drops picks among -inf when a sentence has < k other tokens
-    return edges, sim
-
-
-
-
-def weighted_edges(edges: Tensor, sim: Tensor, edge_weight: str) -> tuple[Tensor, Tensor | None]:
-    """``edge_weight="cosine"``: each edge weighs its cosine, and edges with cosine <= 0 are dropped (a
-    weight must be positive to enter a mean or an attention softmax); ``"binary"``: unchanged, no weights."""
-    if edge_weight == "binary":
-        return edges, None
-    if edge_weight != "cosine":
-        raise ValueError(f"unknown edge_weight {edge_weight!r}; expected one of {EDGE_WEIGHTS}")
-    edges = edges & (sim > 0)
-    return edges, sim
-
-
 def _row_blocks(batch: int, length: int, block_elements: int) -> list[tuple[int, int]]:
     rows = max(1, block_elements // max(1, batch * length))
     return [(start, min(start + rows, length)) for start in range(0, length, rows)]
-
-
-def normalize_tokens(x: Tensor) -> Tensor:
-    """Unit-normalise token vectors; all-zero vectors (padding) stay zero."""
-    return F.normalize(x, p=2.0, dim=-1, eps=1e-12)
 
 
 @dataclass
@@ -341,7 +263,7 @@ def build_dense_graph(
         nodes: ``PackedNodes.from_mask(mask)``, when the caller has it already (each builder takes it).
     """
     xn = normalize_tokens(x) if unit is None else unit
-    edges, weight = weighted_edges(*_edge_block(xn, mask, 0, x.shape[1], threshold, top_k), edge_weight)
+    edges, weight = weighted_edges(*similarity_edges(xn, mask, 0, x.shape[1], threshold, top_k), edge_weight)
     adj = edges.to(x.dtype) if weight is None else torch.where(edges, weight, 0.0).to(x.dtype)
     nodes = PackedNodes.from_mask(mask) if nodes is None else nodes
     return DenseTokenGraph(adj=adj, nodes=nodes, weighted=weight is not None)
@@ -373,7 +295,7 @@ def build_sparse_graph(
 
     dst_parts, src_parts, weight_parts, edges = [], [], [], 0
     for start, stop in _row_blocks(batch, length, block_elements):
-        block, weight = weighted_edges(*_edge_block(xn, mask, start, stop, threshold, top_k), edge_weight)
+        block, weight = weighted_edges(*similarity_edges(xn, mask, start, stop, threshold, top_k), edge_weight)
         b, i, j = block.nonzero(as_tuple=True)
         edges += b.numel()
         if edges > MAX_EDGES:
@@ -397,27 +319,6 @@ def build_sparse_graph(
     indptr = indptr_from_index(dst, nodes.num_nodes)
     return SparseTokenGraph(src=src, dst=dst, indptr=indptr, nodes=nodes, use_torch_scatter=use_torch_scatter,
                             weight=weights)
-
-
-def estimate_density(x: Tensor, mask: Tensor, threshold: Threshold, top_k: int | None, rows: int = 64,
-                     unit: Tensor | None = None) -> float:
-    """Edges / ``B * L * L`` of the token graph, counted exactly on ``rows`` evenly spaced destination rows.
-
-    Costs about ``rows / L`` of the full similarity matrix; a row's edge count is ``min(k, #valid pairs
-    above the threshold)``, so no top-k is needed.
-    """
-    batch, length, _ = x.shape
-    xn = normalize_tokens(x) if unit is None else unit
-    picked = torch.linspace(0, length - 1, steps=min(rows, length), device=x.device).long().unique()
-    sim = torch.matmul(xn[:, picked], xn.transpose(1, 2))  # (B, r, L)
-    valid = mask[:, picked, None] & mask[:, None, :] & (picked[:, None] != torch.arange(length, device=x.device))
-    if isinstance(threshold, Tensor):
-        threshold = threshold[:, None, None]
-    edges = (valid & (sim > threshold)) if threshold is not None else valid
-    per_row = edges.sum(-1)
-    if top_k is not None:
-        per_row = per_row.clamp(max=top_k)
-    return float(per_row.sum()) / (batch * picked.numel() * length)
 
 
 def build_graph(

@@ -8,7 +8,7 @@ import torch
 from helpers import random_batch, to_left_padding
 
 from sentence_transformers_glot import GlotPooling
-from sentence_transformers_glot.nn.graph import normalize_tokens
+from sentence_transformers_glot.nn.similarity import normalize_tokens
 
 
 @pytest.mark.parametrize("top_k", [None, 3])

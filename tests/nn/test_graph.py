@@ -9,14 +9,8 @@ import torch.nn.functional as F
 from helpers import random_batch, to_left_padding
 
 from sentence_transformers_glot.nn.conv import gcn_propagate
-from sentence_transformers_glot.nn.graph import (
-    build_dense_graph,
-    build_graph,
-    build_sparse_graph,
-    density_thresholds,
-    estimate_density,
-    normalize_tokens,
-)
+from sentence_transformers_glot.nn.graph import build_dense_graph, build_graph, build_sparse_graph
+from sentence_transformers_glot.nn.similarity import density_thresholds, estimate_density, normalize_tokens
 
 
 def reference_edges(x: torch.Tensor, mask: torch.Tensor, threshold, top_k) -> set[tuple[int, int, int]]:
