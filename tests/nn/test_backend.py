@@ -14,7 +14,7 @@ from sentence_transformers_glot.nn.conv import CONVS
 from sentence_transformers_glot.nn.graph import DenseTokenGraph, SparseTokenGraph, build_graph
 
 
-@pytest.mark.parametrize("conv", ["sage", "gat", "gcn", "gin"])
+@pytest.mark.parametrize("conv", CONVS)
 @pytest.mark.parametrize("graph", [{"threshold": 0.2}, {"threshold": None, "top_k": 3}, {"threshold": 0.3, "top_k": 5}])
 def test_backends_agree(conv, graph, monkeypatch):
     torch.manual_seed(0)
@@ -57,7 +57,7 @@ def test_options_agree_across_backends_and_padding_sides(conv, edge_weight):
     torch.testing.assert_close(pooled(dense, *to_left_padding(x, mask)), expected, atol=1e-5, rtol=1e-5)
 
 
-@pytest.mark.parametrize("conv", ["sage", "gat", "gcn"])
+@pytest.mark.parametrize("conv", [conv for conv in CONVS if conv != "gin"])  # GIN sums: float order
 def test_auto_threshold_gives_the_same_pooling_on_both_backends_and_padding_sides(conv):
     x, mask = random_batch(4, 11, 16, seed=6, min_length=3)
     dense = GlotPooling(16, threshold="auto", edge_density=0.1, hidden_dim=8, conv=conv, backend="dense",

@@ -9,6 +9,7 @@ from helpers import random_batch, to_left_padding
 
 from sentence_transformers_glot import GlotPooling
 from sentence_transformers_glot.nn.similarity import normalize_tokens
+from sentence_transformers_glot.options import CONVS
 
 
 @pytest.mark.parametrize("top_k", [None, 3])
@@ -45,7 +46,7 @@ def test_a_window_keeps_only_nearby_pairs_whatever_the_padding():
         assert graph.src.numel() == expected  # every pair within 2 positions, and only those
 
 
-@pytest.mark.parametrize("conv", ["sage", "gat", "gcn", "gin"])
+@pytest.mark.parametrize("conv", CONVS)
 def test_graph_window_pooling_is_batch_invariant_and_equals_the_full_graph_when_it_covers(conv):
     x, mask = random_batch(4, 9, 16, seed=13, min_length=2)
     full = GlotPooling(16, threshold=0.2, hidden_dim=8, conv=conv, backend="scatter")

@@ -10,6 +10,7 @@ import pytest
 import torch
 from helpers import config, toy_task
 
+from sentence_transformers_glot.options import HEADS, PAIR_HEADS
 from sentence_transformers_glot.training.heads import TaskHead
 from sentence_transformers_glot.training.run import train
 
@@ -31,29 +32,34 @@ def test_regression_head_on_single_texts(tiny_bert_dir, tmp_path, state_cache):
     assert result.metric == "spearman" and result.validation > 20
 
 
-@pytest.mark.parametrize("kind", ["classification", "pair-classification", "similarity"])
+#: every head kind with a label or score per example (the contrastive head has none: in-batch InfoNCE over pairs)
+SUPERVISED_HEADS = [kind for kind in HEADS if kind != "contrastive"]
+
+
+@pytest.mark.parametrize("kind", SUPERVISED_HEADS)
 def test_head_dim_gives_heads_the_same_size_whatever_the_pooled_width(kind, tmp_path):
     def size(head: TaskHead) -> int:
         return sum(p.numel() for p in head.parameters() if p is not head.reduce.weight and p is not head.reduce.bias)
 
-    labels = {"num_labels": 2} if kind != "similarity" else {}
+    labels = {"num_labels": 2} if "classification" in kind else {}
     narrow, wide = TaskHead(kind, 384, head_dim=64, **labels), TaskHead(kind, 896, head_dim=64, **labels)
     assert size(narrow) == size(wide)
     u, v = torch.randn(3, 896), torch.randn(3, 896)
-    out = wide(u, v if kind != "classification" else None)
+    pair = kind in PAIR_HEADS
+    out = wide(u, v if pair else None)
     assert out.shape[0] == 3
     wide.save(str(tmp_path))
     again = TaskHead.load(str(tmp_path))
-    assert again.head_dim == 64 and torch.equal(again(u, v if kind != "classification" else None), out)
+    assert again.head_dim == 64 and torch.equal(again(u, v if pair else None), out)
 
 
-@pytest.mark.parametrize("kind", ["classification", "pair-classification", "regression", "similarity"])
+@pytest.mark.parametrize("kind", SUPERVISED_HEADS)
 def test_a_normalised_head_reads_the_same_vector_at_any_scale_and_round_trips(kind, tmp_path):
     torch.manual_seed(0)
     labels = {"num_labels": 3} if "classification" in kind else {}
     head = TaskHead(kind, 16, normalize=True, **labels)
     u, v = torch.randn(4, 16), torch.randn(4, 16)
-    pair = kind in ("pair-classification", "similarity")
+    pair = kind in PAIR_HEADS
     out = head(u, v if pair else None)
     # a decoder's pooled vectors are large: the normalised head sees the same input at 50x the scale, moved
     scaled = head(50 * u + 3, (50 * v + 3) if pair else None)
