@@ -156,9 +156,9 @@ def _train(args: argparse.Namespace) -> int:
     from sentence_transformers_glot.backbones.record import BackboneRecord
     from sentence_transformers_glot.distributed import init_distributed
     from sentence_transformers_glot.io import check_writable_folder
-    from sentence_transformers_glot.training.config import run_name
     from sentence_transformers_glot.training.config_file import config_text
     from sentence_transformers_glot.training.run import train
+    from sentence_transformers_glot.training.run_identity import run_name
 
     rank = init_distributed()
     configs = _train_configs(args)  # every run's config is built (and checked) before the first one starts

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sentence_transformers_glot.legacy import POOLING_BEFORE, TRAINING_BEFORE
+
 #: Named GLOT configurations (:meth:`GlotPooling.preset`). ``"paper"`` is the paper's GLUE setting (the
 #: defaults, with every token pooled and the states as the backbone gives them: ``attention_sink="keep"``,
 #: ``input_norm="none"``; train it with ``warmup_ratio=0``,
@@ -15,9 +17,14 @@ from typing import Any
 #: over the backbone (:func:`spread_layers`). Word-order and cosine edges lost there (one of them badly, Gemma's
 #: acceptability) and remain options.
 PRESETS: dict[str, dict[str, Any]] = {
-    "paper": {"attention_sink": "keep", "input_norm": "none"},  # every token pooled, none normalised
+    # every token pooled, none normalised: the options as they were before their defaults changed
+    "paper": {name: POOLING_BEFORE[name] for name in ("attention_sink", "input_norm")},
     "glot-plus": {"input_norm": "layer"},
 }
+#: The paper's optimisation and heads, for ``TrainConfig(**PAPER_TRAINING)``: no warm-up, no clipping, no head
+#: normalisation (the training settings as they were before those options existed).
+PAPER_TRAINING: dict[str, Any] = {name: TRAINING_BEFORE[name] for name in ("warmup_ratio", "max_grad_norm",
+                                                                          "head_norm")}
 #: Presets that pool a mix of hidden layers, so that they need the backbone's depth.
 LAYER_MIX_PRESETS = ("glot-plus",)
 

@@ -13,6 +13,7 @@ from safetensors.torch import save_file as save_safetensors
 from torch import Tensor, nn
 
 from sentence_transformers_glot.io import atomic_write, atomic_write_text, read_json, verify_checksums, write_checksums
+from sentence_transformers_glot.legacy import ADDED_IN_FORMAT, POOLING_BEFORE
 from sentence_transformers_glot.options import is_int
 
 WEIGHTS_NAME = "model.safetensors"
@@ -22,14 +23,10 @@ CONFIG_NAME = "config.json"
 #: input_norm). An older config reads with the values of the keys added since that reproduce the model it was
 #: saved from (an older model pooled every token: attention_sink "keep").
 FORMAT_VERSION = 6
-#: Per format version, the config keys it added and the values that reproduce an older model.
-ADDED_KEYS: dict[int, dict[str, Any]] = {
-    2: {"sequence_window": 0, "edge_weight": "binary", "input_norm": "none", "layers": None},
-    3: {"include_prompt": True},
-    4: {"attention_sink": "keep", "edge_density": 0.05},
-    5: {"graph_window": None},
-    6: {},
-}
+#: Per format version, the config keys it added and the values that reproduce an older model (from the one table
+#: of what came before, :mod:`sentence_transformers_glot.legacy`).
+ADDED_KEYS: dict[int, dict[str, Any]] = {version: {key: POOLING_BEFORE[key] for key in keys}
+                                         for version, keys in ADDED_IN_FORMAT.items()}
 
 
 def save_module(state: dict[str, Tensor], config: dict[str, Any], output_path: str) -> None:

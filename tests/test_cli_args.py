@@ -155,7 +155,7 @@ def test_max_grad_norm_none_reaches_the_config_the_run_name_and_run_config(tiny_
     run_config.json (a run from before clipping existed can be named again)."""
     from sentence_transformers_glot.cli import main
     from sentence_transformers_glot.io import read_json
-    from sentence_transformers_glot.training.config import config_from_dict
+    from sentence_transformers_glot.training.run_identity import config_from_dict
 
     data = tmp_path / "mine.csv"
     data.write_text("text,label\n" + "".join(f"text number {i} {'good' if i % 2 else 'bad'},{i % 2}\n"

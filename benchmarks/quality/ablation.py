@@ -74,8 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     from sentence_transformers_glot.backbones.registry import resolve_backbone
     from sentence_transformers_glot.data import load_task
     from sentence_transformers_glot.evaluation.report import run_header, script_command, write_json
-    from sentence_transformers_glot.training.config import TrainConfig, run_name
+    from sentence_transformers_glot.training.config import TrainConfig
     from sentence_transformers_glot.training.run import train
+    from sentence_transformers_glot.training.run_identity import run_name
 
     depth = AutoConfig.from_pretrained(resolve_backbone(args.backbone)).num_hidden_layers
     task = load_task(args.task)

@@ -30,7 +30,8 @@ from sentence_transformers_glot.evaluation.methods import (
 )
 from sentence_transformers_glot.evaluation.suite_report import write_results
 from sentence_transformers_glot.io import read_json
-from sentence_transformers_glot.training.config import TrainConfig, run_name
+from sentence_transformers_glot.training.config import TrainConfig
+from sentence_transformers_glot.training.run_identity import run_name
 
 
 def run_benchmark(

@@ -125,7 +125,8 @@ def run_stress_test(
 
     from sentence_transformers_glot.backbones.record import BackboneRecord
     from sentence_transformers_glot.evaluation.methods import default_methods, method_pooling
-    from sentence_transformers_glot.training.config import TrainConfig, run_name
+    from sentence_transformers_glot.training.config import TrainConfig
+    from sentence_transformers_glot.training.run_identity import run_name
 
     record = BackboneRecord.of(backbone)  # worked out once, for every cell
     if not methods:

@@ -19,13 +19,14 @@ from typing import TYPE_CHECKING, Any
 
 __all__ = ["POOLINGS", "RunResult", "TrainConfig", "evaluate", "run_name", "train"]
 
-_PUBLIC = {"POOLINGS": "config", "RunResult": "config", "TrainConfig": "config", "run_name": "config",
+_PUBLIC = {"POOLINGS": "config", "RunResult": "config", "TrainConfig": "config", "run_name": "run_identity",
            "evaluate": "evaluate", "train": "run"}
 
 if TYPE_CHECKING:
-    from sentence_transformers_glot.training.config import POOLINGS, RunResult, TrainConfig, run_name
+    from sentence_transformers_glot.training.config import POOLINGS, RunResult, TrainConfig
     from sentence_transformers_glot.training.evaluate import evaluate
     from sentence_transformers_glot.training.run import train
+    from sentence_transformers_glot.training.run_identity import run_name
 
 
 def __getattr__(name: str) -> Any:

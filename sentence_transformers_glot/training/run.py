@@ -37,13 +37,7 @@ from sentence_transformers_glot.distributed import rank_and_world
 from sentence_transformers_glot.io import atomic_write_text, read_json
 from sentence_transformers_glot.training.cache import StateCache
 from sentence_transformers_glot.training.checkpoint import load_checkpoint, save_checkpoint
-from sentence_transformers_glot.training.config import (
-    METRICS_NAME,
-    RunResult,
-    TrainConfig,
-    config_dict,
-    finished_result,
-)
+from sentence_transformers_glot.training.config import METRICS_NAME, RunResult, TrainConfig, finished_result
 from sentence_transformers_glot.training.evaluate import divergence, evaluate, run_metric
 from sentence_transformers_glot.training.export import export_model
 from sentence_transformers_glot.training.heads import TaskHead
@@ -56,6 +50,7 @@ from sentence_transformers_glot.training.model import (
     build_pooling,
     head_kind,
 )
+from sentence_transformers_glot.training.run_identity import config_dict
 
 logger = logging.getLogger(__name__)
 

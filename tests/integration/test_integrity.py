@@ -18,8 +18,9 @@ from sentence_transformers_glot.embeddings_file import read_texts
 from sentence_transformers_glot.io import check_writable_folder, read_json
 from sentence_transformers_glot.training.cache import StateCache
 from sentence_transformers_glot.training.checkpoint import load_checkpoint, read_checkpoint, save_checkpoint
-from sentence_transformers_glot.training.config import TrainConfig, config_dict
+from sentence_transformers_glot.training.config import TrainConfig
 from sentence_transformers_glot.training.run import train
+from sentence_transformers_glot.training.run_identity import config_dict
 
 SETTINGS = dict(checkpoint_every=2, glot={"threshold": 0.3, "hidden_dim": 16, "dropout": 0.2})
 

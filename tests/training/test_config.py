@@ -9,7 +9,8 @@ import pytest
 
 from sentence_transformers_glot.data.registry import task_head
 from sentence_transformers_glot.options import GlotOptions
-from sentence_transformers_glot.training.config import TrainConfig, config_dict, config_from_dict, run_name
+from sentence_transformers_glot.training.config import TrainConfig
+from sentence_transformers_glot.training.run_identity import config_dict, config_from_dict, run_name
 
 # (config as run_config.json holds it, the name of the folder an earlier version wrote for it)
 EARLIER_RUNS = [
@@ -92,7 +93,7 @@ def test_warmup_and_clipping_are_checked_and_part_of_the_run_identity():
 
 def test_an_unset_max_eval_does_not_change_a_runs_identity(tmp_path):
     """Run folders written before ``max_eval`` existed keep their names; setting it gives a new run."""
-    from sentence_transformers_glot.training.config import config_dict as _config_dict
+    from sentence_transformers_glot.training.run_identity import config_dict as _config_dict
 
     assert "max_eval" not in _config_dict(TrainConfig(max_train=100))
     assert _config_dict(TrainConfig(max_eval=5))["max_eval"] == 5

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sentence_transformers_glot.cli import main
-from sentence_transformers_glot.training.config import run_name
+from sentence_transformers_glot.training.run_identity import run_name
 
 
 class Reached(Exception):
