@@ -224,24 +224,22 @@ def _benchmark(args: argparse.Namespace) -> int:
     from sentence_transformers_glot.training.config import TrainConfig
 
     check_writable_folder(args.output, "--output")
-    settings = dataclass_kwargs(args, TrainConfig, skip=("pooling", "glot", "task_options"))
-    training = {name: settings.pop(name) for name in BENCHMARK_TRAINING if name in settings}
-    TrainConfig(**settings, **training)  # every number checked, in one line, before anything runs
-    torch.set_num_threads(settings.get("threads", TrainConfig.threads))
+    # every cell's config but for what the grid sets, checked in one line before anything runs
+    template = TrainConfig(**dataclass_kwargs(args, TrainConfig), glot=_glot_kwargs(args))
+    torch.set_num_threads(template.threads)
     rows = run_benchmark(
-        args.backbones, args.tasks, methods=args.methods, seeds=args.seeds, output=args.output, lrs=args.lrs,
-        layers=args.layers, only_finished=args.only_finished, glot=_glot_kwargs(args),
-        command="glot " + shlex.join(sys.argv[1:]), training=training, **settings,
+        args.backbones, args.tasks, methods=args.methods, seeds=args.seeds, lrs=args.lrs, layers=args.layers,
+        template=template, output=args.output, command="glot " + shlex.join(sys.argv[1:]),
+        only_finished=args.only_finished,
     )
     print(markdown_tables(rows))
     print(f"results: {args.output}/suite.json, suite.md, suite.png")
     return 0
 
 
-#: The TrainConfig flags of ``glot benchmark``: those run_benchmark takes as its own parameters, and the others it
-#: passes to every cell's config as ``training``.
-BENCHMARK_SETTINGS = ("epochs", "batch_size", "max_length", "max_train", "max_eval", "threads", "cache_dtype")
-BENCHMARK_TRAINING = ("warmup_ratio", "max_grad_norm", "head_dim", "head_norm")
+#: The TrainConfig fields that ``glot benchmark`` takes as flags, for its cells' template (the grid sets the rest).
+BENCHMARK_SETTINGS = ("epochs", "batch_size", "max_length", "max_train", "max_eval", "threads", "cache_dtype",
+                      "warmup_ratio", "max_grad_norm", "head_dim", "head_norm")
 
 
 def _layer_spec(text: str) -> int | list[int]:
@@ -325,7 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--only-finished", action="store_true",
                        help="train nothing: write the results of the cells already finished (e.g. while another "
                             "process runs this benchmark)")
-    add_dataclass_arguments(bench, TrainConfig, only=BENCHMARK_SETTINGS + BENCHMARK_TRAINING)
+    add_dataclass_arguments(bench, TrainConfig, only=BENCHMARK_SETTINGS)
     bench.add_argument("--output", default="benchmarks/results/suite",
                        help="results folder: suite.json, suite.md, plots, and runs/ (resumed from)")
     _add_glot_flags(bench)

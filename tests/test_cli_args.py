@@ -195,5 +195,5 @@ def test_glot_flags_reach_a_baseline_that_takes_them_and_are_refused_where_none_
     with pytest.raises(ValueError, match="none of the options conv"):
         from sentence_transformers_glot.evaluation.benchmark import run_benchmark
 
-        run_benchmark(["minilm"], ["movie-polarity"], methods=["adapool"], glot={"conv": "gat"},
+        run_benchmark(["minilm"], ["movie-polarity"], methods=["adapool"], template=TrainConfig(glot={"conv": "gat"}),
                       output=tmp_path / "bench")

@@ -12,6 +12,7 @@ task). Results: ``<output>/suite.json`` (every cell and the mean and standard de
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -39,41 +40,31 @@ def run_benchmark(
     tasks: Sequence[str],
     methods: Sequence[str] | None = None,
     seeds: Sequence[int] = (0, 1, 2),
-    output: str | Path = "benchmarks/results/suite",
-    epochs: int = 3,
     lrs: Sequence[float] = (2e-4,),
-    batch_size: int = 32,
-    max_length: int = 128,
-    max_train: int | None = None,
-    max_eval: int | None = None,
     layers: Sequence[LayerSpec] = (-1,),
-    glot: dict[str, Any] | None = None,
+    template: TrainConfig | None = None,
+    output: str | Path = "benchmarks/results/suite",
     task_options: dict[str, dict[str, Any]] | None = None,
-    threads: int = 1,
     command: str = "",
     only_finished: bool = False,
-    cache_dtype: str = "float16",
-    training: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Train every (backbone, task, method, seed) cell, skipping finished ones; write JSON, Markdown and a plot.
 
     Args:
         methods: pooling methods; ``None`` picks :func:`default_methods` per backbone.
         lrs: learning rates to try for every method; selection is on validation (see the module docstring).
-        max_train: cap on training examples per task (see ``TrainConfig.max_train``), for quick runs.
-        max_eval: cap on validation and test examples per task (see ``TrainConfig.max_eval``).
         layers: hidden layers whose states feed the pooling (``-1``: the last; see ``TrainConfig.layer``); every
             task runs on each. A list entry that is itself a list of layers is one cell of mixed layers
             (``GlotPooling(layers=...)``, for every method).
-        glot: GlotPooling options for the ``glot`` method.
+        template: every cell's :class:`TrainConfig` but for what the grid sets (backbone, task, pooling and its
+            options, lr, layer, seed, task options): epochs, batch size, max length, samples (``max_train``,
+            ``max_eval``), warm-up, clipping, heads, threads, cache dtype. Its GLOT options (``template.glot``,
+            of pooling ``"glot"``) are the GLOT methods' base options; a baseline takes those it has. ``None``:
+            TrainConfig's defaults.
         task_options: per task name, keyword arguments for its loader (e.g. ``{"sst2": {"dataset": path}}``).
         command: the command line, recorded in the results.
         only_finished: train nothing; report the cells whose run folder holds a finished run (to read the
             results of a benchmark that is still running, or was stopped).
-        cache_dtype: storage of the cached token states (``TrainConfig.cache_dtype``); ``"float32"`` for states
-            beyond float16's range.
-        training: other :class:`TrainConfig` settings for every cell (``warmup_ratio``, ``max_grad_norm``,
-            ``head_dim``, ``head_norm``); the config's defaults otherwise.
     Returns:
         One row per cell (backbone, task, layer, method, lr, seed, metric, validation, test, epoch, times,
         ``run``, the run folder's name, which identifies the cell's whole configuration, and ``collapsed``).
@@ -92,6 +83,11 @@ def run_benchmark(
         raise ValueError(f"run_benchmark: `lrs` must be a non-empty list of positive learning rates; got {lrs!r}.")
     if not layers:
         raise ValueError("run_benchmark: `layers` must name at least one layer (-1: the last).")
+    template = template or TrainConfig()
+    if template.pooling != "glot":
+        raise ValueError("run_benchmark: `template` holds the GLOT methods' options: build it with pooling='glot' "
+                         f"(the default); got pooling={template.pooling!r}.")
+    glot = template.glot.changes("glot")
     for method in methods or ():
         method_pooling(method, glot)  # an unknown method fails before any training
     if methods:
@@ -100,9 +96,7 @@ def run_benchmark(
     records = {b: BackboneRecord.of(b) for b in backbones}  # each backbone worked out once, for every cell
     cells = [(b, t, layer, m, lr, s) for b in backbones for t in tasks for layer in layers
              for m in (methods or default_methods(records[b])) for lr in lrs for s in seeds]
-    configs = [_cell_config(cell, glot, epochs=epochs, batch_size=batch_size, max_length=max_length, threads=threads,
-                            max_train=max_train, max_eval=max_eval, cache_dtype=cache_dtype,
-                            task_options=task_options, training=training) for cell in cells]
+    configs = [_cell_config(cell, glot, template, task_options) for cell in cells]
     runs = [run_name(config, cell[3], records[cell[0]]) for cell, config in zip(cells, configs)]
     saved = output / "suite.json"
     earlier = {row["run"]: row for row in (read_json(saved)["cells"] if saved.is_file() else [])
@@ -140,12 +134,13 @@ def run_benchmark(
 Cell = tuple[str, str, LayerSpec, str, float, int]
 
 
-def _cell_config(cell: Cell, glot: dict[str, Any] | None, task_options: dict[str, dict[str, Any]] | None,
-                 training: dict[str, Any] | None, **settings: Any) -> TrainConfig:
-    """The :class:`TrainConfig` of one (backbone, task, layer, method, lr, seed) cell."""
+def _cell_config(cell: Cell, glot: dict[str, Any], template: TrainConfig,
+                 task_options: dict[str, dict[str, Any]] | None) -> TrainConfig:
+    """The :class:`TrainConfig` of one (backbone, task, layer, method, lr, seed) cell: ``template`` with the
+    cell's own settings."""
     backbone, task_name, layer, method, lr, seed = cell
     pooling, options = method_pooling(method, glot)
     hidden_layer, mix = layer_options(layer)
-    return TrainConfig(backbone=backbone, task=task_name, pooling=pooling, glot={**options, **mix}, lr=lr,
-                       layer=hidden_layer, seed=seed, task_options=(task_options or {}).get(task_name, {}),
-                       **settings, **(training or {}))
+    return dataclasses.replace(template, backbone=backbone, task=task_name, pooling=pooling,
+                               glot={**options, **mix}, lr=lr, layer=hidden_layer, seed=seed,
+                               task_options=(task_options or {}).get(task_name, {}))

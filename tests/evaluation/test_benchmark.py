@@ -9,6 +9,7 @@ import pytest
 
 from sentence_transformers_glot.evaluation.benchmark import run_benchmark
 from sentence_transformers_glot.evaluation.summary import aggregate
+from sentence_transformers_glot.training.config import TrainConfig
 
 datasets = pytest.importorskip("datasets")
 
@@ -41,8 +42,8 @@ def glue_standins(tmp_path):
 
 def test_benchmark_runs_every_cell_and_resumes(tiny_bert_dir, glue_standins, tmp_path, monkeypatch):
     monkeypatch.setenv("GLOT_CACHE_DIR", str(tmp_path / "cache"))
-    kwargs = dict(methods=["glot", "mean"], seeds=[0, 1, 2], output=tmp_path / "out", epochs=1, lrs=[5e-3],
-                  glot={"threshold": 0.3, "hidden_dim": 8}, task_options=glue_standins)
+    kwargs = dict(methods=["glot", "mean"], seeds=[0, 1, 2], output=tmp_path / "out", lrs=[5e-3],
+                  template=TrainConfig(epochs=1, glot={"threshold": 0.3, "hidden_dim": 8}), task_options=glue_standins)
     rows = run_benchmark([tiny_bert_dir], ["sst2", "stsb"], **kwargs)
     assert len(rows) == 2 * 2 * 3
     assert {r["metric"] for r in rows if r["task"] == "sst2"} == {"accuracy"}
@@ -72,7 +73,8 @@ def test_an_interrupted_benchmark_keeps_every_committed_row(tiny_bert_dir, glue_
     from sentence_transformers_glot.evaluation import benchmark
 
     monkeypatch.setenv("GLOT_CACHE_DIR", str(tmp_path / "cache"))
-    kwargs = dict(seeds=[0, 1], output=tmp_path / "out", epochs=1, lrs=[5e-3], task_options=glue_standins)
+    kwargs = dict(seeds=[0, 1], output=tmp_path / "out", template=TrainConfig(epochs=1), lrs=[5e-3],
+                  task_options=glue_standins)
     committed = run_benchmark([tiny_bert_dir], ["sst2", "stsb"], methods=["mean"], **kwargs)
     shutil.rmtree(tmp_path / "out" / "runs")  # a fresh clone: only the committed suite.json
     real, calls = benchmark.run_cell, []
@@ -101,7 +103,8 @@ def test_an_interrupted_benchmark_keeps_every_committed_row(tiny_bert_dir, glue_
 
 def test_only_finished_reports_finished_cells_and_trains_nothing(tiny_bert_dir, glue_standins, tmp_path, monkeypatch):
     monkeypatch.setenv("GLOT_CACHE_DIR", str(tmp_path / "cache"))
-    kwargs = dict(seeds=[0], output=tmp_path / "out", epochs=1, lrs=[5e-3], task_options=glue_standins)
+    kwargs = dict(seeds=[0], output=tmp_path / "out", template=TrainConfig(epochs=1), lrs=[5e-3],
+                  task_options=glue_standins)
     first = run_benchmark([tiny_bert_dir], ["sst2"], methods=["mean"], **kwargs)
     (tmp_path / "out" / "suite.json").unlink()
     found = run_benchmark([tiny_bert_dir], ["sst2"], methods=["mean", "max"], only_finished=True, **kwargs)
@@ -118,8 +121,9 @@ def test_benchmark_runs_glot_variants_and_layers_and_writes_both_protocols(tiny_
                                                                           monkeypatch):
     monkeypatch.setenv("GLOT_CACHE_DIR", str(tmp_path / "cache"))
     rows = run_benchmark([tiny_bert_dir], ["sst2"], methods=["glot", "glot-gat", "mean"], seeds=[0, 1],
-                         output=tmp_path / "out", epochs=1, lrs=[2e-4, 5e-3], layers=[-1, 1],
-                         glot={"threshold": 0.3, "hidden_dim": 8}, task_options=glue_standins)
+                         output=tmp_path / "out", lrs=[2e-4, 5e-3], layers=[-1, 1],
+                         template=TrainConfig(epochs=1, glot={"threshold": 0.3, "hidden_dim": 8}),
+                         task_options=glue_standins)
     assert len(rows) == 3 * 2 * 2 * 2 and {r["layer"] for r in rows} == {-1, 1}
     configs = [json.loads(p.read_text()) for p in (tmp_path / "out" / "runs").glob("*glot-gat*/run_config.json")]
     assert len(configs) == 8 and all(c["glot"]["conv"] == "gat" and c["pooling"] == "glot" for c in configs)
