@@ -8,6 +8,7 @@ validation epoch, reported on test), skips finished cells, and writes ``stress.j
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import time
@@ -30,11 +31,18 @@ from sentence_transformers_glot.data.distractors import (
 from sentence_transformers_glot.evaluation.grid import format_mean_std, mean_std, run_cell
 from sentence_transformers_glot.evaluation.report import markdown_table, pyplot, run_header
 from sentence_transformers_glot.io import atomic_write_text
+from sentence_transformers_glot.training.config import TrainConfig
 
 logger = logging.getLogger(__name__)
 
 #: The reference's stress-test GLOT settings: tau 0.6, K 4, hidden 64 (its lr was 1e-4).
 STRESS_GLOT: dict[str, Any] = {"threshold": 0.6, "num_layers": 4, "hidden_dim": 64}
+
+
+def stress_template(**changes: Any) -> TrainConfig:
+    """The stress test's cell template: 5 epochs at lr 1e-3 for every method, max length 256, GLOT with
+    :data:`STRESS_GLOT` (the reference's stress setting), with ``changes`` on top."""
+    return TrainConfig(**{"epochs": 5, "lr": 1e-3, "max_length": 256, "glot": dict(STRESS_GLOT), **changes})
 
 
 # ------------------------------------------------------------------------------------------------ runner
@@ -83,15 +91,10 @@ def run_stress_test(
     n_train: int = 1200,
     n_val: int = 200,
     n_test: int = 600,
-    epochs: int = 5,
-    lr: float = 1e-3,
-    batch_size: int = 32,
-    glot: dict[str, Any] | None = None,
+    template: TrainConfig | None = None,
     output_dir: str | Path = "benchmarks/results/stress",
     cache=None,
     source: Source = "movie-polarity",
-    max_length: int = 256,
-    threads: int = 1,
     placement: str | None = None,
     layers: Sequence[int] | None = None,
     command: str = "",
@@ -110,13 +113,15 @@ def run_stress_test(
             :func:`sentence_transformers_glot.evaluation.benchmark.default_methods`.
         layers: hidden layers every method pools, mixed with learned weights (``GlotPooling(layers=...)``);
             ``None``: the last layer.
-        glot: GlotPooling options for ``glot`` (default :data:`STRESS_GLOT`: the reference's tau 0.6, K 4, hidden 64).
-        lr: one learning rate for every method (default 1e-3; see the README section on the stress test).
+        template: every cell's :class:`TrainConfig` but for what the grid sets (backbone, task, pooling and its
+            options, seed): epochs, lr (one for every method), batch size, max length, threads, and the GLOT
+            methods' options; default :func:`stress_template` (5 epochs, lr 1e-3, max length 256, the reference's
+            tau 0.6, K 4, hidden 64; see the README section on the stress test).
         cache: a :class:`~sentence_transformers_glot.training.cache.StateCache` (default: the user cache).
         source, n_train, n_val, n_test, placement: see :func:`make_stress_task` (``placement=None``: each
             protocol's own, block for paper, interleave for controlled).
-        max_length: backbone truncation; the default 256 truncates none of the default examples (checked:
-            each cell records its ``truncated`` count).
+        The default max length, 256, truncates none of the default examples (checked: each cell records its
+        ``truncated`` count).
     Returns:
         One row per (protocol, ratio, seed, method) with validation and test accuracy and the cell's facts
         (length-only accuracies, realised distractor fractions).
@@ -125,14 +130,14 @@ def run_stress_test(
 
     from sentence_transformers_glot.backbones.record import BackboneRecord
     from sentence_transformers_glot.evaluation.methods import default_methods, method_pooling
-    from sentence_transformers_glot.training.config import TrainConfig
     from sentence_transformers_glot.training.run_identity import run_name
 
     record = BackboneRecord.of(backbone)  # worked out once, for every cell
     if not methods:
         methods = default_methods(record)
     methods = tuple(methods)
-    glot = dict(STRESS_GLOT if glot is None else glot)
+    template = template or stress_template()
+    glot, max_length = template.glot.changes("glot"), template.max_length
     mix = {} if layers is None else {"layers": [int(layer) for layer in layers]}
     poolings = {method: method_pooling(method, glot) for method in methods}  # unknown names fail before any run
     output_dir = Path(output_dir)
@@ -154,9 +159,8 @@ def run_stress_test(
         for method in methods:
             bar.set_postfix_str(f"{protocol} r={ratio:g} seed {seed} {method}")
             pooling, options = poolings[method]
-            config = TrainConfig(backbone=backbone, task=task.name, pooling=pooling,
-                                 glot={**options, **mix}, epochs=epochs, batch_size=batch_size, lr=lr,
-                                 max_length=max_length, seed=seed, threads=threads)
+            config = dataclasses.replace(template, backbone=backbone, task=task.name, pooling=pooling,
+                                         glot={**options, **mix}, seed=seed)
             result, skipped = run_cell(config, output_dir / "runs" / run_name(config, backbone=record), lambda: task,
                                        cache=cache, backbone=record)
             rows.append({"protocol": protocol, "ratio": float(ratio), "seed": seed, "method": method,
@@ -168,8 +172,9 @@ def run_stress_test(
     bar.close()
     settings = {"backbone": backbone, "methods": list(methods), "ratios": [float(r) for r in ratios],
                 "protocols": list(protocols), "seeds": list(seeds), "n_train": n_train, "n_val": n_val,
-                "n_test": n_test, "epochs": epochs, "lr": lr, "batch_size": batch_size, "glot": glot,
-                "source": source_name(source), "placement": placement, "max_length": max_length, "threads": threads,
+                "n_test": n_test, "epochs": template.epochs, "lr": template.lr, "batch_size": template.batch_size,
+                "glot": glot, "source": source_name(source), "placement": placement, "max_length": max_length,
+                "threads": template.threads,
                 "layers": mix.get("layers")}
     write_stress_results(rows, output_dir, settings, command, time.perf_counter() - started)
     return rows
@@ -323,10 +328,10 @@ def stress_command(args) -> int:
     """Run :func:`run_stress_test` from parsed ``add_stress_arguments`` flags; print the tables."""
     import sys
 
+    template = stress_template(epochs=args.epochs, lr=args.lr, threads=args.threads)  # checked before any work
     rows = run_stress_test(backbone=args.backbone, methods=args.methods, ratios=args.ratios, protocols=args.protocols,
                            seeds=args.seeds, n_train=args.n_train, n_val=args.n_val, n_test=args.n_test,
-                           epochs=args.epochs, lr=args.lr, source=args.source, threads=args.threads,
-                           placement=args.placement, layers=args.layers,
+                           template=template, source=args.source, placement=args.placement, layers=args.layers,
                            output_dir=args.output, command=" ".join(sys.argv))
     print(markdown_tables(rows))
     print(f"results: {Path(args.output) / 'stress.json'}, {Path(args.output) / 'stress.md'}, "

@@ -19,8 +19,8 @@ SIZES = STRESS_SIZES
 
 def test_run_stress_test_end_to_end_and_resume(tiny_bert_dir, tmp_path, monkeypatch):
     settings = dict(backbone=tiny_bert_dir, methods=("glot", "mean"), ratios=(0.0, 0.5), seeds=(0,), n_train=40,
-                    n_val=20, n_test=20, epochs=1, lr=1e-3, source=SOURCE, output_dir=tmp_path / "out",
-                    cache=StateCache(tmp_path / "cache", dtype="float32"), max_length=64)
+                    n_val=20, n_test=20, template=stress.stress_template(epochs=1, lr=1e-3, max_length=64),
+                    source=SOURCE, output_dir=tmp_path / "out", cache=StateCache(tmp_path / "cache", dtype="float32"))
     from sentence_transformers_glot import training
 
     calls = []
@@ -78,7 +78,8 @@ def test_cli_flags_reach_run_stress_test(monkeypatch, tmp_path, capsys):
     assert stress.stress_command(args) == 0
     assert seen["backbone"] == "x" and seen["methods"] == ["glot", "mean"] and seen["ratios"] == [0.0, 0.9]
     assert seen["protocols"] == ["controlled"] and seen["seeds"] == [0, 1] and seen["n_train"] == 100
-    assert seen["epochs"] == 2 and seen["output_dir"] == str(tmp_path) and seen["layers"] == [0, 3]
+    assert seen["template"].epochs == 2 and seen["template"].glot.threshold == stress.STRESS_GLOT["threshold"]
+    assert seen["output_dir"] == str(tmp_path) and seen["layers"] == [0, 3]
     assert "| glot | 80.0 |" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         parser.parse_args(["--ratios", "1.5"])
