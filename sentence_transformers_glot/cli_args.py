@@ -13,7 +13,7 @@ import math
 import re
 from typing import Any, Callable, NoReturn
 
-from sentence_transformers_glot.options import MAX_SEED, MAX_THREADS
+from sentence_transformers_glot.options import MAX_SEED, MAX_THREADS, GlotOptions
 
 _TYPES = {"int": int, "float": float, "str": str, "bool": bool}
 #: What a flag of an optional field (``float | None``) takes for ``None``: ``--max-grad-norm none``.
@@ -38,6 +38,11 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         if isinstance(action.default, bool) and not action.default:
             return text
         return super()._get_help_string(action)
+
+
+def add_command(commands: argparse._SubParsersAction, name: str, help: str) -> argparse.ArgumentParser:
+    """A ``glot`` subcommand whose help shows every option's default (:class:`HelpFormatter`)."""
+    return commands.add_parser(name, help=help, formatter_class=HelpFormatter)
 
 
 def number(kind: type = float, low: float | None = None, high: float | None = None, *, above: bool = False,
@@ -182,3 +187,20 @@ def dataclass_kwargs(args: argparse.Namespace, cls: type, *, skip: tuple[str, ..
     """The fields of ``cls`` that were given on the command line (``None`` included), by name."""
     return {spec.name: getattr(args, spec.name) for spec in dataclasses.fields(cls)
             if spec.name not in skip and hasattr(args, spec.name)}
+
+
+def glot_kwargs(args: argparse.Namespace) -> dict:
+    """The GLOT flags (:func:`add_glot_flags`) the user gave (the others stay GlotPooling's defaults), checked as
+    GlotOptions checks them."""
+    kwargs = dataclass_kwargs(args, GlotOptions, skip=("layers",))
+    if args.no_threshold:
+        kwargs["threshold"] = None
+    GlotOptions(**kwargs)  # a bad value or combination fails here, in one line, before anything loads
+    return kwargs
+
+
+def add_glot_flags(parser: argparse.ArgumentParser) -> None:
+    """GlotPooling's options as flags (one per GlotOptions field but ``layers``), and ``--no-threshold``."""
+    group = parser.add_argument_group("GLOT options (GlotPooling keywords; defaults: the paper's)")
+    add_dataclass_arguments(group, GlotOptions, skip=("layers",))
+    group.add_argument("--no-threshold", action="store_true", help="threshold=None (use with --top-k)")

@@ -24,12 +24,13 @@ def test_version_flag(capsys):
 
 
 def test_cli_parses_layer_groups_and_the_new_flags():
-    from sentence_transformers_glot.cli import _glot_kwargs, build_parser
+    from sentence_transformers_glot.cli import build_parser
+    from sentence_transformers_glot.cli_args import glot_kwargs
 
     args = build_parser().parse_args(["benchmark", "--layers", "-1", "8,9,10", "--sequence-window", "2",
                                       "--edge-weight", "cosine", "--input-norm", "layer"])
     assert args.layers == [-1, [8, 9, 10]]
-    assert _glot_kwargs(args) == {"sequence_window": 2, "edge_weight": "cosine", "input_norm": "layer"}
+    assert glot_kwargs(args) == {"sequence_window": 2, "edge_weight": "cosine", "input_norm": "layer"}
     assert build_parser().parse_args(["train", "--layers", "3", "4"]).layers == [3, 4]
     with pytest.raises(SystemExit):
         build_parser().parse_args(["benchmark", "--layers", "8,x"])
