@@ -76,9 +76,34 @@ def run_benchmark(
     the plots whenever a (backbone, task, layer) is complete: an interrupted benchmark loses nothing it
     finished or found.
     """
-    from sentence_transformers_glot.data import load_task
-
     output = Path(output)
+    cells, configs, records = _plan(backbones, tasks, methods, seeds, lrs, layers, template, task_options)
+    runs = [run_name(config, cell[3], records[cell[0]]) for cell, config in zip(cells, configs)]
+    saved = output / "suite.json"
+    earlier = {row["run"]: row for row in (read_json(saved)["cells"] if saved.is_file() else [])
+               if "run" in row}
+    # one row per cell, in the cells' order: committed rows of cells not reached yet stay in every write,
+    # so an interrupted run never leaves a suite.json with fewer rows than it started from
+    found: dict[str, dict[str, Any]] = {run: earlier[run] for run in runs if run in earlier}
+    tasks_once = _TaskLoader(task_options)
+    for number, (cell, config, run) in enumerate(tqdm(list(zip(cells, configs, runs)), desc="benchmark", unit="run")):
+        trained = False
+        if run not in earlier:
+            result, _ = run_cell(config, output / "runs" / run, lambda name=cell[1]: tasks_once(name),
+                                 train_missing=not only_finished, backbone=records[cell[0]])
+            if result is not None:
+                trained, found[run] = True, _row(cell, run, result)
+        group_done = number + 1 == len(cells) or cells[number + 1][:3] != cell[:3]
+        if found and (group_done or trained):  # this cell added a row, or its group is complete
+            write_results([found[r] for r in runs if r in found], output, command, figures=group_done)
+    return [found[run] for run in runs if run in found]  # every cell has been reached
+
+
+def _plan(backbones: Sequence[str], tasks: Sequence[str], methods: Sequence[str] | None, seeds: Sequence[int],
+          lrs: Sequence[float], layers: Sequence[LayerSpec], template: TrainConfig | None,
+          task_options: dict[str, dict[str, Any]] | None) -> tuple[list[Cell], list[TrainConfig], dict]:
+    """Every cell of the grid, in order, with its config, and each backbone's record (made once); every check
+    that can fail (learning rates, layers, methods and the options they take) fails here, before any run."""
     if not lrs or any(not lr > 0 for lr in lrs):
         raise ValueError(f"run_benchmark: `lrs` must be a non-empty list of positive learning rates; got {lrs!r}.")
     if not layers:
@@ -96,38 +121,30 @@ def run_benchmark(
     records = {b: BackboneRecord.of(b) for b in backbones}  # each backbone worked out once, for every cell
     cells = [(b, t, layer, m, lr, s) for b in backbones for t in tasks for layer in layers
              for m in (methods or default_methods(records[b])) for lr in lrs for s in seeds]
-    configs = [_cell_config(cell, glot, template, task_options) for cell in cells]
-    runs = [run_name(config, cell[3], records[cell[0]]) for cell, config in zip(cells, configs)]
-    saved = output / "suite.json"
-    earlier = {row["run"]: row for row in (read_json(saved)["cells"] if saved.is_file() else [])
-               if "run" in row}
-    # one row per cell, in the cells' order: committed rows of cells not reached yet stay in every write,
-    # so an interrupted run never leaves a suite.json with fewer rows than it started from
-    found: dict[str, dict[str, Any]] = {run: earlier[run] for run in runs if run in earlier}
-    loaded: dict[str, TaskData] = {}
-    for number, (cell, config, run) in enumerate(tqdm(list(zip(cells, configs, runs)), desc="benchmark", unit="run")):
-        backbone, task_name, layer, method, lr, seed = cell
-        trained = False
-        if run not in earlier:
-            def task(name: str = task_name) -> TaskData:  # loaded once per task, only when a cell trains
-                if name not in loaded:
-                    loaded[name] = load_task(name, **(task_options or {}).get(name, {}))
-                return loaded[name]
+    return cells, [_cell_config(cell, glot, template, task_options) for cell in cells], records
 
-            result, _ = run_cell(config, output / "runs" / run, task, train_missing=not only_finished,
-                                 backbone=records[backbone])
-            if result is not None:
-                trained = True
-                found[run] = {"backbone": backbone, "task": task_name, "layer": layer, "method": method, "lr": lr,
-                              "seed": seed, "metric": result.metric,
-                              "validation": result.validation, "test": result.test, "best_epoch": result.best_epoch,
-                              "train_seconds": result.train_seconds,
-                              "trainable_parameters": result.trainable_parameters, "run": run,
-                              "collapsed": result.collapsed}
-        group_done = number + 1 == len(cells) or cells[number + 1][:3] != cell[:3]
-        if found and (group_done or trained):  # this cell added a row, or its group is complete
-            write_results([found[r] for r in runs if r in found], output, command, figures=group_done)
-    return [found[run] for run in runs if run in found]  # every cell has been reached
+
+class _TaskLoader:
+    """Each task's data, loaded once and only when a cell of it trains (loading can be slow)."""
+
+    def __init__(self, task_options: dict[str, dict[str, Any]] | None) -> None:
+        self.options, self.loaded = task_options or {}, {}
+
+    def __call__(self, name: str) -> TaskData:
+        from sentence_transformers_glot.data import load_task
+
+        if name not in self.loaded:
+            self.loaded[name] = load_task(name, **self.options.get(name, {}))
+        return self.loaded[name]
+
+
+def _row(cell: Cell, run: str, result: Any) -> dict[str, Any]:
+    """A finished cell's row of ``suite.json``."""
+    backbone, task_name, layer, method, lr, seed = cell
+    return {"backbone": backbone, "task": task_name, "layer": layer, "method": method, "lr": lr, "seed": seed,
+            "metric": result.metric, "validation": result.validation, "test": result.test,
+            "best_epoch": result.best_epoch, "train_seconds": result.train_seconds,
+            "trainable_parameters": result.trainable_parameters, "run": run, "collapsed": result.collapsed}
 
 
 #: One benchmark cell: (backbone, task, layer, method, learning rate, seed).
