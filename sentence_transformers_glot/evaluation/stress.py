@@ -141,11 +141,7 @@ def run_stress_test(
     mix = {} if layers is None else {"layers": [int(layer) for layer in layers]}
     poolings = {method: method_pooling(method, glot) for method in methods}  # unknown names fail before any run
     output_dir = Path(output_dir)
-    try:
-        count_tokens = _token_counter(backbone)
-    except Exception as error:  # noqa: BLE001 - the token facts are a bonus; words are always reported
-        logger.warning("no token counts for %s (%s); reporting word counts only", backbone, error)
-        count_tokens = None
+    count_tokens = _token_counter_or_none(backbone)
     started = time.perf_counter()
     rows: list[dict[str, Any]] = []
     cells = [(p, r, s) for p in protocols for r in ratios for s in seeds]
@@ -164,20 +160,38 @@ def run_stress_test(
             result, skipped = run_cell(config, output_dir / "runs" / run_name(config, backbone=record), lambda: task,
                                        cache=cache, backbone=record)
             rows.append({"protocol": protocol, "ratio": float(ratio), "seed": seed, "method": method,
-                         "validation": result.validation, "test": result.test, "best_epoch": result.best_epoch,
-                         "train_seconds": result.train_seconds, "cache_seconds": result.cache_seconds,
-                         "trainable_parameters": result.trainable_parameters, "resumed": skipped,
-                         "task": task.name, **facts})
+                         **_result_values(result), "resumed": skipped, "task": task.name, **facts})
             bar.update()
     bar.close()
     settings = {"backbone": backbone, "methods": list(methods), "ratios": [float(r) for r in ratios],
                 "protocols": list(protocols), "seeds": list(seeds), "n_train": n_train, "n_val": n_val,
-                "n_test": n_test, "epochs": template.epochs, "lr": template.lr, "batch_size": template.batch_size,
-                "glot": glot, "source": source_name(source), "placement": placement, "max_length": max_length,
-                "threads": template.threads,
+                "n_test": n_test, **_template_settings(template), "glot": glot, "source": source_name(source),
+                "placement": placement, "max_length": max_length, "threads": template.threads,
                 "layers": mix.get("layers")}
     write_stress_results(rows, output_dir, settings, command, time.perf_counter() - started)
     return rows
+
+
+def _token_counter_or_none(backbone: str) -> Callable[[Sequence[str]], np.ndarray] | None:
+    """:func:`_token_counter`, or ``None`` (with a warning) when the tokenizer cannot be had: the token facts are
+    a bonus, words are always reported."""
+    try:
+        return _token_counter(backbone)
+    except Exception as error:  # noqa: BLE001
+        logger.warning("no token counts for %s (%s); reporting word counts only", backbone, error)
+        return None
+
+
+def _result_values(result: Any) -> dict[str, Any]:
+    """A cell's scores and costs, as its row holds them."""
+    return {"validation": result.validation, "test": result.test, "best_epoch": result.best_epoch,
+            "train_seconds": result.train_seconds, "cache_seconds": result.cache_seconds,
+            "trainable_parameters": result.trainable_parameters}
+
+
+def _template_settings(template: TrainConfig) -> dict[str, Any]:
+    """The optimisation settings ``stress.json`` records (the same for every method)."""
+    return {"epochs": template.epochs, "lr": template.lr, "batch_size": template.batch_size}
 
 
 # ------------------------------------------------------------------------------------------------ reports
