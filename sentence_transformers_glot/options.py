@@ -236,12 +236,21 @@ class GlotOptions:
     def changes(self, pooling: str = "glot") -> dict[str, Any]:
         """The options that differ from ``pooling``'s own (:meth:`of_pooling` without overrides), in field order:
         the short form that configs, run names and command lines show."""
-        base = GlotOptions.of_pooling(pooling)
-        return {name: getattr(self, name) for name in OPTION_NAMES if getattr(self, name) != getattr(base, name)}
+        base = pooling_defaults(pooling)
+        return {name: getattr(self, name) for name in OPTION_NAMES if getattr(self, name) != base[name]}
 
 
 #: GlotPooling's ``config_keys`` beside ``word_embedding_dimension``, in order: the fields of GlotOptions.
 OPTION_NAMES: tuple[str, ...] = tuple(spec.name for spec in dataclasses.fields(GlotOptions))
+
+
+def pooling_defaults(pooling: str) -> dict[str, Any]:
+    """The option values of ``pooling`` (:meth:`GlotOptions.of_pooling` without overrides), read from the field
+    defaults and :data:`BASELINES` without building a GlotOptions."""
+    if pooling not in POOLINGS:
+        raise ValueError(f"`pooling` must be one of {POOLINGS}; got {pooling!r}.")
+    defaults = {spec.name: spec.default for spec in dataclasses.fields(GlotOptions)}
+    return {**defaults, **BASELINES.get(pooling, {})}
 
 
 def is_int(value: Any) -> bool:

@@ -192,3 +192,20 @@ def test_a_diverged_run_is_flagged_in_metrics_and_the_log(tiny_bert_dir, tmp_pat
     assert saved["collapsed"] is True and saved["collapse"] == result.collapse
     printed = capsys.readouterr()
     assert "COLLAPSED" in printed.out + printed.err
+
+
+def test_glot_options_are_built_at_most_twice_per_run(tiny_bert_dir, tmp_path, monkeypatch):
+    """One GlotOptions for the run's config, one for its GlotPooling (and one for the command's flags): names,
+    configs and exports compare with the defaults without building more."""
+    from sentence_transformers_glot import options
+    from sentence_transformers_glot.cli import main
+
+    built = []
+    check = options.GlotOptions.__post_init__
+    monkeypatch.setattr(options.GlotOptions, "__post_init__", lambda self: (built.append(1), check(self))[1])
+    monkeypatch.setenv("GLOT_CACHE_DIR", str(tmp_path / "cache"))
+    data = tmp_path / "mine.csv"
+    data.write_text("text,label\n" + "".join(f"text {i} {'good' if i % 2 else 'bad'},{i % 2}\n" for i in range(60)))
+    assert main(["train", "--backbone", tiny_bert_dir, "--task", str(data), "--pooling", "glot", "adapool",
+                 "--epochs", "1", "--runs", str(tmp_path / "runs")]) == 0
+    assert len(built) <= 1 + 2 * 2
