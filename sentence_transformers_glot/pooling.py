@@ -311,6 +311,12 @@ class GlotPooling(Module):
         nodes = PackedNodes.from_mask(mask)
         return self._pool_nodes(nodes.pack(token_embeddings), nodes, mask)
 
+    def pool_packed(self, rows: Tensor, real: Tensor, prompt_length: int | Tensor | None = None) -> Tensor:
+        """:meth:`pool` of token states that come packed: ``rows`` ``(N, d)`` (``(N, len(layers), d)`` with
+        ``layers``) are the real tokens of the ``(B, L)`` mask ``real``, in order; they are pooled as they come,
+        never padded (the training cache's layout and flash-attention's unpadded output)."""
+        return self._pool_unpadded(rows, real.bool(), prompt_length)
+
     def _pool_unpadded(self, rows: Tensor, real: Tensor, prompt_length: int | Tensor | None) -> Tensor:
         """:meth:`pool` of a flash-attention varlen batch: ``rows`` ``(total, [n,] d)`` are the real tokens of the
         ``(B, L)`` mask ``real``, in order; they are used packed as they come, never padded."""

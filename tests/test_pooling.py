@@ -16,7 +16,7 @@ except ImportError:  # sentence-transformers 5.x
     from sentence_transformers.models import Pooling
 
 from sentence_transformers_glot import GlotPooling
-from sentence_transformers_glot.options import CONVS
+from sentence_transformers_glot.options import CONVS, READOUTS
 
 ST_MODES = {"mean": "mean", "max": "max", "cls": "cls", "last": "lasttoken"}
 
@@ -515,3 +515,13 @@ def test_config_that_is_not_json_names_the_file(saved_pooling):
         f.write('{"word_embedding_dimension": 16,')  # cut off mid-write by some other tool
     with pytest.raises(ValueError, match=r"config\.json: not valid JSON \(.*line 1 column"):
         GlotPooling.load(saved_pooling)
+
+
+@pytest.mark.parametrize("options", [{"conv": conv} for conv in CONVS] + [{"num_layers": 0, "readout": readout}
+                                                                          for readout in READOUTS])
+def test_pooling_packed_states_equals_pooling_the_padded_batch(options):
+    """The training path (the cache's packed rows) gives the padded path's vectors exactly."""
+    torch.manual_seed(0)
+    pooling = GlotPooling(16, threshold=0.2, hidden_dim=8, attention_sink="exclude", input_norm="layer", **options)
+    x, mask = random_batch(5, 9, 16, seed=3, min_length=2)
+    assert torch.equal(pooling.pool_packed(x[mask], mask), pooling.pool(x, mask))

@@ -211,8 +211,8 @@ def instrumented_run(config: TrainConfig, task, states, decoder: bool) -> dict[s
         model.train()
         for step, start in enumerate(range(0, len(order), config.batch_size)):
             index = order[start : start + config.batch_size]
-            a = states["train"][0].batch(index)
-            b = states["train"][1].batch(index) if states["train"][1] is not None else None
+            a = states["train"][0].packed(index)
+            b = states["train"][1].packed(index) if states["train"][1] is not None else None
             loss = head.loss(model(a, b), torch.from_numpy(labels_all[index]))
             losses.append(round(float(loss), 5))
             if not math.isfinite(float(loss)):

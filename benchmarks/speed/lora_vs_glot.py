@@ -98,7 +98,7 @@ def worker_glot(backbone: str, examples: int, cache_dir: str, batch_size: int) -
     model.train()
     started = time.perf_counter()
     for index in batches(len(texts), batch_size):
-        loss = model.head.loss(model(states.batch(index.numpy())), labels[index])
+        loss = model.head.loss(model(states.packed(index.numpy())), labels[index])
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()

@@ -72,8 +72,11 @@ def _save_npy(path: str, array: np.ndarray) -> None:
 class TokenStates:
     """Read-only, memory-mapped token states of ``n`` texts.
 
-    ``batch(indices)`` returns zero-padded float32 states ``(B, L, d)`` (``(B, L, n, d)`` for an entry of
-    ``n`` layers) and a bool mask ``(B, L)``. ``dim`` is ``d``.
+    ``packed(indices)`` returns the texts' float32 token states packed in order, ``(N, d)`` (``(N, n, d)`` for an
+    entry of ``n`` layers), and the ``(B, L)`` bool mask of the real tokens they fill: what
+    :meth:`GlotPooling.pool_packed <sentence_transformers_glot.pooling.GlotPooling.pool_packed>` reads, never
+    padded (training's path). ``batch(indices)`` returns them zero-padded, ``(B, L, d)``, with the mask.
+    ``dim`` is ``d``.
     """
 
     shards: list[np.ndarray]
@@ -88,13 +91,19 @@ class TokenStates:
     def __len__(self) -> int:
         return len(self.lengths)
 
-    def batch(self, indices: Sequence[int] | np.ndarray) -> tuple[Tensor, Tensor]:
+    def _rows(self, indices: Sequence[int] | np.ndarray) -> list[np.ndarray]:
         rows = []
         for index in np.asarray(indices, dtype=np.int64):
             shard, local = divmod(int(index), self.shard_size)
             start = self._offsets[shard][local]
             rows.append(self.shards[shard][start : start + self.lengths[index]])  # a view of the memory map
-        return pad_states(rows, self.shards[0].shape[1:])
+        return rows
+
+    def batch(self, indices: Sequence[int] | np.ndarray) -> tuple[Tensor, Tensor]:
+        return pad_states(self._rows(indices), self.shards[0].shape[1:])
+
+    def packed(self, indices: Sequence[int] | np.ndarray) -> tuple[Tensor, Tensor]:
+        return pack_states(self._rows(indices), self.shards[0].shape[1:])
 
 
 def pad_states(rows: Sequence[np.ndarray], token_shape: tuple[int, ...]) -> tuple[Tensor, Tensor]:
@@ -106,6 +115,16 @@ def pad_states(rows: Sequence[np.ndarray], token_shape: tuple[int, ...]) -> tupl
         out[i, : len(row)] = row
     mask = np.arange(out.shape[1])[None, :] < lengths[:, None]
     return torch.from_numpy(out), torch.from_numpy(mask)
+
+
+def pack_states(rows: Sequence[np.ndarray], token_shape: tuple[int, ...]) -> tuple[Tensor, Tensor]:
+    """Per-text ``(length_i, *token_shape)`` states -> float32 ``(N, *token_shape)``, the rows one after another,
+    and the ``(B, L)`` bool mask of the real tokens they fill (right padding; ``L`` at least 1): the layout of
+    :func:`pad_states` without its padding."""
+    lengths = np.array([len(row) for row in rows], dtype=np.int64)
+    packed = np.concatenate(rows).astype(np.float32, copy=False) if rows else np.zeros((0, *token_shape), np.float32)
+    mask = np.arange(int(lengths.max(initial=1)))[None, :] < lengths[:, None]
+    return torch.from_numpy(np.ascontiguousarray(packed)), torch.from_numpy(mask)
 
 
 class StateCache:

@@ -19,7 +19,7 @@ from torch import Tensor
 
 from sentence_transformers_glot.backbones.states import load_backbone, transformer_encoder
 from sentence_transformers_glot.data import SPLITS, TaskData
-from sentence_transformers_glot.training.cache import pad_states
+from sentence_transformers_glot.training.cache import pack_states, pad_states
 from sentence_transformers_glot.training.config import TrainConfig
 
 
@@ -47,11 +47,17 @@ class LiveStates:
             self._token_shape = tuple(self.encode([self.texts[0]])[0].shape[1:])
         return self._token_shape
 
-    def batch(self, indices: Sequence[int] | np.ndarray) -> tuple[Tensor, Tensor]:
+    def _rows(self, indices: Sequence[int] | np.ndarray) -> list[np.ndarray]:
         rows = self.encode([self.texts[int(i)] for i in indices])
         if self._token_shape is None:
             self._token_shape = tuple(rows[0].shape[1:])
-        return pad_states(rows, self._shape())
+        return rows
+
+    def batch(self, indices: Sequence[int] | np.ndarray) -> tuple[Tensor, Tensor]:
+        return pad_states(self._rows(indices), self._shape())
+
+    def packed(self, indices: Sequence[int] | np.ndarray) -> tuple[Tensor, Tensor]:
+        return pack_states(self._rows(indices), self._shape())
 
 
 def live_task_states(config: TrainConfig, task: TaskData,

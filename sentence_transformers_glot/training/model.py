@@ -61,8 +61,8 @@ class PoolingWithHead(nn.Module):
         self.pooling, self.head = pooling, head
 
     def forward(self, a: tuple[torch.Tensor, torch.Tensor], b: tuple[torch.Tensor, torch.Tensor] | None = None):
-        u = self.pooling.pool(*a)
-        v = self.pooling.pool(*b) if b is not None else None
+        u = self.pooling.pool_packed(*a)
+        v = self.pooling.pool_packed(*b) if b is not None else None
         return self.head(u, v)
 
 
@@ -76,9 +76,10 @@ def example_rows(task: TaskData, split: str, head: TaskHead) -> np.ndarray:
 
 
 def batch_states(states, indices):
-    """The pooled inputs of the examples ``indices``: ``(a, b)`` token states (``b`` for pairs, else None)."""
+    """The pooled inputs of the examples ``indices``: ``(a, b)`` packed token states and their masks (``b`` for
+    pairs, else None), as :meth:`GlotPooling.pool_packed` reads them."""
     a, b = states
-    return a.batch(indices), (b.batch(indices) if b is not None else None)
+    return a.packed(indices), (b.packed(indices) if b is not None else None)
 
 
 def backbone_dim(path: str) -> int:

@@ -275,3 +275,13 @@ def test_two_gloo_processes_share_the_build_and_match_one_process_byte_for_byte(
     assert files == sorted(p.name for p in shared.iterdir() if p.suffix in (".npy", ".json"))
     for name in files:
         assert (entry / name).read_bytes() == (shared / name).read_bytes(), name
+
+
+def test_packed_states_are_the_padded_ones_without_padding(tmp_path):
+    """Training reads the cache packed: the same values and mask as ``batch``, never padded."""
+    states = StateCache(tmp_path, dtype="float16", shard_size=8).get_or_build(TEXTS, CountingEncoder(), "fp", 16)
+    index = [3, 0, 24, 9]
+    x, mask = states.batch(index)
+    rows, real = states.packed(index)
+    assert torch.equal(real, mask) and rows.dtype == torch.float32 and rows.shape == (int(mask.sum()), x.shape[-1])
+    assert torch.equal(rows, x[mask])
