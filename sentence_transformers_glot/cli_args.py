@@ -45,25 +45,18 @@ def add_command(commands: argparse._SubParsersAction, name: str, help: str) -> a
     return commands.add_parser(name, help=help, formatter_class=HelpFormatter)
 
 
-def number(kind: type = float, low: float | None = None, high: float | None = None, *, above: bool = False,
-           optional: bool = False) -> Callable[[str], Any]:
+def number(kind: type = float, low: float | None = None, high: float | None = None, *,
+           above: bool = False) -> Callable[[str], Any]:
     """An argparse ``type`` for a number flag: ``kind`` (int or float), finite, at least ``low`` (greater than it
-    with ``above``) and at most ``high``; with ``optional``, ``none`` gives ``None``. A bad value is one line
-    naming the range: ``argument --threads: must be an int >= 1; got '0'``."""
-    if kind is int:
-        expected = "an int"
-    else:
-        expected = "a finite number"
+    with ``above``) and at most ``high`` (wrap it in :func:`optional_value` to take ``none`` too). A bad value is
+    one line naming the range: ``argument --threads: must be an int >= 1, <= 1024; got '0'``."""
+    expected = "an int" if kind is int else "a finite number"
     if low is not None:
         expected += f" {'>' if above else '>='} {low:g}"
     if high is not None:
         expected += f"{',' if low is not None else ''} <= {high:g}"
-    if optional:
-        expected += f" or {NONE}"
 
     def parse(text: str) -> Any:
-        if optional and text.strip().lower() == NONE:
-            return None
         try:
             value = kind(text)
         except ValueError:
