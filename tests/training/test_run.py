@@ -209,3 +209,32 @@ def test_glot_options_are_built_at_most_twice_per_run(tiny_bert_dir, tmp_path, m
     assert main(["train", "--backbone", tiny_bert_dir, "--task", str(data), "--pooling", "glot", "adapool",
                  "--epochs", "1", "--runs", str(tmp_path / "runs")]) == 0
     assert len(built) <= 1 + 2 * 2
+
+
+def test_every_config_field_is_read_in_at_most_eight_modules_of_a_glot_train(tiny_bert_dir, tmp_path, monkeypatch):
+    """Following one TrainConfig field through ``glot train`` (parse, configs, identity, inputs, model, loop,
+    report, export) visits few modules: the config is worked out once and passed down."""
+    import collections
+    import dataclasses
+    import sys
+
+    from sentence_transformers_glot.cli import main
+
+    readers = collections.defaultdict(set)
+    read = object.__getattribute__
+
+    def traced(self, name):
+        module = sys._getframe(1).f_globals.get("__name__", "")
+        if not name.startswith("_") and module.startswith("sentence_transformers_glot"):
+            readers[name].add(module)
+        return read(self, name)
+
+    monkeypatch.setattr(TrainConfig, "__getattribute__", traced, raising=False)
+    monkeypatch.setenv("GLOT_CACHE_DIR", str(tmp_path / "cache"))
+    data = tmp_path / "mine.csv"
+    data.write_text("text,label\n" + "".join(f"text {i} {'good' if i % 2 else 'bad'},{i % 2}\n" for i in range(60)))
+    assert main(["train", "--backbone", tiny_bert_dir, "--task", str(data), "--epochs", "1",
+                 "--runs", str(tmp_path / "runs")]) == 0
+    fields = [spec.name for spec in dataclasses.fields(TrainConfig)]
+    assert set(readers) >= {"backbone", "lr", "max_length", "max_grad_norm", "glot"}
+    assert {field: len(readers[field]) for field in fields if len(readers[field]) > 8} == {}
