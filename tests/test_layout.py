@@ -125,3 +125,17 @@ def test_no_module_imports_another_modules_private_names():
             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sentence_transformers_glot"):
                 private = [a.name for a in node.names if a.name.startswith("_") and not a.name.startswith("__")]
                 assert not private, f"{path} imports private names {private} from {node.module}"
+
+
+def test_every_package_module_has_its_mirrored_test_file():
+    """``sentence_transformers_glot/<path>/<module>.py`` is tested in ``tests/<path>/test_<module>.py``."""
+    tests = PACKAGE.parent / "tests"
+    missing = []
+    for module in sorted(PACKAGE.rglob("*.py")):
+        if module.name in ("__init__.py", "__main__.py"):
+            continue
+        relative = module.relative_to(PACKAGE)
+        mirror = tests / relative.parent / f"test_{module.stem}.py"
+        if not mirror.is_file():
+            missing.append(str(mirror.relative_to(PACKAGE.parent)))
+    assert missing == [], f"package modules without their test file: {missing}"

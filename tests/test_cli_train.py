@@ -1,0 +1,124 @@
+"""glot train from the command line: users' files, one-line errors before the cache, no run folder left."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from helpers import toy_task
+
+
+# -------------------------------------------------------------------------------------------------- parsing and errors
+def test_cli_train_on_a_users_csv_prints_both_poolings(tiny_bert_dir, tmp_path, monkeypatch, capsys):
+    from sentence_transformers_glot.cli import main
+
+    monkeypatch.setenv("GLOT_CACHE_DIR", str(tmp_path / "cache"))
+    task = toy_task(n=60)
+    rows = ["text,label"] + [f"{t},{y}" for t, y in zip(task.splits["train"].texts, task.splits["train"].labels)]
+    (tmp_path / "mine.csv").write_text("\n".join(rows) + "\n")
+    code = main(["train", "--backbone", tiny_bert_dir, "--task", str(tmp_path / "mine.csv"), "--pooling", "glot",
+                 "mean",
+                 "--epochs", "1", "--runs", str(tmp_path / "runs"), "--threshold", "0.3", "--hidden-dim", "8",
+                 "--json", str(tmp_path / "results.json")])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "glot: test accuracy" in out and "mean: test accuracy" in out
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert [r["pooling"] for r in results] == ["glot", "mean"]
+    for r in results:
+        assert Path(r["model_dir"]).parent.parent == tmp_path / "runs"
+        assert (Path(r["model_dir"]) / "modules.json").exists()
+    assert len(list((tmp_path / "runs").iterdir())) == 2
+
+
+def test_a_data_file_edited_in_place_trains_again(tiny_bert_dir, tmp_path, monkeypatch, capsys):
+    from sentence_transformers_glot.cli import main
+
+    monkeypatch.setenv("GLOT_CACHE_DIR", str(tmp_path / "cache"))
+    task = toy_task(n=60)
+    pairs = list(zip(task.splits["train"].texts, task.splits["train"].labels))
+    data = tmp_path / "mine.csv"
+    args = ["train", "--backbone", tiny_bert_dir, "--task", str(data), "--pooling", "mean", "--epochs", "1",
+            "--runs", str(tmp_path / "runs"), "--no-export"]
+    data.write_text("text,label\n" + "".join(f"{t},{y}\n" for t, y in pairs))
+    assert main(args) == 0
+    assert "mean epoch 1/1: validation accuracy" in capsys.readouterr().out  # per-epoch scores are printed
+    assert main(args) == 0  # unchanged file: the finished run is read back, no second folder
+    assert len(list((tmp_path / "runs").iterdir())) == 1
+    data.write_text("text,label\n" + "".join(f"{t},{1 - y}\n" for t, y in pairs))  # same path, flipped labels
+    assert main(args) == 0
+    assert len(list((tmp_path / "runs").iterdir())) == 2
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize("flags, named", [(["--threshold", "2"], "threshold"), (["--hidden-dim", "0"], "hidden_dim"),
+                                           (["--label-column", "stars"], "stars")])
+def test_bad_options_fail_before_the_cache_and_leave_no_run_folder(tiny_bert_dir, tmp_path, monkeypatch, capsys,
+                                                                   flags, named):
+    from sentence_transformers_glot.cli import main
+
+    monkeypatch.setenv("GLOT_CACHE_DIR", str(tmp_path / "cache"))
+    data = tmp_path / "mine.csv"
+    task = toy_task(n=60)
+    data.write_text("text,label\n" + "".join(f"{t},{y}\n" for t, y in zip(task.splits["train"].texts,
+                                                                            task.splits["train"].labels)))
+    code = main(["train", "--backbone", tiny_bert_dir, "--task", str(data), "--runs", str(tmp_path / "runs"), *flags])
+    assert code == 2 and named in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+    assert not (tmp_path / "cache" / "states").exists()
+
+
+def test_an_unreachable_backbone_is_one_line_and_leaves_no_run_folder(tmp_path, monkeypatch, capsys):
+    from sentence_transformers_glot.cli import main
+
+    monkeypatch.setenv("GLOT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    data = tmp_path / "mine.csv"
+    task = toy_task(n=60)
+    data.write_text("text,label\n" + "".join(f"{t},{y}\n" for t, y in zip(task.splits["train"].texts,
+                                                                            task.splits["train"].labels)))
+    code = main(["train", "--backbone", "no-such-org/no-such-model", "--task", str(data),
+                 "--runs", str(tmp_path / "runs")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("glot: error:") and "no-such-org/no-such-model" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
+def test_a_one_class_label_column_fails_before_the_cache_naming_file_and_column(tiny_bert_dir, tmp_path, capsys,
+                                                                                 monkeypatch):
+    from sentence_transformers_glot.cli import main
+
+    monkeypatch.setenv("GLOT_CACHE_DIR", str(tmp_path / "cache"))
+    data = tmp_path / "reviews.csv"
+    data.write_text("text,verdict\n" + "".join(f"text number {i},good\n" for i in range(30)))
+    runs = tmp_path / "runs"
+    assert main(["train", "--backbone", tiny_bert_dir, "--task", str(data), "--label-column", "verdict",
+                 "--runs", str(runs)]) == 2
+    err = capsys.readouterr().err
+    assert "reviews.csv" in err and "'verdict'" in err and "one class" in err
+    assert not runs.exists() or not any(runs.iterdir())
+    assert not (tmp_path / "cache").exists()
+
+
+def test_max_length_beyond_the_backbones_positions_is_one_line_before_any_work(tiny_bert_dir, tmp_path, monkeypatch,
+                                                                                  capsys):
+    """MiniLM takes 512 tokens: a longer --max-length fails in one line before the cache or the model loads (it
+    used to end in a transformers traceback mid-way)."""
+    from sentence_transformers_glot.cli import main
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("no work may start")
+
+    monkeypatch.setattr("sentence_transformers_glot.training.run.cache_task_states", no_work)
+    monkeypatch.setattr("sentence_transformers_glot.backbones.registry.resolve_backbone", no_work)
+    limit = json.loads((Path(tiny_bert_dir) / "config.json").read_text())["max_position_embeddings"]
+    for argv in (["train", "--backbone", "minilm", "--max-length", "1000", "--runs", str(tmp_path / "runs")],
+                 ["train", "--backbone", tiny_bert_dir, "--max-length", str(limit + 1), "--runs",
+                  str(tmp_path / "runs")],
+                 ["encode", "--max-length", "1000", "a text"]):
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and "max_length" in err.replace("-", "_") and "or less" in err, err
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
