@@ -299,28 +299,8 @@ def make_stress_task(
     if placement not in ("block", "interleave"):
         raise ValueError(f"make_stress_task: `placement` must be 'block' or 'interleave'; got {placement!r}.")
     template = isinstance(source, str) and source == "template"
-
-    # -- signals: {split: [(positive words, negative words, inner-noise position or None)]}
-    if template:
-        split_pairs = {s: _template_pairs(protocol, sizes[s] // 2, seed, s) for s in SPLITS}
-        mean_signal = float(np.mean([len(c.split()) + 1 for c in TEMPLATE_CONTEXTS]))  # paper positives
-        train_texts = [" ".join(w) for pos, neg, _ in split_pairs["train"] for w in (pos, neg)]
-        train_labels = np.tile([1, 0], len(split_pairs["train"]))
-        candidates: list[str] | None = list(PAPER_NOISE_WORDS)
-    else:
-        texts, labels, train_texts, train_labels = _sentence_source(source)
-        pairs = _sentence_pairs(texts, labels, min_words, max_words, seed)
-        needed = sum(sizes.values()) // 2
-        if len(pairs) < needed:
-            raise ValueError(f"make_stress_task: the source has {len(pairs)} positive/negative sentence pairs of "
-                             f"{min_words}-{max_words} words; {needed} are needed for {sizes}.")
-        mean_signal = float(np.mean([len(p) for p, _ in pairs]))  # all pairs: the same for every seed
-        split_pairs, start = {}, 0
-        for split in SPLITS:
-            split_pairs[split] = [(p, n, None) for p, n in pairs[start : start + sizes[split] // 2]]
-            start += sizes[split] // 2
-        candidates = None
-
+    split_pairs, mean_signal, train_texts, train_labels, candidates = _signals(
+        source, protocol, sizes, seed, min_words, max_words)
     if protocol == "paper":
         vocabulary, stop_list = list(PAPER_NOISE_WORDS), []
     else:
@@ -331,21 +311,10 @@ def make_stress_task(
                          "vocabulary": vocabulary, "stop_list": stop_list, "mean_signal_words": mean_signal}
     for split in SPLITS:
         rng = _rng("examples", STRESS_VERSION, protocol, placement, ratio, seed, split)
-        examples = []
-        for positive, negative, inner_at in split_pairs[split]:
-            for words, label in ((positive, 1), (negative, 0)):
-                if protocol == "controlled":
-                    count = distractor_count(ratio, len(words))
-                    inner = None
-                else:
-                    count = fixed_count + (PAPER_LENGTH_GAP if label == 0 and not template else 0)
-                    inner = None
-                    if label == 0 and inner_at is not None:
-                        inner = (inner_at, [vocabulary[i] for i in rng.integers(len(vocabulary),
-                                                                               size=PAPER_RELATIONAL_DISTANCE)])
-                noise = [vocabulary[i] for i in rng.integers(len(vocabulary), size=count)]
-                out, flags = _place(words, noise, placement, rng, inner)
-                examples.append(_Example(out, flags, label, " ".join(words)))
+        examples = [_diluted(words, label, inner_at, ratio, protocol, placement, template, fixed_count, vocabulary,
+                             rng)
+                    for positive, negative, inner_at in split_pairs[split]
+                    for words, label in ((positive, 1), (negative, 0))]
         order = rng.permutation(len(examples))
         examples = [examples[i] for i in order]
         splits[split] = Split([" ".join(e.words) for e in examples], np.array([e.label for e in examples], np.int64))
@@ -363,6 +332,46 @@ def make_stress_task(
     return TaskData(name=name, objective="classification", metric="accuracy", num_labels=2, splits=splits,
                     label_names=["negative", "positive"], description=description,
                     version=f"stress{STRESS_VERSION}", extra=extra)
+
+
+def _signals(source: Source, protocol: str, sizes: dict[str, int], seed: int, min_words: int, max_words: int):
+    """The signals of every split, ``{split: [(positive words, negative words, inner-noise position or None)]}``,
+    their mean length in words, the training texts and labels the controlled vocabulary is checked against, and
+    the candidate distractor words (``None``: the source's own vocabulary)."""
+    if isinstance(source, str) and source == "template":
+        split_pairs = {s: _template_pairs(protocol, sizes[s] // 2, seed, s) for s in SPLITS}
+        mean_signal = float(np.mean([len(c.split()) + 1 for c in TEMPLATE_CONTEXTS]))  # paper positives
+        train_texts = [" ".join(w) for pos, neg, _ in split_pairs["train"] for w in (pos, neg)]
+        train_labels = np.tile([1, 0], len(split_pairs["train"]))
+        return split_pairs, mean_signal, train_texts, train_labels, list(PAPER_NOISE_WORDS)
+    texts, labels, train_texts, train_labels = _sentence_source(source)
+    pairs = _sentence_pairs(texts, labels, min_words, max_words, seed)
+    needed = sum(sizes.values()) // 2
+    if len(pairs) < needed:
+        raise ValueError(f"make_stress_task: the source has {len(pairs)} positive/negative sentence pairs of "
+                         f"{min_words}-{max_words} words; {needed} are needed for {sizes}.")
+    mean_signal = float(np.mean([len(p) for p, _ in pairs]))  # all pairs: the same for every seed
+    split_pairs, start = {}, 0
+    for split in SPLITS:
+        split_pairs[split] = [(p, n, None) for p, n in pairs[start : start + sizes[split] // 2]]
+        start += sizes[split] // 2
+    return split_pairs, mean_signal, train_texts, train_labels, None
+
+
+def _diluted(words: list[str], label: int, inner_at: int | None, ratio: float, protocol: str, placement: str,
+             template: bool, fixed_count: int, vocabulary: list[str], rng: np.random.Generator) -> _Example:
+    """One example: ``words`` (the signal) among distractors drawn from ``vocabulary`` with ``rng``: as many as
+    make ``ratio`` of its words (controlled), or the paper's fixed count, 11 more for a sentence negative."""
+    inner = None
+    if protocol == "controlled":
+        count = distractor_count(ratio, len(words))
+    else:
+        count = fixed_count + (PAPER_LENGTH_GAP if label == 0 and not template else 0)
+        if label == 0 and inner_at is not None:
+            inner = (inner_at, [vocabulary[i] for i in rng.integers(len(vocabulary), size=PAPER_RELATIONAL_DISTANCE)])
+    noise = [vocabulary[i] for i in rng.integers(len(vocabulary), size=count)]
+    out, flags = _place(words, noise, placement, rng, inner)
+    return _Example(out, flags, label, " ".join(words))
 
 
 def _template_pairs(protocol: str, count: int, seed: int, split: str):
