@@ -124,46 +124,52 @@ def run_mteb(
         folder = None
     model_name, revision = result_name(model, folder, name)
     wrapper = _wrap(model, model_name, revision)
-    meta = wrapper.mteb_model_meta
     cache = mteb.ResultCache(Path(output_folder).expanduser()) if output_folder is not None else mteb.ResultCache()
     encode_kwargs = {"batch_size": batch_size, "show_progress_bar": show_progress_bar}
 
-    rows = []
-    for task in resolved:
-        task_name = task.metadata.name
-        existing = None if overwrite else cache.load_task_result(task_name, meta)
-        if existing is not None and existing.dataset_revision != task.metadata.revision:
-            logger.info("%s: cached result was made from data revision %s, not %s: evaluating again",
-                        task_name, existing.dataset_revision, task.metadata.revision)
-            strategy = "always"
-        else:
-            strategy = "always" if overwrite else "only-missing"
-        reused = existing is not None and strategy != "always" and not existing.get_missing_evaluations(task)
-        start = time.perf_counter()
-        try:
-            result = mteb.evaluate(wrapper, task, cache=cache, overwrite_strategy=strategy,
-                                   encode_kwargs=dict(encode_kwargs), co2_tracker=False,
-                                   show_progress_bar=show_progress_bar)
-        except Exception as err:
-            if task_name not in LOCAL_TASKS and _looks_offline(err):
-                raise ConnectionError(f"{task_name} is a built-in MTEB task: mteb downloads its data from the Hugging "
-                                   f"Face hub, which failed ({type(err).__name__}: {err}). Built-in tasks need "
-                                   f"internet; offline, use the local tasks: {', '.join(LOCAL_TASKS)}") from err
-            raise
-        # read back what was saved (mteb rounds scores when it writes them), so fresh and reused rows agree
-        task_result = cache.load_task_result(task_name, meta) or result.task_results[0]
-        logger.info("%s: %.1f s", task_name, time.perf_counter() - start)
-        rows.append({
-            "task": task_name,
-            "metric": task.metadata.main_score,
-            "score": float(task_result.get_score(splits=list(task.eval_splits))),
-            "model": model_name,
-            "revision": revision,
-            "seconds": task_result.evaluation_time,
-            "reused": reused,
-            "file": str(cache.get_task_result_path(task_name, meta)),
-        })
-    return rows
+    return [_evaluate_task(mteb, task, wrapper, cache, overwrite, encode_kwargs, show_progress_bar)
+            for task in resolved]
+
+
+def _evaluate_task(mteb: Any, task: AbsTask, wrapper: Any, cache: Any, overwrite: bool, encode_kwargs: dict,
+                   show_progress_bar: bool) -> dict[str, Any]:
+    """One task's row of :func:`run_mteb`: evaluated, or read from ``cache`` when a finished result made from the
+    same data revision is there (and ``overwrite`` is off)."""
+    meta = wrapper.mteb_model_meta
+    task_name = task.metadata.name
+    existing = None if overwrite else cache.load_task_result(task_name, meta)
+    if existing is not None and existing.dataset_revision != task.metadata.revision:
+        logger.info("%s: cached result was made from data revision %s, not %s: evaluating again",
+                    task_name, existing.dataset_revision, task.metadata.revision)
+        strategy = "always"
+    else:
+        strategy = "always" if overwrite else "only-missing"
+    reused = existing is not None and strategy != "always" and not existing.get_missing_evaluations(task)
+    start = time.perf_counter()
+    try:
+        result = mteb.evaluate(wrapper, task, cache=cache, overwrite_strategy=strategy,
+                               encode_kwargs=dict(encode_kwargs), co2_tracker=False,
+                               show_progress_bar=show_progress_bar)
+    except Exception as err:
+        if task_name not in LOCAL_TASKS and _looks_offline(err):
+            raise ConnectionError(f"{task_name} is a built-in MTEB task: mteb downloads its data from the Hugging "
+                                  f"Face hub, which failed ({type(err).__name__}: {err}). Built-in tasks need "
+                                  f"internet; offline, use the local tasks: {', '.join(LOCAL_TASKS)}") from err
+        raise
+    # read back what was saved (mteb rounds scores when it writes them), so fresh and reused rows agree
+    task_result = cache.load_task_result(task_name, meta) or result.task_results[0]
+    logger.info("%s: %.1f s", task_name, time.perf_counter() - start)
+    model_meta = wrapper.mteb_model_meta
+    return {
+        "task": task_name,
+        "metric": task.metadata.main_score,
+        "score": float(task_result.get_score(splits=list(task.eval_splits))),
+        "model": model_meta.name,
+        "revision": model_meta.revision,
+        "seconds": task_result.evaluation_time,
+        "reused": reused,
+        "file": str(cache.get_task_result_path(task_name, meta)),
+    }
 
 
 def benchmark_tasks(name: str) -> list[AbsTask]:
