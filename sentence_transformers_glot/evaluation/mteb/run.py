@@ -159,13 +159,12 @@ def _evaluate_task(mteb: Any, task: AbsTask, wrapper: Any, cache: Any, overwrite
     # read back what was saved (mteb rounds scores when it writes them), so fresh and reused rows agree
     task_result = cache.load_task_result(task_name, meta) or result.task_results[0]
     logger.info("%s: %.1f s", task_name, time.perf_counter() - start)
-    model_meta = wrapper.mteb_model_meta
     return {
         "task": task_name,
         "metric": task.metadata.main_score,
         "score": float(task_result.get_score(splits=list(task.eval_splits))),
-        "model": model_meta.name,
-        "revision": model_meta.revision,
+        "model": meta.name,
+        "revision": meta.revision,
         "seconds": task_result.evaluation_time,
         "reused": reused,
         "file": str(cache.get_task_result_path(task_name, meta)),
