@@ -47,6 +47,7 @@ import torch
 
 from sentence_transformers_glot.backbones.registry import is_decoder
 from sentence_transformers_glot.evaluation.report import script_command
+from sentence_transformers_glot.legacy import POOLING_BEFORE, TRAINING_BEFORE
 from sentence_transformers_glot.metrics import compute_metric
 from sentence_transformers_glot.nn.functional import exclude_first_token
 from sentence_transformers_glot.nn.graph import build_graph
@@ -60,8 +61,8 @@ from sentence_transformers_glot.training.loop import warmup_factor
 from sentence_transformers_glot.training.model import PoolingWithHead, build_head, build_pooling
 
 #: name -> (GlotPooling options, TrainConfig settings). ``paper`` is what the benchmark ran before the fixes.
-OLD_TRAINING = {"warmup_ratio": 0.0, "max_grad_norm": None}
-_RAW = {"input_norm": "none"}  # the states as the backbone gives them (input_norm's default is now "auto")
+OLD_TRAINING = {name: TRAINING_BEFORE[name] for name in ("warmup_ratio", "max_grad_norm")}
+_RAW = {"input_norm": POOLING_BEFORE["input_norm"]}  # the states as the backbone gives them (now "auto")
 VARIANTS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "paper": ({"attention_sink": "keep", **_RAW}, OLD_TRAINING),
     "sink": ({"attention_sink": "exclude", **_RAW}, OLD_TRAINING),
