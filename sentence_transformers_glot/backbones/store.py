@@ -100,6 +100,26 @@ def _temp_prefix(name: str) -> str:
     return f".{name}.tmp-"
 
 
+def _acquire(path: Path, name: str, timeout: float):
+    """The conversion lock ``path``, taken at once or after saying that another process holds it; a lock still
+    taken after ``timeout`` seconds raises ``TimeoutError`` naming the file."""
+    from filelock import FileLock, Timeout  # installed with huggingface_hub (a transformers dependency)
+
+    lock = FileLock(str(path))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        notice(f"waiting (up to {timeout:.0f} s) for another process converting backbone {name!r} ...")
+        try:
+            lock.acquire(timeout=timeout)
+        except Timeout as err:
+            raise TimeoutError(
+                f"backbone {name!r}: the conversion lock {path} stayed taken for {timeout:.0f} s. If no other "
+                "process is converting, delete that file and retry."
+            ) from err
+    return lock
+
+
 def cached_backbone(
     name: str,
     converter: Converter,
@@ -120,8 +140,6 @@ def cached_backbone(
         TimeoutError: the lock stayed taken for ``lock_timeout`` seconds (default ``$GLOT_LOCK_TIMEOUT`` or
             1800).
     """
-    from filelock import FileLock, Timeout  # installed with huggingface_hub (a transformers dependency)
-
     root = cache_root(cache_dir) / "backbones"
     target = root / name
     if _read_manifest(target) is not None:
@@ -129,18 +147,7 @@ def cached_backbone(
     root.mkdir(parents=True, exist_ok=True)
     if lock_timeout is None:
         lock_timeout = float(os.environ.get("GLOT_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT))
-    lock = FileLock(str(root / f".{name}.lock"))
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        notice(f"waiting (up to {lock_timeout:.0f} s) for another process converting backbone {name!r} ...")
-        try:
-            lock.acquire(timeout=lock_timeout)
-        except Timeout as err:
-            raise TimeoutError(
-                f"backbone {name!r}: the conversion lock {root / f'.{name}.lock'} stayed taken for "
-                f"{lock_timeout:.0f} s. If no other process is converting, delete that file and retry."
-            ) from err
+    lock = _acquire(root / f".{name}.lock", name, lock_timeout)
     try:
         if _read_manifest(target) is not None:  # another process finished while we waited
             return target

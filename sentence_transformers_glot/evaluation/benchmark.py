@@ -65,9 +65,8 @@ def run_benchmark(
         command: the command line, recorded in the results.
         only_finished: train nothing; report the cells whose run folder holds a finished run (to read the
             results of a benchmark that is still running, or was stopped).
-    Returns:
-        One row per cell (backbone, task, layer, method, lr, seed, metric, validation, test, epoch, times,
-        ``run``, the run folder's name, which identifies the cell's whole configuration, and ``collapsed``).
+    Returns one row per cell (backbone, task, layer, method, lr, seed, metric, validation, test, epoch, times,
+    ``run``, the run folder's name, which identifies the cell's whole configuration, and ``collapsed``).
 
     A finished cell is never trained again: its row is read back from the run folder, or from an earlier
     ``suite.json`` in ``output`` with the same ``run`` (so committed results resume a benchmark on a machine
