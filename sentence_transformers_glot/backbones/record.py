@@ -49,6 +49,7 @@ class BackboneRecord:
         spec = BACKBONES.get(name.strip().lower()) if isinstance(name, str) else None
         if spec is not None:
             return cls(name, spec.decoder, spec.hidden_size, spec.max_positions, spec.num_layers)
+        resolve_backbone(name)  # a missing folder or a short name's typo is named as such (converts nothing here)
         try:
             config = load_config_dict(str(name))
         except OSError as err:

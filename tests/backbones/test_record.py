@@ -29,10 +29,14 @@ def test_a_folder_is_read_from_its_config(tiny_bert_dir, tiny_llama_dir):
     assert bert.folder() == tiny_bert_dir and bert.fingerprint().startswith("dir:")
 
 
-def test_an_unreadable_backbone_is_one_error_naming_it(monkeypatch):
+def test_an_unreadable_backbone_is_one_error_naming_it(monkeypatch, tmp_path):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(ValueError, match="no-such-org/no-such-model"):
         BackboneRecord.of("no-such-org/no-such-model")
+    with pytest.raises(ValueError, match="did you mean 'minilm'"):  # a typo of a short name, said as such
+        BackboneRecord.of("minlm")
+    with pytest.raises(ValueError, match="does not exist"):
+        BackboneRecord.of(str(tmp_path / "nope"))
 
 
 def test_glot_train_reads_the_backbone_once_for_all_its_runs(tiny_bert_dir, tmp_path, monkeypatch):
