@@ -109,19 +109,19 @@ def run_stress_test(
 
     Args:
         methods: pooling methods, named as in ``glot benchmark`` (``glot``, ``glot+cos``, ``glot-plus``, ``adapool``,
-            ...; see :func:`~sentence_transformers_glot.evaluation.benchmark.method_pooling`); ``None``:
-            :func:`sentence_transformers_glot.evaluation.benchmark.default_methods`.
+            ...; see :func:`~sentence_transformers_glot.evaluation.methods.method_pooling`); ``None``:
+            :func:`~sentence_transformers_glot.evaluation.methods.default_methods`.
         layers: hidden layers every method pools, mixed with learned weights (``GlotPooling(layers=...)``);
             ``None``: the last layer.
         template: every cell's :class:`TrainConfig` but for what the grid sets (backbone, task, pooling and its
             options, seed): epochs, lr (one for every method), batch size, max length, threads, and the GLOT
-            methods' options; default :func:`stress_template` (5 epochs, lr 1e-3, max length 256, the reference's
-            tau 0.6, K 4, hidden 64; see the README section on the stress test).
+            methods' options; default :func:`stress_template` (5 epochs, lr 1e-3, the reference's tau 0.6, K 4,
+            hidden 64, and max length 256, which truncates none of the default examples: each cell records its
+            ``truncated`` count; see the README section on the stress test).
         cache: a :class:`~sentence_transformers_glot.training.cache.StateCache` (default: the user cache).
         source, n_train, n_val, n_test, placement: see :func:`make_stress_task` (``placement=None``: each
             protocol's own, block for paper, interleave for controlled).
-        The default max length, 256, truncates none of the default examples (checked: each cell records its
-        ``truncated`` count).
+
     Returns:
         One row per (protocol, ratio, seed, method) with validation and test accuracy and the cell's facts
         (length-only accuracies, realised distractor fractions).
