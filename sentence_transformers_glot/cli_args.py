@@ -152,10 +152,12 @@ def add_dataclass_arguments(
     *,
     only: tuple[str, ...] | None = None,
     skip: tuple[str, ...] = (),
+    defaults: dict[str, Any] | None = None,
 ) -> None:
     """Add one flag per field of the dataclass ``cls`` (``only`` those, none of ``skip``).
 
-    A flag that is not given leaves no attribute on the parsed namespace (its help shows the field's default),
+    A flag that is not given leaves no attribute on the parsed namespace (its help shows the field's default, or
+    the command's own from ``defaults``: the value the command uses when the flag is not given),
     so :func:`dataclass_kwargs` passes on exactly what the user gave, ``None`` (``--max-grad-norm none``)
     included: configurations, and the run names hashed from them, hold only that.
     """
@@ -163,7 +165,7 @@ def add_dataclass_arguments(
     for spec in dataclasses.fields(cls):
         if (only is not None and spec.name not in only) or spec.name in skip:
             continue
-        default = spec.default if spec.default is not dataclasses.MISSING else None
+        default = (defaults or {}).get(spec.name, spec.default if spec.default is not dataclasses.MISSING else None)
         text = helps.get(spec.name, "")
         text = f"{text} (default: {default})" if text else f"default: {default}"
         flag = "--" + spec.name.replace("_", "-")

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from sentence_transformers_glot.cli_args import SEED, THREADS, layer_indices, number
+from sentence_transformers_glot.cli_args import SEED, add_dataclass_arguments, dataclass_kwargs, layer_indices, number
 from sentence_transformers_glot.data import TaskData
 from sentence_transformers_glot.data.distractors import (
     PROTOCOLS,
@@ -37,6 +37,10 @@ logger = logging.getLogger(__name__)
 
 #: The reference's stress-test GLOT settings: tau 0.6, K 4, hidden 64 (its lr was 1e-4).
 STRESS_GLOT: dict[str, Any] = {"threshold": 0.6, "num_layers": 4, "hidden_dim": 64}
+
+
+#: The TrainConfig fields ``glot stress-test`` takes as flags (the grid sets the rest, :func:`stress_template`).
+STRESS_FLAGS = ("epochs", "lr", "threads")
 
 
 def stress_template(**changes: Any) -> TrainConfig:
@@ -325,8 +329,6 @@ def add_stress_arguments(parser) -> None:
     parser.add_argument("--n-train", type=number(int, 2), default=1200, help="training examples per cell (even)")
     parser.add_argument("--n-val", type=number(int, 1), default=200, help="validation examples per cell")
     parser.add_argument("--n-test", type=number(int, 1), default=600, help="test examples per cell")
-    parser.add_argument("--epochs", type=number(int, 1), default=5, help="epochs for every method")
-    parser.add_argument("--lr", type=number(float, 0, above=True), default=1e-3, help="learning rate for every method")
     parser.add_argument("--layers", type=layer_indices, default=None,
                         help="hidden layers every method pools, mixed with learned weights (e.g. 0,1,2,3,4,5,6); "
                              "default: the last layer")
@@ -334,7 +336,9 @@ def add_stress_arguments(parser) -> None:
                         help="signal source: an offline binary task (movie-polarity) or 'template'")
     parser.add_argument("--placement", choices=["block", "interleave"], default=None,
                         help="override where distractors go (default: block for paper, interleave for controlled)")
-    parser.add_argument("--threads", type=THREADS, default=1, help="torch threads")
+    template = stress_template()  # its epochs, lr and threads are flags (one learning rate for every method)
+    add_dataclass_arguments(parser, TrainConfig, only=STRESS_FLAGS,
+                            defaults={name: getattr(template, name) for name in STRESS_FLAGS})
     parser.add_argument("--output", default="benchmarks/results/stress", help="results folder (runs/ inside)")
 
 
@@ -342,7 +346,7 @@ def stress_command(args) -> int:
     """Run :func:`run_stress_test` from parsed ``add_stress_arguments`` flags; print the tables."""
     import sys
 
-    template = stress_template(epochs=args.epochs, lr=args.lr, threads=args.threads)  # checked before any work
+    template = stress_template(**dataclass_kwargs(args, TrainConfig))  # checked before any work
     rows = run_stress_test(backbone=args.backbone, methods=args.methods, ratios=args.ratios, protocols=args.protocols,
                            seeds=args.seeds, n_train=args.n_train, n_val=args.n_val, n_test=args.n_test,
                            template=template, source=args.source, placement=args.placement, layers=args.layers,
