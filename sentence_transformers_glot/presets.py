@@ -13,9 +13,9 @@ from sentence_transformers_glot.legacy import POOLING_BEFORE, TRAINING_BEFORE
 #: ``max_grad_norm=None`` and ``head_norm=False`` for the paper's optimisation and pair head too).
 #: ``"glot-plus"`` is the variant with the best validation margin over the best baseline on the 11
 #: mixed-layer cells that every candidate ran (benchmarks/results/options-*, ``options_search.py --compare``;
-#: see the README, "Beyond the paper"): LayerNorm on the token states, on a learned mix of hidden layers spread
-#: over the backbone (:func:`spread_layers`). Word-order and cosine edges lost there (one of them badly, Gemma's
-#: acceptability) and remain options.
+#: see ``benchmarks/results/README.md``, "Beyond the paper"): LayerNorm on the token states, on a learned mix of
+#: hidden layers spread over the backbone (:func:`spread_layers`). Word-order and cosine edges lost there (one of
+#: them badly, Gemma's acceptability) and remain options.
 PRESETS: dict[str, dict[str, Any]] = {
     # every token pooled, none normalised: the options as they were before their defaults changed
     "paper": {name: POOLING_BEFORE[name] for name in ("attention_sink", "input_norm")},

@@ -5,18 +5,19 @@
 reads their cells, keeps the first copy of any cell found twice, leaves out (and lists) every (backbone,
 task, layer) that is not complete yet, and writes ``report.md`` (a table per
 backbone and protocol, then GLOT's margin over the best baseline with the paired t-test), ``report.json``,
-``suite.png`` (tuned protocol) and ``margins.png``, and with ``--readme`` puts the tables into the README
-between ``<!-- report:start -->`` and ``<!-- report:end -->``. It trains nothing.
+``suite.png`` (tuned protocol) and ``margins.png``, and with ``--readme`` puts the tables into the results page
+(``benchmarks/results/README.md``) between ``<!-- report:start -->`` and ``<!-- report:end -->``. It trains
+nothing.
 
-Reproduce the README's report::
+Reproduce the results page's report::
 
     cd benchmarks/results && PYTHONPATH=../.. python -m benchmarks.reports.report suite-minilm suite-minilm-gat \\
         relational-minilm relational-minilm-L3 suite-smollm2 suite-smollm2-gat relational-smollm2 \\
         relational-smollm2-L15 suite-gemma3 relational-gemma3 relational-gemma3-L9 --output report \\
-        --readme ../../README.md
+        --readme README.md
 
 (``PYTHONPATH=../..`` puts the repository root on the path for ``-m`` from inside ``benchmarks/results``, where
-the folder names are as short as the README shows them.)
+the folder names are as short as the results page shows them.)
 """
 
 from __future__ import annotations

@@ -121,7 +121,7 @@ def run_stress_test(
             options, seed): epochs, lr (one for every method), batch size, max length, threads, and the GLOT
             methods' options; default :func:`stress_template` (5 epochs, lr 1e-3, the reference's tau 0.6, K 4,
             hidden 64, and max length 256, which truncates none of the default examples: each cell records its
-            ``truncated`` count; see the README section on the stress test).
+            ``truncated`` count; see ``benchmarks/results/README.md``, the stress test).
         cache: a :class:`~sentence_transformers_glot.training.cache.StateCache` (default: the user cache).
         source, n_train, n_val, n_test, placement: see :func:`make_stress_task` (``placement=None``: each
             protocol's own, block for paper, interleave for controlled).

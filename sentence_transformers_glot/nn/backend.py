@@ -1,6 +1,6 @@
 """Which graph representation ``backend="auto"`` uses, and the memory guards of both.
 
-The rule was measured with ``python -m benchmarks.speed.backend_grid`` (the README's "Backends" section has
+The rule was measured with ``python -m benchmarks.speed.backend_grid`` (``docs/configuration.md``, "Backends", has
 the numbers and the machines). The dense backend's aggregation costs a batched matmul over all ``B * L * L``
 pairs; the edge list's costs the edges (a CSR sparse x dense product) plus turning the adjacency into an edge
 list. So the edge list pays off when few of the ``B * L * L`` pairs are edges and ``L`` is long enough for the

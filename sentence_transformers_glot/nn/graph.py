@@ -194,7 +194,7 @@ class SparseTokenGraph:
 
         Coefficients without gradient (constants of the graph: weights, degree normalisations, attention
         in inference) make one CSR sparse x dense product, memory ``O(E + N D)``, no ``(E, D)`` gather of the
-        neighbour features (the README's "Backends" section has its speed). Coefficients that need a gradient
+        neighbour features (``docs/configuration.md``, "Backends", has its speed). Coefficients that need a gradient
         (GAT's attention in training) gather and reduce with :func:`functional.segment_reduce`.
         """
         if coef.requires_grad:

@@ -1,6 +1,6 @@
 """Training without a cache: token states computed by the frozen backbone for each batch.
 
-For corpora whose token states do not fit on disk (see the README's table of disk per million texts).
+For corpora whose token states do not fit on disk (see the table of disk per million texts in ``docs/performance.md``).
 :class:`LiveStates` has the interface of the cache's :class:`~sentence_transformers_glot.training.cache.TokenStates`
 (``len``, ``dim``, ``batch(indices)``), so the training loop does not know which it has; the backbone runs in
 eval mode under ``torch.inference_mode`` through the same
