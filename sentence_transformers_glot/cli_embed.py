@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from sentence_transformers_glot.cli_args import SEED, THREADS, add_command, add_glot_flags, glot_kwargs, number
@@ -37,6 +38,8 @@ def _encode(args: argparse.Namespace) -> int:
         if fresh:
             raise ValueError(f"glot encode: {', '.join(fresh)} build a fresh head, but --model loads a trained one; "
                              f"drop {', '.join(fresh)} (or --model)")
+        if args.max_length is not None and os.path.isdir(args.model):  # the saved backbone's config, before loading
+            check_max_length(args.model, args.max_length, "--max-length")
     else:
         backbone = args.backbone or ENCODE_BACKBONE
         max_length = check_max_length(backbone, args.max_length or ENCODE_MAX_LENGTH, "--max-length")

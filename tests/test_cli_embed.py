@@ -140,3 +140,22 @@ def test_encode_refuses_fresh_head_flags_with_a_trained_model(tmp_path, capsys):
     assert main(["encode", "--model", str(tmp_path), "--conv", "gat", "--seed", "3", "a text"]) == 2
     err = capsys.readouterr().err
     assert "--seed, --conv build a fresh head" in err and len(err.strip().splitlines()) == 1
+
+
+def test_encode_takes_max_length_for_a_trained_model_and_checks_it_against_its_backbone(tiny_bert_dir, tmp_path,
+                                                                                     capsys):
+    """``--max-length`` truncates a saved model's inputs (the embeddings change); beyond the backbone's positions
+    it is one line."""
+    from sentence_transformers_glot.cli import main
+
+    glot_model(tiny_bert_dir, threshold=0.3).save(str(tmp_path / "model"))
+    long_text = " ".join(f"w{i % 40}" for i in range(30))
+    full, short = tmp_path / "full.npy", tmp_path / "short.npy"
+    assert main(["encode", "--model", str(tmp_path / "model"), "--output", str(full), long_text]) == 0
+    assert main(["encode", "--model", str(tmp_path / "model"), "--max-length", "4", "--output", str(short),
+                 long_text]) == 0
+    assert not np.allclose(np.load(full), np.load(short))
+    capsys.readouterr()
+    assert main(["encode", "--model", str(tmp_path / "model"), "--max-length", "100000", long_text]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "or less" in err
