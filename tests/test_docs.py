@@ -53,3 +53,33 @@ def test_the_site_builds_strictly(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     assert (tmp_path / "site" / "api.html").is_file() and (tmp_path / "site" / "options.html").is_file()
     assert "GlotPooling" in (tmp_path / "site" / "api.html").read_text(encoding="utf-8")
+
+
+def test_the_rendered_pages_show_their_headings_tables_images_and_code(tmp_path):
+    """The home page, the API reference and the configuration page as a browser renders them (headless Chromium,
+    Debian's ``chromium``): their headings, the generated option table, no broken image, code blocks; screenshots
+    are saved beside the built site for a person to look at."""
+    import re
+    import shutil
+
+    pytest.importorskip("sphinx", reason="the docs extra builds the site")
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.skip("no headless Chromium (apt-get install chromium): run this check before every release")
+    site = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "sphinx", "-q", "-W", str(ROOT / "docs"), str(site)], check=True)
+    expected = {"index": ["sentence-transformers-glot"], "api": ["API reference", "GlotPooling", "load_glot_model"],
+                "options": ["GlotPooling options", "Training settings", "max_grad_norm"]}
+    for page, words in expected.items():
+        url = (site / f"{page}.html").as_uri()
+        flags = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1280,1600"]
+        dom = subprocess.run([browser, *flags, "--dump-dom", url], capture_output=True, text=True, timeout=120).stdout
+        assert all(word in dom for word in words), (page, [w for w in words if w not in dom])
+        for source in re.findall(r'<img[^>]+src="([^"]+)"', dom):
+            assert source.startswith(("http", "data:")) or (site / source).is_file(), (page, source)
+        subprocess.run([browser, *flags, f"--screenshot={site / f'{page}.png'}", url], capture_output=True,
+                       timeout=120)
+        assert (site / f"{page}.png").stat().st_size > 10_000
+    options = (site / "options.html").read_text(encoding="utf-8")
+    assert options.count("<tr") > 30  # both generated tables, a row per option and setting
+    assert "<pre>" in (site / "cli.html").read_text(encoding="utf-8")
