@@ -18,6 +18,7 @@ case "${1:-}" in
     glot benchmark --backbones smollm2-135m --tasks acceptability subjectivity movie-polarity movie-rating \
       tweet-sentiment --methods glot glot-gat adapool mean last max cls --seeds $seeds --max-train 2000 \
       --max-eval 1000 --lrs 2e-4 2e-3 --output benchmarks/results/seeds10/decoders-smollm2
+    # (subjectivity also ran on its own, beside this, into decoders-gemma3-subjectivity: the same cells)
     glot benchmark --backbones gemma3-270m --tasks coordination-inversion fiqa-pairs subjectivity \
       --methods glot glot-gat adapool mean last max cls --seeds $seeds --max-train 2000 --max-eval 1000 \
       --lrs 2e-4 2e-3 --output benchmarks/results/seeds10/decoders-gemma3
