@@ -87,6 +87,8 @@ def options_per_pooling(poolings: list[str], options: Mapping[str, Any], where: 
                          f"{', '.join(unused)} (a baseline takes only {', '.join(BASELINE_OPTIONS['mean'])}; adapool "
                          "also readout_hidden_dim); add glot, or drop them.")
     return {pooling: {k: v for k, v in options.items() if k in options_taken(pooling)} for pooling in poolings}
+
+
 HEADS = ("classification", "pair-classification", "regression", "similarity", "contrastive")
 PAIR_HEADS = ("pair-classification", "similarity", "contrastive")
 CACHE_DTYPES = ("float16", "float32")
