@@ -39,14 +39,16 @@ logger = logging.getLogger(__name__)
 STRESS_GLOT: dict[str, Any] = {"threshold": 0.6, "num_layers": 4, "hidden_dim": 64}
 
 
-#: The TrainConfig fields ``glot stress-test`` takes as flags (the grid sets the rest, :func:`stress_template`).
+#: The TrainConfig fields ``glot stress-test`` takes as flags (the grid sets the rest, :func:`stress_template`),
+#: and the settings its template changes from TrainConfig's defaults.
 STRESS_FLAGS = ("epochs", "lr", "threads")
+STRESS_SETTINGS: dict[str, Any] = {"epochs": 5, "lr": 1e-3, "max_length": 256}
 
 
 def stress_template(**changes: Any) -> TrainConfig:
     """The stress test's cell template: 5 epochs at lr 1e-3 for every method, max length 256, GLOT with
     :data:`STRESS_GLOT` (the reference's stress setting), with ``changes`` on top."""
-    return TrainConfig(**{"epochs": 5, "lr": 1e-3, "max_length": 256, "glot": dict(STRESS_GLOT), **changes})
+    return TrainConfig(**{**STRESS_SETTINGS, "glot": dict(STRESS_GLOT), **changes})
 
 
 # ------------------------------------------------------------------------------------------------ runner
@@ -336,9 +338,8 @@ def add_stress_arguments(parser) -> None:
                         help="signal source: an offline binary task (movie-polarity) or 'template'")
     parser.add_argument("--placement", choices=["block", "interleave"], default=None,
                         help="override where distractors go (default: block for paper, interleave for controlled)")
-    template = stress_template()  # its epochs, lr and threads are flags (one learning rate for every method)
-    add_dataclass_arguments(parser, TrainConfig, only=STRESS_FLAGS,
-                            defaults={name: getattr(template, name) for name in STRESS_FLAGS})
+    # the template's epochs, lr and threads are flags (one learning rate for every method)
+    add_dataclass_arguments(parser, TrainConfig, only=STRESS_FLAGS, defaults=STRESS_SETTINGS)
     parser.add_argument("--output", default="benchmarks/results/stress", help="results folder (runs/ inside)")
 
 
