@@ -22,6 +22,7 @@ from sentence_transformers_glot.options import (
     POOLINGS,
     GlotOptions,
     is_int,
+    options_taken,
 )
 
 
@@ -147,12 +148,17 @@ class TrainConfig:
 
 def _pooling_options(pooling: str, glot: GlotOptions | dict[str, Any]) -> GlotOptions:
     """``TrainConfig.glot`` as a checked GlotOptions: a dict holds changes to ``pooling``'s own options; a
-    GlotOptions given for a baseline must keep what makes it that baseline."""
+    GlotOptions given for a baseline must keep what makes it that baseline and change only the options it has."""
     if isinstance(glot, GlotOptions):
         fixed = {key: value for key, value in BASELINES.get(pooling, {}).items() if getattr(glot, key) != value}
         if fixed:
             raise ValueError(f"TrainConfig: pooling={pooling!r} is GlotPooling with {BASELINES[pooling]}, but `glot` "
                              f"sets {fixed}; use pooling='glot', or GlotOptions.of_pooling({pooling!r}, ...).")
+        # the rule a dict of changes meets in GlotOptions.of_pooling: a baseline takes only its own options
+        refused = [name for name in glot.changes(pooling) if name not in options_taken(pooling)]
+        if refused:
+            raise ValueError(f"TrainConfig: pooling {pooling!r} takes only the options "
+                             f"{', '.join(options_taken(pooling))}, not {', '.join(refused)} (use pooling 'glot').")
         return glot
     if not isinstance(glot, dict):
         raise ValueError(f"TrainConfig: `glot` must be a GlotOptions or a dict of options; got {glot!r}.")

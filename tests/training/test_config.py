@@ -24,6 +24,10 @@ def test_glot_is_a_checked_options_object():
         TrainConfig(pooling="mean", glot={"sequence_window": 2})
     with pytest.raises(ValueError, match="pooling='cls' is GlotPooling with"):
         TrainConfig(pooling="cls", glot=GlotOptions())
+    with pytest.raises(ValueError, match="pooling 'mean' takes only the options .* not conv"):  # as a dict is
+        TrainConfig(pooling="mean", glot=GlotOptions(num_layers=0, readout="mean", conv="gat"))
+    assert TrainConfig(pooling="mean", glot=GlotOptions.of_pooling("mean", {"input_norm": "rms"})).glot.input_norm \
+        == "rms"
     with pytest.raises(ValueError, match="`glot` must be a GlotOptions or a dict"):
         TrainConfig(glot=[("conv", "gat")])
 
