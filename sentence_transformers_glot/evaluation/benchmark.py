@@ -63,17 +63,15 @@ def run_benchmark(
             TrainConfig's defaults.
         task_options: per task name, keyword arguments for its loader (e.g. ``{"sst2": {"dataset": path}}``).
         command: the command line, recorded in the results.
-        only_finished: train nothing; report the cells whose run folder holds a finished run (to read the
-            results of a benchmark that is still running, or was stopped).
+        only_finished: train nothing; report the cells whose run folder holds a finished run.
     Returns one row per cell (backbone, task, layer, method, lr, seed, metric, validation, test, epoch, times,
     ``run``, the run folder's name, which identifies the cell's whole configuration, and ``collapsed``).
 
     A finished cell is never trained again: its row is read back from the run folder, or from an earlier
-    ``suite.json`` in ``output`` with the same ``run`` (so committed results resume a benchmark on a machine
-    without the run folders). ``suite.json`` is rewritten after every cell that trains, with the rows of
-    every cell finished so far or found in the earlier ``suite.json`` (in the cells' order), the Markdown and
-    the plots whenever a (backbone, task, layer) is complete: an interrupted benchmark loses nothing it
-    finished or found.
+    ``suite.json`` in ``output`` with the same ``run`` (committed results resume a benchmark without the run
+    folders). ``suite.json`` is rewritten after every cell that trains, with every row finished so far or found
+    in the earlier ``suite.json`` (this plan's in the cells' order, then those of other plans), and the Markdown
+    and plots whenever a (backbone, task, layer) is complete: a benchmark loses nothing it finished or found.
     """
     output = Path(output)
     cells, configs, records = _plan(backbones, tasks, methods, seeds, lrs, layers, template, task_options)
@@ -81,9 +79,10 @@ def run_benchmark(
     saved = output / "suite.json"
     earlier = {row["run"]: row for row in (read_json(saved)["cells"] if saved.is_file() else [])
                if "run" in row}
-    # one row per cell, in the cells' order: committed rows of cells not reached yet stay in every write,
-    # so an interrupted run never leaves a suite.json with fewer rows than it started from
+    # one row per cell, in the cells' order, then the rows of other plans (another --tasks into the same folder):
+    # a run never leaves a suite.json with fewer rows than it started from
     found: dict[str, dict[str, Any]] = {run: earlier[run] for run in runs if run in earlier}
+    others = [row for run, row in earlier.items() if run not in found]
     tasks_once = _TaskLoader(task_options)
     for number, (cell, config, run) in enumerate(tqdm(list(zip(cells, configs, runs)), desc="benchmark", unit="run")):
         trained = False
@@ -94,7 +93,7 @@ def run_benchmark(
                 trained, found[run] = True, _row(cell, run, result)
         group_done = number + 1 == len(cells) or cells[number + 1][:3] != cell[:3]
         if found and (group_done or trained):  # this cell added a row, or its group is complete
-            write_results([found[r] for r in runs if r in found], output, command, figures=group_done)
+            write_results([found[r] for r in runs if r in found] + others, output, command, figures=group_done)
     return [found[run] for run in runs if run in found]  # every cell has been reached
 
 

@@ -99,6 +99,10 @@ def test_an_interrupted_benchmark_keeps_every_committed_row(tiny_bert_dir, glue_
         (t, m, s) for t in ("sst2", "stsb") for m in ("mean", "max") for s in (0, 1)]
     assert json.loads((tmp_path / "out" / "suite.json").read_text())["cells"] == rows
     assert len(list((tmp_path / "out" / "runs").iterdir())) == 4, "committed cells are not trained again"
+    # a narrower plan into the same folder (one task, one method) keeps the other plans' rows, after its own
+    narrow = run_benchmark([tiny_bert_dir], ["stsb"], methods=["max"], **kwargs)
+    cells = json.loads((tmp_path / "out" / "suite.json").read_text())["cells"]
+    assert cells[:2] == narrow and sorted(map(json.dumps, cells)) == sorted(map(json.dumps, rows))
 
 
 def test_only_finished_reports_finished_cells_and_trains_nothing(tiny_bert_dir, glue_standins, tmp_path, monkeypatch):
