@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from sentence_transformers_glot.options import resolve_auto_options
+
 # Decoder-only model types, a fallback for when transformers' auto mappings are unavailable.
 _DECODER_TYPES = {
     "llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "gemma", "gemma2", "gemma3",
@@ -66,9 +68,21 @@ def warn_unresolved_backbone(stacklevel: int = 5) -> None:
     import warnings
 
     warnings.warn(
-        "GlotPooling has not seen its backbone, so attention_sink='auto' pools every token and input_norm='auto' "
-        "normalises nothing (what an encoder needs). With sentence-transformers >= 6 the model tells it; "
-        "otherwise call pooling.set_backbone(model), load the model with load_glot_model, or set "
-        "attention_sink='exclude' and input_norm='layer' (decoders) or 'keep' and 'none' (encoders).",
+        "GlotPooling has not seen its backbone, so attention_sink='auto' pools every token, input_norm='auto' "
+        "normalises nothing and conv='auto' is SAGE (what an encoder needs). With sentence-transformers >= 6 the "
+        "model tells it; otherwise call pooling.set_backbone(model) before training, load the model with "
+        "load_glot_model, or set attention_sink='exclude', input_norm='layer' and conv='gat' (decoders) or 'keep', "
+        "'none' and 'sage' (encoders).",
         RuntimeWarning, stacklevel=stacklevel,
     )
+
+
+def concrete_option(name: str, value: Any, is_decoder: bool | None) -> Any:
+    """``value`` of option ``name``, with ``"auto"`` made concrete for a backbone that is (``is_decoder``) or is not
+    decoder-only (:func:`~sentence_transformers_glot.options.resolve_auto_options`); ``is_decoder=None`` (the
+    backbone not yet known) gives an encoder's value, with :func:`warn_unresolved_backbone`."""
+    if value != "auto":
+        return value
+    if is_decoder is None:
+        warn_unresolved_backbone(stacklevel=5)
+    return resolve_auto_options({name: value}, bool(is_decoder))[name]

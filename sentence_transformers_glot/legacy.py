@@ -17,7 +17,7 @@ TRAINING_BEFORE: dict[str, Any] = {"max_eval": None, "cache": True, "warmup_rati
 
 #: GlotPooling options added (or whose default changed) after models were first saved, with the value that
 #: reproduces a model made before: the paper's graph over every token, as the backbone gives them.
-POOLING_BEFORE: dict[str, Any] = {"sequence_window": 0, "edge_weight": "binary", "input_norm": "none",
+POOLING_BEFORE: dict[str, Any] = {"conv": "sage", "sequence_window": 0, "edge_weight": "binary", "input_norm": "none",
                                   "layers": None, "include_prompt": True, "attention_sink": "keep",
                                   "edge_density": 0.05, "graph_window": None}
 
@@ -33,4 +33,4 @@ ADDED_IN_FORMAT: dict[int, tuple[str, ...]] = {
 
 #: The GlotPooling options whose *default* changed since run folders were first written (a run's identity holds
 #: them as what they do on its backbone, and leaves them out at the old value, so older runs keep their names).
-CHANGED_DEFAULTS: tuple[str, ...] = ("input_norm",)
+CHANGED_DEFAULTS: tuple[str, ...] = ("input_norm", "conv")

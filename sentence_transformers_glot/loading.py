@@ -15,6 +15,7 @@ from typing import Any
 from sentence_transformers import SentenceTransformer
 from sentence_transformers.util import load_file_path
 
+from sentence_transformers_glot.assembly import prepare_model
 from sentence_transformers_glot.identity import name_model
 from sentence_transformers_glot.io import atomic_write_folder, read_json, verify_checksums, write_checksums
 from sentence_transformers_glot.model_card import use_glot_card
@@ -77,14 +78,8 @@ def load_glot_model(model_name_or_path: str, **kwargs: Any) -> SentenceTransform
     name_model(model, folder)  # a name of its own, so that mteb never gives it another model's cached results
     from sentence_transformers_glot.pooling import GlotPooling
 
-    poolings = [module for module in model if isinstance(module, GlotPooling)]
-    if poolings:
-        use_glot_card(model)  # a re-save or push_to_hub writes a card that says how to load it
-        for pooling in poolings:  # attention_sink="auto" (sentence-transformers 5.x has no on_model_ready)
-            try:
-                pooling.set_backbone(model)
-            except ValueError:
-                pass
+    # sentence-transformers 5.x has no on_model_ready
+    prepare_model(model, [module for module in model if isinstance(module, GlotPooling)])
     return model
 
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
 Conv = Literal["sage", "gat", "gcn", "gin"]
+#: What the ``conv`` option takes: a conv, or ``"auto"`` (GAT on decoder backbones, SAGE on encoders).
+ConvChoice = Literal["auto", "sage", "gat", "gcn", "gin"]
 JumpingKnowledge = Literal["none", "cat", "max", "mean"]
 Readout = Literal["attention", "mean", "max", "cls", "last"]
 Backend = Literal["auto", "dense", "scatter"]
@@ -25,6 +27,7 @@ InputNorm = Literal["auto", "none", "layer", "rms"]
 AttentionSink = Literal["auto", "keep", "exclude"]
 
 CONVS: tuple[str, ...] = get_args(Conv)
+CONV_CHOICES: tuple[str, ...] = get_args(ConvChoice)
 JUMPING_KNOWLEDGE: tuple[str, ...] = get_args(JumpingKnowledge)
 READOUTS: tuple[str, ...] = get_args(Readout)
 BACKENDS: tuple[str, ...] = get_args(Backend)
@@ -103,8 +106,10 @@ def natural_head(objective: str, is_pair: bool) -> str:
 def resolve_auto_options(options: Mapping[str, Any], decoder: bool) -> dict[str, Any]:
     """The ``"auto"`` options among ``options`` made concrete for a backbone that is (``decoder``) or is not
     decoder-only: ``attention_sink`` excludes a decoder's sink and keeps an encoder's first token; ``input_norm``
-    is LayerNorm on a decoder's states and nothing on an encoder's. Options that are not ``"auto"`` are left out."""
-    concrete = {"attention_sink": "exclude" if decoder else "keep", "input_norm": "layer" if decoder else "none"}
+    is LayerNorm on a decoder's states and nothing on an encoder's; ``conv`` is GAT on a decoder and SAGE on an
+    encoder (the convs validation prefers on each kind). Options that are not ``"auto"`` are left out."""
+    concrete = {"attention_sink": "exclude" if decoder else "keep", "input_norm": "layer" if decoder else "none",
+                "conv": "gat" if decoder else "sage"}
     return {name: value for name, value in concrete.items() if options.get(name) == "auto"}
 
 
@@ -122,7 +127,9 @@ class GlotOptions:
         top_k: keep only each token's top_k most similar tokens (a sparse k-NN graph, for long documents).
         num_layers: GNN layers K; 0 skips the graph (an AdaPool-style pooler).
         hidden_dim: width of each GNN layer.
-        conv: the GNN layer (sage: the paper's; gat: the reference code's).
+        conv: the GNN layer: sage (the paper's), gat (the reference code's), gcn or gin; auto: gat on decoder
+            backbones and sage on encoders, the conv validation prefers on each kind across the benchmark cells
+            (its parameters are built once the backbone is known; a saved model records the conv it built).
         jumping_knowledge: how layer outputs combine (cat: [X | h1 | ... | hK], as the reference code).
         readout: the sentence readout (attention: learned, the paper's).
         readout_hidden_dim: width of the attention scorer (default: max(128, D // 2)).
@@ -147,7 +154,7 @@ class GlotOptions:
     top_k: int | None = None
     num_layers: int = 2
     hidden_dim: int = 256
-    conv: Conv = field(default="sage", metadata={"choices": CONVS})
+    conv: ConvChoice = field(default="auto", metadata={"choices": CONV_CHOICES})
     jumping_knowledge: JumpingKnowledge = field(default="cat", metadata={"choices": JUMPING_KNOWLEDGE})
     readout: Readout = field(default="attention", metadata={"choices": READOUTS})
     readout_hidden_dim: int | None = None

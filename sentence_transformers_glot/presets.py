@@ -8,18 +8,18 @@ from typing import Any
 from sentence_transformers_glot.legacy import POOLING_BEFORE, TRAINING_BEFORE
 
 #: Named GLOT configurations (:meth:`GlotPooling.preset`). ``"paper"`` is the paper's GLUE setting (the
-#: defaults, with every token pooled and the states as the backbone gives them: ``attention_sink="keep"``,
-#: ``input_norm="none"``; train it with ``warmup_ratio=0``,
+#: defaults, with the paper's SAGE layer and every token pooled, the states as the backbone gives them:
+#: ``conv="sage"``, ``attention_sink="keep"``, ``input_norm="none"``; train it with ``warmup_ratio=0``,
 #: ``max_grad_norm=None`` and ``head_norm=False`` for the paper's optimisation and pair head too).
 #: ``"glot-plus"`` is the variant with the best validation margin over the best baseline on the 11
-#: mixed-layer cells that every candidate ran (benchmarks/results/options-*, ``options_search.py --compare``;
-#: see ``benchmarks/results/README.md``, "Beyond the paper"): LayerNorm on the token states, on a learned mix of
-#: hidden layers spread over the backbone (:func:`spread_layers`). Word-order and cosine edges lost there (one of
-#: them badly, Gemma's acceptability) and remain options.
+#: mixed-layer cells that every candidate ran (benchmarks/results/options/options-*, ``options_search.py --compare``;
+#: see ``benchmarks/results/options/README.md``): LayerNorm on the token states, on a learned mix of
+#: hidden layers spread over the backbone (:func:`spread_layers`), with the SAGE layer it was chosen with.
+#: Word-order and cosine edges lost there (one of them badly, Gemma's acceptability) and remain options.
 PRESETS: dict[str, dict[str, Any]] = {
     # every token pooled, none normalised: the options as they were before their defaults changed
-    "paper": {name: POOLING_BEFORE[name] for name in ("attention_sink", "input_norm")},
-    "glot-plus": {"input_norm": "layer"},
+    "paper": {name: POOLING_BEFORE[name] for name in ("attention_sink", "input_norm", "conv")},
+    "glot-plus": {"input_norm": "layer", "conv": "sage"},
 }
 #: The paper's optimisation and heads, for ``TrainConfig(**PAPER_TRAINING)``: no warm-up, no clipping, no head
 #: normalisation (the training settings as they were before those options existed).

@@ -25,7 +25,7 @@ import sentence_transformers_glot.nn.functional as aggregation
 from sentence_transformers_glot import GlotPooling
 from sentence_transformers_glot._compat import Transformer, token_dimension
 from sentence_transformers_glot.backbones.tokenizer import save_decoder_tokenizer
-from sentence_transformers_glot.data import SPLITS, Split, TaskData, corpora
+from sentence_transformers_glot.data import SPLITS, Split, TaskData, pair_corpora
 from sentence_transformers_glot.training import train
 from sentence_transformers_glot.training.cache import StateCache
 from sentence_transformers_glot.training.config import TrainConfig
@@ -317,7 +317,7 @@ def fake_corpora(folder):
     pool = slice_of_sentences()
     vader = folder / "vader"
     vader.mkdir(parents=True)
-    for k, stem in enumerate(corpora._VADER_CORPORA):
+    for k, stem in enumerate(pair_corpora.VADER_CORPORA):
         lines = [f"{i}\t{(i % 9) - 4 + 0.5}\t{s}" for i, s in enumerate(pool[k::6])]
         (vader / f"{stem}_GroundTruth.txt").write_text("\r\n".join(lines), encoding="utf-8")
     buffer = io.StringIO()

@@ -24,3 +24,18 @@ def test_a_model_is_read_down_to_its_config(tiny_bert_dir, tiny_llama_dir):
     assert model_is_decoder(True) is True
     with pytest.raises(ValueError, match="set_backbone: pass a SentenceTransformer"):
         model_is_decoder(3.5)
+
+
+def test_auto_options_are_made_concrete_for_the_backbone_and_warn_before_it_is_known():
+    import warnings
+
+    from sentence_transformers_glot.decoders import concrete_option
+
+    assert concrete_option("attention_sink", "auto", True) == "exclude"
+    assert concrete_option("input_norm", "auto", False) == "none"
+    assert concrete_option("input_norm", "rms", True) == "rms"  # a concrete value is kept
+    with pytest.warns(RuntimeWarning, match="has not seen its backbone"):
+        assert concrete_option("input_norm", "auto", None) == "none"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        concrete_option("attention_sink", "keep", None)  # nothing to resolve, nothing to warn

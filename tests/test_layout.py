@@ -139,3 +139,27 @@ def test_every_package_module_has_its_mirrored_test_file():
         if not mirror.is_file():
             missing.append(str(mirror.relative_to(PACKAGE.parent)))
     assert missing == [], f"package modules without their test file: {missing}"
+
+
+#: The house's size limits: no package module over 350 lines (``pooling.py``, the adapter, over 300; ``nn/graph.py``
+#: over 300), no function over 60 lines (docstring included).
+MODULE_LINES, FUNCTION_LINES = 350, 60
+TIGHTER = {"pooling.py": 300, "nn/graph.py": 300}
+
+
+def test_no_module_or_function_is_over_the_size_limits():
+    import ast
+
+    over = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        relative = path.relative_to(PACKAGE).as_posix()
+        text = path.read_text()
+        limit = TIGHTER.get(relative, MODULE_LINES)
+        if len(text.splitlines()) > limit:
+            over.append(f"{relative}: {len(text.splitlines())} lines (limit {limit})")
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                length = node.end_lineno - node.lineno + 1
+                if length > FUNCTION_LINES:
+                    over.append(f"{relative}:{node.lineno} {node.name}: {length} lines (limit {FUNCTION_LINES})")
+    assert over == [], "split these by job:\n" + "\n".join(over)

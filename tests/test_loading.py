@@ -30,3 +30,4 @@ def test_load_glot_model_refuses_foreign_code(tiny_bert_dir, tmp_path):
     (tmp_path / "config.json").write_text(json.dumps(config))
     with pytest.raises(ValueError, match="auto_map"):
         load_glot_model(str(tmp_path))
+

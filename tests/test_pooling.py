@@ -75,7 +75,8 @@ def test_bad_options_name_the_parameter(kwargs, message):
 
 def test_paper_defaults_and_output_dimension():
     pooling = GlotPooling(word_embedding_dimension=384)
-    assert (pooling.threshold, pooling.num_layers, pooling.hidden_dim, pooling.conv) == (0.8, 2, 256, "sage")
+    assert (pooling.threshold, pooling.num_layers, pooling.hidden_dim, pooling.conv) == (0.8, 2, 256, "auto")
+    assert pooling.gnn.conv == "sage"  # conv="auto" before the module has seen its backbone: an encoder's
     assert pooling.get_embedding_dimension() == pooling.get_sentence_embedding_dimension() == 384 + 2 * 256
     assert GlotPooling(384, jumping_knowledge="none").get_embedding_dimension() == 256
     assert GlotPooling(384, num_layers=0).get_embedding_dimension() == 384
@@ -346,7 +347,8 @@ def test_auto_input_norm_is_layer_norm_on_decoders_and_nothing_on_encoders(tiny_
 
     x, mask = random_batch(3, 7, 16, seed=5, min_length=2)
     x = 40.0 * x + 3.0  # decoder-like: large and off-centre
-    kwargs = {"num_layers": 0, "readout": "mean"} if parameter_free else {"threshold": 0.2, "hidden_dim": 8}
+    kwargs = {"num_layers": 0, "readout": "mean"} if parameter_free else {"threshold": 0.2, "hidden_dim": 8,
+                                                                         "conv": "sage"}
     torch.manual_seed(0)
     auto = GlotPooling(16, attention_sink="keep", **kwargs)
     assert auto.input_norm == "auto"
@@ -525,3 +527,59 @@ def test_pooling_packed_states_equals_pooling_the_padded_batch(options):
     pooling = GlotPooling(16, threshold=0.2, hidden_dim=8, attention_sink="exclude", input_norm="layer", **options)
     x, mask = random_batch(5, 9, 16, seed=3, min_length=2)
     assert torch.equal(pooling.pool_packed(x[mask], mask), pooling.pool(x, mask))
+
+
+def test_names_that_moved_out_stay_importable_from_the_pooling_module():
+    import sentence_transformers_glot.pooling as pooling_module
+    from sentence_transformers_glot import nn, options, presets, saved_format  # noqa: F401
+
+    for name in pooling_module.__all__:
+        assert getattr(pooling_module, name) is not None
+    from sentence_transformers_glot.pooling import ADDED_KEYS, CONVS, PRESETS, stack_layers
+
+    assert CONVS is options.CONVS and PRESETS is presets.PRESETS and ADDED_KEYS is saved_format.ADDED_KEYS
+    assert stack_layers.__module__ == "sentence_transformers_glot.nn.node_features"
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        pooling_module.nothing  # noqa: B018
+
+
+def test_conv_auto_builds_gat_on_a_decoder_and_sage_on_an_encoder_once_it_knows_the_backbone(tiny_llama_dir,
+                                                                                          tiny_bert_dir, tmp_path):
+    """conv="auto": SAGE until the backbone is known; set_backbone (or sentence-transformers 6's on_model_ready)
+    builds the backbone's conv before training; a saved model records the conv it built and loads as it."""
+    import warnings
+
+    from helpers import glot_model
+
+    from sentence_transformers_glot import load_glot_model
+
+    pooling = GlotPooling(16, threshold=0.2, hidden_dim=8)
+    assert pooling.gnn.conv == "sage" and pooling.get_config_dict()["conv"] == "sage"
+    pooling.set_backbone(True)
+    assert pooling.gnn.conv == "gat" and pooling.get_config_dict()["conv"] == "gat" and pooling.conv == "auto"
+    assert any("att" in name for name in pooling.state_dict())  # GAT's attention vectors
+    pooling.set_backbone(False)
+    assert pooling.gnn.conv == "sage"
+    # a module that pooled before it knew its backbone keeps its (trained) layers, with a warning
+    used = GlotPooling(16, threshold=0.2, hidden_dim=8, attention_sink="keep", input_norm="none")
+    x, mask = random_batch(2, 5, 16)
+    with pytest.warns(RuntimeWarning, match="conv='auto' is SAGE"):
+        used.pool(x, mask)
+    before = {k: v.clone() for k, v in used.state_dict().items()}
+    with pytest.warns(UserWarning, match="keeps it"):
+        used.set_backbone(True)
+    assert used.gnn.conv == "sage" and all(torch.equal(before[k], v) for k, v in used.state_dict().items())
+    # a model: the decoder's GAT, saved as "gat"; a model saved with an explicit conv keeps it on any backbone
+    model = glot_model(tiny_llama_dir, threshold=0.2, hidden_dim=8)
+    model[1].set_backbone(model)  # what sentence-transformers 6 does when the model is built
+    assert model[1].gnn.conv == "gat"
+    model.save(str(tmp_path / "decoder"))
+    loaded = load_glot_model(str(tmp_path / "decoder"))
+    assert loaded[1].conv == "gat" and loaded[1].gnn.conv == "gat"
+    assert all(torch.equal(a, b) for a, b in zip(model[1].state_dict().values(), loaded[1].state_dict().values()))
+    old = glot_model(tiny_llama_dir, threshold=0.2, hidden_dim=8, conv="sage")
+    old.save(str(tmp_path / "sage"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert load_glot_model(str(tmp_path / "sage"))[1].gnn.conv == "sage"
+    assert glot_model(tiny_bert_dir, threshold=0.2, hidden_dim=8)[1].gnn.conv == "sage"

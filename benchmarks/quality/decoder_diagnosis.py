@@ -26,10 +26,11 @@ Reproduce (the cache is the benchmark's: same --max-train / --max-eval)::
 
     python -m benchmarks.quality.decoder_diagnosis --backbone gemma3-270m --task fiqa-pairs --max-train 2000 \\
         --max-eval 1000 --variants paper sink warmup+clip sink+warmup+clip \\
-        --output benchmarks/results/diagnosis/gemma3-fiqa-pairs.json
-    python -m benchmarks.quality.decoder_diagnosis --table benchmarks/results/diagnosis/*-fiqa-pairs.json   # the table
-    python -m benchmarks.quality.decoder_diagnosis --plot benchmarks/results/diagnosis/runs.png \\
-        benchmarks/results/diagnosis/*-fiqa-pairs.json                                       # the plot
+        --output benchmarks/results/decoders/diagnosis/gemma3-fiqa-pairs.json
+    python -m benchmarks.quality.decoder_diagnosis \\
+        --table benchmarks/results/decoders/diagnosis/*-fiqa-pairs.json   # the table
+    python -m benchmarks.quality.decoder_diagnosis --plot benchmarks/results/decoders/diagnosis/runs.png \\
+        benchmarks/results/decoders/diagnosis/*-fiqa-pairs.json                                       # the plot
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ from sentence_transformers_glot.evaluation.report import script_command
 from sentence_transformers_glot.legacy import POOLING_BEFORE, TRAINING_BEFORE
 from sentence_transformers_glot.metrics import compute_metric
 from sentence_transformers_glot.nn.functional import exclude_first_token
-from sentence_transformers_glot.nn.graph import build_graph
+from sentence_transformers_glot.nn.graph_builders import build_graph
 from sentence_transformers_glot.nn.node_features import normalize_inputs
 from sentence_transformers_glot.nn.packing import PackedNodes
 from sentence_transformers_glot.nn.similarity import normalize_tokens

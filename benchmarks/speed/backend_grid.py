@@ -24,10 +24,10 @@ the representation ``build_graph(..., "auto")`` returns, and ``auto/best`` is au
 
 Reproduce (about 2 min for the full grid on 2 AMD EPYC cores at 1 thread)::
 
-    python -m benchmarks.speed.backend_grid          # full grid -> benchmarks/results/backend_grid.json
+    python -m benchmarks.speed.backend_grid          # full grid -> benchmarks/results/speed/backend_grid.json
     python -m benchmarks.speed.backend_grid --quick  # smoke run: L in 16, 64, 256, 3 repeats
 
-Profile and findings (1 thread, 7 repeats, torch 2.13 CPU; ``benchmarks/results/backend_grid.json``):
+Profile and findings (1 thread, 7 repeats, torch 2.13 CPU; ``benchmarks/results/speed/backend_grid.json``):
 
 * The linear layers and the readout are the same for both backends; the backends differ in the
   aggregation. Dense: a batched matmul over all ``B * L * L`` pairs (padding included). Edge list: the
@@ -63,7 +63,8 @@ from benchmarks.common import milliseconds
 from sentence_transformers_glot import GlotPooling
 from sentence_transformers_glot.evaluation.report import machine_description
 from sentence_transformers_glot.nn.backend import DENSE_MAX_BYTES, dense_adjacency_bytes
-from sentence_transformers_glot.nn.graph import DenseTokenGraph, build_graph, build_sparse_graph
+from sentence_transformers_glot.nn.graph import DenseTokenGraph
+from sentence_transformers_glot.nn.graph_builders import build_graph, build_sparse_graph
 
 DIM = 384
 HIDDEN_DIMS = (64, 256)
@@ -218,11 +219,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true", help="smoke run: lengths 16,64,256 and 3 repeats")
     parser.add_argument("--out", type=str, default=None,
-                        help="JSON path (default benchmarks/results/backend_grid.json, *_quick.json with --quick)")
+                        help="JSON path (default benchmarks/results/speed/backend_grid.json, *_quick.json with "
+                             "--quick)")
     args = parser.parse_args()
     if args.out is None:
         name = "backend_grid_quick.json" if args.quick else "backend_grid.json"
-        args.out = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "results", name)
+        args.out = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "results", "speed", name)
     if args.lengths is None:
         args.lengths = ",".join(map(str, QUICK_LENGTHS if args.quick else FULL_LENGTHS))
     if args.repeats is None:

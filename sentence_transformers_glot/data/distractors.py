@@ -59,14 +59,20 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import re
-from collections import Counter
 from collections.abc import Sequence
 from typing import Any, Literal
 
 import numpy as np
 
 from sentence_transformers_glot.data.probing import length_only_accuracy  # noqa: F401  (re-exported)
+from sentence_transformers_glot.data.stress_vocabulary import (  # noqa: F401  (re-exported)
+    NEGATIONS,
+    SKEW_MAX_RATIO,
+    VOCAB_MIN_COUNT,
+    class_skewed_words,
+    controlled_vocabulary,
+    is_negation,
+)
 from sentence_transformers_glot.data.tasks import SPLITS, Split, TaskData
 
 logger = logging.getLogger(__name__)
@@ -96,18 +102,9 @@ TEMPLATE_MODIFIERS = ("not", "never", "without", "excluding")
 #: Controlled template: the positive gets a quantifier where the negative has its modifier (equal lengths).
 TEMPLATE_QUANTIFIERS = ("some", "two", "many", "several")
 
-#: Negations and negative quantifiers kept out of controlled distractors (with any word containing "n't").
-NEGATIONS = frozenset(
-    "not no never none nothing nobody nowhere neither nor without cannot cant dont doesnt didnt isnt wasnt arent "
-    "werent wont wouldnt couldnt shouldnt hardly barely scarcely seldom rarely lack lacks lacking lacked excluding "
-    "except fail fails failed".split()
-)
-SKEW_MAX_RATIO = 1.25
-VOCAB_MIN_COUNT = 20
-
 Protocol = Literal["paper", "controlled"]
 Source = str | TaskData | Sequence[tuple[str, int]]
-_WORD = re.compile(r"[a-z][a-z0-9]*")
+
 
 
 # ------------------------------------------------------------------------------------------------ helpers
@@ -117,64 +114,9 @@ def _rng(*parts: Any) -> np.random.Generator:
     return np.random.default_rng(int.from_bytes(digest[:8], "little"))
 
 
-def _normal_word(word: str) -> str:
-    return word.strip(".,;:!?\"'()[]{}-").lower()
-
-
 def distractor_count(ratio: float, signal_words: float) -> int:
     """Distractor words that make ``ratio`` of an example with ``signal_words`` signal words."""
     return round(ratio * signal_words / (1.0 - ratio))
-
-
-def class_skewed_words(texts: Sequence[str], labels: Sequence[int], max_ratio: float = SKEW_MAX_RATIO,
-                       min_count: int = 1) -> set[str]:
-    """Words whose class document frequencies differ by more than ``max_ratio`` (either way).
-
-    The frequency of a word in a class is (sentences of the class containing it + 1) / (sentences of the
-    class + 2); only words in at least ``min_count`` sentences are considered. Binary labels (0/1).
-    """
-    df = [Counter(), Counter()]
-    labels = np.asarray(labels)
-    sizes = [int((labels == c).sum()) for c in (0, 1)]
-    for text, label in zip(texts, labels):
-        df[int(label)].update({_normal_word(w) for w in text.split()})
-    skewed = set()
-    for word in set(df[0]) | set(df[1]):
-        if df[0][word] + df[1][word] < min_count:
-            continue
-        rate = [(df[c][word] + 1) / (sizes[c] + 2) for c in (0, 1)]
-        if max(rate) / min(rate) > max_ratio:
-            skewed.add(word)
-    return skewed
-
-
-def is_negation(word: str) -> bool:
-    """A word of :data:`NEGATIONS` or a contraction with "n't"."""
-    word = word.lower()
-    return word in NEGATIONS or "n't" in word
-
-
-def controlled_vocabulary(texts: Sequence[str], labels: Sequence[int], candidates: Sequence[str] | None = None,
-                          min_count: int = VOCAB_MIN_COUNT, max_ratio: float = SKEW_MAX_RATIO
-                          ) -> tuple[list[str], list[str]]:
-    """(distractor vocabulary, stop-listed candidates) for the controlled protocol.
-
-    Candidates: ``candidates`` if given, else every alphabetic word in at least ``min_count`` of ``texts``.
-    Removed: negations and :func:`class_skewed_words` of ``(texts, labels)``.
-    """
-    if candidates is None:
-        counts = Counter()
-        for text in texts:
-            counts.update({w for w in map(_normal_word, text.split()) if _WORD.fullmatch(w)})
-        candidates = [w for w, c in counts.items() if c >= min_count]
-    skewed = class_skewed_words(texts, labels, max_ratio=max_ratio, min_count=min(min_count, 2))
-    keep, stop = [], []
-    for word in sorted(set(candidates)):
-        (stop if is_negation(word) or word in skewed else keep).append(word)
-    if len(keep) < 2:
-        raise ValueError(f"controlled distractor vocabulary has {len(keep)} words left after the stop-list; "
-                         "the source is too small or too skewed.")
-    return keep, stop
 
 
 # ------------------------------------------------------------------------------------------------ signals
@@ -287,17 +229,8 @@ def make_stress_task(
         A :class:`TaskData` (accuracy, labels 0 negative / 1 positive). ``extra`` holds, per split, each
         example's ``signal`` text and ``distractors`` count, and the ``vocabulary`` and ``stop_list`` used.
     """
-    if not 0.0 <= ratio < 1.0:
-        raise ValueError(f"make_stress_task: `ratio` must be in [0, 1); got {ratio!r}.")
-    if protocol not in PROTOCOLS:
-        raise ValueError(f"make_stress_task: `protocol` must be one of {PROTOCOLS}; got {protocol!r}.")
     sizes = {"train": n_train, "validation": n_val, "test": n_test}
-    for name, size in sizes.items():
-        if not isinstance(size, int) or size < 2 or size % 2:
-            raise ValueError(f"make_stress_task: the {name} size must be an even int >= 2; got {size!r}.")
-    placement = placement or ("block" if protocol == "paper" else "interleave")
-    if placement not in ("block", "interleave"):
-        raise ValueError(f"make_stress_task: `placement` must be 'block' or 'interleave'; got {placement!r}.")
+    placement = _checked(ratio, protocol, sizes, placement)
     template = isinstance(source, str) and source == "template"
     split_pairs, mean_signal, train_texts, train_labels, candidates = _signals(
         source, protocol, sizes, seed, min_words, max_words)
@@ -321,17 +254,40 @@ def make_stress_task(
         extra[split] = {"signal": [e.signal for e in examples],
                         "distractors": np.array([sum(not f for f in e.is_signal) for e in examples])}
 
-    name = (f"stress{STRESS_VERSION}-{protocol}-{source_name(source)}-r{ratio:g}-{placement}"
+    name, description = _describe(ratio, protocol, source_name(source), placement, sizes, min_words, max_words, seed)
+    return TaskData(name=name, objective="classification", metric="accuracy", num_labels=2, splits=splits,
+                    label_names=["negative", "positive"], description=description,
+                    version=f"stress{STRESS_VERSION}", extra=extra)
+
+
+def _checked(ratio: float, protocol: str, sizes: dict[str, int], placement: str | None) -> str:
+    """The placement (``None``: the protocol's), after checking :func:`make_stress_task`'s arguments."""
+    if not 0.0 <= ratio < 1.0:
+        raise ValueError(f"make_stress_task: `ratio` must be in [0, 1); got {ratio!r}.")
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"make_stress_task: `protocol` must be one of {PROTOCOLS}; got {protocol!r}.")
+    for name, size in sizes.items():
+        if not isinstance(size, int) or size < 2 or size % 2:
+            raise ValueError(f"make_stress_task: the {name} size must be an even int >= 2; got {size!r}.")
+    placement = placement or ("block" if protocol == "paper" else "interleave")
+    if placement not in ("block", "interleave"):
+        raise ValueError(f"make_stress_task: `placement` must be 'block' or 'interleave'; got {placement!r}.")
+    return placement
+
+
+def _describe(ratio: float, protocol: str, source: str, placement: str, sizes: dict[str, int], min_words: int,
+              max_words: int, seed: int) -> tuple[str, str]:
+    """A stress task's name (its cache key: every argument, and :data:`STRESS_VERSION`) and description."""
+    n_train, n_val, n_test = sizes["train"], sizes["validation"], sizes["test"]
+    name = (f"stress{STRESS_VERSION}-{protocol}-{source}-r{ratio:g}-{placement}"
             f"-n{n_train}.{n_val}.{n_test}-w{min_words}.{max_words}-s{seed}")
-    description = (f"Signal-dilution stress test ({protocol} protocol): a signal from {source_name(source)} among "
+    description = (f"Signal-dilution stress test ({protocol} protocol): a signal from {source} among "
                    f"distractor words making {ratio:.0%} of the words ({placement} placement). "
                    + ("The label leaks through the length (negatives are 11 words longer) and the noise "
                       "vocabulary contains 'not' and 'no', as in the reference code." if protocol == "paper" else
                       "Classes have identical length distributions; no negation or class-skewed word in the "
                       "distractors."))
-    return TaskData(name=name, objective="classification", metric="accuracy", num_labels=2, splits=splits,
-                    label_names=["negative", "positive"], description=description,
-                    version=f"stress{STRESS_VERSION}", extra=extra)
+    return name, description
 
 
 def _signals(source: Source, protocol: str, sizes: dict[str, int], seed: int, min_words: int, max_words: int):

@@ -13,9 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from sentence_transformers_glot.data.corpora import PAIR_TEXT_TASKS, TEXT_TASKS
+from sentence_transformers_glot.data.corpora import TEXT_TASKS
 from sentence_transformers_glot.data.glue import GLUE_TASKS, load_glue
 from sentence_transformers_glot.data.packaged import FETCH_COMMAND, SOURCES, verified_folder
+from sentence_transformers_glot.data.pair_corpora import PAIR_TEXT_TASKS
 from sentence_transformers_glot.data.probing_tasks import PROBING_TASK_SPECS
 from sentence_transformers_glot.data.splits import DEFAULT_SEED
 from sentence_transformers_glot.data.tasks import PackagedTask, TaskData

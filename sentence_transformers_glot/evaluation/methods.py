@@ -8,11 +8,12 @@ from collections.abc import Sequence
 from typing import Any, Union
 
 OFFLINE_SUITE = ("movie-polarity", "movie-rating", "tweet-sentiment", "subjectivity", "20newsgroups", "reuters-r8")
-ENCODER_METHODS = ("glot", "glot-gat", "adapool", "mean", "max", "cls")
+ENCODER_METHODS = ("glot-sage", "glot-gat", "adapool", "mean", "max", "cls")
 
 
 def default_methods(backbone: Any) -> tuple[str, ...]:
-    """GLOT with the paper's layer (``glot``, SAGE) and the reference code's (``glot-gat``), and the baselines:
+    """GLOT with the paper's layer (``glot-sage``) and the reference code's (``glot-gat``): the default GLOT
+    (``glot``, ``conv="auto"``) is one of them, GAT on a decoder and SAGE on an encoder; and the baselines:
     AdaPool, mean, max, first token ([CLS]); decoders also get the last token ([EOS]), since their first
     token sees no other token. ``backbone``: a name, or a command's record of it (which knows)."""
     from sentence_transformers_glot.backbones.registry import is_decoder
@@ -112,7 +113,7 @@ def task_label(row: dict[str, Any]) -> str:
 
 def ordered_methods(methods) -> list[str]:
     """Methods in the order of :func:`default_methods` (others after them, in first-seen order)."""
-    order = (*ENCODER_METHODS, "last")
+    order = ("glot", *ENCODER_METHODS, "last")
     seen = list(dict.fromkeys(methods))
     return sorted(seen, key=lambda m: (order.index(m) if m in order else len(order), seen.index(m)))
 

@@ -9,7 +9,6 @@ validation epoch, reported on test), skips finished cells, and writes ``stress.j
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -28,9 +27,8 @@ from sentence_transformers_glot.data.distractors import (
     make_stress_task,
     source_name,
 )
-from sentence_transformers_glot.evaluation.grid import format_mean_std, mean_std, run_cell
-from sentence_transformers_glot.evaluation.report import markdown_table, pyplot, run_header
-from sentence_transformers_glot.io import atomic_write_text
+from sentence_transformers_glot.evaluation.grid import run_cell
+from sentence_transformers_glot.evaluation.stress_report import markdown_tables, write_stress_results
 from sentence_transformers_glot.training.config import TrainConfig
 
 logger = logging.getLogger(__name__)
@@ -46,8 +44,9 @@ STRESS_SETTINGS: dict[str, Any] = {"epochs": 5, "lr": 1e-3, "max_length": 256}
 
 
 def stress_template(**changes: Any) -> TrainConfig:
-    """The stress test's cell template: 5 epochs at lr 1e-3 for every method, max length 256, GLOT with
-    :data:`STRESS_GLOT` (the reference's stress setting), with ``changes`` on top."""
+    """The stress test's cell template: 5 epochs at lr 1e-3 for every method (one lr, no tuning), GLOT with
+    :data:`STRESS_GLOT` (the reference's stress setting), max length 256 (which truncates none of the default
+    examples; each cell records its ``truncated`` count), with ``changes`` on top."""
     return TrainConfig(**{**STRESS_SETTINGS, "glot": dict(STRESS_GLOT), **changes})
 
 
@@ -85,18 +84,17 @@ def _task_facts(task: TaskData, count_tokens: Callable[[Sequence[str]], np.ndarr
         facts["distractor_fraction_tokens"] = float(np.mean(1 - signal_tokens / np.maximum(lengths["test"], 1)))
         facts["max_tokens"] = int(max(int(v.max()) for v in lengths.values()))
         facts["truncated"] = int(sum(int((v + 2 > max_length).sum()) for v in lengths.values()))
+        if facts["truncated"]:
+            logger.warning("%s: %d examples exceed max_length=%d and are truncated", task.name, facts["truncated"],
+                           max_length)
     return facts
 
 
 def run_stress_test(
     backbone: str = "minilm",
     methods: Sequence[str] | None = None,
-    ratios: Sequence[float] = RATIOS,
-    protocols: Sequence[str] = PROTOCOLS,
-    seeds: Sequence[int] = (0,),
-    n_train: int = 1200,
-    n_val: int = 200,
-    n_test: int = 600,
+    ratios: Sequence[float] = RATIOS, protocols: Sequence[str] = PROTOCOLS, seeds: Sequence[int] = (0,),
+    n_train: int = 1200, n_val: int = 200, n_test: int = 600,
     template: TrainConfig | None = None,
     output_dir: str | Path = "benchmarks/results/stress",
     cache=None,
@@ -107,74 +105,70 @@ def run_stress_test(
 ) -> list[dict[str, Any]]:
     """Train every method on every (protocol, ratio, seed) cell; write ``stress.json``, ``stress.md``, ``stress.png``.
 
-    Every cell is one :func:`~sentence_transformers_glot.training.train` run (head on a frozen backbone,
-    AdamW, the same epochs, batch size and learning rate for every method; the epoch with the best validation
-    accuracy is reported on the test split). Run folders live under ``output_dir/runs``; a cell whose folder
-    holds ``metrics.json`` is read back, not trained, so an interrupted run resumes (an unfinished cell
-    resumes from its checkpoint).
+    Every cell is one :func:`~sentence_transformers_glot.training.train` run per method with the same budget (the
+    best validation epoch reported on test). Run folders live under ``output_dir/runs``; a finished cell is read
+    back and an unfinished one resumes from its checkpoint.
 
     Args:
-        methods: pooling methods, named as in ``glot benchmark`` (``glot``, ``glot+cos``, ``glot-plus``, ``adapool``,
-            ...; see :func:`~sentence_transformers_glot.evaluation.methods.method_pooling`); ``None``:
-            :func:`~sentence_transformers_glot.evaluation.methods.default_methods`.
-        layers: hidden layers every method pools, mixed with learned weights (``GlotPooling(layers=...)``);
-            ``None``: the last layer.
-        template: every cell's :class:`TrainConfig` but for what the grid sets (backbone, task, pooling and its
-            options, seed): epochs, lr (one for every method), batch size, max length, threads, and the GLOT
-            methods' options; default :func:`stress_template` (5 epochs, lr 1e-3, the reference's tau 0.6, K 4,
-            hidden 64, and max length 256, which truncates none of the default examples: each cell records its
-            ``truncated`` count; see ``benchmarks/results/README.md``, the stress test).
+        methods: pooling methods, named as in ``glot benchmark`` (``None``:
+            :func:`~sentence_transformers_glot.evaluation.methods.default_methods`).
+        layers: hidden layers every method pools, mixed with learned weights; ``None``: the last layer.
+        template: every cell's :class:`TrainConfig` but for what the grid sets (backbone, task, pooling, seed);
+            default :func:`stress_template`.
         cache: a :class:`~sentence_transformers_glot.training.cache.StateCache` (default: the user cache).
         source, n_train, n_val, n_test, placement: see :func:`make_stress_task` (``placement=None``: each
-            protocol's own, block for paper, interleave for controlled).
+            protocol's own).
 
     Returns:
-        One row per (protocol, ratio, seed, method) with validation and test accuracy and the cell's facts
-        (length-only accuracies, realised distractor fractions).
+        One row per (protocol, ratio, seed, method): validation and test accuracy and the cell's facts
+        (length-only accuracies, realised distractor fractions, truncated examples).
     """
     from tqdm.auto import tqdm
 
     from sentence_transformers_glot.backbones.record import BackboneRecord
     from sentence_transformers_glot.evaluation.methods import default_methods, method_pooling
-    from sentence_transformers_glot.training.run_identity import run_name
 
     record = BackboneRecord.of(backbone)  # worked out once, for every cell
-    if not methods:
-        methods = default_methods(record)
-    methods = tuple(methods)
+    methods = tuple(methods or default_methods(record))
     template = template or stress_template()
-    glot, max_length = template.glot.changes("glot"), template.max_length
     mix = {} if layers is None else {"layers": [int(layer) for layer in layers]}
-    poolings = {method: method_pooling(method, glot) for method in methods}  # unknown names fail before any run
-    output_dir = Path(output_dir)
+    # every method's pooling before any run: an unknown name fails first
+    poolings = {method: method_pooling(method, template.glot.changes("glot")) for method in methods}
     count_tokens = _token_counter_or_none(backbone)
-    started = time.perf_counter()
-    rows: list[dict[str, Any]] = []
+    started, rows = time.perf_counter(), []
     cells = [(p, r, s) for p in protocols for r in ratios for s in seeds]
-    bar = tqdm(total=len(cells) * len(methods), desc="stress test", unit="run")
-    for protocol, ratio, seed in cells:
-        task = make_stress_task(float(ratio), protocol, n_train, n_val, n_test, seed, source, placement=placement)
-        facts = _task_facts(task, count_tokens, max_length)
-        if facts.get("truncated"):
-            logger.warning("%s: %d examples exceed max_length=%d and are truncated", task.name, facts["truncated"],
-                           max_length)
-        for method in methods:
-            bar.set_postfix_str(f"{protocol} r={ratio:g} seed {seed} {method}")
-            pooling, options = poolings[method]
-            config = dataclasses.replace(template, backbone=backbone, task=task.name, pooling=pooling,
-                                         glot={**options, **mix}, seed=seed)
-            result, skipped = run_cell(config, output_dir / "runs" / run_name(config, backbone=record), lambda: task,
-                                       cache=cache, backbone=record)
-            rows.append({"protocol": protocol, "ratio": float(ratio), "seed": seed, "method": method,
-                         **_result_values(result), "resumed": skipped, "task": task.name, **facts})
-            bar.update()
-    bar.close()
+    with tqdm(total=len(cells) * len(methods), desc="stress test", unit="run") as bar:
+        for protocol, ratio, seed in cells:
+            task = make_stress_task(float(ratio), protocol, n_train, n_val, n_test, seed, source, placement=placement)
+            key = {"protocol": protocol, "ratio": float(ratio), "seed": seed}
+            facts = _task_facts(task, count_tokens, template.max_length)
+            rows += _run_methods(task, key, facts, poolings, template, mix, record, Path(output_dir), cache, bar)
     settings = {"backbone": backbone, "methods": list(methods), "ratios": [float(r) for r in ratios],
                 "protocols": list(protocols), "seeds": list(seeds), "n_train": n_train, "n_val": n_val,
-                "n_test": n_test, **_template_settings(template), "glot": glot, "source": source_name(source),
-                "placement": placement, "max_length": max_length, "threads": template.threads,
-                "layers": mix.get("layers")}
-    write_stress_results(rows, output_dir, settings, command, time.perf_counter() - started)
+                "n_test": n_test, **_template_settings(template), "glot": template.glot.changes("glot"),
+                "source": source_name(source), "placement": placement, "max_length": template.max_length,
+                "threads": template.threads, "layers": mix.get("layers")}
+    write_stress_results(rows, Path(output_dir), settings, command, time.perf_counter() - started)
+    return rows
+
+
+def _run_methods(task: TaskData, key: dict[str, Any], facts: dict[str, Any],
+                 poolings: dict[str, tuple[str, dict[str, Any]]], template: TrainConfig, mix: dict[str, Any],
+                 record: Any, output_dir: Path, cache: Any, bar: Any) -> list[dict[str, Any]]:
+    """One stress cell (its ``task``, ``key``: protocol, ratio and seed, and the task's ``facts``): every method of
+    ``poolings`` trained, or read back, under ``output_dir/runs``; its rows."""
+    from sentence_transformers_glot.training.run_identity import run_name
+
+    rows = []
+    for method, (pooling, options) in poolings.items():
+        bar.set_postfix_str(f"{key['protocol']} r={key['ratio']:g} seed {key['seed']} {method}")
+        config = dataclasses.replace(template, backbone=record.name, task=task.name, pooling=pooling,
+                                     glot={**options, **mix}, seed=key["seed"])
+        result, skipped = run_cell(config, output_dir / "runs" / run_name(config, backbone=record), lambda: task,
+                                   cache=cache, backbone=record)
+        rows.append({**key, "method": method, **_result_values(result), "resumed": skipped, "task": task.name,
+                     **facts})
+        bar.update()
     return rows
 
 
@@ -198,115 +192,6 @@ def _result_values(result: Any) -> dict[str, Any]:
 def _template_settings(template: TrainConfig) -> dict[str, Any]:
     """The optimisation settings ``stress.json`` records (the same for every method)."""
     return {"epochs": template.epochs, "lr": template.lr, "batch_size": template.batch_size}
-
-
-# ------------------------------------------------------------------------------------------------ reports
-def summarise(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Mean and standard deviation over seeds of every (protocol, method, ratio); the length-only
-    classifier appears as the methods ``length-only (words)`` and, where counted, ``length-only (tokens)``."""
-    groups: dict[tuple[str, str, float], list[float]] = {}
-    cells: dict[tuple[str, float, int], dict[str, Any]] = {}
-    for row in rows:
-        groups.setdefault((row["protocol"], row["method"], row["ratio"]), []).append(row["test"])
-        cells[(row["protocol"], row["ratio"], row["seed"])] = row
-    for (protocol, ratio, _), row in cells.items():
-        groups.setdefault((protocol, "length-only (words)", ratio), []).append(row["length_only_words"])
-        if "length_only_tokens" in row:
-            groups.setdefault((protocol, "length-only (tokens)", ratio), []).append(row["length_only_tokens"])
-    summary = []
-    for (protocol, method, ratio), values in groups.items():
-        mean, std = mean_std(values)
-        summary.append({"protocol": protocol, "method": method, "ratio": ratio, "mean": mean, "std": std,
-                        "seeds": len(values)})
-    return summary
-
-
-def markdown_tables(rows: Sequence[dict[str, Any]]) -> str:
-    """One table per protocol: methods as rows, distractor ratios as columns, test accuracy mean ± std."""
-    summary = {(s["protocol"], s["method"], s["ratio"]): s for s in summarise(rows)}
-    out = []
-    for protocol in dict.fromkeys(r["protocol"] for r in rows):
-        ratios = sorted({r["ratio"] for r in rows if r["protocol"] == protocol})
-        methods = list(dict.fromkeys(m for p, m, _ in summary if p == protocol))
-        seeds = max(s["seeds"] for k, s in summary.items() if k[0] == protocol)
-        out.append(f"**{protocol} protocol** (test accuracy x100, mean ± std over {seeds} seed(s); "
-                   "columns: distractor ratio)\n")
-        table = []
-        for method in methods:
-            cells = [summary.get((protocol, method, ratio)) for ratio in ratios]
-            table.append([method, *("" if s is None else format_mean_std(s["mean"], s["std"], s["seeds"])
-                                    for s in cells)])
-        fractions = []
-        for ratio in ratios:
-            cell = [r for r in rows if r["protocol"] == protocol and r["ratio"] == ratio]
-            words = np.mean([r["distractor_fraction_words"] for r in cell])
-            tokens = [r["distractor_fraction_tokens"] for r in cell if "distractor_fraction_tokens" in r]
-            fractions.append(f"{words:.2f}" + (f" / {np.mean(tokens):.2f}" if tokens else ""))
-        table.append(["*distractor fraction, test (words / tokens)*", *fractions])
-        out.append(markdown_table(["method", *(f"{r:g}" for r in ratios)], table, align="---:"))
-        out.append("")
-    return "\n".join(out)
-
-
-def plot_stress(rows: Sequence[dict[str, Any]], path: Path) -> bool:
-    """Accuracy vs distractor ratio, one line per method, one panel per protocol, length-only dashed.
-
-    Returns False (and writes nothing) when matplotlib is not installed.
-    """
-    try:
-        plt = pyplot()
-    except ImportError as err:
-        logger.warning("no plot: %s", err)
-        return False
-    summary = summarise(rows)
-    protocols = list(dict.fromkeys(r["protocol"] for r in rows))
-    fig, axes = plt.subplots(1, len(protocols), figsize=(6 * len(protocols), 4.4), squeeze=False, sharey=True)
-    for ax, protocol in zip(axes[0], protocols):
-        methods = list(dict.fromkeys(s["method"] for s in summary if s["protocol"] == protocol))
-        for method in methods:
-            points = sorted((s["ratio"], s["mean"], s["std"]) for s in summary
-                            if s["protocol"] == protocol and s["method"] == method)
-            x, y, e = (np.array(v) for v in zip(*points))
-            if method.startswith("length-only"):
-                ax.plot(x, y, "k--" if "words" in method else "k:", label=method, linewidth=1.2)
-            else:
-                ax.errorbar(x, y, yerr=e, marker="o", label=method, capsize=2)
-        ax.axhline(50, color="grey", linewidth=0.6)
-        ax.set_title(f"{protocol} protocol")
-        ax.set_xlabel("distractor ratio (fraction of words)")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
-    axes[0][0].set_ylabel("test accuracy (%)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return True
-
-
-def write_stress_results(rows: Sequence[dict[str, Any]], output_dir: str | Path, settings: dict[str, Any],
-                         command: str = "", seconds: float | None = None) -> None:
-    """``stress.json`` (settings, every cell, summary), ``stress.md`` and ``stress.png`` under ``output_dir``."""
-
-    output_dir = Path(output_dir)
-    output_dir.mkdir(parents=True, exist_ok=True)
-    header = {**run_header(command), "wall_seconds": seconds}
-    plotted = plot_stress(rows, output_dir / "stress.png")
-    atomic_write_text(output_dir / "stress.json", json.dumps(
-        {"header": header, "settings": settings, "plot": "stress.png" if plotted else None,
-         "cells": list(rows), "summary": summarise(rows)}, indent=2, default=_jsonable))
-    text = (f"Stress test: backbone {settings['backbone']}, source {settings['source']}, "
-            f"{settings['n_train']}/{settings['n_val']}/{settings['n_test']} examples, {settings['epochs']} epochs, "
-            f"lr {settings['lr']:g}, GLOT {settings['glot']} ({header['date']}"
-            + (f", {seconds:.0f} s" if seconds is not None else "") + ")\n\n" + markdown_tables(rows))
-    atomic_write_text(output_dir / "stress.md", text)
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
 # ------------------------------------------------------------------------------------------------ CLI

@@ -49,7 +49,7 @@ class TokenGNN(nn.Module):
         sequence_window: int = 0,
     ) -> None:
         super().__init__()
-        self.jumping_knowledge = jumping_knowledge
+        self.conv, self.jumping_knowledge = conv, jumping_knowledge
         dims = [in_dim] + [hidden_dim] * num_layers
         self.layers = nn.ModuleList(CONV_CLASSES[conv](dims[i], dims[i + 1]) for i in range(num_layers))
         # registered only when used, so the state dict of a model without order edges is unchanged

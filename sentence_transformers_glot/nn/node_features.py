@@ -52,3 +52,10 @@ def normalize_inputs(x: Tensor, input_norm: InputNorm) -> Tensor:
     if input_norm == "rms":
         return x * torch.rsqrt(x.square().mean(-1, keepdim=True) + 1e-6)
     return x
+
+
+def node_features(states: Tensor, mixed: bool, logits: Tensor | None, input_norm: InputNorm) -> Tensor:
+    """The features of the tokens ``states`` in float32: with ``mixed`` (``layers`` chosen) the stacked layers
+    ``(..., n, d)`` mixed by :func:`mix_layers`, then :func:`normalize_inputs`."""
+    x = states.float()
+    return normalize_inputs(mix_layers(x, logits) if mixed else x, input_norm)

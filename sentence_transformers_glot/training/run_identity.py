@@ -53,8 +53,9 @@ def config_dict(config: TrainConfig, backbone: BackboneRecord | None = None) -> 
     """The run's config as JSON data (``run_config.json`` and the run's identity); ``glot`` holds only the options
     that differ from the pooling's own, so that run names stay what they were when ``glot`` was that dict.
 
-    ``input_norm`` is stored as what it does on the run's backbone (:data:`_LATER_OPTIONS`): an encoder's run keeps
-    its name, a decoder's default run is named as one with ``input_norm="layer"``.
+    ``input_norm`` and ``conv`` are stored as what they do on the run's backbone (:data:`_LATER_OPTIONS`): an
+    encoder's run keeps its name, a decoder's default run is named as one with ``input_norm="layer"`` (and, for
+    GLOT, ``conv="gat"``).
     ``head_norm`` is stored as what it does for the run's task where that is known without its data (a packaged
     or GLUE task, or an explicit ``head``): a run whose head does not normalise keeps the name it had before the
     option, one that does gets a new one; for a data file the default is stored as ``null`` (decided when the
@@ -62,13 +63,14 @@ def config_dict(config: TrainConfig, backbone: BackboneRecord | None = None) -> 
     record of the backbone (:class:`~sentence_transformers_glot.backbones.record.BackboneRecord`); without it the
     backbone's config is read here."""
     from sentence_transformers_glot.data.registry import task_head
+    from sentence_transformers_glot.options import options_taken
 
     glot = config.glot.changes(config.pooling)
     concrete = _concrete_options(config, backbone)
     for name, legacy in _LATER_OPTIONS.items():
         value = concrete.get(name, getattr(config.glot, name))
         glot.pop(name, None)
-        if value != legacy:
+        if value != legacy and name in options_taken(config.pooling):  # a baseline has no conv
             glot[name] = value
     values = {**dataclasses.asdict(config), "glot": glot}
     values["head_norm"] = config.head_norm_for(task_head(config.task))
@@ -81,10 +83,14 @@ def config_dict(config: TrainConfig, backbone: BackboneRecord | None = None) -> 
 def config_from_dict(values: dict[str, Any]) -> TrainConfig:
     """The config a ``run_config.json`` (:func:`config_dict`) describes: a field it does not hold takes the value
     that reproduces runs made before the field existed (no warm-up, no clipping, no head normalisation, ...), and
-    likewise an option whose default changed since (no input normalisation)."""
+    likewise an option whose default changed since (no input normalisation, the SAGE layer)."""
+    from sentence_transformers_glot.options import POOLINGS, options_taken
+
     values = dict(values)
-    if isinstance(values.get("glot", {}), dict):
-        values["glot"] = {**_LATER_OPTIONS, **values.get("glot", {})}
+    pooling = values.get("pooling", "glot")
+    if isinstance(values.get("glot", {}), dict) and pooling in POOLINGS:  # (a bad pooling is TrainConfig's to name)
+        later = {name: value for name, value in _LATER_OPTIONS.items() if name in options_taken(pooling)}
+        values["glot"] = {**later, **values.get("glot", {})}
     return TrainConfig(**{**_LATER_FIELDS, **values})
 
 

@@ -39,8 +39,9 @@ def test_each_offline_task_is_declared_beside_its_loader():
     from sentence_transformers_glot.data.registry import PACKAGED_TASKS, TASKS
 
     for name, task in PACKAGED_TASKS.items():
-        assert task.name == name and task.loader.__module__ in ("sentence_transformers_glot.data.corpora",
-                                                                "sentence_transformers_glot.data.probing_tasks")
+        assert task.name == name and task.loader.__module__ in (
+            "sentence_transformers_glot.data.corpora", "sentence_transformers_glot.data.pair_corpora",
+            "sentence_transformers_glot.data.probing_tasks")
         assert task.summary in TASKS[name]
         assert set(task.sources) <= set(data.SOURCES), f"{name} names an unknown source"
     assert list(TASKS)[: len(PACKAGED_TASKS)] == list(PACKAGED_TASKS)

@@ -133,10 +133,11 @@ def test_a_sentence_transformer_tells_auto_its_backbone(tiny_llama_dir):
     real = features["attention_mask"].bool()
     assert pooling.token_mask(real).sum() == real.sum() - len(texts)
     assert np.isfinite(model.encode(texts)).all()
-    # input_norm="auto" LayerNorms the decoder's states: the model encodes as one with input_norm="layer"
-    assert pooling.token_norm == "layer"
+    # input_norm="auto" LayerNorms the decoder's states and conv="auto" built GAT: the model encodes as one with
+    # input_norm="layer" and conv="gat"
+    assert pooling.token_norm == "layer" and pooling.gnn.conv == "gat"
     layer = GlotPooling(transformer.auto_model.config.hidden_size, threshold=0.3, hidden_dim=8, input_norm="layer",
-                        attention_sink="exclude")
+                        attention_sink="exclude", conv="gat")
     layer.load_state_dict(pooling.state_dict())
     explicit = SentenceTransformer(modules=[transformer, layer], device="cpu")
     np.testing.assert_allclose(model.encode(texts), explicit.encode(texts), atol=1e-6)

@@ -11,7 +11,8 @@ import sentence_transformers_glot.nn.functional as aggregation
 from sentence_transformers_glot import GlotPooling
 from sentence_transformers_glot.nn.backend import choose_backend
 from sentence_transformers_glot.nn.conv import CONVS
-from sentence_transformers_glot.nn.graph import DenseTokenGraph, SparseTokenGraph, build_graph
+from sentence_transformers_glot.nn.graph import DenseTokenGraph, SparseTokenGraph
+from sentence_transformers_glot.nn.graph_builders import build_graph
 
 
 @pytest.mark.parametrize("conv", CONVS)
@@ -98,7 +99,7 @@ def test_auto_picks_by_measured_density_and_gives_the_same_result(length, thresh
 
 
 def test_an_edge_list_over_the_edge_budget_is_refused(monkeypatch):
-    import sentence_transformers_glot.nn.graph as graph_module
+    import sentence_transformers_glot.nn.graph_builders as graph_module
 
     monkeypatch.setattr(graph_module, "MAX_EDGES", 50)
     x, mask = random_batch(1, 20, 8, seed=4)

@@ -16,7 +16,7 @@ from sentence_transformers_glot.options import CONVS
 @pytest.mark.parametrize("edge_weight", ["binary", "cosine"])
 def test_a_window_covering_the_sentence_gives_the_full_graph(top_k, edge_weight):
     from sentence_transformers_glot.nn.band import build_window_graph
-    from sentence_transformers_glot.nn.graph import build_sparse_graph
+    from sentence_transformers_glot.nn.graph_builders import build_sparse_graph
     from sentence_transformers_glot.nn.packing import PackedNodes
 
     x, mask = random_batch(4, 10, 16, seed=11, min_length=2)

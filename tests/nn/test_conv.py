@@ -8,7 +8,7 @@ import torch
 from helpers import random_batch, to_left_padding
 
 from sentence_transformers_glot.nn.conv import CONV_CLASSES, GCNConv, GINConv, SAGEConv, SequenceConv, gcn_propagate
-from sentence_transformers_glot.nn.graph import build_dense_graph, build_sparse_graph
+from sentence_transformers_glot.nn.graph_builders import build_dense_graph, build_sparse_graph
 from sentence_transformers_glot.nn.packing import PackedNodes
 
 

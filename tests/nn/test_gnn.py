@@ -8,7 +8,7 @@ from helpers import pooled, random_batch
 
 from sentence_transformers_glot import GlotPooling
 from sentence_transformers_glot.nn.gnn import CONVS, JUMPING_KNOWLEDGE, TokenGNN
-from sentence_transformers_glot.nn.graph import build_dense_graph
+from sentence_transformers_glot.nn.graph_builders import build_dense_graph
 
 
 @pytest.mark.parametrize("jumping_knowledge", JUMPING_KNOWLEDGE)

@@ -70,3 +70,14 @@ def test_layers_without_hidden_states_or_out_of_range_say_how_to_fix():
     del features["all_layer_embeddings"]
     with pytest.raises(ValueError, match=r"all_layer_embeddings.*output_hidden_states = True"):
         module(dict(features))
+
+
+def test_node_features_are_the_mix_then_the_norm_in_float32():
+    from sentence_transformers_glot.nn.node_features import mix_layers, node_features, normalize_inputs
+
+    states = torch.randn(5, 3, 8, dtype=torch.float64) * 40
+    logits = torch.tensor([0.5, -1.0, 2.0])
+    got = node_features(states, True, logits, "layer")
+    assert got.dtype == torch.float32 and got.shape == (5, 8)
+    assert torch.allclose(got, normalize_inputs(mix_layers(states.float(), logits), "layer"), atol=1e-5)
+    assert torch.equal(node_features(states[:, 0], False, None, "none"), states[:, 0].float())

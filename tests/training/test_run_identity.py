@@ -84,12 +84,27 @@ def test_input_norm_auto_names_a_run_by_what_it_does_on_the_backbone():
         explicit = TrainConfig(backbone=backbone, task="movie-polarity", glot={"input_norm": concrete})
         assert default.glot.input_norm == "auto"
         assert run_name(default) == run_name(explicit)
-        assert config_dict(default)["glot"] == ({} if concrete == "none" else {"input_norm": "layer"})
-        raw = TrainConfig(backbone=backbone, task="movie-polarity", glot={"input_norm": "none"})
+        assert config_dict(default)["glot"] == ({} if concrete == "none" else {"input_norm": "layer", "conv": "gat"})
+        raw = TrainConfig(backbone=backbone, task="movie-polarity", glot={"input_norm": "none", "conv": "sage"})
         assert (run_name(default) == run_name(raw)) is (concrete == "none")
-        assert "input_norm" not in config_dict(raw)["glot"]  # the earlier runs' identity: their names stay
+        assert config_dict(raw)["glot"] == {}  # the earlier runs' identity: their names stay
         assert config_from_dict(config_dict(raw)).glot.input_norm == "none"
         assert config_from_dict(config_dict(default)).glot.input_norm == concrete
-    # a baseline is named the same way: mean pooling of LayerNormed decoder states is mean+ln's run
+    # a baseline is named the same way: mean pooling of LayerNormed decoder states is mean+ln's run (a baseline
+    # has no conv, so conv's new default leaves its name alone)
     mean = TrainConfig(backbone="gemma3-270m", task="movie-polarity", pooling="mean")
     assert config_dict(mean)["glot"] == {"input_norm": "layer"}
+    assert config_from_dict(config_dict(mean)).glot.conv == "auto"
+
+
+def test_conv_auto_names_a_run_by_the_conv_it_builds():
+    """conv's default became "auto" (GAT on decoders, SAGE on encoders) after runs were named: an encoder's
+    default run keeps its name, a decoder's default run is the run of --conv gat, and a run_config.json without
+    conv reads back as the SAGE runs made before."""
+    for backbone, conv in (("minilm", "sage"), ("gemma3-270m", "gat"), ("smollm2-135m", "gat")):
+        default = TrainConfig(backbone=backbone, task="movie-polarity")
+        assert run_name(default) == run_name(TrainConfig(backbone=backbone, task="movie-polarity",
+                                                         glot={"conv": conv}))
+        sage = TrainConfig(backbone=backbone, task="movie-polarity", glot={"conv": "sage"})
+        assert "conv" not in config_dict(sage)["glot"] and config_from_dict(config_dict(sage)).glot.conv == "sage"
+        assert config_from_dict(config_dict(default)).glot.conv == conv
