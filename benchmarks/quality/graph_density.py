@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-train", type=int, default=None)
     parser.add_argument("--max-eval", type=int, default=None)
     parser.add_argument("--sentences", type=int, default=300)
-    parser.add_argument("--output", default="benchmarks/results/graph_density.json")
+    parser.add_argument("--output", default="benchmarks/results/suite/graph_density.json")
     args = parser.parse_args(argv)
 
     from sentence_transformers_glot.evaluation.report import script_command, write_json

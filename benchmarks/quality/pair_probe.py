@@ -19,7 +19,7 @@ the same data can be told apart from another on that cell: the scores measure no
 Reproduce (from the repository root; minutes once the benchmark's caches exist)::
 
     python -m benchmarks.quality.pair_probe --backbones minilm smollm2-135m gemma3-270m --task fiqa-pairs \\
-        --max-train 2000 --max-eval 1000 --output benchmarks/results/diagnosis/pair-probe.json
+        --max-train 2000 --max-eval 1000 --output benchmarks/results/decoders/diagnosis/pair-probe.json
 """
 
 from __future__ import annotations
@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pooled", nargs="+", choices=("mean", "last"), default=["mean", "last"])
     parser.add_argument("--max-train", type=int, default=2000)
     parser.add_argument("--max-eval", type=int, default=1000)
-    parser.add_argument("--output", default="benchmarks/results/diagnosis/pair-probe.json")
+    parser.add_argument("--output", default="benchmarks/results/decoders/diagnosis/pair-probe.json")
     args = parser.parse_args(argv)
     import torch
 

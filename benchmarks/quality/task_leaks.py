@@ -8,7 +8,7 @@ all of them stay near chance (accuracy 50, MCC 0).
 
 Reproduce (about a minute)::
 
-    python -m benchmarks.quality.task_leaks --output benchmarks/results/task_leaks.json
+    python -m benchmarks.quality.task_leaks --output benchmarks/results/relational/task_leaks.json
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from sentence_transformers_glot.evaluation.report import (
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tasks", nargs="+", default=[*PROBING_TASKS, "fiqa-pairs"])
-    parser.add_argument("--output", default="benchmarks/results/task_leaks.json")
+    parser.add_argument("--output", default="benchmarks/results/relational/task_leaks.json")
     args = parser.parse_args(argv)
     rows = []
     print("| task | train / validation / test | metric | length (words), acc | length (chars), acc | "

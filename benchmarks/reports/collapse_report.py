@@ -11,12 +11,12 @@ its input, whatever its method); and writes the rows as JSON.
 
 Reproduce (from the repository root)::
 
-    python -m benchmarks.reports.collapse_report benchmarks/results/suite-smollm2 \\
-        benchmarks/results/suite-smollm2-gat \\
-        benchmarks/results/relational-smollm2 benchmarks/results/relational-smollm2-L15 \\
-        benchmarks/results/suite-gemma3 \\
-        benchmarks/results/relational-gemma3 benchmarks/results/relational-gemma3-L9 \\
-        --output benchmarks/results/diagnosis/collapse-counts-before.json
+    python -m benchmarks.reports.collapse_report benchmarks/results/suite/suite-smollm2 \\
+        benchmarks/results/relational/suite-smollm2-gat \\
+        benchmarks/results/relational/relational-smollm2 benchmarks/results/relational/relational-smollm2-L15 \\
+        benchmarks/results/relational/suite-gemma3 \\
+        benchmarks/results/relational/relational-gemma3 benchmarks/results/relational/relational-gemma3-L9 \\
+        --output benchmarks/results/decoders/diagnosis/collapse-counts-before.json
 """
 
 from __future__ import annotations

@@ -10,8 +10,8 @@ Reads ``glot benchmark`` folders (their ``suite.json``). Every method gets its l
 variant's margin is its mean validation score minus that one's. Test scores are not read: a variant is chosen
 here, and its test scores are reported afterwards by ``report.py``.
 
-    python -m benchmarks.reports.options_search benchmarks/results/options-minilm \\
-        --output benchmarks/results/options-minilm/search.json
+    python -m benchmarks.reports.options_search benchmarks/results/options/options-minilm \\
+        --output benchmarks/results/options/options-minilm/search.json
 
 ``--compare glot+ln glot+seq2+cos+ln`` also ranks those variants on the cells all of them ran;
 ``--against OLD_FOLDER ...`` shows, for every method, its validation score in the folders minus its score in

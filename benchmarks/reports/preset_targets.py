@@ -16,9 +16,10 @@ Targets: the preset wins at least 80% of the cells, by at least 5 points on the 
 a Markdown table and, with ``--output``, JSON. Selection of the preset itself happens on validation
 (``options_search.py``); this script only reads test scores to report them.
 
-    cd benchmarks/results && PYTHONPATH=../.. python -m benchmarks.reports.preset_targets options-minilm \\
-        options-minilm-mix relational-minilm relational-minilm-L3 options-smollm2 relational-smollm2 \\
-        relational-smollm2-L15 options-gemma3 relational-gemma3 relational-gemma3-L9 --preset glot+seq2+cos \\
+    cd benchmarks/results/options && PYTHONPATH=../../.. python -m benchmarks.reports.preset_targets \\
+        options-minilm options-minilm-mix ../relational/relational-minilm ../relational/relational-minilm-L3 \\
+        options-smollm2 ../relational/relational-smollm2 ../relational/relational-smollm2-L15 options-gemma3 \\
+        ../relational/relational-gemma3 ../relational/relational-gemma3-L9 --preset glot+seq2+cos \\
         --output preset-targets.json
 """
 

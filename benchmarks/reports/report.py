@@ -5,19 +5,19 @@
 reads their cells, keeps the first copy of any cell found twice, leaves out (and lists) every (backbone,
 task, layer) that is not complete yet, and writes ``report.md`` (a table per
 backbone and protocol, then GLOT's margin over the best baseline with the paired t-test), ``report.json``,
-``suite.png`` (tuned protocol) and ``margins.png``, and with ``--readme`` puts the tables into the results page
-(``benchmarks/results/README.md``) between ``<!-- report:start -->`` and ``<!-- report:end -->``. It trains
-nothing.
+``suite.png`` (tuned protocol) and ``margins.png``, and with ``--readme`` puts the tables into a study's page
+(``benchmarks/results/relational/README.md``) between ``<!-- report:start -->`` and ``<!-- report:end -->``. It
+trains nothing.
 
-Reproduce the results page's report::
+Reproduce the relational study's report::
 
-    cd benchmarks/results && PYTHONPATH=../.. python -m benchmarks.reports.report suite-minilm suite-minilm-gat \\
-        relational-minilm relational-minilm-L3 suite-smollm2 suite-smollm2-gat relational-smollm2 \\
-        relational-smollm2-L15 suite-gemma3 relational-gemma3 relational-gemma3-L9 --output report \\
-        --readme README.md
+    cd benchmarks/results/relational && PYTHONPATH=../../.. python -m benchmarks.reports.report \\
+        ../suite/suite-minilm suite-minilm-gat relational-minilm relational-minilm-L3 ../suite/suite-smollm2 \\
+        suite-smollm2-gat relational-smollm2 relational-smollm2-L15 suite-gemma3 relational-gemma3 \\
+        relational-gemma3-L9 --output report --readme README.md
 
-(``PYTHONPATH=../..`` puts the repository root on the path for ``-m`` from inside ``benchmarks/results``, where
-the folder names are as short as the results page shows them.)
+(``PYTHONPATH=../../..`` puts the repository root on the path for ``-m`` from inside the study's folder
+``benchmarks/results/relational``, where the folder names are as short as the study's page shows them.)
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def complete_groups(cells: list[dict]) -> tuple[list[dict], list[str]]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("folders", nargs="+", type=Path, help="glot benchmark --output folders")
-    parser.add_argument("--output", type=Path, default=Path("benchmarks/results/report"))
+    parser.add_argument("--output", type=Path, default=Path("benchmarks/results/relational/report"))
     parser.add_argument("--readme", type=Path, default=None,
                         help=f"also put the tables into this file, between {START} and {END}")
     args = parser.parse_args(argv)

@@ -30,7 +30,7 @@ batches read from a memory-mapped ``TokenStates`` like the real cache's, a linea
 AdamW), medians of interleaved runs, printed as ratios.
 
     pip install torch_geometric          # the "bench" extra; never a dependency of the package
-    python -m benchmarks.speed.authors_module  # -> benchmarks/results/authors_module.json
+    python -m benchmarks.speed.authors_module  # -> benchmarks/results/speed/authors_module.json
 """
 
 from __future__ import annotations
@@ -159,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epoch-batches", type=int, default=8, help="batches of 32 in the timed epoch")
     parser.add_argument("--dims", type=int, nargs="+", default=[384, 576])
     parser.add_argument("--backend", default="auto", help="GlotPooling backend")
-    parser.add_argument("--output", default="benchmarks/results/authors_module.json")
+    parser.add_argument("--output", default="benchmarks/results/speed/authors_module.json")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
 

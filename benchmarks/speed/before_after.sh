@@ -6,7 +6,7 @@
 #
 #   benchmarks/speed/before_after.sh BEFORE NAME
 #
-# writes benchmarks/results/flop_floor_NAME_{before,after}.json and encode_overhead_NAME_{before,after}.json.
+# writes benchmarks/results/speed/flop_floor_NAME_{before,after}.json and encode_overhead_NAME_{before,after}.json.
 # The scripts run by their path (not with -m), so that PYTHONPATH decides which package they import.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -21,7 +21,7 @@ ln -s "$work/tree/sentence_transformers_glot" "$work/pkg/sentence_transformers_g
 for side in before after; do
   if [ "$side" = before ]; then path="$work/pkg:."; else path="."; fi
   echo "== $side: $(PYTHONPATH=$path python -P -c 'import sentence_transformers_glot as p; print(p.__file__)')"
-  PYTHONPATH=$path python benchmarks/speed/flop_floor.py --output "benchmarks/results/flop_floor_${name}_$side.json"
+  PYTHONPATH=$path python benchmarks/speed/flop_floor.py --output "benchmarks/results/speed/flop_floor_${name}_$side.json"
   PYTHONPATH=$path python benchmarks/speed/encode_overhead.py --backbones minilm --sentences 1000 --repeats 3 \
-    --output "benchmarks/results/encode_overhead_${name}_$side.json"
+    --output "benchmarks/results/speed/encode_overhead_${name}_$side.json"
 done

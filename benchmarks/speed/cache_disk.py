@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
                                                       "20newsgroups", "fiqa-pairs"])
     parser.add_argument("--sample", type=int, default=2000, help="training texts counted per task")
     parser.add_argument("--max-length", type=int, default=128)
-    parser.add_argument("--output", default="benchmarks/results/cache_disk.json")
+    parser.add_argument("--output", default="benchmarks/results/speed/cache_disk.json")
     args = parser.parse_args(argv)
 
     from sentence_transformers_glot.backbones.registry import resolve_backbone

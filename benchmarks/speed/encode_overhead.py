@@ -21,7 +21,7 @@ same batches, and ``overhead_over_flop_share`` compares the measured overhead wi
 Reproduce (about 20 min on 2 AMD EPYC cores at 1 thread; SmolLM2 dominates)::
 
     glot data fetch movie-polarity
-    python -m benchmarks.speed.encode_overhead  # -> benchmarks/results/encode_overhead.json
+    python -m benchmarks.speed.encode_overhead  # -> benchmarks/results/speed/encode_overhead.json
     python -m benchmarks.speed.encode_overhead --backbones minilm --repeats 3  # about 2 min
 
 ``--preset glot-plus`` times ``GlotPooling.preset("glot-plus", d, num_hidden_layers=...)`` beside the paper's
@@ -29,7 +29,7 @@ GLOT and mean pooling; the shared backbone then returns its hidden states (``out
 three models, as a model with a layer mix must::
 
     python -m benchmarks.speed.encode_overhead --backbones minilm --preset glot-plus --sentences 1000 --repeats 3 \
-        --output benchmarks/results/encode_overhead_glot_plus.json
+        --output benchmarks/results/options/encode_overhead_glot_plus.json
 """
 
 from __future__ import annotations
@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--preset", default=None, help="also time GlotPooling.preset(NAME) (e.g. glot-plus)")
-    parser.add_argument("--output", default="benchmarks/results/encode_overhead.json")
+    parser.add_argument("--output", default="benchmarks/results/speed/encode_overhead.json")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
 

@@ -12,7 +12,7 @@ d = 384 and 576, the paper's configuration (tau 0.8, 2 layers, hidden 256, jumpi
 attention readout) with ``--conv`` sage (the paper's formula) and gat (the reference code's), 1 thread,
 medians of interleaved runs.
 
-    python -m benchmarks.speed.flop_floor  # -> benchmarks/results/flop_floor.json
+    python -m benchmarks.speed.flop_floor  # -> benchmarks/results/speed/flop_floor.json
 """
 
 from __future__ import annotations
@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dims", type=int, nargs="+", default=[384, 576])
     parser.add_argument("--convs", nargs="+", default=["sage", "gat"])
     parser.add_argument("--backend", default="auto")
-    parser.add_argument("--output", default="benchmarks/results/flop_floor.json")
+    parser.add_argument("--output", default="benchmarks/results/speed/flop_floor.json")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
 

@@ -2,7 +2,7 @@
 
 Run once on a machine with a CUDA GPU (under 5 minutes; one JSON)::
 
-    python -m benchmarks.speed.gpu_check --output benchmarks/results/gpu_check.json
+    python -m benchmarks.speed.gpu_check --output benchmarks/results/speed/gpu_check.json
 
 It measures, in this order, writing the JSON after each part so that a cut-off run keeps what it finished:
 
@@ -163,7 +163,7 @@ def against_authors(device: str, smoke: bool, repeats: int) -> list[dict[str, An
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--output", default="benchmarks/results/gpu_check.json")
+    parser.add_argument("--output", default="benchmarks/results/speed/gpu_check.json")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--smoke", action="store_true", help="the small CPU mode even when CUDA is there")
     args = parser.parse_args(argv)

@@ -9,7 +9,7 @@ while it evaluates one local task, and that task's wall time; the cost is reads 
 Reproduce (about 1 min on 2 cores at 1 thread)::
 
     glot data fetch movie-polarity
-    python -m benchmarks.speed.identity_cost  # -> benchmarks/results/identity_cost.json
+    python -m benchmarks.speed.identity_cost  # -> benchmarks/results/speed/identity_cost.json
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--task", default="glot-movie-polarity-classification", help="a local MTEB task")
     parser.add_argument("--repeats", type=int, default=20, help="name reads timed")
-    parser.add_argument("--output", default="benchmarks/results/identity_cost.json")
+    parser.add_argument("--output", default="benchmarks/results/speed/identity_cost.json")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
 

@@ -19,9 +19,9 @@ and ``backend="auto"`` with the same threshold falls back to the row-blocked edg
 
 Reproduce (about 3 min on 2 AMD EPYC cores at 1 thread)::
 
-    python -m benchmarks.speed.long_documents  # -> benchmarks/results/long_documents.json
+    python -m benchmarks.speed.long_documents  # -> benchmarks/results/long-documents/long_documents.json
     python -m benchmarks.speed.long_documents --lengths 512 1024 2048 4096 8192 16384 32768 --modes top-k window \
-        --threshold-lengths --output benchmarks/results/long_documents_window.json
+        --threshold-lengths --output benchmarks/results/long-documents/long_documents_window.json
 """
 
 from __future__ import annotations
@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="graphs to time at every length")
     parser.add_argument("--threshold-lengths", nargs="*", type=int, default=[16384, 32768],
                         help="lengths at which to show the dense threshold mode's refusal and auto's fallback")
-    parser.add_argument("--output", default="benchmarks/results/long_documents.json")
+    parser.add_argument("--output", default="benchmarks/results/long-documents/long_documents.json")
     parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     import torch

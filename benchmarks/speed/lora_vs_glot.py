@@ -19,7 +19,7 @@ Reproduce (about 10 min on 2 AMD EPYC cores at 1 thread)::
 
     pip install -e ".[bench]"   # peft
     glot data fetch movie-polarity
-    python -m benchmarks.speed.lora_vs_glot  # -> benchmarks/results/lora_vs_glot.json
+    python -m benchmarks.speed.lora_vs_glot  # -> benchmarks/results/speed/lora_vs_glot.json
 """
 
 from __future__ import annotations
@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--examples", type=int, default=1000)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--output", default="benchmarks/results/lora_vs_glot.json")
+    parser.add_argument("--output", default="benchmarks/results/speed/lora_vs_glot.json")
     parser.add_argument("--worker", choices=list(WORKERS), help=argparse.SUPPRESS)
     parser.add_argument("--cache-dir", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

@@ -10,7 +10,7 @@ Measured: forward, and forward + backward, at batch 32, padded length 128 (real 
 [32, 128]), d = 384 and 576, default GLOT (tau 0.8 on synthetic states with a shared direction so that
 graphs are not empty), median of ``--repeats`` interleaved runs at ``--threads`` torch threads.
 
-    python -m benchmarks.speed.reference_loop  # -> benchmarks/results/reference_loop.json
+    python -m benchmarks.speed.reference_loop  # -> benchmarks/results/speed/reference_loop.json
 
 Findings (2026-11-24, 2-core AMD EPYC, 1 thread, quiet machine, 7 repeats; committed JSON): the vectorised
 forward is *not* faster on CPU: d=384 forward 82 ms vectorised vs 66 ms loop (0.81x), forward+backward
@@ -67,7 +67,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--out", default="benchmarks/results/reference_loop.json")
+    parser.add_argument("--out", default="benchmarks/results/speed/reference_loop.json")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     rows = []

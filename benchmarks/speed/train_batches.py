@@ -7,7 +7,7 @@ What is measured: forward + backward + AdamW step of GLOT (default options) with
 repeat, so the machine's noise hits both alike; medians of ``--repeats``. The two paths pool the same vectors
 (``tests/test_pooling.py`` checks it bit for bit), so only time differs.
 
-    python -m benchmarks.speed.train_batches  # -> benchmarks/results/train_batches.json
+    python -m benchmarks.speed.train_batches  # -> benchmarks/results/speed/train_batches.json
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--batches", type=int, default=20)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--output", default="benchmarks/results/train_batches.json")
+    parser.add_argument("--output", default="benchmarks/results/speed/train_batches.json")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     rows = []
