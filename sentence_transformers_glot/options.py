@@ -16,7 +16,7 @@ from typing import Any, Literal, get_args
 
 Conv = Literal["sage", "gat", "gcn", "gin"]
 #: What the ``conv`` option takes: a conv, or ``"auto"`` (GAT on decoder backbones, SAGE on encoders).
-ConvChoice = Literal["auto", "sage", "gat", "gcn", "gin"]
+ConvChoice = Literal["auto", Conv]
 JumpingKnowledge = Literal["none", "cat", "max", "mean"]
 Readout = Literal["attention", "mean", "max", "cls", "last"]
 Backend = Literal["auto", "dense", "scatter"]
