@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["GlotPooling", "freeze_backbone", "load_glot_model", "save_glot_model"]
+__all__ = ["GlotPooling", "freeze_backbone", "load_glot_model", "save_glot_model", "select_pooling"]
 __version__ = "0.1.0"
 
 _PUBLIC = {
@@ -17,12 +17,14 @@ _PUBLIC = {
     "freeze_backbone": "sentence_transformers_glot.freezing",
     "load_glot_model": "sentence_transformers_glot.loading",
     "save_glot_model": "sentence_transformers_glot.loading",
+    "select_pooling": "sentence_transformers_glot.training.selection",
 }
 
 if TYPE_CHECKING:
     from sentence_transformers_glot.freezing import freeze_backbone
     from sentence_transformers_glot.loading import load_glot_model, save_glot_model
     from sentence_transformers_glot.pooling import GlotPooling
+    from sentence_transformers_glot.training.selection import select_pooling
 
 
 def __getattr__(name: str) -> Any:

@@ -39,6 +39,8 @@ def _train(args: argparse.Namespace) -> int:
     from sentence_transformers_glot.training.run_identity import run_name
 
     rank = init_distributed()
+    if _selects(args):
+        return _select(args)
     configs = _train_configs(args)  # every run's config is built (and checked) before the first one starts
     if args.print_config:
         print(config_text(configs), end="")
@@ -64,6 +66,46 @@ def _train(args: argparse.Namespace) -> int:
     print(f"total wall time {time.perf_counter() - started:.1f} s")
     if args.json:
         Path(args.json).write_text(json.dumps([r.__dict__ for r in results], indent=2))
+    return 0
+
+
+def _selects(args: argparse.Namespace) -> bool:
+    """Whether ``glot train`` chooses the pooling (``--pooling auto``); the budget flags without it, or ``auto``
+    beside other poolings, are refused in one line."""
+    from sentence_transformers_glot.cli_args import dataclass_kwargs
+    from sentence_transformers_glot.training.selection import SelectionBudget
+
+    poolings = getattr(args, "pooling", [])
+    if "auto" in poolings and len(poolings) > 1:
+        raise ValueError("--pooling auto chooses among GLOT and the baselines itself; give it alone.")
+    budget = dataclass_kwargs(args, SelectionBudget)
+    if budget and "auto" not in poolings:
+        flags = ", ".join("--" + name.replace("_", "-") for name in budget)
+        raise ValueError(f"{flags} set the budget of --pooling auto; add --pooling auto, or drop them.")
+    return "auto" in poolings
+
+
+def _select(args: argparse.Namespace) -> int:
+    """``glot train --pooling auto``: the pooling chosen on validation (:mod:`~sentence_transformers_glot.training.
+    selection`), the chosen model exported with the record of every candidate."""
+    from sentence_transformers_glot.cli_args import dataclass_kwargs
+    from sentence_transformers_glot.io import check_writable_folder
+    from sentence_transformers_glot.training.config_file import config_text
+    from sentence_transformers_glot.training.selection import SelectionBudget, format_selection, select_pooling
+
+    args.pooling = ["glot"]  # the template: every candidate's settings but its pooling, learning rate and seed
+    (template,) = _train_configs(args)
+    budget = SelectionBudget(**dataclass_kwargs(args, SelectionBudget))
+    if args.print_config:
+        print(config_text([template]), end="")
+        return 0
+    check_writable_folder(args.runs, "--runs")
+    selection = select_pooling(template, args.runs, budget, export=not args.no_export)
+    print(format_selection(selection))
+    if args.json:
+        Path(args.json).write_text(json.dumps({"choice": selection.choice, "lr": selection.lr,
+                                               "candidates": selection.candidates, "folder": selection.folder},
+                                              indent=2))
     return 0
 
 
@@ -132,10 +174,12 @@ def add_train_commands(commands: argparse._SubParsersAction) -> None:
     """The ``train`` and ``benchmark`` subcommands."""
     from sentence_transformers_glot.options import POOLINGS
     from sentence_transformers_glot.training.config import TrainConfig
+    from sentence_transformers_glot.training.selection import SelectionBudget
 
     train = add_command(commands, "train", help="train pooling + task head on a frozen backbone")
-    train.add_argument("--pooling", nargs="+", default=argparse.SUPPRESS, choices=POOLINGS,
-                       help="one run per pooling: glot and/or the baselines (default: glot)")
+    train.add_argument("--pooling", nargs="+", default=argparse.SUPPRESS, choices=(*POOLINGS, "auto"),
+                       help="one run per pooling: glot and/or the baselines (default: glot); auto: choose among GLOT "
+                            "(SAGE, GAT) and the strongest baselines on validation, and export the chosen model")
     train.add_argument("--config", metavar="FILE",
                        help="a YAML (or JSON) file of settings, as --print-config writes them; flags given on the "
                             "command line win over it")
@@ -157,6 +201,7 @@ def add_train_commands(commands: argparse._SubParsersAction) -> None:
                        help="refuse a user's CSV/TSV file whose quoted field spans lines that look like rows (by "
                             "default that is a warning)")
     add_glot_flags(train)
+    add_dataclass_arguments(train.add_argument_group("--pooling auto's budget"), SelectionBudget)
     train.set_defaults(run=_train)
 
     bench = add_command(commands, "benchmark", help="backbones x tasks x methods x seeds, resumable, table + plot")
@@ -165,8 +210,8 @@ def add_train_commands(commands: argparse._SubParsersAction) -> None:
                                                       "subjectivity", "20newsgroups", "reuters-r8"],
                        help="task names (glot data list) or data files")
     bench.add_argument("--methods", nargs="+", default=None,
-                       help="default: glot glot-gat adapool mean max cls, and last for decoders (glot-<conv>: "
-                            "GLOT with that conv)")
+                       help="default: glot-sage glot-gat adapool mean max cls, and last for decoders (glot-<conv>: "
+                            "GLOT with that conv; glot: the default GLOT, conv='auto')")
     bench.add_argument("--seeds", nargs="+", type=SEED, default=[0, 1, 2],
                        help="one run per seed (mean ± std)")
     bench.add_argument("--lrs", nargs="+", type=number(float, 0, above=True), default=[2e-4],

@@ -36,10 +36,13 @@ class GlotModelCardData(SentenceTransformerModelCardData):
         glot_training: for a trained model: task, metric, validation and test scores, training examples and
             the optimisation settings.
         glot_title: the card's title: the model's own name, or "GLOT on <backbone>" (and its task when trained).
+        glot_selection: for a model ``--pooling auto`` chose: every candidate's validation score, the choice and the
+            rule (:mod:`sentence_transformers_glot.training.selection`).
     """
 
     glot_config: dict[str, Any] | None = None
     glot_training: dict[str, Any] | None = None
+    glot_selection: dict[str, Any] | None = None
     glot_title: str | None = None
 
     def __post_init__(self) -> None:
@@ -78,8 +81,10 @@ def is_glot_pooling(module: Any) -> bool:
                for cls in type(module).__mro__)
 
 
-def use_glot_card(model: SentenceTransformer, training: dict[str, Any] | None = None) -> GlotModelCardData:
-    """Give ``model`` a :class:`GlotModelCardData` (keeping everything its card data held) and return it."""
+def use_glot_card(model: SentenceTransformer, training: dict[str, Any] | None = None,
+                  selection: dict[str, Any] | None = None) -> GlotModelCardData:
+    """Give ``model`` a :class:`GlotModelCardData` (keeping everything its card data held) and return it; with
+    ``training`` (a trained model's run) and ``selection`` (how ``--pooling auto`` chose its pooling) on it."""
     old = model.model_card_data
     if isinstance(old, GlotModelCardData):
         card = old
@@ -102,6 +107,8 @@ def use_glot_card(model: SentenceTransformer, training: dict[str, Any] | None = 
         card.glot_config = poolings[0].get_config_dict()
     if training is not None:
         card.glot_training = dict(training)
+    if selection is not None:
+        card.glot_selection = dict(selection)
     card.glot_title = _title(model, card)
     return card
 

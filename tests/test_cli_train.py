@@ -122,3 +122,41 @@ def test_max_length_beyond_the_backbones_positions_is_one_line_before_any_work(t
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and "max_length" in err.replace("-", "_") and "or less" in err, err
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
+# ------------------------------------------------------------------------------------------------------ --pooling auto
+def test_pooling_auto_chooses_on_validation_prints_the_table_and_exports_the_choice(tiny_bert_dir, tmp_path,
+                                                                                   monkeypatch, capsys):
+    from sentence_transformers_glot.cli import main
+
+    monkeypatch.setenv("GLOT_CACHE_DIR", str(tmp_path / "cache"))
+    task = toy_task(n=60)
+    rows = ["text,label"] + [f"{t},{y}" for t, y in zip(task.splits["train"].texts, task.splits["train"].labels)]
+    (tmp_path / "mine.csv").write_text("\n".join(rows) + "\n")
+    args = ["train", "--backbone", tiny_bert_dir, "--task", str(tmp_path / "mine.csv"), "--pooling", "auto",
+            "--epochs", "1", "--runs", str(tmp_path / "runs"), "--threshold", "0.3", "--hidden-dim", "8",
+            "--select-lrs", "5e-3", "--select-report-test", "--json", str(tmp_path / "choice.json")]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    choice = json.loads((tmp_path / "choice.json").read_text())
+    assert f"chose {choice['choice']} at lr 0.005 on validation" in out and "(not used)" in out
+    assert [c["candidate"] for c in choice["candidates"]] == ["glot-sage", "glot-gat", "adapool", "mean", "cls"]
+    folder = Path(choice["folder"])
+    assert (folder / "model" / "modules.json").exists() and (folder / "selection.json").exists()
+    assert json.loads((folder / "selection.json").read_text())["candidates"][0]["options"]["threshold"] == 0.3
+    assert len(list((tmp_path / "runs").iterdir())) == 6  # five candidate runs and the selection
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--pooling", "auto", "mean"], "give it alone"),
+    (["--pooling", "glot", "--select-lrs", "1e-3"], "--select-lrs set the budget of --pooling auto"),
+    (["--pooling", "auto", "--conv", "gin"], "chooses the conv itself"),
+    (["--pooling", "auto", "--select-epochs", "0"], "`select_epochs` must be an int >= 1"),
+])
+def test_pooling_auto_refuses_what_it_would_ignore_in_one_line(tiny_bert_dir, tmp_path, capsys, flags, message):
+    from sentence_transformers_glot.cli import main
+
+    code = main(["train", "--backbone", tiny_bert_dir, "--task", "movie-polarity", "--runs", str(tmp_path / "runs"),
+                 *flags])
+    assert code != 0 and message in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()

@@ -27,7 +27,9 @@ from sentence_transformers_glot.evaluation.methods import task_label
 from sentence_transformers_glot.evaluation.summary import aggregate
 from sentence_transformers_glot.options import BASELINES
 
-CONVS = {"sage": "glot", "gat": "glot-gat"}
+#: The benchmark methods of each conv: SAGE is ``glot-sage``, or ``glot`` in suites written before ``conv="auto"``
+#: became the default (when ``glot`` was SAGE on every backbone).
+CONVS = {"sage": ("glot-sage", "glot"), "gat": ("glot-gat",)}
 
 
 def _is_decoder(backbone: str) -> bool:
@@ -56,7 +58,8 @@ def cell_rows(folders: list[Path]) -> list[dict[str, Any]]:
         cells = json.loads((folder / "suite.json").read_text())["cells"]
         tuned = aggregate(cells, "tuned")
         for backbone, task in {(c["backbone"], task_label(c)) for c in cells}:
-            convs = {name: tuned.get((backbone, task, method)) for name, method in CONVS.items()}
+            convs = {name: next((tuned[(backbone, task, m)] for m in methods if (backbone, task, m) in tuned), None)
+                     for name, methods in CONVS.items()}
             baselines = {m: s for (b, t, m), s in tuned.items() if (b, t) == (backbone, task) and m in BASELINES}
             if None in convs.values() or not baselines:
                 continue

@@ -20,7 +20,8 @@ PLAIN_POOLING = {"mean": "mean", "max": "max", "cls": "cls", "last": "lasttoken"
 
 
 def export_model(config: TrainConfig, pooling: GlotPooling, head: TaskHead, folder: Path,
-                 training: dict[str, Any] | None = None, backbone_folder: str | None = None) -> Path:
+                 training: dict[str, Any] | None = None, backbone_folder: str | None = None,
+                 selection: dict[str, Any] | None = None) -> Path:
     """Save backbone + pooling as a sentence-transformers folder, with the head in ``task_head/``; ``training``
     (task, metric, scores, ...) goes into the model card. The folder lists the SHA-256 of every file it holds
     (``glot_checksums.json``), which the loaders verify.
@@ -30,6 +31,8 @@ def export_model(config: TrainConfig, pooling: GlotPooling, head: TaskHead, fold
     sentence-transformers' own ``Pooling``, so that the folder loads without this plugin; everything else is
     saved as GlotPooling, with a model card that says how to install the plugin and load the model.
     ``backbone_folder``: the backbone already resolved (a record's folder); ``config.backbone`` otherwise.
+    ``selection``: how ``--pooling auto`` chose this pooling (:mod:`sentence_transformers_glot.training.selection`),
+    shown on the card (which is then GLOT's card whatever the module).
     """
     from sentence_transformers import SentenceTransformer
 
@@ -43,7 +46,8 @@ def export_model(config: TrainConfig, pooling: GlotPooling, head: TaskHead, fold
         model = SentenceTransformer(modules=[transformer, module], device="cpu")
     else:
         model = SentenceTransformer(modules=[transformer, pooling], device="cpu")
-        use_glot_card(model, training)
+    if selection is not None or not isinstance(model[1], Pooling):
+        use_glot_card(model, training, selection)
 
     def write(tmp: str) -> None:
         model.save(tmp)

@@ -244,18 +244,32 @@ def _export_again_if_damaged(config: TrainConfig, run_dir: Path, task: TaskData 
         reason = "is missing"
     except ValueError as err:
         reason = f"is damaged ({err})"
-    saved = load_checkpoint(run_dir / CHECKPOINT)
-    if saved is None or saved["progress"].get("best_state") is None:
+    if load_checkpoint(run_dir / CHECKPOINT) is None:
         raise ValueError(f"{model_dir} {reason}, and {run_dir / CHECKPOINT} that could export it again is gone; "
                          "delete the run folder and train again.")
     logger.warning("%s %s: exporting it again from the checkpoint", model_dir, reason)
+    export_run(config, run_dir, model_dir, task, backbone)
+
+
+def export_run(config: TrainConfig, run_dir: str | os.PathLike, folder: str | os.PathLike, task: TaskData | None = None,
+               backbone: BackboneRecord | None = None, selection: dict | None = None) -> Path:
+    """Export the finished run of ``config`` in ``run_dir`` to ``folder`` from the best weights its checkpoint holds
+    (a run trained with ``export=False`` too): backbone and pooling as a sentence-transformers folder, the head in
+    ``task_head/``, a card saying how it was trained (and, with ``selection``, how its pooling was chosen)."""
+    run_dir = Path(run_dir)
+    result = finished_result(run_dir)
+    saved = load_checkpoint(run_dir / CHECKPOINT)
+    if result is None or saved is None or saved["progress"].get("best_state") is None:
+        raise ValueError(f"{run_dir} holds no finished run with its checkpoint to export; train it first (or delete "
+                         "the folder and train again).")
+    backbone = backbone or BackboneRecord.of(config.backbone)
     task = resolve_task(config, task)
     pooling = build_pooling(config, backbone.hidden_size or backbone_dim(backbone.folder()), decoder=backbone.decoder)
     head = build_head(config, task, pooling.get_embedding_dimension())
     PoolingWithHead(pooling, head).load_state_dict(saved["progress"]["best_state"])
-    export_model(config, pooling, head, model_dir, _card_training(config, task, head, result.test,
-                                                                   result.validation, result.best_epoch),
-                 backbone_folder=backbone.folder())
+    training = _card_training(config, task, head, result.test, result.validation, result.best_epoch)
+    return export_model(config, pooling, head, Path(folder), training, backbone_folder=backbone.folder(),
+                        selection=selection)
 
 
 def _card_training(config: TrainConfig, task: TaskData, head: TaskHead, test: float, validation: float,
