@@ -160,3 +160,24 @@ def test_pooling_auto_refuses_what_it_would_ignore_in_one_line(tiny_bert_dir, tm
                  *flags])
     assert code != 0 and message in capsys.readouterr().err
     assert not (tmp_path / "runs").exists()
+
+
+def test_init_from_and_freeze_pooling_from_the_command_line(tiny_bert_dir, tmp_path, monkeypatch, capsys):
+    from sentence_transformers_glot.cli import main
+
+    monkeypatch.setenv("GLOT_CACHE_DIR", str(tmp_path / "cache"))
+    task = toy_task(n=60)
+    rows = ["text,label"] + [f"{t},{y}" for t, y in zip(task.splits["train"].texts, task.splits["train"].labels)]
+    (tmp_path / "mine.csv").write_text("\n".join(rows) + "\n")
+    common = ["train", "--backbone", tiny_bert_dir, "--task", str(tmp_path / "mine.csv"), "--epochs", "1",
+              "--threshold", "0.3", "--hidden-dim", "8", "--json", str(tmp_path / "r.json")]
+    assert main([*common, "--runs", str(tmp_path / "source")]) == 0
+    (source,) = (tmp_path / "source").iterdir()
+    assert main([*common, "--runs", str(tmp_path / "target"), "--init-from", str(source), "--freeze-pooling",
+                 "--seed", "3"]) == 0
+    (target,) = (tmp_path / "target").iterdir()
+    assert json.loads((target / "run_config.json").read_text())["init_from"] == str(source)
+    code = main(["train", "--backbone", tiny_bert_dir, "--task", str(tmp_path / "mine.csv"), "--threshold", "0.3",
+                 "--runs", str(tmp_path / "bad"), "--init-from", str(source)])
+    assert code != 0 and "hidden_dim=8 (this run: 256)" in capsys.readouterr().err
+    assert not (tmp_path / "bad").exists()

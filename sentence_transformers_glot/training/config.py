@@ -68,6 +68,10 @@ class TrainConfig:
         cache: ``True`` (default): encode every text once into the hidden-state cache and train from it.
             ``False`` (``--no-cache``): run the frozen backbone on every batch instead (no disk at all, but
             the backbone runs again every epoch); for corpora whose token states do not fit on disk.
+        init_from: start the pooling from trained weights: a run folder, an exported model or a saved
+            GlotPooling with the same options, trained on the same backbone (checked; its weights are part of the
+            run's identity). None: a fresh pooling.
+        freeze_pooling: keep the pooling loaded with ``init_from`` fixed and train only the new task head.
     """
 
     backbone: str = "minilm"
@@ -93,6 +97,8 @@ class TrainConfig:
     max_train: int | None = None
     max_eval: int | None = None
     cache: bool = True
+    init_from: str | None = None
+    freeze_pooling: bool = False
 
     def __post_init__(self) -> None:
         if self.pooling not in POOLINGS:
@@ -121,6 +127,14 @@ class TrainConfig:
                              f"1 - lr x weight_decay every step); got {self.lr!r} x {self.weight_decay!r}.")
         if not isinstance(self.cache, bool):
             raise ValueError(f"TrainConfig: `cache` must be True or False; got {self.cache!r}.")
+        if self.init_from is not None and not (isinstance(self.init_from, (str, os.PathLike)) and str(self.init_from)):
+            raise ValueError(f"TrainConfig: `init_from` must be a folder (a run, an exported model or a saved "
+                             f"GlotPooling) or None; got {self.init_from!r}.")
+        if self.init_from is not None:
+            self.init_from = str(self.init_from)
+        if not isinstance(self.freeze_pooling, bool) or (self.freeze_pooling and self.init_from is None):
+            raise ValueError("TrainConfig: `freeze_pooling` trains only the head on a pooling loaded with "
+                             f"`init_from`; set init_from, or freeze_pooling=False (got {self.freeze_pooling!r}).")
         if self.head_norm is not None and not isinstance(self.head_norm, bool):
             raise ValueError(f"TrainConfig: `head_norm` must be True, False or None (pair-classification heads "
                              f"only); got {self.head_norm!r}.")

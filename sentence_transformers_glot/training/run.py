@@ -51,6 +51,7 @@ from sentence_transformers_glot.training.model import (
     head_kind,
 )
 from sentence_transformers_glot.training.run_identity import config_dict
+from sentence_transformers_glot.training.transfer import init_pooling, pooling_folder
 
 logger = logging.getLogger(__name__)
 
@@ -128,6 +129,11 @@ def _train(config: TrainConfig, run_dir: Path, task: TaskData | None, cache: Sta
     from sentence_transformers_glot.backbones.registry import check_max_length
 
     check_max_length(backbone, config.max_length)
+    if config.init_from is not None:  # the source checked before the (long) cache build: a misfit fails here
+        pooling_folder(config.init_from)
+        if backbone.hidden_size:
+            init_pooling(build_pooling(config, backbone.hidden_size, decoder=backbone.decoder), config.init_from,
+                         backbone.folder())
     task = resolve_task(config, task)
     head_kind(config, task)
     started = time.perf_counter()
@@ -144,8 +150,12 @@ def _train(config: TrainConfig, run_dir: Path, task: TaskData | None, cache: Sta
 
     torch.manual_seed(config.seed)
     pooling = build_pooling(config, states["train"][0].dim, decoder=backbone.decoder)
+    if config.init_from is not None:  # trained weights, checked against this run's options and backbone
+        init_pooling(pooling, config.init_from, backbone.folder())
+    pooling.requires_grad_(not config.freeze_pooling)
     model = PoolingWithHead(pooling, build_head(config, task, pooling.get_embedding_dimension()))
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(trainable, lr=config.lr, weight_decay=config.weight_decay)
     progress = _resume(run_dir / CHECKPOINT, model, optimizer)
 
     def checkpoint() -> None:
@@ -275,7 +285,10 @@ def export_run(config: TrainConfig, run_dir: str | os.PathLike, folder: str | os
 def _card_training(config: TrainConfig, task: TaskData, head: TaskHead, test: float, validation: float,
                    best_epoch: int) -> dict:
     """What the model card says about the training run."""
-    return {"task": task.name, "metric": run_metric(head, task), "test": round(test, 4),
+    card = {"task": task.name, "metric": run_metric(head, task), "test": round(test, 4),
             "validation": round(validation, 4), "best epoch": best_epoch,
             "training examples": len(task.splits["train"].texts), "head": head.kind, "epochs": config.epochs,
             "learning rate": config.lr, "batch size": config.batch_size, "seed": config.seed}
+    if config.init_from is not None:
+        card.update({"pooling initialised from": config.init_from, "pooling frozen": config.freeze_pooling})
+    return card

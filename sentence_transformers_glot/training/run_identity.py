@@ -95,9 +95,14 @@ def config_from_dict(values: dict[str, Any]) -> TrainConfig:
 
 
 def data_files(config: TrainConfig) -> dict[str, str]:
-    """SHA-256 of each data file the run reads: the task when it is a file, and any task option naming a file
-    (e.g. a GLUE ``dataset`` file). Part of the run's identity, so that a file edited in place trains again."""
+    """SHA-256 of each data file the run reads: the task when it is a file, any task option naming a file (e.g. a
+    GLUE ``dataset`` file), and the pooling weights ``init_from`` starts from. Part of the run's identity, so that
+    a file edited in place trains again."""
     candidates = {"task": config.task, **{f"task_options.{k}": v for k, v in config.task_options.items()}}
+    if config.init_from is not None:  # the weights a run starts from are part of what it is
+        from sentence_transformers_glot.training.transfer import source_weights
+
+        candidates["init_from"] = str(source_weights(config.init_from))
     return {key: sha256_file(value) for key, value in sorted(candidates.items())
             if isinstance(value, (str, os.PathLike)) and Path(value).is_file()}
 

@@ -98,6 +98,9 @@ def candidate_configs(template: TrainConfig, budget: SelectionBudget,
     """(candidate, config) of every run the selection trains: the template's settings and GLOT options (a baseline
     keeps those it takes), with each candidate's pooling, each learning rate and each seed."""
     given = template.glot.changes("glot")
+    if template.init_from is not None:
+        raise ValueError("--pooling auto trains every candidate from scratch; --init-from starts one pooling from "
+                         "trained weights: use it with --pooling glot (or the source's pooling).")
     if "conv" in given:
         raise ValueError("--pooling auto chooses the conv itself (GLOT with SAGE and with GAT are candidates); drop "
                          f"conv={given['conv']!r}, or train that GLOT with --pooling glot.")
