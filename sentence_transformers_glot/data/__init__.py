@@ -50,7 +50,8 @@ Modules, each importing only modules before it in this list: :mod:`.tasks` (the 
 TaskData), :mod:`.packaged` (the packaged sources: download, verification), :mod:`.user_files` (users' CSV/JSONL
 files), :mod:`.corpora` and :mod:`.pair_corpora` (readers and loaders of the packaged single-text and pair tasks, each
 declared beside its loader), :mod:`.probing` and :mod:`.probing_tasks` (probing builders and their tasks),
-:mod:`.glue`, :mod:`.registry` (:data:`TASKS`, :func:`load_task`), :mod:`.fetching` (:func:`fetch` and friends, by
+:mod:`.glue`, :mod:`.self_supervised` (two spans of a document as a positive pair), :mod:`.registry` (:data:`TASKS`,
+:func:`load_task`), :mod:`.fetching` (:func:`fetch` and friends, by
 task name), :mod:`.stress_vocabulary` (the controlled distractor vocabulary) and :mod:`.distractors` (the
 distractor stress tasks).
 """

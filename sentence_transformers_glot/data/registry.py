@@ -18,6 +18,8 @@ from sentence_transformers_glot.data.glue import GLUE_TASKS, load_glue
 from sentence_transformers_glot.data.packaged import FETCH_COMMAND, SOURCES, verified_folder
 from sentence_transformers_glot.data.pair_corpora import PAIR_TEXT_TASKS
 from sentence_transformers_glot.data.probing_tasks import PROBING_TASK_SPECS
+from sentence_transformers_glot.data.self_supervised import PREFIX as SPANS_PREFIX
+from sentence_transformers_glot.data.self_supervised import span_task
 from sentence_transformers_glot.data.splits import DEFAULT_SEED
 from sentence_transformers_glot.data.tasks import PackagedTask, TaskData
 from sentence_transformers_glot.data.user_files import FILE_SUFFIXES, load_user_file
@@ -69,6 +71,8 @@ def task_head(name: str) -> str | None:
     """The head task ``name`` trains by default (:func:`~sentence_transformers_glot.options.natural_head`), known
     without reading its data for the packaged and GLUE tasks; ``None`` for a data file (decided by its columns
     when it is read) or an unknown name."""
+    if name.startswith(SPANS_PREFIX):
+        return "contrastive"
     if name in PACKAGED_TASKS:
         task = PACKAGED_TASKS[name]
         return natural_head(task.objective, task.pair)
@@ -76,6 +80,22 @@ def task_head(name: str) -> str | None:
         spec = GLUE_TASKS[name]
         return natural_head(spec.objective, len(spec.columns) == 2)
     return None
+
+
+def _load_spans(source: str, cache_dir: str | None, seed: int) -> TaskData:
+    """``spans:<source>`` (:mod:`~sentence_transformers_glot.data.self_supervised`): the documents of a task, or of a
+    ``.txt`` file with one document per line."""
+    if source.endswith(".txt"):
+        path = Path(source).expanduser()
+        if not path.is_file():
+            raise FileNotFoundError(f"no such document file: {path}")
+        from sentence_transformers_glot.io import sha256_file
+
+        documents = path.read_text(encoding="utf-8-sig").splitlines()
+        return span_task(source, documents, sha256_file(path)[:12], seed)
+    task = load_task(source, cache_dir)
+    documents = [t for split in task.splits.values() for t in (*split.texts, *(split.texts_b or ()))]
+    return span_task(source, documents, f"{task.name}-{task.version}", seed)
 
 
 def _looks_like_file(name: str) -> bool:
@@ -108,6 +128,8 @@ def load_task(name: str, cache_dir: str | None = None, **options: Any) -> TaskDa
     seed = options.get("seed", DEFAULT_SEED)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise ValueError(f"seed={seed!r}: the seed must be an integer")
+    if name.startswith(SPANS_PREFIX):
+        return _load_spans(name[len(SPANS_PREFIX):], cache_dir, int(seed))
     if name in PACKAGED_TASKS:
         task = PACKAGED_TASKS[name]
         _check_options(name, task.loader, options)

@@ -26,8 +26,12 @@ def build_pooling(config: TrainConfig, dim: int, decoder: bool | None = None) ->
 
 
 def head_kind(config: TrainConfig, task: TaskData) -> str:
-    """The head ``config`` asks for, or the task's natural one; refuses a head that does not fit the task."""
-    kind = config.head or natural_head(task.objective, task.is_pair)
+    """The head ``config`` asks for, or the task's own (a self-supervised task's ``contrastive``) or natural one;
+    refuses a head that does not fit the task."""
+    kind = config.head or task.extra.get("head") or natural_head(task.objective, task.is_pair)
+    if task.extra.get("head") == "contrastive" and kind != "contrastive":  # positives only: nothing else to learn
+        raise ValueError(f"{task.name} holds positive pairs only and trains the contrastive head; drop "
+                         f"head={kind!r}.")
     if (kind in PAIR_HEADS) != task.is_pair:
         needs, has = ("text pairs", "single texts") if kind in PAIR_HEADS else ("single texts", "text pairs")
         raise ValueError(f"head {kind!r} needs a task of {needs}; {task.name} has {has}.")

@@ -98,7 +98,8 @@ def data_files(config: TrainConfig) -> dict[str, str]:
     """SHA-256 of each data file the run reads: the task when it is a file, any task option naming a file (e.g. a
     GLUE ``dataset`` file), and the pooling weights ``init_from`` starts from. Part of the run's identity, so that
     a file edited in place trains again."""
-    candidates = {"task": config.task, **{f"task_options.{k}": v for k, v in config.task_options.items()}}
+    task = config.task.removeprefix("spans:")  # a self-supervised task's documents may be a file too
+    candidates = {"task": task, **{f"task_options.{k}": v for k, v in config.task_options.items()}}
     if config.init_from is not None:  # the weights a run starts from are part of what it is
         from sentence_transformers_glot.training.transfer import source_weights
 
