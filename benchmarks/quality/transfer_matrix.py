@@ -59,13 +59,14 @@ def _paired(a: list[float], b: list[float]) -> tuple[float, float]:
 
 def run_transfer(backbone: str, sources: Sequence[str], targets: Sequence[str], sizes: Sequence[int],
                  seeds: Sequence[int], output: Path, template: TrainConfig, load: Callable[[str], Any] | None = None,
-                 cache: Any = None, command: str = "") -> list[dict[str, Any]]:
+                 cache: Any = None, command: str = "", runs: Path | None = None) -> list[dict[str, Any]]:
     """Train the sources, then every (target, examples, seed, mode) run; write ``transfer.json`` / ``.md`` / ``.png``
-    under ``output`` (run folders in ``output/runs``) and return the rows (one per run)."""
+    under ``output`` (run folders in ``runs``, default ``output/runs``: two processes with other targets may share
+    it) and return the rows (one per run)."""
     from sentence_transformers_glot.data import load_task
 
     load = load or load_task
-    runs = output / "runs"
+    runs = runs or output / "runs"
     tasks: dict[str, Any] = {}
 
     def task(name: str) -> Any:
@@ -190,8 +191,8 @@ def main(argv: list[str] | None = None) -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backbone", default="smollm2-135m")
-    parser.add_argument("--sources", nargs="+", required=True)
-    parser.add_argument("--targets", nargs="+", required=True)
+    parser.add_argument("--sources", nargs="+", default=[])
+    parser.add_argument("--targets", nargs="+", default=[])
     parser.add_argument("--sizes", nargs="+", type=int, default=[100, 500, 2000])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--lr", type=float, default=2e-3)
@@ -199,12 +200,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--source-examples", type=int, default=2000, help="training examples of a source run")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--output", type=Path, default=Path("benchmarks/results/transfer"))
+    parser.add_argument("--runs", type=Path, default=None, help="run folders (default: OUTPUT/runs)")
+    parser.add_argument("--merge", nargs="+", type=Path, default=None,
+                        help="train nothing: combine the transfer.json of these folders into OUTPUT")
     args = parser.parse_args(argv)
+    if args.merge:
+        rows = [row for folder in args.merge for row in json.loads((folder / "transfer.json").read_text())["rows"]]
+        write_results(rows, args.output, "python -m benchmarks.quality.transfer_matrix --merge "
+                      + " ".join(map(str, args.merge)) + f" --output {args.output}")
+        print(markdown(summarise(rows)))
+        return
     torch.set_num_threads(args.threads)
     template = TrainConfig(lr=args.lr, max_train=args.source_examples, max_eval=args.max_eval, threads=args.threads)
     command = "python -m benchmarks.quality.transfer_matrix " + shlex.join(sys.argv[1:] if argv is None else argv)
     rows = run_transfer(args.backbone, args.sources, args.targets, args.sizes, args.seeds, args.output, template,
-                        command=command)
+                        command=command, runs=args.runs)
     print(markdown(summarise(rows)))
 
 
