@@ -48,10 +48,12 @@ def _imports(path: Path, module: str, modules: set[str]) -> set[str]:
     """The package modules ``path`` imports anywhere (functions included, ``TYPE_CHECKING`` blocks left out)."""
     import ast
 
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    tree = ast.parse(path.read_text())
+    for node in ast.walk(tree):  # blank the TYPE_CHECKING blocks first: ast.walk queues children before yielding
         if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.dump(node.test):
-            node.body = []
+            node.body = [ast.Pass()]
+    found = set()
+    for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sentence_transformers_glot"):
             found.add(node.module)
             found.update(f"{node.module}.{alias.name}" for alias in node.names)

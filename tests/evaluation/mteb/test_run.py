@@ -88,7 +88,9 @@ def mock_tasks() -> list:
 def local_tasks(data_dir: str) -> list:
     return [get_local_task("glot-movie-polarity-classification", data_dir=data_dir, limit=40),
             get_local_task("glot-20newsgroups-clustering", data_dir=data_dir, limit=60),
-            get_local_task("glot-fiqa-retrieval", data_dir=data_dir, limit=30)]
+            get_local_task("glot-fiqa-retrieval", data_dir=data_dir, limit=30),
+            get_local_task("glot-fiqa-pair-classification", data_dir=data_dir, limit=30),
+            get_local_task("glot-sentiment-similarity-sts", data_dir=data_dir, limit=30)]
 
 
 def result_folder(output: Path, row: dict) -> Path:

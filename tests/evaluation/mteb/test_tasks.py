@@ -8,7 +8,8 @@ pytest.importorskip("mteb")
 
 from sentence_transformers_glot.evaluation.mteb.tasks import LOCAL_TASKS, get_local_task, resolve_tasks  # noqa: E402
 
-KINDS = {"classification": "Classification", "clustering": "Clustering", "retrieval": "Retrieval"}
+KINDS = {"classification": "Classification", "clustering": "Clustering", "retrieval": "Retrieval",
+         "pair-classification": "PairClassification", "sts": "STS"}
 
 
 @pytest.mark.parametrize("name", list(LOCAL_TASKS))
