@@ -97,6 +97,9 @@ def candidate_configs(template: TrainConfig, budget: SelectionBudget,
                       backbone: BackboneRecord) -> list[tuple[str, TrainConfig]]:
     """(candidate, config) of every run the selection trains: the template's settings and GLOT options (a baseline
     keeps those it takes), with each candidate's pooling, each learning rate and each seed."""
+    if template.pooling != "glot":
+        raise ValueError(f"select_pooling: the template's pooling is what the selection sets; build it with "
+                         f"pooling='glot' (its options are the GLOT candidates'), not {template.pooling!r}.")
     given = template.glot.changes("glot")
     if template.init_from is not None:
         raise ValueError("--pooling auto trains every candidate from scratch; --init-from starts one pooling from "

@@ -15,6 +15,9 @@ import os
 from pathlib import Path
 from typing import Any
 
+from sentence_transformers_glot.decoders import config_is_decoder
+from sentence_transformers_glot.options import resolve_auto_options
+
 #: The HF config entries that must agree between the source's backbone and the run's.
 BACKBONE_KEYS = ("model_type", "hidden_size", "num_hidden_layers", "vocab_size")
 
@@ -63,7 +66,10 @@ def init_pooling(pooling: Any, init_from: str | os.PathLike, backbone_folder: st
 
     folder = pooling_folder(init_from)
     source = GlotPooling.load(str(folder))  # its checksums verified
-    ours, theirs = pooling.get_config_dict(), source.get_config_dict()
+    run_backbone = json.loads((Path(backbone_folder) / "config.json").read_text(encoding="utf-8"))
+    decoder = config_is_decoder(run_backbone)  # a saved module's "auto" options compare as what they do here
+    ours, theirs = ({**c, **resolve_auto_options(c, decoder)}
+                    for c in (pooling.get_config_dict(), source.get_config_dict()))
     different = [f"{key}={theirs.get(key)!r} (this run: {ours.get(key)!r})" for key in ours
                  if key != "format_version" and ours.get(key) != theirs.get(key)]
     if different:
@@ -71,7 +77,6 @@ def init_pooling(pooling: Any, init_from: str | os.PathLike, backbone_folder: st
                          "the run the source's options (or drop --init-from).")
     source_backbone = _backbone_config(folder)
     if source_backbone is not None:
-        run_backbone = json.loads((Path(backbone_folder) / "config.json").read_text(encoding="utf-8"))
         mismatch = [f"{key} {source_backbone.get(key)!r} (this run: {run_backbone.get(key)!r})"
                     for key in BACKBONE_KEYS if source_backbone.get(key) != run_backbone.get(key)]
         if mismatch:

@@ -37,6 +37,8 @@ def test_candidates_follow_the_backbone_kind_and_every_run_takes_the_budget(tiny
     configs = {name: c for name, c in plan}
     assert configs["glot-gat"].glot.conv == "gat" and configs["glot-sage"].glot.threshold == 0.3
     assert configs["mean"].pooling == "mean" and configs["mean"].glot.input_norm == "rms"  # a baseline's option
+    with pytest.raises(ValueError, match="build it with pooling='glot'"):
+        candidate_configs(config(tiny_bert_dir, pooling="mean", glot={}), budget, encoder)
     with pytest.raises(ValueError, match="--pooling auto trains every candidate from scratch"):
         candidate_configs(config(tiny_bert_dir, init_from="runs/elsewhere"), budget, encoder)
     with pytest.raises(ValueError, match="--pooling auto chooses the conv itself"):

@@ -105,3 +105,14 @@ def test_other_backbones_and_non_sources_are_refused_in_one_line(tiny_bert_dir, 
         pooling_folder(tmp_path / "unexported")
     with pytest.raises(ValueError, match="`freeze_pooling` trains only the head on a pooling loaded with"):
         TrainConfig(freeze_pooling=True)
+
+
+def test_a_saved_module_with_auto_options_matches_a_run_that_resolves_them(tiny_bert_dir, tmp_path):
+    from sentence_transformers_glot import GlotPooling
+    from sentence_transformers_glot.training.model import build_pooling
+
+    saved = GlotPooling(32, threshold=0.3, hidden_dim=16)  # attention_sink and input_norm "auto", as built
+    saved.save(str(tmp_path / "module"))
+    pooling = build_pooling(config(tiny_bert_dir), 32, decoder=False)  # "keep" and "none": the encoder's
+    init_pooling(pooling, str(tmp_path / "module"), tiny_bert_dir)
+    assert all(torch.equal(a, b) for a, b in zip(pooling.state_dict().values(), saved.state_dict().values()))
