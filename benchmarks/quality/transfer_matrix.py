@@ -34,6 +34,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from sentence_transformers_glot.evaluation.report import run_header
+from sentence_transformers_glot.evaluation.summary import paired_difference
 from sentence_transformers_glot.io import atomic_write_text
 from sentence_transformers_glot.training import train
 from sentence_transformers_glot.training.config import TrainConfig
@@ -47,14 +48,6 @@ MIN_STEPS = 60
 def epochs_for(examples: int, batch_size: int = 32) -> int:
     """Epochs that give ``examples`` training examples at least :data:`MIN_STEPS` optimiser steps (3 at least)."""
     return max(3, math.ceil(MIN_STEPS * batch_size / examples))
-
-
-def _paired(a: list[float], b: list[float]) -> tuple[float, float]:
-    from scipy.stats import ttest_rel
-
-    difference = np.asarray(a) - np.asarray(b)
-    p = float(ttest_rel(a, b).pvalue) if len(a) > 1 and np.ptp(difference) > 0 else float("nan")
-    return float(difference.mean()), p
 
 
 def run_transfer(backbone: str, sources: Sequence[str], targets: Sequence[str], sizes: Sequence[int],
@@ -114,7 +107,7 @@ def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if not pairs:
             continue
         ours, theirs = [p[0] for p in pairs], [p[1] for p in pairs]
-        gain, p = _paired(ours, theirs)
+        gain, p = paired_difference(ours, theirs)
         out.append({"source": source, "target": target, "examples": examples, "mode": mode, "seeds": len(pairs),
                     "test": float(np.mean(ours)), "scratch": float(np.mean(theirs)), "gain": gain, "p": p,
                     "beyond_noise": bool(p < 0.05)})

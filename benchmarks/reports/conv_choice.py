@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from sentence_transformers_glot.evaluation.methods import task_label
-from sentence_transformers_glot.evaluation.summary import aggregate
+from sentence_transformers_glot.evaluation.summary import aggregate, paired_difference
 from sentence_transformers_glot.options import BASELINES
 
 #: The benchmark methods of each conv: SAGE is ``glot-sage``, or ``glot`` in suites written before ``conv="auto"``
@@ -40,14 +40,11 @@ def _is_decoder(backbone: str) -> bool:
 
 def _paired(ours: Any, mean: Any) -> tuple[float | None, float | None]:
     """Mean paired test difference over the seeds both ran, and its two-sided paired t-test p-value."""
-    from scipy.stats import ttest_rel
-
     if mean is None:
         return None, None
     seeds = sorted(set(ours.test_by_seed) & set(mean.test_by_seed))
-    a, b = (np.array([s.test_by_seed[seed] for seed in seeds]) for s in (ours, mean))
-    p = float(ttest_rel(a, b).pvalue) if len(seeds) > 1 and np.ptp(a - b) > 0 else float("nan")
-    return round(float(np.mean(a - b)), 2), p
+    difference, p = paired_difference(*([s.test_by_seed[seed] for seed in seeds] for s in (ours, mean)))
+    return round(difference, 2), p
 
 
 def cell_rows(folders: list[Path]) -> list[dict[str, Any]]:

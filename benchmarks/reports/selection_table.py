@@ -36,6 +36,7 @@ import numpy as np
 
 from sentence_transformers_glot.backbones.record import BackboneRecord
 from sentence_transformers_glot.evaluation.methods import task_label
+from sentence_transformers_glot.evaluation.summary import paired_difference
 from sentence_transformers_glot.training.config import TrainConfig
 from sentence_transformers_glot.training.run_identity import run_name
 from sentence_transformers_glot.training.selection import SelectionBudget, candidate_configs
@@ -51,14 +52,6 @@ def benchmark_template(command: str) -> TrainConfig:
     words = shlex.split(command)
     args = build_parser().parse_args(words[1:])
     return TrainConfig(**dataclass_kwargs(args, TrainConfig), glot=glot_kwargs(args))
-
-
-def _paired(a: list[float], b: list[float]) -> tuple[float, float]:
-    from scipy.stats import ttest_rel
-
-    difference = np.asarray(a) - np.asarray(b)
-    p = float(ttest_rel(a, b).pvalue) if len(a) > 1 and np.ptp(difference) > 0 else float("nan")
-    return float(difference.mean()), p
 
 
 def cell_selection(rows: list[dict[str, Any]], template: TrainConfig, record: BackboneRecord) -> dict[str, Any] | None:
@@ -89,8 +82,8 @@ def cell_selection(rows: list[dict[str, Any]], template: TrainConfig, record: Ba
         tuned[candidate] = [r["test"] for r in sorted(by_lr[lr], key=lambda r: r["seed"])]
     oracle = max(tuned, key=lambda c: np.mean(tuned[c]))
     picked = [c["test"] for c in chosen]
-    gap, gap_p = _paired(picked, tuned[oracle])
-    versus_mean, mean_p = _paired(picked, tuned["mean"])
+    gap, gap_p = paired_difference(picked, tuned[oracle])
+    versus_mean, mean_p = paired_difference(picked, tuned["mean"])
     return {"backbone": Path(first["backbone"]).name, "cell": task_label(first), "seeds": len(seeds),
             "chosen": dict(Counter(c["candidate"] for c in chosen)), "per_seed": chosen,
             "chosen_test": float(np.mean(picked)), "chosen_test_std": float(np.std(picked, ddof=1)) if len(picked) > 1

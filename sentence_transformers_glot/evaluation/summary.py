@@ -84,11 +84,20 @@ class Margin:
         return bool(self.p < SIGNIFICANCE)
 
 
+def paired_difference(ours: Any, theirs: Any) -> tuple[float, float]:
+    """The mean of the paired differences ``ours - theirs`` (scores of the same seeds, in the same order) and the
+    two-sided paired t-test p-value (NaN for one pair, or differences that are all equal)."""
+    from scipy.stats import ttest_rel
+
+    ours, theirs = np.asarray(ours, dtype=float), np.asarray(theirs, dtype=float)
+    difference = ours - theirs
+    p = float(ttest_rel(ours, theirs).pvalue) if len(ours) > 1 and np.ptp(difference) > 0 else float("nan")
+    return (float(difference.mean()) if len(ours) else float("nan")), p
+
+
 def margins(rows: list[dict[str, Any]], protocol: str = "tuned") -> dict[tuple[str, str, str], Margin]:
     """(backbone, task, GLOT method) -> :class:`Margin` over the best baseline, for every GLOT method
     (``glot``, ``glot-<conv>``) and every (backbone, task) that also has a baseline."""
-    from scipy.stats import ttest_rel
-
     summary = aggregate(rows, protocol)
     out = {}
     for backbone, task in dict.fromkeys((b, t) for b, t, _ in summary):
@@ -103,9 +112,7 @@ def margins(rows: list[dict[str, Any]], protocol: str = "tuned") -> dict[tuple[s
             seeds = sorted(set(cell.test_by_seed) & set(baselines[baseline].test_by_seed))
             ours = np.array([cell.test_by_seed[s] for s in seeds])
             theirs = np.array([baselines[baseline].test_by_seed[s] for s in seeds])
-            difference = ours - theirs
-            p = float(ttest_rel(ours, theirs).pvalue) if len(seeds) > 1 and np.ptp(difference) > 0 else float("nan")
+            margin, p = paired_difference(ours, theirs)
             out[(backbone, task, method)] = Margin(
-                method, baseline, float(difference.mean()) if seeds else float("nan"),
-                float(difference.std(ddof=1)) if len(seeds) > 1 else 0.0, len(seeds), p)
+                method, baseline, margin, float((ours - theirs).std(ddof=1)) if len(seeds) > 1 else 0.0, len(seeds), p)
     return out
