@@ -146,7 +146,7 @@ def plot(summary: list[dict[str, Any]], path: Path) -> bool:
     fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels) + 1, 3.4), squeeze=False)
     cells = {(s["source"], s["target"], s["examples"], s["mode"]): s for s in summary}
     limit = max(1.0, max(abs(s["gain"]) for s in summary))
-    for ax, (examples, mode) in zip(axes[0], panels):
+    for number, (ax, (examples, mode)) in enumerate(zip(axes[0], panels)):
         grid = np.full((len(sources), len(targets)), np.nan)
         for i, source in enumerate(sources):
             for j, target in enumerate(targets):
@@ -157,8 +157,9 @@ def plot(summary: list[dict[str, Any]], path: Path) -> bool:
             if not np.isnan(value):
                 ax.text(j, i, f"{value:+.1f}", ha="center", va="center", fontsize=7)
         ax.set_title(f"{mode}, {examples} examples", fontsize=9)
+        ax.set_xlabel("target task", fontsize=8)
         ax.set_xticks(range(len(targets)), targets, rotation=45, ha="right", fontsize=7)
-        ax.set_yticks(range(len(sources)), sources, fontsize=7)
+        ax.set_yticks(range(len(sources)), sources if number == 0 else [], fontsize=7)  # the first panel names them
     axes[0][0].set_ylabel("source task")
     fig.colorbar(image, ax=axes[0].tolist(), label="test gain over scratch")
     fig.savefig(path, dpi=120, bbox_inches="tight")
