@@ -121,4 +121,5 @@ def run_name(config: TrainConfig, label: str | None = None, backbone: BackboneRe
     digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:8]
     backbone = Path(config.backbone).name or config.backbone
     task = Path(config.task).stem if os.path.sep in config.task else config.task
-    return f"{backbone}-{task}-{label or config.pooling}-seed{config.seed}-{digest}".replace("/", "_")
+    # "/" and ":" (a spans: task) are no folder-name characters on every system
+    return f"{backbone}-{task}-{label or config.pooling}-seed{config.seed}-{digest}".replace("/", "_").replace(":", "_")
