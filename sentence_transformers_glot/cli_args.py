@@ -165,7 +165,9 @@ def add_dataclass_arguments(
     for spec in dataclasses.fields(cls):
         if (only is not None and spec.name not in only) or spec.name in skip:
             continue
-        default = (defaults or {}).get(spec.name, spec.default if spec.default is not dataclasses.MISSING else None)
+        own = spec.default if spec.default is not dataclasses.MISSING else (
+            spec.default_factory() if spec.default_factory is not dataclasses.MISSING else None)
+        default = (defaults or {}).get(spec.name, own)
         text = helps.get(spec.name, "")
         text = f"{text} (default: {default})" if text else f"default: {default}"
         flag = "--" + spec.name.replace("_", "-")

@@ -197,3 +197,12 @@ def test_glot_flags_reach_a_baseline_that_takes_them_and_are_refused_where_none_
 
         run_benchmark(["minilm"], ["movie-polarity"], methods=["adapool"], template=TrainConfig(glot={"conv": "gat"}),
                       output=tmp_path / "bench")
+
+
+def test_a_field_with_a_default_factory_shows_the_default_it_makes():
+    from sentence_transformers_glot.training.selection import SelectionBudget
+
+    parser = argparse.ArgumentParser()
+    add_dataclass_arguments(parser, SelectionBudget)
+    assert "(default: [0.0002, 0.002])" in " ".join(parser.format_help().split())
+    assert not hasattr(parser.parse_args([]), "select_lrs")  # not given: the dataclass's own default applies
