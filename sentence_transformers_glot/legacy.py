@@ -13,7 +13,8 @@ from typing import Any
 #: TrainConfig fields added after run folders were first written, with the value that reproduces a run made
 #: before each: every epoch to the end, no warm-up, no clipping, no head projection or normalisation, a fresh pooling.
 TRAINING_BEFORE: dict[str, Any] = {"max_eval": None, "cache": True, "warmup_ratio": 0.0, "max_grad_norm": None,
-                                   "head_dim": None, "head_norm": False, "init_from": None, "freeze_pooling": False}
+                                   "head_dim": None, "head_norm": False, "init_from": None, "freeze_pooling": False,
+                                   "also_tasks": None, "sampling": "proportional"}
 
 #: GlotPooling options added (or whose default changed) after models were first saved, with the value that
 #: reproduces a model made before: the paper's graph over every token, as the backbone gives them.

@@ -181,3 +181,22 @@ def test_init_from_and_freeze_pooling_from_the_command_line(tiny_bert_dir, tmp_p
                  "--runs", str(tmp_path / "bad"), "--init-from", str(source)])
     assert code != 0 and "hidden_dim=8 (this run: 256)" in capsys.readouterr().err
     assert not (tmp_path / "bad").exists()
+
+
+def test_multi_task_training_from_the_command_line(tiny_bert_dir, tmp_path, monkeypatch, capsys):
+    from sentence_transformers_glot.cli import main
+
+    monkeypatch.setenv("GLOT_CACHE_DIR", str(tmp_path / "cache"))
+    paths = []
+    for seed in (1, 2):
+        task = toy_task(n=60, seed=seed)
+        rows = ["text,label"] + [f"{t},{y}" for t, y in zip(task.splits["train"].texts, task.splits["train"].labels)]
+        paths.append(tmp_path / f"t{seed}.csv")
+        paths[-1].write_text("\n".join(rows) + "\n")
+    assert main(["train", "--backbone", tiny_bert_dir, "--task", str(paths[0]), "--also-tasks", str(paths[1]),
+                 "--sampling", "balanced", "--epochs", "1", "--threshold", "0.3", "--hidden-dim", "8",
+                 "--runs", str(tmp_path / "runs")]) == 0
+    assert "glot: test mean" in capsys.readouterr().out
+    (run,) = (tmp_path / "runs").iterdir()
+    assert json.loads((run / "run_config.json").read_text())["also_tasks"] == [str(paths[1])]
+    assert set(json.loads((run / "tasks.json").read_text())) == {str(p) for p in paths}

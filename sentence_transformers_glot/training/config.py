@@ -25,6 +25,9 @@ from sentence_transformers_glot.options import (
     options_taken,
 )
 
+#: How a multi-task epoch mixes the tasks' batches (:attr:`TrainConfig.sampling`).
+SAMPLINGS = ("proportional", "balanced")
+
 
 @dataclass
 class TrainConfig:
@@ -72,6 +75,11 @@ class TrainConfig:
             GlotPooling with the same options, trained on the same backbone (checked; its weights are part of the
             run's identity). None: a fresh pooling.
         freeze_pooling: keep the pooling loaded with ``init_from`` fixed and train only the new task head.
+        also_tasks: more tasks trained in the same run on the one shared pooling, each with a head of its own
+            (multi-task training; ``task_options`` apply to ``task`` only). None: one task.
+        sampling: how a multi-task epoch mixes the tasks' batches: proportional (every batch of every task, in a
+            seeded order) or balanced (each task the same number of batches, the mean count, its own cut or
+            repeated).
     """
 
     backbone: str = "minilm"
@@ -99,6 +107,8 @@ class TrainConfig:
     cache: bool = True
     init_from: str | None = None
     freeze_pooling: bool = False
+    also_tasks: list[str] | None = None
+    sampling: str = field(default="proportional", metadata={"choices": SAMPLINGS})
 
     def __post_init__(self) -> None:
         if self.pooling not in POOLINGS:
@@ -135,6 +145,17 @@ class TrainConfig:
         if not isinstance(self.freeze_pooling, bool) or (self.freeze_pooling and self.init_from is None):
             raise ValueError("TrainConfig: `freeze_pooling` trains only the head on a pooling loaded with "
                              f"`init_from`; set init_from, or freeze_pooling=False (got {self.freeze_pooling!r}).")
+        if self.also_tasks is not None:
+            names = [self.task, *self.also_tasks]
+            if not self.also_tasks or not all(isinstance(n, str) and n for n in names) or len(set(names)) < len(names):
+                raise ValueError(f"TrainConfig: `also_tasks` must name other tasks than `task`, each once, or be None; "
+                                 f"got task={self.task!r}, also_tasks={self.also_tasks!r}.")
+            if not self.cache or self.head is not None:
+                raise ValueError("TrainConfig: multi-task training (`also_tasks`) trains from the hidden-state cache "
+                                 "with each task's own head; drop --no-cache and --head.")
+            self.also_tasks = list(self.also_tasks)
+        if self.sampling not in SAMPLINGS:
+            raise ValueError(f"TrainConfig: `sampling` must be one of {SAMPLINGS}; got {self.sampling!r}.")
         if self.head_norm is not None and not isinstance(self.head_norm, bool):
             raise ValueError(f"TrainConfig: `head_norm` must be True, False or None (pair-classification heads "
                              f"only); got {self.head_norm!r}.")

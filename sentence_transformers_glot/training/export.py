@@ -21,7 +21,7 @@ PLAIN_POOLING = {"mean": "mean", "max": "max", "cls": "cls", "last": "lasttoken"
 
 def export_model(config: TrainConfig, pooling: GlotPooling, head: TaskHead, folder: Path,
                  training: dict[str, Any] | None = None, backbone_folder: str | None = None,
-                 selection: dict[str, Any] | None = None) -> Path:
+                 selection: dict[str, Any] | None = None, more_heads: dict[str, TaskHead] | None = None) -> Path:
     """Save backbone + pooling as a sentence-transformers folder, with the head in ``task_head/``; ``training``
     (task, metric, scores, ...) goes into the model card. The folder lists the SHA-256 of every file it holds
     (``glot_checksums.json``), which the loaders verify.
@@ -32,7 +32,8 @@ def export_model(config: TrainConfig, pooling: GlotPooling, head: TaskHead, fold
     saved as GlotPooling, with a model card that says how to install the plugin and load the model.
     ``backbone_folder``: the backbone already resolved (a record's folder); ``config.backbone`` otherwise.
     ``selection``: how ``--pooling auto`` chose this pooling (:mod:`sentence_transformers_glot.training.selection`),
-    shown on the card (which is then GLOT's card whatever the module).
+    shown on the card (which is then GLOT's card whatever the module). ``more_heads``: a multi-task run's other
+    tasks' heads, by task name, saved in ``task_heads/<name>/`` (``/`` and ``:`` in a name become ``_``).
     """
     from sentence_transformers import SentenceTransformer
 
@@ -52,7 +53,14 @@ def export_model(config: TrainConfig, pooling: GlotPooling, head: TaskHead, fold
     def write(tmp: str) -> None:
         model.save(tmp)
         head.save(os.path.join(tmp, "task_head"))
+        for name, other in (more_heads or {}).items():
+            other.save(os.path.join(tmp, "task_heads", head_folder(name)))
         write_checksums(tmp)  # load_glot_model, load_predictor and glot predict verify them
 
     atomic_write_folder(folder, write)  # an interrupted export leaves no half-written model folder
     return folder
+
+
+def head_folder(task: str) -> str:
+    """The folder name of a task's head in ``task_heads/``."""
+    return task.replace("/", "_").replace(":", "_")

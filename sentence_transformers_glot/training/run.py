@@ -85,6 +85,13 @@ def train(
         raise ValueError(f"train: the backbone record is {backbone.name!r}, but config.backbone is "
                          f"{config.backbone!r}.")
     backbone = backbone or BackboneRecord.of(config.backbone)
+    if config.also_tasks:  # one shared pooling, a head per task (training/multitask.py), in one process
+        from sentence_transformers_glot.training.multitask import train_multitask
+
+        if task is not None or rank_and_world()[1] > 1:
+            raise ValueError("train: multi-task runs (also_tasks) load their tasks by name, in one process.")
+        with _run_lock(run_dir):
+            return train_multitask(config, run_dir, cache, export, stop_after_steps, backbone)
     if rank_and_world()[1] == 1:  # one process per run: a second `glot train` of it waits, then reads it back
         with _run_lock(run_dir):
             return _train(config, run_dir, task, cache, export, stop_after_steps, backbone)

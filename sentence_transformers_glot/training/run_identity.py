@@ -99,7 +99,8 @@ def data_files(config: TrainConfig) -> dict[str, str]:
     GLUE ``dataset`` file), and the pooling weights ``init_from`` starts from. Part of the run's identity, so that
     a file edited in place trains again."""
     task = config.task.removeprefix("spans:")  # a self-supervised task's documents may be a file too
-    candidates = {"task": task, **{f"task_options.{k}": v for k, v in config.task_options.items()}}
+    candidates = {"task": task, **{f"task_options.{k}": v for k, v in config.task_options.items()},
+                  **{f"also_tasks.{i}": name.removeprefix("spans:") for i, name in enumerate(config.also_tasks or ())}}
     if config.init_from is not None:  # the weights a run starts from are part of what it is
         from sentence_transformers_glot.training.transfer import source_weights
 
