@@ -39,6 +39,7 @@ from sentence_transformers_glot.training.model import (
     example_rows,
 )
 from sentence_transformers_glot.training.run_identity import config_dict
+from sentence_transformers_glot.training.transfer import init_pooling
 
 TASKS_NAME = "tasks.json"
 
@@ -112,9 +113,13 @@ def _set_up(config: TrainConfig, run_dir: Path, cache: StateCache | None, backbo
     run_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(config.seed)
     pooling = build_pooling(config, states[config.task]["train"][0].dim, decoder=backbone.decoder)
+    if config.init_from is not None:  # a trained pooling to start from (and, frozen, only the heads train)
+        init_pooling(pooling, config.init_from, backbone.folder())
+    pooling.requires_grad_(not config.freeze_pooling)
     heads = torch.nn.ModuleList(build_head(configs[n], tasks[n], pooling.get_embedding_dimension()) for n in tasks)
     model = torch.nn.ModuleDict({"pooling": pooling, "heads": heads})
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=config.lr,
+                                  weight_decay=config.weight_decay)
     saved = load_checkpoint(run_dir / "checkpoint.pt")
     if saved is not None:
         model.load_state_dict(saved["model"])

@@ -101,6 +101,9 @@ def candidate_configs(template: TrainConfig, budget: SelectionBudget,
         raise ValueError(f"select_pooling: the template's pooling is what the selection sets; build it with "
                          f"pooling='glot' (its options are the GLOT candidates'), not {template.pooling!r}.")
     given = template.glot.changes("glot")
+    if template.also_tasks:
+        raise ValueError("--pooling auto chooses the pooling for one task; drop --also-tasks (or train the tasks "
+                         "together with --pooling glot).")
     if template.init_from is not None:
         raise ValueError("--pooling auto trains every candidate from scratch; --init-from starts one pooling from "
                          "trained weights: use it with --pooling glot (or the source's pooling).")

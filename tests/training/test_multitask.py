@@ -68,3 +68,17 @@ def test_multi_task_settings_are_checked_and_named(tiny_bert_dir, tmp_path):
         TrainConfig(task="movie-polarity", also_tasks=["subjectivity"], head="classification")
     with pytest.raises(ValueError, match="`sampling` must be one of"):
         TrainConfig(sampling="random")
+
+
+def test_a_multi_task_run_can_start_from_a_frozen_pooling(tiny_bert_dir, tmp_path, state_cache):
+    import torch
+    from safetensors.torch import load_file
+
+    first, second = files(tmp_path)
+    source = train(config(tiny_bert_dir, task=first, epochs=1), tmp_path / "source", cache=state_cache)
+    settings = config(tiny_bert_dir, task=first, also_tasks=[second], epochs=1, init_from=str(tmp_path / "source"),
+                      freeze_pooling=True)
+    result = train(settings, tmp_path / "multi", cache=state_cache)
+    before = load_file(f"{source.model_dir}/1_GlotPooling/model.safetensors")
+    after = load_file(f"{result.model_dir}/1_GlotPooling/model.safetensors")
+    assert all(torch.equal(before[k], after[k]) for k in before)  # the shared pooling stayed the source's

@@ -39,6 +39,8 @@ def test_candidates_follow_the_backbone_kind_and_every_run_takes_the_budget(tiny
     assert configs["mean"].pooling == "mean" and configs["mean"].glot.input_norm == "rms"  # a baseline's option
     with pytest.raises(ValueError, match="build it with pooling='glot'"):
         candidate_configs(config(tiny_bert_dir, pooling="mean", glot={}), budget, encoder)
+    with pytest.raises(ValueError, match="chooses the pooling for one task; drop --also-tasks"):
+        candidate_configs(config(tiny_bert_dir, also_tasks=["other.csv"]), budget, encoder)
     with pytest.raises(ValueError, match="--pooling auto trains every candidate from scratch"):
         candidate_configs(config(tiny_bert_dir, init_from="runs/elsewhere"), budget, encoder)
     with pytest.raises(ValueError, match="--pooling auto chooses the conv itself"):
