@@ -74,6 +74,20 @@ def warmup_factor(step: int, warmup_steps: int) -> float:
     return min(1.0, (step + 1) / warmup_steps) if warmup_steps else 1.0
 
 
+def optimiser_step(model: torch.nn.Module, optimizer: torch.optim.Optimizer, loss: torch.Tensor, progress: Progress,
+                   clip: float, lr: float) -> None:
+    """One AdamW step on ``loss``: gradients clipped to ``clip`` (their norm before clipping added to
+    ``progress.grad_sum``), the learning rate set to ``lr``; ``progress`` counts the step and its loss."""
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    progress.grad_sum += float(torch.nn.utils.clip_grad_norm_(model.parameters(), clip))
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+    optimizer.step()
+    progress.step += 1
+    progress.loss_sum += loss.item()
+
+
 def epoch_batches(rows: np.ndarray, config: TrainConfig, epoch: int, contrastive: bool, world: int) -> list[np.ndarray]:
     """Epoch ``epoch``'s batches of ``rows``, in an order seeded by (seed, epoch); a contrastive head needs two
     examples per batch, and data parallelism one per process."""
@@ -137,14 +151,8 @@ class Loop:
                 return False
             if progress.first_loss is None:
                 progress.first_loss = loss.item()
-            self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            progress.grad_sum += float(torch.nn.utils.clip_grad_norm_(self.model.parameters(), clip))
-            for group in self.optimizer.param_groups:
-                group["lr"] = config.lr * warmup_factor(epoch * len(batches) + progress.step, warmup_steps)
-            self.optimizer.step()
-            progress.step += 1
-            progress.loss_sum += loss.item()
+            optimiser_step(self.model, self.optimizer, loss, progress, clip,
+                           config.lr * warmup_factor(epoch * len(batches) + progress.step, warmup_steps))
             bar.set_postfix(loss=f"{loss.item():.4f}")
             if config.checkpoint_every and progress.step % config.checkpoint_every == 0:
                 self._add_time(progress)

@@ -30,7 +30,7 @@ from sentence_transformers_glot.training.config import METRICS_NAME, RunResult, 
 from sentence_transformers_glot.training.evaluate import evaluate
 from sentence_transformers_glot.training.export import export_model
 from sentence_transformers_glot.training.inputs import cache_task_states, resolve_task
-from sentence_transformers_glot.training.loop import Progress, epoch_batches, warmup_factor
+from sentence_transformers_glot.training.loop import Progress, epoch_batches, optimiser_step, warmup_factor
 from sentence_transformers_glot.training.model import (
     PoolingWithHead,
     batch_states,
@@ -142,14 +142,8 @@ def _epoch(run: _Run, warmup: int, steps_left: list[int | None]) -> None:
         head = run.runs[name].head
         labels = None if head.kind == "contrastive" else torch.from_numpy(run.tasks[name].splits["train"].labels[index])
         loss = head.loss(run.runs[name](a, b), labels)
-        run.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        progress.grad_sum += float(torch.nn.utils.clip_grad_norm_(run.model.parameters(), clip))
-        for group in run.optimizer.param_groups:
-            group["lr"] = config.lr * warmup_factor(epoch * len(plan) + progress.step, warmup)
-        run.optimizer.step()
-        progress.step += 1
-        progress.loss_sum += loss.item()
+        optimiser_step(run.model, run.optimizer, loss, progress, clip,
+                       config.lr * warmup_factor(epoch * len(plan) + progress.step, warmup))
         if steps_left[0] is not None:
             steps_left[0] -= 1
             if steps_left[0] <= 0:
